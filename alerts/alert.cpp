@@ -1,0 +1,118 @@
+#include "alerts/alert.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "monitor/duration.h"
+#include "monitor/hash.h"
+
+namespace terrain::alerts {
+
+std::string_view to_string(AlertState state) {
+    return state == AlertState::kFiring ? "firing" : "resolved";
+}
+
+namespace {
+
+nlohmann::json number(double v) {
+    if (!std::isfinite(v)) {
+        return nullptr;
+    }
+    return v;
+}
+
+double from_number(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    return it == j.end() || it->is_null() ? std::nan("") : it->get<double>();
+}
+
+std::string time_or_null_str(std::int64_t ms) { return monitor::format_rfc3339_ms(ms); }
+
+}  // namespace
+
+nlohmann::json to_json(const Alert& a) {
+    nlohmann::json labels = nlohmann::json::object();
+    for (const auto& [k, v] : a.labels) {
+        labels[k] = v;
+    }
+    nlohmann::json j = {
+        {"id", a.id},
+        {"fingerprint", a.fingerprint},
+        {"status", to_string(a.state)},
+        {"metric", a.metric},
+        {"detector", a.detector},
+        {"detector_type", a.detector_type},
+        {"severity", a.severity},
+        {"labels", labels},
+        {"summary", a.summary},
+        {"reason", a.reason},
+        {"observed", number(a.observed)},
+        {"expected", number(a.expected)},
+        {"band", {{"lower", number(a.lower)}, {"upper", number(a.upper)}}},
+        {"score", number(a.score)},
+        {"numerator", number(a.numerator)},
+        {"denominator", number(a.denominator)},
+        {"since", time_or_null_str(a.since_ms)},
+        {"since_ms", a.since_ms},
+        {"last_window_end", time_or_null_str(a.last_window_ms)},
+        {"last_window_end_ms", a.last_window_ms},
+        {"fired_at", time_or_null_str(a.fired_at_ms)},
+        {"fired_at_ms", a.fired_at_ms},
+        {"updated_at", time_or_null_str(a.updated_at_ms)},
+        {"updated_at_ms", a.updated_at_ms},
+        {"resolved_at", a.resolved_at_ms != 0 ? nlohmann::json(time_or_null_str(a.resolved_at_ms))
+                                              : nlohmann::json(nullptr)},
+        {"resolved_at_ms", a.resolved_at_ms},
+        {"resolved_by", a.resolved_by},
+    };
+    return j;
+}
+
+Alert alert_from_json(const nlohmann::json& j) {
+    Alert a;
+    a.id = j.at("id").get<std::string>();
+    a.fingerprint = j.at("fingerprint").get<std::string>();
+    a.metric = j.at("metric").get<std::string>();
+    a.detector = j.at("detector").get<std::string>();
+    a.detector_type = j.value("detector_type", "");
+    a.severity = j.value("severity", "warning");
+    for (const auto& [k, v] : j.at("labels").items()) {
+        a.labels.emplace_back(k, v.get<std::string>());
+    }
+    a.state = j.at("status").get<std::string>() == "firing" ? AlertState::kFiring
+                                                             : AlertState::kResolved;
+    a.summary = j.value("summary", "");
+    a.reason = j.value("reason", "");
+    a.observed = from_number(j, "observed");
+    a.expected = from_number(j, "expected");
+    a.lower = from_number(j.at("band"), "lower");
+    a.upper = from_number(j.at("band"), "upper");
+    a.score = from_number(j, "score");
+    a.numerator = from_number(j, "numerator");
+    a.denominator = from_number(j, "denominator");
+    a.since_ms = j.value("since_ms", std::int64_t{0});
+    a.last_window_ms = j.value("last_window_end_ms", std::int64_t{0});
+    a.fired_at_ms = j.value("fired_at_ms", std::int64_t{0});
+    a.updated_at_ms = j.value("updated_at_ms", std::int64_t{0});
+    a.resolved_at_ms = j.value("resolved_at_ms", std::int64_t{0});
+    a.resolved_by = j.value("resolved_by", "");
+    return a;
+}
+
+std::string fingerprint(const std::string& metric, const std::string& detector,
+                        const monitor::Labels& labels) {
+    static constexpr monitor::HashKey kKey = {'t', 'e', 'r', 'r', 'a', 'i', 'n', '-',
+                                              'a', 'l', 'e', 'r', 't', '-', 'f', 'p'};
+    monitor::Labels sorted = labels;
+    std::sort(sorted.begin(), sorted.end());
+    std::string text = metric + '\x1e' + detector;
+    for (const auto& [k, v] : sorted) {
+        text += '\x1e' + k + '=' + v;
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx",
+                  static_cast<unsigned long long>(monitor::siphash24(kKey, text)));
+    return buf;
+}
+
+}  // namespace terrain::alerts

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "monitor/event.h"
+
+namespace terrain::alerts {
+
+enum class AlertState : std::uint8_t { kFiring, kResolved };
+
+std::string_view to_string(AlertState state);
+
+// One incident: a detector that keeps finding one series anomalous. The fingerprint
+// (detector + metric + series labels) is stable, so while an alert fires the same series does
+// not raise another; `id` (fingerprint and start) tells successive incidents apart.
+struct Alert {
+    std::string id;
+    std::string fingerprint;
+    std::string metric;
+    std::string detector;
+    std::string detector_type;
+    std::string severity;
+    monitor::Labels labels;
+    AlertState state = AlertState::kFiring;
+    std::string summary;  // one line: what, where, how far from normal
+    std::string reason;   // the detector's latest judgement
+    double observed = 0;
+    double expected = 0;
+    double lower = 0;
+    double upper = 0;
+    double score = 0;
+    double numerator = 0;
+    double denominator = 0;
+    std::int64_t since_ms = 0;         // event time: start of the first anomalous window
+    std::int64_t last_window_ms = 0;   // event time: end of the latest window judged
+    std::int64_t fired_at_ms = 0;      // wall time
+    std::int64_t updated_at_ms = 0;    // wall time
+    std::int64_t resolved_at_ms = 0;   // wall time, 0 while firing
+    std::string resolved_by;           // "recovered", "series idle"
+};
+
+nlohmann::json to_json(const Alert& alert);
+Alert alert_from_json(const nlohmann::json& j);
+
+// Stable 16-hex-digit fingerprint of (metric, detector, labels).
+std::string fingerprint(const std::string& metric, const std::string& detector,
+                        const monitor::Labels& labels);
+
+}  // namespace terrain::alerts

@@ -1,0 +1,125 @@
+#include "alerts/notifier.h"
+
+#include <chrono>
+#include <random>
+
+#include "monitor/log.h"
+
+namespace terrain::alerts {
+
+SendResult LogReceiver::send(const Notification& n) {
+    const Alert& a = n.alert;
+    std::string line = "alert " + n.transition + " [" + a.severity + "] " + a.summary +
+                       " id=" + a.id;
+    if (n.transition == "resolved") {
+        line += " resolved_by=\"" + a.resolved_by + "\"";
+    }
+    monitor::log(n.transition == "firing" ? monitor::LogLevel::kWarn : monitor::LogLevel::kInfo,
+                 line);
+    return {true, false, ""};
+}
+
+Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry)
+    : telemetry_(telemetry) {
+    for (auto& r : routes) {
+        auto lane = std::make_unique<Lane>();
+        lane->route = std::move(r);
+        lanes_.push_back(std::move(lane));
+    }
+    for (auto& lane : lanes_) {
+        Lane* l = lane.get();
+        l->worker = std::thread([this, l] { run(*l); });
+    }
+}
+
+Notifier::~Notifier() { stop(); }
+
+void Notifier::enqueue(const Notification& notification) {
+    const auto now = std::chrono::steady_clock::now().time_since_epoch();
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& lane : lanes_) {
+            lane->queue.push_back(notification);
+            lane->queue.back().enqueued_steady_ns =
+                std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+        }
+        telemetry_.notify_queue.Increment(static_cast<double>(lanes_.size()));
+    }
+    cv_.notify_all();
+}
+
+void Notifier::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            return;
+        }
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& lane : lanes_) {
+        if (lane->worker.joinable()) {
+            lane->worker.join();
+        }
+    }
+}
+
+void Notifier::run(Lane& lane) {
+    const auto& cfg = lane.route.config;
+    const std::string& name = lane.route.receiver->name();
+    auto& sent = telemetry_.notifications.Add({{"receiver", name}, {"result", "sent"}});
+    auto& retried = telemetry_.notifications.Add({{"receiver", name}, {"result", "retried"}});
+    auto& failed = telemetry_.notifications.Add({{"receiver", name}, {"result", "failed"}});
+    auto& latency = telemetry_.notify_latency.Add(
+        {{"receiver", name}},
+        prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600});
+    std::mt19937_64 rng(std::random_device{}());
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        cv_.wait(lock, [&] { return stopping_ || !lane.queue.empty(); });
+        if (lane.queue.empty()) {
+            return;  // stopping and drained
+        }
+        Notification n = lane.queue.front();
+        lock.unlock();
+        std::int64_t backoff = cfg.initial_backoff_ms;
+        bool done = false;
+        for (int attempt = 1; !done; ++attempt) {
+            SendResult r = lane.route.receiver->send(n);
+            if (r.ok) {
+                sent.Increment();
+                const auto now = std::chrono::steady_clock::now().time_since_epoch();
+                latency.Observe(static_cast<double>(
+                                    std::chrono::duration_cast<std::chrono::nanoseconds>(now)
+                                        .count() -
+                                    n.enqueued_steady_ns) /
+                                1e9);
+                break;
+            }
+            if (!r.retryable || attempt >= cfg.max_attempts) {
+                failed.Increment();
+                monitor::log_error("notify: receiver " + name + " gave up on alert " +
+                                   n.alert.id + " after " + std::to_string(attempt) +
+                                   " attempt(s): " + r.detail);
+                break;
+            }
+            retried.Increment();
+            std::uniform_int_distribution<std::int64_t> jitter(0, backoff / 2);
+            const std::int64_t wait = backoff + jitter(rng);
+            monitor::log_warn("notify: receiver " + name + " failed (" + r.detail +
+                              "), retrying in " + std::to_string(wait) + "ms");
+            std::unique_lock wait_lock(mutex_);
+            if (cv_.wait_for(wait_lock, std::chrono::milliseconds(wait),
+                             [&] { return stopping_; })) {
+                done = true;  // stopping: the queued notification is abandoned and counted
+                failed.Increment();
+            }
+            backoff = std::min(backoff * 2, cfg.max_backoff_ms);
+        }
+        lock.lock();
+        lane.queue.pop_front();
+        telemetry_.notify_queue.Decrement();
+    }
+}
+
+}  // namespace terrain::alerts

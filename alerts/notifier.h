@@ -1,0 +1,86 @@
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "alerts/alert.h"
+#include "monitor/config.h"
+#include "monitor/telemetry.h"
+
+namespace terrain::alerts {
+
+// What a receiver is told: an alert and the change that happened to it.
+struct Notification {
+    Alert alert;
+    std::string transition;  // "firing" | "resolved"
+    std::int64_t enqueued_steady_ns = 0;
+};
+
+struct SendResult {
+    bool ok = false;
+    bool retryable = false;  // a 5xx or a refused connection is worth retrying; a 4xx is not
+    std::string detail;
+};
+
+// Delivers notifications somewhere (a log, a webhook, a chat). send() is called from the
+// receiver's own worker thread, one notification at a time, in order; it may block up to its
+// configured timeout.
+class Receiver {
+public:
+    virtual ~Receiver() = default;
+    virtual const std::string& name() const = 0;
+    virtual SendResult send(const Notification& notification) = 0;
+};
+
+// The `log` receiver: one readable line per notification on terrain's log.
+class LogReceiver final : public Receiver {
+public:
+    explicit LogReceiver(std::string name) : name_(std::move(name)) {}
+    const std::string& name() const override { return name_; }
+    SendResult send(const Notification& n) override;
+
+private:
+    std::string name_;
+};
+
+// Fans notifications out to receivers. Each receiver has a FIFO and a worker thread, so a
+// slow or failing receiver neither blocks the pipeline nor reorders its own messages; a
+// retryable failure is retried with exponential backoff and jitter up to max_attempts, then
+// counted as failed and logged. enqueue() is thread-safe and never blocks.
+class Notifier final {
+public:
+    struct Route {
+        std::unique_ptr<Receiver> receiver;
+        monitor::ReceiverConfig config;
+    };
+
+    Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry);
+    ~Notifier();
+    Notifier(const Notifier&) = delete;
+    Notifier& operator=(const Notifier&) = delete;
+
+    void enqueue(const Notification& notification);
+    // Stops the workers after they finish what is queued (bounded by each receiver's backoff).
+    void stop();
+
+private:
+    struct Lane {
+        Route route;
+        std::deque<Notification> queue;
+        std::thread worker;
+    };
+    void run(Lane& lane);
+
+    std::vector<std::unique_ptr<Lane>> lanes_;
+    monitor::Telemetry& telemetry_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+};
+
+}  // namespace terrain::alerts

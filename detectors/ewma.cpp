@@ -1,0 +1,123 @@
+#include "detectors/ewma.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "detectors/format.h"
+
+namespace terrain::detectors {
+
+namespace {
+
+struct EwmaSettings {
+    double alpha = 0.1;
+    double z = 4;
+    int warmup = 12;
+    int direction = 0;  // 0 both, 1 up, -1 down
+    double min_value = 0;
+    double min_denominator = 0;
+};
+
+class Ewma final : public Detector {
+public:
+    Ewma(const EwmaSettings& s, const monitor::MetricConfig& metric) : s_(s), metric_(metric) {}
+
+    Verdict observe(const monitor::Point& p) override {
+        Verdict v;
+        const bool ratio = metric_.aggregation == monitor::Aggregation::kRatio;
+        if (std::isnan(p.value) || (ratio && p.denominator < s_.min_denominator)) {
+            fill_band(v, p);
+            return v;
+        }
+        if (seen_ == 0) {
+            mean_ = p.value;
+            var_ = 0;
+            ++seen_;
+            fill_band(v, p);
+            return v;
+        }
+        fill_band(v, p);
+        const double sd = deviation(p);
+        const double zscore = (p.value - mean_) / sd;
+        const bool small = !ratio && p.value < s_.min_value && mean_ < s_.min_value;
+        bool anomalous = false;
+        if (seen_ >= s_.warmup && !small) {
+            v.evaluated = true;
+            anomalous = (s_.direction >= 0 && zscore > s_.z) ||
+                        (s_.direction <= 0 && zscore < -s_.z);
+            v.anomalous = anomalous;
+            v.score = std::fabs(zscore);
+            v.reason = format_value(metric_, p.value) + (zscore >= 0 ? " is above" : " is below") +
+                       " the usual " + format_value(metric_, mean_) + " (z=" +
+                       format_value(monitor::MetricConfig{}, std::round(zscore * 10) / 10) + ")";
+        }
+        // Learn from the point; an anomalous one only up to the band edge.
+        double x = p.value;
+        if (anomalous) {
+            x = std::clamp(x, mean_ - s_.z * sd, mean_ + s_.z * sd);
+        }
+        const double diff = x - mean_;
+        const double incr = s_.alpha * diff;
+        mean_ += incr;
+        var_ = (1 - s_.alpha) * (var_ + diff * incr);
+        ++seen_;
+        return v;
+    }
+
+private:
+    double deviation(const monitor::Point& p) const {
+        double noise = 0;
+        if (metric_.aggregation == monitor::Aggregation::kRatio) {
+            const double q = std::clamp(mean_, 1e-6, 1 - 1e-6);
+            noise = std::sqrt(q * (1 - q) / std::max(p.denominator, 1.0));
+        } else if (metric_.aggregation == monitor::Aggregation::kCount) {
+            noise = std::sqrt(std::max(mean_, 1.0));
+        } else {
+            noise = 1e-9 + 1e-3 * std::fabs(mean_);
+        }
+        return std::max(std::sqrt(var_), noise);
+    }
+
+    void fill_band(Verdict& v, const monitor::Point& p) const {
+        const double sd = seen_ > 0 ? deviation(p) : 0;
+        v.expected = mean_;
+        v.lower = mean_ - s_.z * sd;
+        v.upper = mean_ + s_.z * sd;
+    }
+
+    EwmaSettings s_;
+    const monitor::MetricConfig& metric_;
+    double mean_ = 0;
+    double var_ = 0;
+    int seen_ = 0;
+};
+
+class EwmaFactory final : public DetectorFactory {
+public:
+    explicit EwmaFactory(EwmaSettings s) : s_(s) {}
+    std::unique_ptr<Detector> create(const monitor::MetricConfig& metric) const override {
+        return std::make_unique<Ewma>(s_, metric);
+    }
+
+private:
+    EwmaSettings s_;
+};
+
+}  // namespace
+
+void register_ewma(Registry& registry) {
+    registry.add("ewma", {{"alpha", "z", "warmup", "direction", "min_value", "min_denominator"},
+                          [](const Params& p) -> std::unique_ptr<DetectorFactory> {
+                              EwmaSettings s;
+                              s.alpha = p.number("alpha", s.alpha, 1e-4, 1);
+                              s.z = p.number("z", s.z, 0.5, 100);
+                              s.warmup = static_cast<int>(p.number("warmup", s.warmup, 1, 1e6));
+                              auto dir = p.choice("direction", "both", {"both", "up", "down"});
+                              s.direction = dir == "up" ? 1 : dir == "down" ? -1 : 0;
+                              s.min_value = p.number("min_value", 0, 0, 1e15);
+                              s.min_denominator = p.number("min_denominator", 0, 0, 1e15);
+                              return std::make_unique<EwmaFactory>(s);
+                          }});
+}
+
+}  // namespace terrain::detectors

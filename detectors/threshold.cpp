@@ -1,0 +1,96 @@
+#include "detectors/threshold.h"
+
+#include <cmath>
+#include <limits>
+
+#include "detectors/format.h"
+
+namespace terrain::detectors {
+
+namespace {
+
+struct ThresholdSettings {
+    std::optional<double> above;
+    std::optional<double> below;
+    double min_denominator = 0;
+    double min_value = 0;
+};
+
+class Threshold final : public Detector {
+public:
+    Threshold(const ThresholdSettings& s, const monitor::MetricConfig& metric)
+        : s_(s), metric_(metric) {}
+
+    Verdict observe(const monitor::Point& p) override {
+        Verdict v;
+        const double nan = std::numeric_limits<double>::quiet_NaN();
+        v.lower = s_.below.value_or(nan);
+        v.upper = s_.above.value_or(nan);
+        v.expected = s_.above && s_.below ? (*s_.above + *s_.below) / 2
+                                          : s_.above.value_or(s_.below.value_or(nan));
+        if (std::isnan(p.value)) {
+            return v;
+        }
+        if (metric_.aggregation == monitor::Aggregation::kRatio &&
+            p.denominator < s_.min_denominator) {
+            return v;
+        }
+        if (metric_.aggregation != monitor::Aggregation::kRatio && p.value < s_.min_value &&
+            !s_.below) {
+            return v;
+        }
+        v.evaluated = true;
+        if (s_.above && p.value > *s_.above) {
+            v.anomalous = true;
+            v.score = *s_.above > 0 ? p.value / *s_.above : p.value;
+            v.reason = format_value(metric_, p.value) + " is above the limit of " +
+                       format_value(metric_, *s_.above);
+        } else if (s_.below && p.value < *s_.below) {
+            v.anomalous = true;
+            v.score = p.value > 0 ? *s_.below / p.value : *s_.below;
+            v.reason = format_value(metric_, p.value) + " is below the limit of " +
+                       format_value(metric_, *s_.below);
+        } else {
+            v.reason = format_value(metric_, p.value) + " is within limits";
+        }
+        return v;
+    }
+
+private:
+    ThresholdSettings s_;
+    const monitor::MetricConfig& metric_;
+};
+
+class ThresholdFactory final : public DetectorFactory {
+public:
+    explicit ThresholdFactory(ThresholdSettings s) : s_(s) {}
+    std::unique_ptr<Detector> create(const monitor::MetricConfig& metric) const override {
+        return std::make_unique<Threshold>(s_, metric);
+    }
+
+private:
+    ThresholdSettings s_;
+};
+
+}  // namespace
+
+void register_threshold(Registry& registry) {
+    registry.add("threshold",
+                 {{"above", "below", "min_denominator", "min_value"},
+                  [](const Params& p) -> std::unique_ptr<DetectorFactory> {
+                      ThresholdSettings s;
+                      s.above = p.optional_number("above");
+                      s.below = p.optional_number("below");
+                      if (!s.above && !s.below) {
+                          p.fail("", "a threshold needs 'above', 'below' or both");
+                      }
+                      if (s.above && s.below && *s.below >= *s.above) {
+                          p.fail("below", "must be less than 'above'");
+                      }
+                      s.min_denominator = p.number("min_denominator", 0, 0, 1e15);
+                      s.min_value = p.number("min_value", 0, 0, 1e15);
+                      return std::make_unique<ThresholdFactory>(s);
+                  }});
+}
+
+}  // namespace terrain::detectors

@@ -1,0 +1,227 @@
+#include "monitor/aggregator.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace terrain::monitor {
+
+namespace {
+
+std::int64_t floor_to(std::int64_t t, std::int64_t step) {
+    std::int64_t q = t / step;
+    if (t % step < 0) {
+        --q;
+    }
+    return q * step;
+}
+
+}  // namespace
+
+Aggregator::Aggregator(std::vector<MetricConfig> metrics, std::int64_t allowed_lateness_ms)
+    : metrics_(std::move(metrics)), state_(metrics_.size()), lateness_(allowed_lateness_ms) {
+    auto index = [this](std::size_t m, Role role, const Filter& f) {
+        Target t{m, role, &f};
+        if (f.kinds.empty()) {
+            any_kind_.push_back(t);
+        } else {
+            for (const auto& k : f.kinds) {
+                by_kind_[k].push_back(t);
+            }
+        }
+    };
+    for (std::size_t m = 0; m < metrics_.size(); ++m) {
+        const auto& cfg = metrics_[m];
+        if (cfg.aggregation == Aggregation::kRatio) {
+            index(m, Role::kNumerator, cfg.numerator);
+            index(m, Role::kDenominator, cfg.denominator);
+        } else {
+            index(m, Role::kValue, cfg.filter);
+        }
+    }
+}
+
+bool Aggregator::add(const Event& event) {
+    if (event.time_ms > max_event_time_) {
+        max_event_time_ = event.time_ms;
+    }
+    bool on_time = true;
+    auto visit = [&](const Target& t) {
+        if (t.filter->matches(event)) {
+            on_time &= add_to(t.metric, t.role, event);
+        }
+    };
+    if (auto it = by_kind_.find(event.kind); it != by_kind_.end()) {
+        for (const auto& t : it->second) {
+            visit(t);
+        }
+    }
+    for (const auto& t : any_kind_) {
+        visit(t);
+    }
+    return on_time;
+}
+
+bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event) {
+    const auto& cfg = metrics_[metric_index];
+    auto& st = state_[metric_index];
+    const std::int64_t start = floor_to(event.time_ms, cfg.window_ms);
+    if (st.closed_until == std::numeric_limits<std::int64_t>::min()) {
+        // The first event opens the metric; allow for earlier events within the lateness.
+        st.closed_until = floor_to(event.time_ms - lateness_, cfg.window_ms);
+        next_close_ = std::min(next_close_, st.closed_until + cfg.window_ms);
+    }
+    if (start < st.closed_until) {
+        ++st.stats.late;
+        return false;
+    }
+    key_scratch_.clear();
+    for (const auto& label : cfg.group_by) {
+        const std::string* v = find_label(event.labels, label);
+        key_scratch_.append(v != nullptr ? *v : std::string_view("none"));
+        key_scratch_.push_back('\x1f');
+    }
+    auto it = st.series.find(key_scratch_);
+    if (it == st.series.end()) {
+        if (st.series.size() >= cfg.max_series) {
+            ++st.stats.refused;
+            return true;
+        }
+        Series s;
+        for (const auto& label : cfg.group_by) {
+            const std::string* v = find_label(event.labels, label);
+            s.labels.emplace_back(label, v != nullptr ? *v : "none");
+        }
+        s.ring.assign(static_cast<std::size_t>(cfg.span_ms / cfg.window_ms), {0.0, 0.0});
+        it = st.series.emplace(key_scratch_, std::move(s)).first;
+    }
+    Series& s = it->second;
+    s.last_event_ms = std::max(s.last_event_ms, event.time_ms);
+    Bucket* bucket = nullptr;
+    for (auto& b : s.open) {
+        if (b.start == start) {
+            bucket = &b;
+            break;
+        }
+    }
+    if (bucket == nullptr) {
+        s.open.push_back(Bucket{start, 0.0, 0.0});
+        bucket = &s.open.back();
+    }
+    switch (role) {
+        case Role::kValue:
+            bucket->num += cfg.aggregation == Aggregation::kSum ? event.value : 1.0;
+            break;
+        case Role::kNumerator:
+            bucket->num += 1.0;
+            break;
+        case Role::kDenominator:
+            bucket->den += 1.0;
+            break;
+    }
+    return true;
+}
+
+std::int64_t Aggregator::watermark_ms() const {
+    if (max_event_time_ == std::numeric_limits<std::int64_t>::min()) {
+        return max_event_time_;
+    }
+    return max_event_time_ - lateness_;
+}
+
+void Aggregator::advance_idle(std::int64_t event_time_ms) {
+    if (max_event_time_ != std::numeric_limits<std::int64_t>::min() &&
+        event_time_ms > max_event_time_) {
+        max_event_time_ = event_time_ms;
+    }
+}
+
+void Aggregator::close_windows(const PointSink& on_point, const EvictSink& on_evict) {
+    next_close_ = std::numeric_limits<std::int64_t>::max();
+    for (std::size_t m = 0; m < metrics_.size(); ++m) {
+        close_one(m, on_point, on_evict);
+        if (state_[m].closed_until != std::numeric_limits<std::int64_t>::min()) {
+            next_close_ = std::min(next_close_, state_[m].closed_until + metrics_[m].window_ms);
+        }
+    }
+}
+
+void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
+                           const EvictSink& on_evict) {
+    const auto& cfg = metrics_[metric_index];
+    auto& st = state_[metric_index];
+    const std::int64_t wm = watermark_ms();
+    if (st.closed_until == std::numeric_limits<std::int64_t>::min()) {
+        return;
+    }
+    while (st.closed_until + cfg.window_ms <= wm) {
+        if (st.series.empty()) {
+            // Nothing to emit: jump straight to the watermark.
+            st.closed_until = std::max(st.closed_until, floor_to(wm, cfg.window_ms));
+            return;
+        }
+        const std::int64_t start = st.closed_until;
+        const std::int64_t end = start + cfg.window_ms;
+        for (auto it = st.series.begin(); it != st.series.end();) {
+            Series& s = it->second;
+            double num = 0;
+            double den = 0;
+            for (std::size_t i = 0; i < s.open.size(); ++i) {
+                if (s.open[i].start == start) {
+                    num = s.open[i].num;
+                    den = s.open[i].den;
+                    s.open[i] = s.open.back();
+                    s.open.pop_back();
+                    break;
+                }
+            }
+            auto& slot = s.ring[s.ring_pos];
+            s.sum_num += num - slot.first;
+            s.sum_den += den - slot.second;
+            slot = {num, den};
+            s.ring_pos = (s.ring_pos + 1) % s.ring.size();
+            // Guard against drift from repeated floating-point subtraction.
+            if (s.ring_pos == 0) {
+                s.sum_num = 0;
+                s.sum_den = 0;
+                for (const auto& [n, d] : s.ring) {
+                    s.sum_num += n;
+                    s.sum_den += d;
+                }
+            }
+            if (s.open.empty() && s.last_event_ms + cfg.idle_after_ms <= start) {
+                on_evict(cfg, it->first, s.labels);
+                it = st.series.erase(it);
+                continue;
+            }
+            Point p;
+            p.metric_index = metric_index;
+            p.metric = &cfg;
+            p.series_key = &it->first;
+            p.labels = &s.labels;
+            p.window_start_ms = start;
+            p.window_end_ms = end;
+            if (cfg.aggregation == Aggregation::kRatio) {
+                p.numerator = s.sum_num;
+                p.denominator = s.sum_den;
+                p.value = s.sum_den > 0 ? s.sum_num / s.sum_den : std::nan("");
+            } else {
+                p.value = s.sum_num;
+                p.numerator = s.sum_num;
+            }
+            p.attachment = &s.attachment;
+            on_point(p);
+            ++it;
+        }
+        st.closed_until = end;
+    }
+}
+
+std::size_t Aggregator::series_count(std::size_t metric_index) const {
+    return state_[metric_index].series.size();
+}
+
+const AggregatorStats& Aggregator::stats(std::size_t metric_index) const {
+    return state_[metric_index].stats;
+}
+
+}  // namespace terrain::monitor

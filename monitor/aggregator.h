@@ -1,0 +1,123 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "monitor/config.h"
+#include "monitor/event.h"
+
+namespace terrain::monitor {
+
+// Per-series state owned by a later stage (detector instances), kept alongside the series so
+// that it lives and dies with it.
+class SeriesAttachment {
+public:
+    virtual ~SeriesAttachment() = default;
+};
+
+// One closed window of one series. `value` is computed over the metric's trailing span: a
+// count or sum, or numerator / denominator for ratios (NaN when the denominator is zero).
+// References are valid only during the callback.
+struct Point {
+    std::size_t metric_index = 0;
+    const MetricConfig* metric = nullptr;
+    const std::string* series_key = nullptr;
+    const Labels* labels = nullptr;
+    std::int64_t window_start_ms = 0;
+    std::int64_t window_end_ms = 0;
+    double value = 0;
+    double numerator = 0;    // ratios: numerator over the span; counts and sums: the value
+    double denominator = 0;  // ratios: denominator over the span; otherwise 0
+    std::unique_ptr<SeriesAttachment>* attachment = nullptr;
+};
+
+struct AggregatorStats {
+    std::uint64_t late = 0;
+    std::uint64_t refused = 0;
+};
+
+// Event-time tumbling windows per metric and series, with a watermark.
+//
+// The watermark is the highest event time seen minus the allowed lateness; a window
+// [start, end) closes once the watermark reaches `end`. Because only event time moves the
+// watermark, replaying last week's events at full speed closes the same windows with the same
+// contents as receiving them live. Events for an already closed window are late: counted per
+// metric, never silently dropped. `advance_idle` lets a live deployment close windows when
+// the stream goes quiet (the caller decides when event time may follow the wall clock).
+//
+// Not thread-safe: owned and driven by the pipeline thread.
+class Aggregator final {
+public:
+    using PointSink = std::function<void(const Point&)>;
+    using EvictSink = std::function<void(const MetricConfig&, const std::string& series_key,
+                                         const Labels& labels)>;
+
+    Aggregator(std::vector<MetricConfig> metrics, std::int64_t allowed_lateness_ms);
+
+    // Adds one event to every metric whose filter it matches. Returns false when it was late
+    // for at least one metric.
+    bool add(const Event& event);
+
+    // Closes every window the watermark has passed, calling `on_point` once per series and
+    // closed window, in window order, and `on_evict` for series idle past their metric's
+    // `idle_after`.
+    void close_windows(const PointSink& on_point, const EvictSink& on_evict);
+
+    // Moves event time forward to `event_time_ms` without an event (a quiet stream).
+    void advance_idle(std::int64_t event_time_ms);
+
+    std::int64_t watermark_ms() const;
+    // True when the watermark has passed the end of some open window: call close_windows.
+    bool window_due() const { return watermark_ms() >= next_close_; }
+    std::int64_t max_event_time_ms() const { return max_event_time_; }
+    const std::vector<MetricConfig>& metrics() const { return metrics_; }
+    std::size_t series_count(std::size_t metric_index) const;
+    const AggregatorStats& stats(std::size_t metric_index) const;
+
+private:
+    struct Bucket {
+        std::int64_t start;
+        double num;
+        double den;
+    };
+    struct Series {
+        Labels labels;
+        std::vector<Bucket> open;
+        std::vector<std::pair<double, double>> ring;  // closed windows within the span
+        std::size_t ring_pos = 0;
+        double sum_num = 0;
+        double sum_den = 0;
+        std::int64_t last_event_ms = 0;
+        std::unique_ptr<SeriesAttachment> attachment;
+    };
+    struct MetricState {
+        std::unordered_map<std::string, Series> series;
+        std::int64_t closed_until = std::numeric_limits<std::int64_t>::min();
+        AggregatorStats stats;
+    };
+    enum class Role : std::uint8_t { kValue, kNumerator, kDenominator };
+    struct Target {
+        std::size_t metric;
+        Role role;
+        const Filter* filter;
+    };
+
+    bool add_to(std::size_t metric_index, Role role, const Event& event);
+    void close_one(std::size_t metric_index, const PointSink& on_point, const EvictSink& on_evict);
+
+    std::vector<MetricConfig> metrics_;
+    std::vector<MetricState> state_;
+    std::unordered_map<std::string, std::vector<Target>> by_kind_;
+    std::vector<Target> any_kind_;
+    std::int64_t lateness_;
+    std::int64_t max_event_time_ = std::numeric_limits<std::int64_t>::min();
+    std::string key_scratch_;
+    std::int64_t next_close_ = std::numeric_limits<std::int64_t>::max();
+};
+
+}  // namespace terrain::monitor

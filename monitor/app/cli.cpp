@@ -1,0 +1,159 @@
+#include <iostream>
+
+#include "detectors/detector.h"
+#include "monitor/app/app.h"
+#include "monitor/config.h"
+
+namespace terrain::app {
+
+namespace {
+
+constexpr const char* kMainHelp = R"(terrain: watches what marketing automation does and what customers say back,
+and alerts a human when the two disagree.
+
+usage: terrain <command> [options]
+
+commands:
+  run             start the service (ingest, detection, alerts, /metrics)
+  check           validate a configuration file
+  default-config  print the embedded default configuration
+  version         print the version
+
+Run 'terrain <command> --help' for a command's options.
+)";
+
+constexpr const char* kRunHelp = R"(usage: terrain run [--config FILE] [--listen HOST:PORT] [--data-dir DIR]
+
+Starts terrain. Without --config it runs on its embedded default configuration
+(see 'terrain default-config'). Stops cleanly on SIGINT or SIGTERM.
+
+  --config FILE       YAML configuration (default: embedded)
+  --listen HOST:PORT  address to serve HTTP on (default: server.listen, 127.0.0.1:8686;
+                      port 0 picks a free port, printed in the log)
+  --data-dir DIR      where the store and keys live (default: ./terrain-data)
+)";
+
+constexpr const char* kCheckHelp = R"(usage: terrain check [--config FILE]
+
+Validates a configuration (or, without --config, the embedded default) including every
+detector's parameters. Prints 'ok' and exits 0, or prints the first problem, naming the key
+and the value, and exits 1.
+)";
+
+bool wants_help(const std::vector<std::string>& args) {
+    for (const auto& a : args) {
+        if (a == "--help" || a == "-h") {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Reads "--name VALUE" and "--name=VALUE" options; refuses unknown ones.
+std::map<std::string, std::string> parse_options(const std::vector<std::string>& args,
+                                                 std::size_t from,
+                                                 const std::vector<std::string>& allowed) {
+    std::map<std::string, std::string> out;
+    for (std::size_t i = from; i < args.size(); ++i) {
+        std::string a = args[i];
+        std::string value;
+        bool has_value = false;
+        if (auto eq = a.find('='); eq != std::string::npos) {
+            value = a.substr(eq + 1);
+            a = a.substr(0, eq);
+            has_value = true;
+        }
+        if (std::find(allowed.begin(), allowed.end(), a) == allowed.end()) {
+            throw monitor::ConfigError("unknown option '" + a + "'" + monitor::suggest(a, allowed));
+        }
+        if (!has_value) {
+            if (i + 1 >= args.size()) {
+                throw monitor::ConfigError("option " + a + " needs a value");
+            }
+            value = args[++i];
+        }
+        out[a] = value;
+    }
+    return out;
+}
+
+int check(const std::map<std::string, std::string>& opts) {
+    auto it = opts.find("--config");
+    monitor::Config config = it == opts.end() ? monitor::default_config()
+                                              : monitor::load_config_file(it->second);
+    detectors::Registry registry;
+    detectors::register_builtin_detectors(registry);
+    const std::string origin = it == opts.end() ? "<embedded default>" : it->second;
+    std::size_t detectors = 0;
+    for (const auto& m : config.metrics) {
+        for (const auto& d : m.detectors) {
+            try {
+                registry.make(d);
+            } catch (const monitor::ConfigError& e) {
+                throw monitor::ConfigError(origin + ": " + e.what());
+            }
+            ++detectors;
+        }
+    }
+    std::cout << "ok: " << origin << ": " << config.metrics.size() << " metrics, " << detectors
+              << " detectors, " << config.receivers.size() << " receivers\n";
+    return 0;
+}
+
+}  // namespace
+
+int main_with_args(const std::vector<std::string>& args) {
+    try {
+        if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
+            std::cout << kMainHelp;
+            return args.size() < 2 ? 2 : 0;
+        }
+        const std::string& cmd = args[1];
+        if (cmd == "run") {
+            if (wants_help(args)) {
+                std::cout << kRunHelp;
+                return 0;
+            }
+            auto opts = parse_options(args, 2, {"--config", "--listen", "--data-dir"});
+            RunOptions ro;
+            if (opts.count("--config")) {
+                ro.config_path = opts["--config"];
+            }
+            if (opts.count("--listen")) {
+                ro.listen = opts["--listen"];
+            }
+            if (opts.count("--data-dir")) {
+                ro.data_dir = opts["--data-dir"];
+            }
+            return run_service(ro);
+        }
+        if (cmd == "check") {
+            if (wants_help(args)) {
+                std::cout << kCheckHelp;
+                return 0;
+            }
+            return check(parse_options(args, 2, {"--config"}));
+        }
+        if (cmd == "default-config") {
+            std::cout << monitor::kDefaultConfigYaml;
+            return 0;
+        }
+        if (cmd == "version" || cmd == "--version") {
+            std::cout << "terrain " << TERRAIN_VERSION << " (" << TERRAIN_REVISION << ")\n";
+            return 0;
+        }
+        std::cerr << "terrain: unknown command '" << cmd << "'"
+                  << monitor::suggest(cmd, {"run", "check", "default-config", "version"})
+                  << "\n\n"
+                  << kMainHelp;
+        return 2;
+    } catch (const monitor::ConfigError& e) {
+        std::cerr << "terrain: configuration error: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "terrain: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace terrain::app

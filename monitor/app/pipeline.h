@@ -1,0 +1,79 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "alerts/manager.h"
+#include "detectors/detector.h"
+#include "monitor/aggregator.h"
+#include "monitor/clock.h"
+#include "monitor/config.h"
+#include "monitor/intake.h"
+#include "monitor/telemetry.h"
+
+namespace terrain::app {
+
+// The pipeline thread: takes accepted batches from the Intake, adds each event to the
+// aggregator, closes windows as soon as the watermark passes them (checked after every event,
+// so the result does not depend on how events were batched), runs each series' detectors on
+// every closed window and hands findings to the alert manager. When no event has arrived for
+// `idle_flush`, event time follows the wall clock so a quiet stream still closes its windows.
+//
+// start()/stop() from the owning thread; status() from any thread.
+class Pipeline final {
+public:
+    Pipeline(const monitor::Config& config, const detectors::Registry& registry,
+             alerts::AlertManager& alerts, monitor::Intake& intake, monitor::Telemetry& telemetry,
+             const monitor::Clock& clock);
+    ~Pipeline();
+    Pipeline(const Pipeline&) = delete;
+    Pipeline& operator=(const Pipeline&) = delete;
+
+    void start();
+    // Stops taking new batches, processes what was accepted, then returns.
+    void stop();
+    bool running() const { return running_.load(); }
+    nlohmann::json status() const;
+
+    // Processes events synchronously on the caller's thread (replays and tests); not to be
+    // mixed with start().
+    void process(const std::vector<monitor::Event>& events);
+
+private:
+    struct Binding {
+        monitor::DetectorConfig config;
+        std::unique_ptr<detectors::DetectorFactory> factory;
+        prometheus::Counter* findings = nullptr;
+    };
+    void run();
+    void close_due_windows();
+    void on_point(const monitor::Point& p);
+    void idle_tick();
+    void publish_status();
+
+    const monitor::Config& config_;
+    alerts::AlertManager& alerts_;
+    monitor::Intake& intake_;
+    monitor::Telemetry& telemetry_;
+    const monitor::Clock& clock_;
+    monitor::Aggregator aggregator_;
+    std::vector<std::vector<Binding>> bindings_;  // per metric
+    std::vector<prometheus::Counter*> windows_closed_;
+    std::vector<prometheus::Counter*> late_;
+    std::vector<prometheus::Counter*> refused_;
+    std::vector<prometheus::Gauge*> series_;
+    std::vector<monitor::AggregatorStats> reported_;
+    std::int64_t last_arrival_wall_ = 0;
+    std::int64_t idle_anchor_event_ = 0;
+    std::thread thread_;
+    std::atomic<bool> running_{false};
+    mutable std::mutex status_mutex_;
+    nlohmann::json status_;
+};
+
+}  // namespace terrain::app

@@ -1,0 +1,12 @@
+#include "monitor/clock.h"
+
+#include <chrono>
+
+namespace terrain::monitor {
+
+std::int64_t SystemClock::now_ms() const {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace terrain::monitor

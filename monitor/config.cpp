@@ -1,0 +1,475 @@
+#include "monitor/config.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "monitor/duration.h"
+
+namespace terrain::monitor {
+
+bool Filter::matches(const Event& event) const {
+    if (side && *side != event.side) {
+        return false;
+    }
+    if (!kinds.empty() &&
+        std::find(kinds.begin(), kinds.end(), event.kind) == kinds.end()) {
+        return false;
+    }
+    for (const auto& [k, v] : labels) {
+        const std::string* got = find_label(event.labels, k);
+        if (got == nullptr || *got != v) {
+            return false;
+        }
+    }
+    return true;
+}
+
+namespace {
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) {
+        row[j] = j;
+    }
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t prev = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            std::size_t cur = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] == b[j - 1] ? 0 : 1)});
+            prev = cur;
+        }
+    }
+    return row[b.size()];
+}
+
+std::string where(const YAML::Node& node) {
+    const auto mark = node.Mark();
+    if (mark.line < 0) {
+        return "";
+    }
+    return " (line " + std::to_string(mark.line + 1) + ")";
+}
+
+// Walks one YAML mapping, remembering the key path for messages and refusing unknown keys.
+class Section final {
+public:
+    Section(YAML::Node node, std::string path, std::vector<std::string> allowed)
+        : node_(std::move(node)), path_(std::move(path)), allowed_(std::move(allowed)) {
+        if (node_ && !node_.IsNull() && !node_.IsMap()) {
+            fail("", "must be a mapping of keys to values");
+        }
+        if (node_.IsMap()) {
+            for (const auto& kv : node_) {
+                auto key = kv.first.as<std::string>();
+                if (std::find(allowed_.begin(), allowed_.end(), key) == allowed_.end()) {
+                    throw ConfigError(child(key) + ": unknown key" + suggest(key, allowed_) +
+                                      where(kv.first));
+                }
+            }
+        }
+    }
+
+    std::string child(std::string_view key) const {
+        return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    }
+    [[noreturn]] void fail(std::string_view key, const std::string& why) const {
+        std::string p = key.empty() ? path_ : child(key);
+        throw ConfigError(p + ": " + why + where(key.empty() ? node_ : node_[std::string(key)]));
+    }
+    YAML::Node get(std::string_view key) const {
+        return node_.IsMap() ? node_[std::string(key)] : YAML::Node();
+    }
+    bool has(std::string_view key) const {
+        auto n = get(key);
+        return n && !n.IsNull();
+    }
+
+    std::string str(std::string_view key, std::string fallback) const {
+        auto n = get(key);
+        if (!n || n.IsNull()) {
+            return fallback;
+        }
+        if (!n.IsScalar()) {
+            fail(key, "must be a string");
+        }
+        return n.as<std::string>();
+    }
+    std::string required_str(std::string_view key) const {
+        if (!has(key)) {
+            fail("", "missing required key '" + std::string(key) + "'");
+        }
+        return str(key, "");
+    }
+    std::int64_t duration(std::string_view key, std::int64_t fallback) const {
+        auto n = get(key);
+        if (!n || n.IsNull()) {
+            return fallback;
+        }
+        auto text = n.IsScalar() ? n.as<std::string>() : std::string("<not a scalar>");
+        auto ms = parse_duration_ms(text);
+        if (!ms || *ms <= 0) {
+            fail(key, "'" + text + "' is not a duration (use e.g. 30s, 5m, 1h, 1d)");
+        }
+        return *ms;
+    }
+    std::int64_t integer(std::string_view key, std::int64_t fallback, std::int64_t lo,
+                         std::int64_t hi) const {
+        auto n = get(key);
+        if (!n || n.IsNull()) {
+            return fallback;
+        }
+        std::int64_t v = 0;
+        try {
+            v = n.as<std::int64_t>();
+        } catch (const YAML::Exception&) {
+            fail(key, "'" + (n.IsScalar() ? n.as<std::string>() : std::string("?")) +
+                          "' is not an integer");
+        }
+        if (v < lo || v > hi) {
+            fail(key, std::to_string(v) + " is out of range [" + std::to_string(lo) + ", " +
+                          std::to_string(hi) + "]");
+        }
+        return v;
+    }
+    std::vector<std::string> strings(std::string_view key) const {
+        auto n = get(key);
+        std::vector<std::string> out;
+        if (!n || n.IsNull()) {
+            return out;
+        }
+        if (n.IsScalar()) {
+            out.push_back(n.as<std::string>());
+            return out;
+        }
+        if (!n.IsSequence()) {
+            fail(key, "must be a string or a list of strings");
+        }
+        for (const auto& item : n) {
+            if (!item.IsScalar()) {
+                fail(key, "must be a list of strings");
+            }
+            out.push_back(item.as<std::string>());
+        }
+        return out;
+    }
+    const std::string& path() const { return path_; }
+    const YAML::Node& node() const { return node_; }
+
+private:
+    YAML::Node node_;
+    std::string path_;
+    std::vector<std::string> allowed_;
+};
+
+nlohmann::json to_json(const YAML::Node& n) {
+    if (!n || n.IsNull()) {
+        return nullptr;
+    }
+    if (n.IsScalar()) {
+        const auto& s = n.Scalar();
+        if (n.Tag() == "!") {  // quoted: keep as a string
+            return s;
+        }
+        if (s == "true" || s == "false") {
+            return s == "true";
+        }
+        try {
+            std::size_t used = 0;
+            double d = std::stod(s, &used);
+            if (used == s.size()) {
+                return d;
+            }
+        } catch (const std::exception&) {
+        }
+        return s;
+    }
+    if (n.IsSequence()) {
+        auto arr = nlohmann::json::array();
+        for (const auto& item : n) {
+            arr.push_back(to_json(item));
+        }
+        return arr;
+    }
+    auto obj = nlohmann::json::object();
+    for (const auto& kv : n) {
+        obj[kv.first.as<std::string>()] = to_json(kv.second);
+    }
+    return obj;
+}
+
+void check_label(const std::string& label, const std::vector<std::string>& labels,
+                 const std::string& path) {
+    if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
+        throw ConfigError(path + ": unknown label '" + label + "'" + suggest(label, labels) +
+                          " (declare custom labels under the top-level 'labels' key)");
+    }
+}
+
+Filter parse_filter(const YAML::Node& node, const std::string& path,
+                    const std::vector<std::string>& labels) {
+    Section s(node, path, {"kind", "side", "labels"});
+    Filter f;
+    f.kinds = s.strings("kind");
+    if (s.has("side")) {
+        auto side = s.str("side", "");
+        if (side == "map") {
+            f.side = Side::kMap;
+        } else if (side == "customer") {
+            f.side = Side::kCustomer;
+        } else {
+            s.fail("side", "'" + side + "' is not a side (use map or customer)");
+        }
+    }
+    auto lnode = s.get("labels");
+    if (lnode && !lnode.IsNull()) {
+        if (!lnode.IsMap()) {
+            s.fail("labels", "must be a mapping of label to value");
+        }
+        for (const auto& kv : lnode) {
+            auto key = kv.first.as<std::string>();
+            check_label(key, labels, s.child("labels") + "." + key);
+            f.labels.emplace_back(key, kv.second.as<std::string>());
+        }
+    }
+    if (f.kinds.empty() && !f.side && f.labels.empty()) {
+        s.fail("", "an empty filter would match every event; give at least 'kind'");
+    }
+    return f;
+}
+
+MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
+                          const std::vector<std::string>& labels) {
+    Section s(node, path,
+              {"name", "help", "aggregate", "filter", "numerator", "denominator", "group_by",
+               "window", "span", "idle_after", "max_series", "detectors"});
+    MetricConfig m;
+    m.name = s.required_str("name");
+    if (m.name.empty() || !std::all_of(m.name.begin(), m.name.end(), [](char c) {
+            return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        })) {
+        s.fail("name", "'" + m.name + "' must be lower_snake_case ([a-z0-9_]+)");
+    }
+    m.help = s.str("help", m.name);
+    auto agg = s.str("aggregate", "count");
+    if (agg == "count") {
+        m.aggregation = Aggregation::kCount;
+    } else if (agg == "sum") {
+        m.aggregation = Aggregation::kSum;
+    } else if (agg == "ratio") {
+        m.aggregation = Aggregation::kRatio;
+    } else {
+        s.fail("aggregate", "'" + agg + "' is not an aggregation (use count, sum or ratio)" +
+                                suggest(agg, {"count", "sum", "ratio"}));
+    }
+    if (m.aggregation == Aggregation::kRatio) {
+        if (s.has("filter")) {
+            s.fail("filter", "a ratio takes 'numerator' and 'denominator' filters, not 'filter'");
+        }
+        if (!s.has("numerator") || !s.has("denominator")) {
+            s.fail("", "a ratio needs both 'numerator' and 'denominator'");
+        }
+        m.numerator = parse_filter(s.get("numerator"), s.child("numerator"), labels);
+        m.denominator = parse_filter(s.get("denominator"), s.child("denominator"), labels);
+    } else {
+        if (!s.has("filter")) {
+            s.fail("", "missing required key 'filter'");
+        }
+        m.filter = parse_filter(s.get("filter"), s.child("filter"), labels);
+    }
+    m.group_by = s.strings("group_by");
+    for (std::size_t i = 0; i < m.group_by.size(); ++i) {
+        check_label(m.group_by[i], labels, s.child("group_by") + "[" + std::to_string(i) + "]");
+    }
+    m.window_ms = s.duration("window", 300'000);
+    m.span_ms = s.duration("span", m.window_ms);
+    if (m.span_ms % m.window_ms != 0) {
+        s.fail("span", format_duration_ms(m.span_ms) + " is not a multiple of the window (" +
+                           format_duration_ms(m.window_ms) + ")");
+    }
+    if (m.span_ms / m.window_ms > 4096) {
+        s.fail("span", "more than 4096 windows per span; use a longer window");
+    }
+    m.idle_after_ms = s.duration("idle_after", std::max<std::int64_t>(m.span_ms, 3'600'000));
+    m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));
+    auto dets = s.get("detectors");
+    if (dets && !dets.IsNull()) {
+        if (!dets.IsSequence()) {
+            s.fail("detectors", "must be a list");
+        }
+        std::set<std::string> names;
+        for (std::size_t i = 0; i < dets.size(); ++i) {
+            std::string dpath = s.child("detectors") + "[" + std::to_string(i) + "]";
+            if (!dets[i].IsMap()) {
+                throw ConfigError(dpath + ": must be a mapping with at least 'type'");
+            }
+            DetectorConfig d;
+            d.path = dpath;
+            d.params = nlohmann::json::object();
+            for (const auto& kv : dets[i]) {
+                auto key = kv.first.as<std::string>();
+                if (key == "type") {
+                    d.type = kv.second.as<std::string>();
+                } else if (key == "name") {
+                    d.name = kv.second.as<std::string>();
+                } else if (key == "severity") {
+                    d.severity = kv.second.as<std::string>();
+                } else {
+                    d.params[key] = to_json(kv.second);
+                }
+            }
+            if (d.type.empty()) {
+                throw ConfigError(dpath + ": missing required key 'type'");
+            }
+            if (d.name.empty()) {
+                d.name = d.type;
+            }
+            if (d.severity.empty()) {
+                d.severity = "warning";
+            }
+            static const std::vector<std::string> kSeverities = {"critical", "warning", "info"};
+            if (std::find(kSeverities.begin(), kSeverities.end(), d.severity) ==
+                kSeverities.end()) {
+                throw ConfigError(dpath + ".severity: '" + d.severity +
+                                  "' is not a severity (use critical, warning or info)" +
+                                  suggest(d.severity, kSeverities));
+            }
+            if (!names.insert(d.name).second) {
+                throw ConfigError(dpath + ".name: '" + d.name +
+                                  "' is used twice in this metric; give each detector a name");
+            }
+            m.detectors.push_back(std::move(d));
+        }
+    }
+    return m;
+}
+
+ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path) {
+    Section s(node, path,
+              {"name", "type", "url", "timeout", "max_attempts", "initial_backoff",
+               "max_backoff"});
+    ReceiverConfig r;
+    r.name = s.required_str("name");
+    r.type = s.required_str("type");
+    static const std::vector<std::string> kTypes = {"log", "webhook"};
+    if (std::find(kTypes.begin(), kTypes.end(), r.type) == kTypes.end()) {
+        s.fail("type", "'" + r.type + "' is not a receiver type (use log or webhook)" +
+                           suggest(r.type, kTypes));
+    }
+    if (r.type == "webhook") {
+        r.url = s.required_str("url");
+        if (r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0) {
+            s.fail("url", "'" + r.url + "' must start with http:// or https://");
+        }
+    }
+    r.timeout_ms = s.duration("timeout", r.timeout_ms);
+    r.max_attempts = static_cast<int>(s.integer("max_attempts", r.max_attempts, 1, 100));
+    r.initial_backoff_ms = s.duration("initial_backoff", r.initial_backoff_ms);
+    r.max_backoff_ms = s.duration("max_backoff", r.max_backoff_ms);
+    return r;
+}
+
+}  // namespace
+
+std::string suggest(std::string_view word, const std::vector<std::string>& candidates) {
+    std::string best;
+    std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+    for (const auto& c : candidates) {
+        std::size_t d = edit_distance(word, c);
+        if (d < best_d) {
+            best_d = d;
+            best = c;
+        }
+    }
+    return best.empty() ? "" : "; did you mean '" + best + "'?";
+}
+
+Config parse_config(std::string_view yaml, const std::string& origin) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(yaml));
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(origin + ": not valid YAML: " + e.what());
+    }
+    Config c;
+    try {
+        Section top(root, "", {"server", "pipeline", "labels", "metrics", "receivers"});
+        Section server(top.get("server"), "server", {"listen", "max_body_bytes", "threads"});
+        c.server.listen = server.str("listen", c.server.listen);
+        c.server.max_body_bytes = static_cast<std::size_t>(
+            server.integer("max_body_bytes", static_cast<std::int64_t>(c.server.max_body_bytes),
+                           1024, 1LL << 30));
+        c.server.threads = static_cast<int>(server.integer("threads", c.server.threads, 1, 64));
+
+        Section pipe(top.get("pipeline"), "pipeline",
+                     {"allowed_lateness", "idle_flush", "max_future", "queue_events",
+                      "dedup_capacity"});
+        c.pipeline.allowed_lateness_ms =
+            pipe.duration("allowed_lateness", c.pipeline.allowed_lateness_ms);
+        c.pipeline.idle_flush_ms = pipe.duration("idle_flush", c.pipeline.idle_flush_ms);
+        c.pipeline.max_future_ms = pipe.duration("max_future", c.pipeline.max_future_ms);
+        c.pipeline.queue_events = static_cast<std::size_t>(pipe.integer(
+            "queue_events", static_cast<std::int64_t>(c.pipeline.queue_events), 1, 1LL << 32));
+        c.pipeline.dedup_capacity = static_cast<std::size_t>(
+            pipe.integer("dedup_capacity", static_cast<std::int64_t>(c.pipeline.dedup_capacity),
+                         0, 1LL << 32));
+
+        c.extra_labels = top.strings("labels");
+        std::vector<std::string> labels = known_labels();
+        labels.insert(labels.end(), c.extra_labels.begin(), c.extra_labels.end());
+
+        auto metrics = top.get("metrics");
+        if (metrics && !metrics.IsNull()) {
+            if (!metrics.IsSequence()) {
+                top.fail("metrics", "must be a list");
+            }
+            std::set<std::string> names;
+            for (std::size_t i = 0; i < metrics.size(); ++i) {
+                auto path = "metrics[" + std::to_string(i) + "]";
+                auto m = parse_metric(metrics[i], path, labels);
+                if (!names.insert(m.name).second) {
+                    throw ConfigError(path + ".name: '" + m.name + "' is declared twice");
+                }
+                c.metrics.push_back(std::move(m));
+            }
+        }
+        auto receivers = top.get("receivers");
+        if (receivers && !receivers.IsNull()) {
+            if (!receivers.IsSequence()) {
+                top.fail("receivers", "must be a list");
+            }
+            std::set<std::string> names;
+            for (std::size_t i = 0; i < receivers.size(); ++i) {
+                auto path = "receivers[" + std::to_string(i) + "]";
+                auto r = parse_receiver(receivers[i], path);
+                if (!names.insert(r.name).second) {
+                    throw ConfigError(path + ".name: '" + r.name + "' is declared twice");
+                }
+                c.receivers.push_back(std::move(r));
+            }
+        }
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(origin + ": " + e.what());
+    } catch (const ConfigError& e) {
+        throw ConfigError(origin + ": " + e.what());
+    }
+    return c;
+}
+
+Config load_config_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        throw ConfigError(path + ": cannot open configuration file");
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_config(ss.str(), path);
+}
+
+Config default_config() { return parse_config(kDefaultConfigYaml, "<embedded default>"); }
+
+}  // namespace terrain::monitor

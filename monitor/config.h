@@ -1,0 +1,103 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "monitor/event.h"
+
+namespace terrain::monitor {
+
+// A configuration or start-up problem a person must fix. The message names the key path and
+// the bad value ("metrics[2].window: '5x' is not a duration ..."). Thrown, caught once in main.
+class ConfigError final : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Matches events by kind, side and label equality. Empty parts match everything.
+struct Filter {
+    std::vector<std::string> kinds;
+    std::optional<Side> side;
+    Labels labels;
+
+    bool matches(const Event& event) const;
+};
+
+enum class Aggregation : std::uint8_t { kCount, kSum, kRatio };
+
+struct DetectorConfig {
+    std::string type;      // registry name: "threshold", "ewma"
+    std::string name;      // unique within the metric; defaults to type
+    std::string severity;  // "critical" | "warning" | "info"
+    nlohmann::json params;  // detector-specific keys, validated by the detector's factory
+    std::string path;       // "metrics[3].detectors[0]", for error messages
+};
+
+// A metric series family: events that pass `filter` (or numerator / denominator for ratios),
+// grouped by `group_by` labels into tumbling event-time windows of `window`. Each closed window
+// yields one point per series, computed over the trailing `span` (a multiple of `window`), so a
+// ratio whose numerator lags its denominator (complaints arrive hours after delivery) can be
+// measured over a day while still being evaluated every few minutes.
+struct MetricConfig {
+    std::string name;
+    std::string help;
+    Aggregation aggregation = Aggregation::kCount;
+    Filter filter;       // count and sum
+    Filter numerator;    // ratio
+    Filter denominator;  // ratio
+    std::vector<std::string> group_by;
+    std::int64_t window_ms = 300'000;
+    std::int64_t span_ms = 300'000;
+    std::int64_t idle_after_ms = 3'600'000;  // a series with no events for this long is dropped
+    std::size_t max_series = 10'000;
+    std::vector<DetectorConfig> detectors;
+};
+
+struct ReceiverConfig {
+    std::string name;
+    std::string type;  // "log" | "webhook"
+    std::string url;
+    std::int64_t timeout_ms = 5000;
+    int max_attempts = 8;
+    std::int64_t initial_backoff_ms = 500;
+    std::int64_t max_backoff_ms = 60'000;
+};
+
+struct ServerConfig {
+    std::string listen = "127.0.0.1:8686";
+    std::size_t max_body_bytes = 32 * 1024 * 1024;
+    int threads = 2;
+};
+
+struct PipelineConfig {
+    std::int64_t allowed_lateness_ms = 120'000;
+    std::int64_t idle_flush_ms = 30'000;
+    std::int64_t max_future_ms = 3'600'000;
+    std::size_t queue_events = 2'000'000;
+    std::size_t dedup_capacity = 4'000'000;
+};
+
+struct Config {
+    ServerConfig server;
+    PipelineConfig pipeline;
+    std::vector<std::string> extra_labels;
+    std::vector<MetricConfig> metrics;
+    std::vector<ReceiverConfig> receivers;
+};
+
+// Parses and validates YAML text. `origin` names the file in messages. Throws ConfigError.
+Config parse_config(std::string_view yaml, const std::string& origin);
+Config load_config_file(const std::string& path);
+Config default_config();
+extern const std::string_view kDefaultConfigYaml;
+
+// "did you mean" helper shared by every validator.
+std::string suggest(std::string_view word, const std::vector<std::string>& candidates);
+
+}  // namespace terrain::monitor

@@ -1,0 +1,63 @@
+#include "monitor/dedup.h"
+
+#include <bit>
+
+namespace terrain::monitor {
+
+namespace {
+constexpr std::uint64_t kEmpty = 0;
+}
+
+Deduplicator::Deduplicator(std::size_t capacity) {
+    if (capacity == 0) {
+        return;
+    }
+    std::size_t slots = std::bit_ceil(capacity / 2 + 1);
+    current_.slots.assign(slots, kEmpty);
+    previous_.slots.assign(slots, kEmpty);
+    limit_ = slots / 2;
+}
+
+bool Deduplicator::Table::contains(std::uint64_t h) const {
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+        if (slots[i] == h) {
+            return true;
+        }
+        if (slots[i] == kEmpty) {
+            return false;
+        }
+    }
+}
+
+void Deduplicator::Table::insert(std::uint64_t h) {
+    const std::size_t mask = slots.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+        if (slots[i] == kEmpty) {
+            slots[i] = h;
+            ++used;
+            return;
+        }
+    }
+}
+
+bool Deduplicator::seen(std::uint64_t hash) {
+    if (limit_ == 0) {
+        return false;
+    }
+    if (hash == kEmpty) {
+        hash = 1;
+    }
+    if (current_.contains(hash) || previous_.contains(hash)) {
+        return true;
+    }
+    if (current_.used >= limit_) {
+        std::swap(current_, previous_);
+        std::fill(current_.slots.begin(), current_.slots.end(), kEmpty);
+        current_.used = 0;
+    }
+    current_.insert(hash);
+    return false;
+}
+
+}  // namespace terrain::monitor

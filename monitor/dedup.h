@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace terrain::monitor {
+
+// Remembers recently seen event-id hashes so that vendor retries are counted once.
+//
+// Two generations of an open-addressing set: when the current one is half full it becomes the
+// previous one and the old previous is cleared. Memory is fixed (16 bytes per slot of
+// `capacity`), and an id is remembered for at least capacity/4 further distinct ids.
+// Not thread-safe: owned by the pipeline thread.
+class Deduplicator final {
+public:
+    explicit Deduplicator(std::size_t capacity);
+
+    // True when `hash` was seen before (a duplicate); otherwise remembers it and returns false.
+    // A capacity of 0 disables de-duplication.
+    bool seen(std::uint64_t hash);
+
+private:
+    struct Table {
+        std::vector<std::uint64_t> slots;
+        std::size_t used = 0;
+        bool contains(std::uint64_t h) const;
+        void insert(std::uint64_t h);
+    };
+    Table current_;
+    Table previous_;
+    std::size_t limit_ = 0;
+};
+
+}  // namespace terrain::monitor

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "monitor/dedup.h"
+#include "monitor/event.h"
+#include "monitor/hash.h"
+#include "monitor/telemetry.h"
+
+namespace terrain::monitor {
+
+// The bounded hand-off between HTTP threads (producers) and the pipeline thread (consumer).
+//
+// submit() de-duplicates by (source, id) and queues the batch atomically under one lock, so a
+// refused batch leaves no trace and its retry is not mistaken for a duplicate. When the queue
+// holds `capacity_events` or more the batch is refused (the caller answers 503 with
+// Retry-After); nothing is ever dropped after submit() said yes. Thread-safe.
+class Intake final {
+public:
+    struct Batch {
+        std::string source;
+        std::vector<Event> events;
+    };
+    struct Outcome {
+        bool queued = false;
+        std::size_t accepted = 0;
+        std::size_t duplicates = 0;
+    };
+
+    Intake(std::size_t capacity_events, std::size_t dedup_capacity, Telemetry& telemetry);
+
+    Outcome submit(const std::string& source, std::vector<Event>&& events);
+
+    // Consumer side: waits up to `timeout` for batches and moves all queued ones into `out`.
+    // Returns false once closed and drained.
+    bool take(std::vector<Batch>& out, std::chrono::milliseconds timeout);
+    // Wakes the consumer; later submits are refused.
+    void close();
+    // Blocks until every batch queued so far has been taken and `mark_done` was called for it.
+    void wait_drained();
+    void mark_done(std::size_t events);
+    std::size_t queued_events() const;
+    std::size_t capacity() const { return capacity_; }
+
+private:
+    const std::size_t capacity_;
+    Deduplicator dedup_;
+    HashKey id_key_;
+    Telemetry& telemetry_;
+    mutable std::mutex mutex_;
+    std::condition_variable not_empty_;
+    std::condition_variable drained_;
+    std::deque<Batch> queue_;
+    std::size_t queued_events_ = 0;
+    std::size_t in_flight_ = 0;
+    bool closed_ = false;
+};
+
+}  // namespace terrain::monitor

@@ -1,0 +1,36 @@
+#include "monitor/log.h"
+
+#include <atomic>
+#include <cstdio>
+#include <mutex>
+
+#include "monitor/clock.h"
+#include "monitor/duration.h"
+
+namespace terrain::monitor {
+
+namespace {
+std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
+std::mutex g_mutex;
+}  // namespace
+
+void set_log_level(LogLevel level) { g_level.store(static_cast<int>(level)); }
+
+void log(LogLevel level, std::string_view message) {
+    if (static_cast<int>(level) < g_level.load()) {
+        return;
+    }
+    static const char* kNames[] = {"debug", "info ", "warn ", "error"};
+    static const SystemClock kClock;
+    std::string line = format_rfc3339_ms(kClock.now_ms());
+    line += ' ';
+    line += kNames[static_cast<int>(level)];
+    line += ' ';
+    line += message;
+    line += '\n';
+    std::lock_guard lock(g_mutex);
+    std::fwrite(line.data(), 1, line.size(), stderr);
+    std::fflush(stderr);
+}
+
+}  // namespace terrain::monitor

@@ -1,0 +1,100 @@
+#include "monitor/store.h"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+namespace terrain::monitor {
+
+namespace {
+
+class Statement final {
+public:
+    Statement(sqlite3* db, const char* sql, const std::string& path) {
+        if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) {
+            throw std::runtime_error(path + ": cannot prepare '" + sql +
+                                     "': " + sqlite3_errmsg(db));
+        }
+    }
+    ~Statement() { sqlite3_finalize(stmt_); }
+    Statement(const Statement&) = delete;
+    Statement& operator=(const Statement&) = delete;
+    sqlite3_stmt* get() const { return stmt_; }
+
+private:
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+
+std::string column_text(sqlite3_stmt* s, int i) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+    return p == nullptr ? std::string() : std::string(p, sqlite3_column_bytes(s, i));
+}
+
+}  // namespace
+
+Store::Store(const std::string& path) : path_(path) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        nullptr) != SQLITE_OK) {
+        std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        throw std::runtime_error(path + ": cannot open store: " + why);
+    }
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA journal_mode=WAL");
+    exec("PRAGMA synchronous=NORMAL");
+    exec(
+        "CREATE TABLE IF NOT EXISTS alerts ("
+        " fingerprint TEXT PRIMARY KEY,"
+        " state TEXT NOT NULL,"
+        " body TEXT NOT NULL,"
+        " updated_ms INTEGER NOT NULL)");
+}
+
+Store::~Store() { sqlite3_close(db_); }
+
+void Store::exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string why = err != nullptr ? err : "unknown error";
+        sqlite3_free(err);
+        throw std::runtime_error(path_ + ": '" + sql + "' failed: " + why);
+    }
+}
+
+void Store::put_alert(const Document& doc) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "INSERT INTO alerts(fingerprint, state, body, updated_ms) VALUES(?,?,?,?) "
+                 "ON CONFLICT(fingerprint) DO UPDATE SET state=excluded.state, "
+                 "body=excluded.body, updated_ms=excluded.updated_ms",
+                 path_);
+    bind_text(st.get(), 1, doc.key);
+    bind_text(st.get(), 2, doc.state);
+    bind_text(st.get(), 3, doc.body);
+    sqlite3_bind_int64(st.get(), 4, doc.updated_ms);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) {
+        throw std::runtime_error(path_ + ": cannot save alert: " + sqlite3_errmsg(db_));
+    }
+}
+
+std::vector<Store::Document> Store::load_alerts() const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT fingerprint, state, body, updated_ms FROM alerts ORDER BY updated_ms",
+                 path_);
+    std::vector<Document> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        out.push_back(Document{column_text(st.get(), 0), column_text(st.get(), 1),
+                               column_text(st.get(), 2), sqlite3_column_int64(st.get(), 3)});
+    }
+    if (rc != SQLITE_DONE) {
+        throw std::runtime_error(path_ + ": cannot read alerts: " + sqlite3_errmsg(db_));
+    }
+    return out;
+}
+
+}  // namespace terrain::monitor

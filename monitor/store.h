@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace terrain::monitor {
+
+// terrain's SQLite store in the data directory (WAL mode, synchronous=NORMAL): alert records
+// and, later, detector snapshots and the audit log. Documents are JSON text so the core does
+// not depend on the alert or detector types. Thread-safe (one connection behind a mutex);
+// failures throw std::runtime_error naming the file and the statement.
+class Store final {
+public:
+    explicit Store(const std::string& path);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    struct Document {
+        std::string key;
+        std::string state;
+        std::string body;
+        std::int64_t updated_ms = 0;
+    };
+
+    void put_alert(const Document& doc);
+    std::vector<Document> load_alerts() const;
+
+private:
+    void exec(const char* sql);
+
+    std::string path_;
+    sqlite3* db_ = nullptr;
+    mutable std::mutex mutex_;
+};
+
+}  // namespace terrain::monitor

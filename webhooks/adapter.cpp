@@ -1,0 +1,47 @@
+#include "webhooks/adapter.h"
+
+namespace terrain::webhooks {
+
+monitor::Error event_error(std::string reason, long index, std::string field, std::string what) {
+    monitor::Error e;
+    e.reason = std::move(reason);
+    e.index = index;
+    e.field = std::move(field);
+    e.message = "event " + std::to_string(index);
+    if (!e.field.empty()) {
+        e.message += ", field '" + e.field + "'";
+    }
+    e.message += ": " + what;
+    return e;
+}
+
+std::string mailbox_domain(std::string_view address) {
+    auto at = address.rfind('@');
+    if (at == std::string_view::npos || at + 1 >= address.size()) {
+        return "unknown";
+    }
+    std::string domain(address.substr(at + 1));
+    while (!domain.empty() && (domain.back() == ' ' || domain.back() == '>')) {
+        domain.pop_back();
+    }
+    for (auto& c : domain) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return bounded_label(domain);
+}
+
+std::string bounded_label(std::string_view value) {
+    constexpr std::size_t kMax = 128;
+    if (value.size() <= kMax) {
+        return std::string(value);
+    }
+    std::size_t cut = kMax;
+    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
+        --cut;
+    }
+    return std::string(value.substr(0, cut));
+}
+
+}  // namespace terrain::webhooks

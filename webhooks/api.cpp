@@ -1,0 +1,151 @@
+#include "webhooks/api.h"
+
+#include <memory>
+
+#include "webhooks/events_adapter.h"
+#include "webhooks/sendgrid_adapter.h"
+
+namespace terrain::webhooks {
+
+std::vector<std::unique_ptr<Adapter>> builtin_adapters() {
+    std::vector<std::unique_ptr<Adapter>> out;
+    out.push_back(std::make_unique<SendgridAdapter>());
+    out.push_back(std::make_unique<EventsAdapter>());
+    return out;
+}
+
+namespace {
+
+// Per-source counters resolved once, so the hot path does not look up label sets.
+struct SourceCounters {
+    prometheus::Counter* ok;
+    prometheus::Counter* refused_busy;
+    prometheus::Counter* accepted;
+    prometheus::Counter* duplicate;
+    prometheus::Counter* ignored;
+    prometheus::Counter* rejected;
+};
+
+HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
+                    const std::vector<std::string>& labels, const SourceCounters& c,
+                    const HttpRequest& req) {
+    auto& t = *ctx.telemetry;
+    const std::string source(adapter.source());
+    AdapterContext actx;
+    actx.hasher = ctx.hasher;
+    actx.now_ms = ctx.clock->now_ms();
+    actx.max_future_ms = ctx.config->pipeline.max_future_ms;
+    actx.labels = &labels;
+    auto parsed = adapter.parse(req.body, actx);
+    if (!parsed.ok()) {
+        const auto& e = parsed.error();
+        t.ingest_errors.Add({{"source", source}, {"reason", e.reason}}).Increment();
+        t.ingest_requests.Add({{"source", source}, {"code", "400"}}).Increment();
+        c.rejected->Increment();
+        nlohmann::json body = {{"error", e.reason}, {"message", e.message}};
+        if (e.index >= 0) {
+            body["event"] = e.index;
+        }
+        if (!e.field.empty()) {
+            body["field"] = e.field;
+        }
+        return HttpResponse::json(400, body.dump());
+    }
+    Parsed& p = parsed.value();
+    const std::size_t total = p.events.size();
+    auto outcome = ctx.intake->submit(source, std::move(p.events));
+    if (!outcome.queued) {
+        c.refused_busy->Increment();
+        t.ingest_errors.Add({{"source", source}, {"reason", "queue_full"}}).Increment();
+        auto r = HttpResponse::error(503, "queue_full",
+                                     "terrain is busy; nothing from this request was accepted, "
+                                     "retry after the given delay");
+        r.headers.emplace_back("Retry-After", "1");
+        return r;
+    }
+    c.ok->Increment();
+    c.accepted->Increment(static_cast<double>(outcome.accepted));
+    c.duplicate->Increment(static_cast<double>(outcome.duplicates));
+    c.ignored->Increment(static_cast<double>(p.ignored));
+    (void)total;
+    return HttpResponse::json(200, nlohmann::json{{"accepted", outcome.accepted},
+                                                  {"duplicates", outcome.duplicates},
+                                                  {"ignored", p.ignored}}
+                                       .dump());
+}
+
+HttpResponse list_alerts(const ApiContext& ctx, const HttpRequest& req) {
+    std::optional<alerts::AlertState> state;
+    std::string s = req.query_param("state");
+    if (s == "firing") {
+        state = alerts::AlertState::kFiring;
+    } else if (s == "resolved") {
+        state = alerts::AlertState::kResolved;
+    } else if (!s.empty()) {
+        return HttpResponse::error(400, "bad_parameter",
+                                   "state: '" + s + "' is not firing or resolved");
+    }
+    auto list = ctx.alerts->list(state);
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& a : list) {
+        arr.push_back(alerts::to_json(a));
+    }
+    return HttpResponse::json(200, nlohmann::json{{"alerts", arr}}.dump());
+}
+
+}  // namespace
+
+void install_routes(HttpServer& server, const ApiContext& ctx,
+                    std::vector<std::unique_ptr<Adapter>> adapters) {
+    auto labels = std::make_shared<std::vector<std::string>>(monitor::known_labels());
+    labels->insert(labels->end(), ctx.config->extra_labels.begin(),
+                   ctx.config->extra_labels.end());
+    for (auto& owned : adapters) {
+        std::shared_ptr<Adapter> adapter(std::move(owned));
+        const std::string source(adapter->source());
+        auto& t = *ctx.telemetry;
+        auto counter = [&](const char* result) {
+            return &t.events_received.Add({{"source", source}, {"result", result}});
+        };
+        SourceCounters c{&t.ingest_requests.Add({{"source", source}, {"code", "200"}}),
+                         &t.ingest_requests.Add({{"source", source}, {"code", "503"}}),
+                         counter("accepted"),
+                         counter("duplicate"),
+                         counter("ignored"),
+                         counter("rejected")};
+        server.route("POST", "/ingest/" + source,
+                     [adapter, ctx, labels, c](const HttpRequest& req) {
+                         return ingest(*adapter, ctx, *labels, c, req);
+                     });
+    }
+    server.route("GET", "/api/v1/alerts",
+                 [ctx](const HttpRequest& req) { return list_alerts(ctx, req); });
+    server.route("GET", "/api/v1/alerts/*", [ctx](const HttpRequest& req) {
+        std::string id = req.path.substr(std::string("/api/v1/alerts/").size());
+        auto a = ctx.alerts->get(id);
+        if (!a) {
+            return HttpResponse::error(404, "not_found", "no alert with id or fingerprint '" +
+                                                             id + "'");
+        }
+        return HttpResponse::json(200, alerts::to_json(*a).dump());
+    });
+    server.route("GET", "/api/v1/status",
+                 [ctx](const HttpRequest&) { return HttpResponse::json(200, ctx.status().dump()); });
+    server.route("GET", "/metrics", [ctx](const HttpRequest&) {
+        HttpResponse r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = ctx.telemetry->serialize();
+        return r;
+    });
+    server.route("GET", "/healthz", [](const HttpRequest&) {
+        return HttpResponse::json(200, R"({"status":"ok"})");
+    });
+    server.route("GET", "/readyz", [ctx](const HttpRequest&) {
+        if (ctx.ready()) {
+            return HttpResponse::json(200, R"({"status":"ready"})");
+        }
+        return HttpResponse::error(503, "not_ready", "pipeline is not running or its queue is full");
+    });
+}
+
+}  // namespace terrain::webhooks

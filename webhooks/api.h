@@ -1,0 +1,39 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "alerts/manager.h"
+#include "monitor/clock.h"
+#include "monitor/config.h"
+#include "monitor/hash.h"
+#include "monitor/intake.h"
+#include "monitor/telemetry.h"
+#include "webhooks/adapter.h"
+#include "webhooks/http_server.h"
+
+namespace terrain::webhooks {
+
+// Everything the HTTP endpoints need; owned by the app and outliving the server.
+struct ApiContext {
+    monitor::Intake* intake = nullptr;
+    alerts::AlertManager* alerts = nullptr;
+    monitor::Telemetry* telemetry = nullptr;
+    const monitor::SubjectHasher* hasher = nullptr;
+    const monitor::Clock* clock = nullptr;
+    const monitor::Config* config = nullptr;
+    std::function<nlohmann::json()> status;  // pipeline state for /api/v1/status
+    std::function<bool()> ready;             // for /readyz
+};
+
+// The list of inbound adapters, one line each: POST /ingest/<source>.
+std::vector<std::unique_ptr<Adapter>> builtin_adapters();
+
+// Installs /ingest/<source> for every adapter, /api/v1/*, /metrics, /healthz and /readyz.
+void install_routes(HttpServer& server, const ApiContext& ctx,
+                    std::vector<std::unique_ptr<Adapter>> adapters);
+
+}  // namespace terrain::webhooks

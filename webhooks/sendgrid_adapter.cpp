@@ -1,0 +1,313 @@
+#include "webhooks/sendgrid_adapter.h"
+
+#include <simdjson.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+
+#include "monitor/duration.h"
+
+namespace terrain::webhooks {
+
+namespace ond = simdjson::ondemand;
+using monitor::Error;
+using monitor::Event;
+using monitor::Side;
+
+namespace {
+
+struct KindInfo {
+    const char* kind;
+    Side side;
+};
+
+// Returns nullptr for event names terrain does not monitor.
+const KindInfo* kind_for(std::string_view event) {
+    static const KindInfo kProcessed{"email.processed", Side::kMap};
+    static const KindInfo kDropped{"email.dropped", Side::kMap};
+    static const KindInfo kDelivered{"email.delivered", Side::kMap};
+    static const KindInfo kDeferred{"email.deferred", Side::kMap};
+    static const KindInfo kBounce{"email.bounce", Side::kMap};
+    static const KindInfo kOpen{"email.open", Side::kMap};
+    static const KindInfo kClick{"email.click", Side::kMap};
+    static const KindInfo kComplaint{"email.complaint", Side::kCustomer};
+    static const KindInfo kUnsubscribe{"email.unsubscribe", Side::kCustomer};
+    static const KindInfo kResubscribe{"email.resubscribe", Side::kCustomer};
+    if (event == "processed") return &kProcessed;
+    if (event == "delivered") return &kDelivered;
+    if (event == "deferred") return &kDeferred;
+    if (event == "bounce") return &kBounce;
+    if (event == "dropped") return &kDropped;
+    if (event == "open") return &kOpen;
+    if (event == "click") return &kClick;
+    if (event == "spamreport") return &kComplaint;
+    if (event == "unsubscribe" || event == "group_unsubscribe") return &kUnsubscribe;
+    if (event == "group_resubscribe") return &kResubscribe;
+    return nullptr;
+}
+
+// Fields gathered from one event object in a single pass.
+struct Raw {
+    std::string_view event;
+    std::string_view email;
+    std::string_view sg_event_id;
+    std::string_view sg_message_id;
+    std::string_view smtp_id;
+    std::string_view type;
+    std::string_view custom_campaign;
+    std::string_view singlesend_name;
+    std::string_view marketing_campaign_name;
+    std::string_view first_category;
+    std::string_view url;
+    std::string_view timestamp_token;
+    bool has_timestamp = false;
+    double timestamp = 0;
+};
+
+// Keeps string_views valid: simdjson unescapes strings into the parser's buffer, which lives
+// until the next document, so views stay valid for the whole request.
+Error type_error(long index, std::string_view field, const char* want) {
+    return event_error("bad_field", index, std::string(field), std::string("expected ") + want);
+}
+
+std::optional<Error> read_string(ond::value v, std::string_view& out, long index,
+                                 std::string_view field) {
+    auto s = v.get_string();
+    if (s.error()) {
+        return type_error(index, field, "a string");
+    }
+    out = s.value_unsafe();
+    return std::nullopt;
+}
+
+std::optional<Error> read_event(ond::object obj, Raw& raw, long index) {
+    for (auto field_result : obj) {
+        ond::field field;
+        if (std::move(field_result).get(field)) {
+            return event_error("bad_json", index, "", "malformed object");
+        }
+        std::string_view key;
+        if (field.unescaped_key().get(key)) {
+            return event_error("bad_json", index, "", "malformed key");
+        }
+        ond::value v = field.value();
+        std::optional<Error> err;
+        if (key == "event") {
+            err = read_string(v, raw.event, index, key);
+        } else if (key == "email") {
+            err = read_string(v, raw.email, index, key);
+        } else if (key == "timestamp") {
+            raw.has_timestamp = true;
+            ond::json_type t;
+            if (v.type().get(t)) {
+                return event_error("bad_json", index, "timestamp", "malformed value");
+            }
+            if (t == ond::json_type::number) {
+                double d = 0;
+                if (v.get_double().get(d)) {
+                    return type_error(index, key, "a number");
+                }
+                raw.timestamp = d;
+            } else if (t == ond::json_type::string) {
+                std::string_view s;
+                if (v.get_string().get(s)) {
+                    return type_error(index, key, "a number");
+                }
+                double d = 0;
+                auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), d);
+                if (ec != std::errc() || p != s.data() + s.size()) {
+                    return type_error(index, key, "a number of seconds since the epoch");
+                }
+                raw.timestamp = d;
+            } else {
+                return type_error(index, key, "a number of seconds since the epoch");
+            }
+        } else if (key == "sg_event_id") {
+            err = read_string(v, raw.sg_event_id, index, key);
+        } else if (key == "sg_message_id") {
+            err = read_string(v, raw.sg_message_id, index, key);
+        } else if (key == "smtp-id") {
+            err = read_string(v, raw.smtp_id, index, key);
+        } else if (key == "type") {
+            err = read_string(v, raw.type, index, key);
+        } else if (key == "url") {
+            err = read_string(v, raw.url, index, key);
+        } else if (key == "campaign" || key == "singlesend_name" ||
+                   key == "marketing_campaign_name") {
+            // Custom args can carry any JSON; only strings name a campaign.
+            std::string_view s;
+            if (!v.get_string().get(s)) {
+                (key == "campaign"                  ? raw.custom_campaign
+                 : key == "singlesend_name"         ? raw.singlesend_name
+                                                    : raw.marketing_campaign_name) = s;
+            }
+        } else if (key == "category") {
+            ond::json_type t;
+            if (v.type().get(t)) {
+                return event_error("bad_json", index, "category", "malformed value");
+            }
+            if (t == ond::json_type::string) {
+                err = read_string(v, raw.first_category, index, key);
+            } else if (t == ond::json_type::array) {
+                ond::array arr;
+                if (v.get_array().get(arr)) {
+                    return type_error(index, key, "a string or an array of strings");
+                }
+                for (auto item : arr) {
+                    std::string_view s;
+                    if (item.get_string().get(s)) {
+                        return type_error(index, key, "a string or an array of strings");
+                    }
+                    if (raw.first_category.empty()) {
+                        raw.first_category = s;
+                    }
+                }
+            } else if (t != ond::json_type::null) {
+                return type_error(index, key, "a string or an array of strings");
+            }
+        }
+        // Every other field is skipped unread; ondemand validates it while skipping.
+        if (err) {
+            return err;
+        }
+    }
+    return std::nullopt;
+}
+
+std::string hex64(std::uint64_t v) {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+monitor::Result<bool> normalise(const Raw& raw, long index, const AdapterContext& ctx,
+                                Parsed& out) {
+    if (raw.event.empty()) {
+        return event_error("missing_field", index, "event", "missing (every SendGrid event has "
+                                                            "an 'event' name)");
+    }
+    if (!raw.has_timestamp) {
+        return event_error("missing_field", index, "timestamp", "missing");
+    }
+    if (!std::isfinite(raw.timestamp) || raw.timestamp < 0) {
+        return event_error("bad_field", index, "timestamp", "not a valid time");
+    }
+    // Seconds normally; the Single Send example in SendGrid's docs uses milliseconds.
+    const double ms = raw.timestamp > 1e11 ? raw.timestamp : raw.timestamp * 1000.0;
+    if (ms > 1e15) {
+        return event_error("bad_field", index, "timestamp", "not a valid time");
+    }
+    const auto time_ms = static_cast<std::int64_t>(ms);
+    if (time_ms > ctx.now_ms + ctx.max_future_ms) {
+        return event_error("future_time", index, "timestamp",
+                           monitor::format_rfc3339_ms(time_ms) + " is more than " +
+                               monitor::format_duration_ms(ctx.max_future_ms) +
+                               " ahead of terrain's clock");
+    }
+    const KindInfo* kind = kind_for(raw.event);
+    if (kind == nullptr) {
+        ++out.ignored;
+        return true;
+    }
+    Event e;
+    e.time_ms = time_ms;
+    e.kind = kind->kind;
+    e.side = kind->side;
+    e.labels.reserve(4);
+    e.labels.emplace_back("source", "sendgrid");
+    std::string_view campaign = !raw.custom_campaign.empty()          ? raw.custom_campaign
+                                : !raw.singlesend_name.empty()         ? raw.singlesend_name
+                                : !raw.marketing_campaign_name.empty() ? raw.marketing_campaign_name
+                                : !raw.first_category.empty()          ? raw.first_category
+                                                                       : "none";
+    e.labels.emplace_back("campaign", bounded_label(campaign));
+    e.labels.emplace_back("provider", mailbox_domain(raw.email));
+    if (raw.event == "bounce") {
+        e.labels.emplace_back("bounce_class", raw.type == "blocked" ? "block" : "hard");
+    } else if (raw.event == "unsubscribe" || raw.event == "group_unsubscribe") {
+        e.labels.emplace_back("unsubscribe_scope", raw.event == "unsubscribe" ? "all" : "group");
+    }
+    if (!raw.email.empty()) {
+        e.subject = ctx.hasher->hash(raw.email);
+    }
+    if (!raw.sg_event_id.empty()) {
+        e.id = raw.sg_event_id;
+    } else {
+        static constexpr monitor::HashKey kIdKey = {'s', 'g', '-', 'f', 'a', 'l', 'l', 'b',
+                                                    'a', 'c', 'k', '-', 'i', 'd', '0', '1'};
+        std::string basis;
+        basis.reserve(160);
+        for (std::string_view part : {raw.event, raw.email, raw.sg_message_id, raw.smtp_id,
+                                      raw.type, raw.url, raw.first_category}) {
+            basis.append(part);
+            basis.push_back('\x1f');
+        }
+        basis += std::to_string(time_ms);
+        e.id = "h:" + hex64(monitor::siphash24(kIdKey, basis));
+    }
+    out.events.push_back(std::move(e));
+    return true;
+}
+
+}  // namespace
+
+monitor::Result<Parsed> SendgridAdapter::parse(std::string_view body,
+                                               const AdapterContext& ctx) const {
+    thread_local ond::parser parser;
+    simdjson::padded_string padded(body);
+    ond::document doc;
+    if (parser.iterate(padded).get(doc)) {
+        return Error{"bad_json", "body is not JSON", -1, ""};
+    }
+    Parsed out;
+    ond::json_type t;
+    if (doc.type().get(t)) {
+        return Error{"bad_json", "body is not JSON", -1, ""};
+    }
+    auto handle = [&](ond::object obj, long index) -> std::optional<Error> {
+        Raw raw;
+        if (auto err = read_event(obj, raw, index)) {
+            return err;
+        }
+        auto r = normalise(raw, index, ctx, out);
+        if (!r.ok()) {
+            return r.error();
+        }
+        return std::nullopt;
+    };
+    if (t == ond::json_type::object) {
+        ond::object obj;
+        if (doc.get_object().get(obj)) {
+            return Error{"bad_json", "body is not a JSON object", -1, ""};
+        }
+        if (auto err = handle(obj, 0)) {
+            return *err;
+        }
+    } else if (t == ond::json_type::array) {
+        ond::array arr;
+        if (doc.get_array().get(arr)) {
+            return Error{"bad_json", "body is not a JSON array", -1, ""};
+        }
+        long index = 0;
+        for (auto item : arr) {
+            ond::object obj;
+            if (item.get_object().get(obj)) {
+                return event_error("bad_json", index, "", "not a JSON object");
+            }
+            if (auto err = handle(obj, index)) {
+                return *err;
+            }
+            ++index;
+        }
+    } else {
+        return Error{"bad_json", "body must be a JSON array of events or one event object", -1,
+                     ""};
+    }
+    if (const char* rest = nullptr; !doc.current_location().get(rest)) {
+        return Error{"bad_json", "unexpected content after the JSON document", -1, ""};
+    }
+    return out;
+}
+
+}  // namespace terrain::webhooks
