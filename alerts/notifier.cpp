@@ -48,13 +48,14 @@ void Notifier::enqueue(const Notification& notification) {
     cv_.notify_all();
 }
 
-void Notifier::stop() {
+void Notifier::stop(std::chrono::milliseconds drain_for) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_) {
             return;
         }
         stopping_ = true;
+        deadline_ = std::chrono::steady_clock::now() + drain_for;
     }
     cv_.notify_all();
     for (auto& lane : lanes_) {
@@ -109,10 +110,15 @@ void Notifier::run(Lane& lane) {
             monitor::log_warn("notify: receiver " + name + " failed (" + r.detail +
                               "), retrying in " + std::to_string(wait) + "ms");
             std::unique_lock wait_lock(mutex_);
-            if (cv_.wait_for(wait_lock, std::chrono::milliseconds(wait),
-                             [&] { return stopping_; })) {
-                done = true;  // stopping: the queued notification is abandoned and counted
+            auto past_deadline = [&] {
+                return stopping_ && std::chrono::steady_clock::now() >= deadline_;
+            };
+            cv_.wait_for(wait_lock, std::chrono::milliseconds(wait), past_deadline);
+            if (past_deadline()) {
+                done = true;  // shutting down: abandoned, counted and logged
                 failed.Increment();
+                monitor::log_error("notify: receiver " + name + " abandoned alert " + n.alert.id +
+                                   " at shutdown");
             }
             backoff = std::min(backoff * 2, cfg.max_backoff_ms);
         }

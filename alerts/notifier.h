@@ -65,8 +65,9 @@ public:
     Notifier& operator=(const Notifier&) = delete;
 
     void enqueue(const Notification& notification);
-    // Stops the workers after they finish what is queued (bounded by each receiver's backoff).
-    void stop();
+    // Stops the workers after they deliver what is queued, retrying as configured for at most
+    // `drain_for`; what is still undelivered then is counted as failed and logged.
+    void stop(std::chrono::milliseconds drain_for = std::chrono::seconds(5));
 
 private:
     struct Lane {
@@ -81,6 +82,7 @@ private:
     std::mutex mutex_;
     std::condition_variable cv_;
     bool stopping_ = false;
+    std::chrono::steady_clock::time_point deadline_{};
 };
 
 }  // namespace terrain::alerts

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "detectors/detector.h"
 #include "detectors/ewma.h"
@@ -8,6 +9,14 @@
 namespace terrain::detectors {
 
 using monitor::ConfigError;
+
+namespace {
+std::string num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+}  // namespace
 
 Params::Params(const nlohmann::json& params, std::string path, std::vector<std::string> allowed)
     : params_(params), path_(std::move(path)) {
@@ -36,9 +45,8 @@ std::optional<double> Params::optional_number(const std::string& key) const {
 double Params::number(const std::string& key, double fallback, double lo, double hi) const {
     double v = optional_number(key).value_or(fallback);
     if (!(v >= lo && v <= hi)) {
-        throw ConfigError(path_ + "." + key + ": " + nlohmann::json(v).dump() +
-                          " is out of range [" + nlohmann::json(lo).dump() + ", " +
-                          nlohmann::json(hi).dump() + "]");
+        throw ConfigError(path_ + "." + key + ": " + num(v) + " is out of range [" + num(lo) +
+                          ", " + num(hi) + "]");
     }
     return v;
 }

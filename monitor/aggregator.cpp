@@ -92,10 +92,10 @@ bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event)
             s.labels.emplace_back(label, v != nullptr ? *v : "none");
         }
         s.ring.assign(static_cast<std::size_t>(cfg.span_ms / cfg.window_ms), {0.0, 0.0});
+        s.last_data_ms = start;
         it = st.series.emplace(key_scratch_, std::move(s)).first;
     }
     Series& s = it->second;
-    s.last_event_ms = std::max(s.last_event_ms, event.time_ms);
     Bucket* bucket = nullptr;
     for (auto& b : s.open) {
         if (b.start == start) {
@@ -159,10 +159,37 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
             st.closed_until = std::max(st.closed_until, floor_to(wm, cfg.window_ms));
             return;
         }
+        // Skip windows in which no series has anything to say: series emit points from their
+        // first window with data until they go idle, so a gap in the data costs nothing.
+        std::int64_t next_needed = std::numeric_limits<std::int64_t>::max();
+        for (const auto& [key, s] : st.series) {
+            if (s.active) {
+                next_needed = st.closed_until;
+                break;
+            }
+            for (const auto& b : s.open) {
+                next_needed = std::min(next_needed, b.start);
+            }
+        }
+        if (next_needed > st.closed_until) {
+            st.closed_until = std::min(next_needed, floor_to(wm, cfg.window_ms));
+            continue;
+        }
         const std::int64_t start = st.closed_until;
         const std::int64_t end = start + cfg.window_ms;
         for (auto it = st.series.begin(); it != st.series.end();) {
             Series& s = it->second;
+            if (!s.active) {
+                bool starts_now = false;
+                for (const auto& b : s.open) {
+                    starts_now |= b.start == start;
+                }
+                if (!starts_now) {
+                    ++it;
+                    continue;
+                }
+                s.active = true;
+            }
             double num = 0;
             double den = 0;
             for (std::size_t i = 0; i < s.open.size(); ++i) {
@@ -188,9 +215,21 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
                     s.sum_den += d;
                 }
             }
-            if (s.open.empty() && s.last_event_ms + cfg.idle_after_ms <= start) {
+            if (num != 0 || den != 0) {
+                s.last_data_ms = end;
+            }
+            if (s.last_data_ms + cfg.idle_after_ms <= start) {
                 on_evict(cfg, it->first, s.labels);
-                it = st.series.erase(it);
+                if (s.open.empty()) {
+                    it = st.series.erase(it);
+                } else {
+                    // Data further ahead (a gap in a replay): pause until it comes.
+                    s.active = false;
+                    std::fill(s.ring.begin(), s.ring.end(), std::make_pair(0.0, 0.0));
+                    s.sum_num = s.sum_den = 0;
+                    s.last_data_ms = s.open.front().start;
+                    ++it;
+                }
                 continue;
             }
             Point p;

@@ -65,7 +65,8 @@ public:
 
     // Closes every window the watermark has passed, calling `on_point` once per series and
     // closed window, in window order, and `on_evict` for series idle past their metric's
-    // `idle_after`.
+    // `idle_after` (an idle series is dropped, or, when it has data further ahead, paused until
+    // then).
     void close_windows(const PointSink& on_point, const EvictSink& on_evict);
 
     // Moves event time forward to `event_time_ms` without an event (a quiet stream).
@@ -92,7 +93,8 @@ private:
         std::size_t ring_pos = 0;
         double sum_num = 0;
         double sum_den = 0;
-        std::int64_t last_event_ms = 0;
+        std::int64_t last_data_ms = 0;  // end of the last closed window that had data
+        bool active = false;  // a window with data has closed; points are emitted from then on
         std::unique_ptr<SeriesAttachment> attachment;
     };
     struct MetricState {

@@ -79,10 +79,15 @@ public:
     }
     [[noreturn]] void fail(std::string_view key, const std::string& why) const {
         std::string p = key.empty() ? path_ : child(key);
-        throw ConfigError(p + ": " + why + where(key.empty() ? node_ : node_[std::string(key)]));
+        throw ConfigError(p + ": " + why + where(key.empty() ? node_ : get(key)));
     }
     YAML::Node get(std::string_view key) const {
-        return node_.IsMap() ? node_[std::string(key)] : YAML::Node();
+        const YAML::Node& n = node_;  // const lookup never creates nodes
+        if (!n.IsMap()) {
+            return YAML::Node();
+        }
+        YAML::Node v = n[std::string(key)];
+        return v.IsDefined() ? v : YAML::Node();  // a missing key reads as null, not invalid
     }
     bool has(std::string_view key) const {
         auto n = get(key);

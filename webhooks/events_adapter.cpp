@@ -190,7 +190,7 @@ std::optional<Error> parse_document(ond::parser& parser, std::string_view text, 
     } else if (t == ond::json_type::object) {
         ond::object obj;
         if (doc.get_object().get(obj)) {
-            return event_error("bad_json", index, "", "not a JSON object");
+            return event_error("bad_json", index, "", "not valid JSON (expected one object)");
         }
         if (auto err = read_one(obj, index, ctx, out)) {
             return err;

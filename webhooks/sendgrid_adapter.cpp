@@ -232,7 +232,10 @@ monitor::Result<bool> normalise(const Raw& raw, long index, const AdapterContext
         e.subject = ctx.hasher->hash(raw.email);
     }
     if (!raw.sg_event_id.empty()) {
-        e.id = raw.sg_event_id;
+        // Keyed by event name too: SendGrid's own example batch reuses one placeholder id for
+        // eleven different events, while a real retry repeats both.
+        e.id.reserve(raw.event.size() + 1 + raw.sg_event_id.size());
+        e.id.append(raw.event).append(":").append(raw.sg_event_id);
     } else {
         static constexpr monitor::HashKey kIdKey = {'s', 'g', '-', 'f', 'a', 'l', 'l', 'b',
                                                     'a', 'c', 'k', '-', 'i', 'd', '0', '1'};

@@ -1,0 +1,200 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "monitor/aggregator.h"
+#include "tests/support/builders.h"
+
+namespace terrain::monitor {
+namespace {
+
+using testing::count_metric;
+using testing::EventBuilder;
+using testing::ratio_metric;
+
+constexpr std::int64_t kT0 = 1'700'000'100'000 / 300'000 * 300'000;  // a window boundary
+constexpr std::int64_t kMin = 60'000;
+
+struct Recorded {
+    std::string metric;
+    std::string series;
+    std::int64_t start;
+    double value;
+    double num;
+    double den;
+};
+
+struct Recorder {
+    std::vector<Recorded> points;
+    std::vector<std::string> evicted;
+    void drain(Aggregator& a) {
+        a.close_windows(
+            [this](const Point& p) {
+                points.push_back({p.metric->name, *p.series_key, p.window_start_ms, p.value,
+                                  p.numerator, p.denominator});
+            },
+            [this](const MetricConfig&, const std::string& key, const Labels&) {
+                evicted.push_back(key);
+            });
+    }
+};
+
+TEST(AggregatorTest, WindowClosesOnlyWhenWatermarkPassesItsEnd) {
+    Aggregator a({count_metric()}, 2 * kMin);
+    Recorder r;
+    a.add(EventBuilder().at(kT0 + kMin));
+    a.add(EventBuilder().at(kT0 + 2 * kMin));
+    r.drain(a);
+    EXPECT_TRUE(r.points.empty());
+    a.add(EventBuilder().at(kT0 + 6 * kMin));  // watermark = 4m: window [0,5m) still open
+    r.drain(a);
+    EXPECT_TRUE(r.points.empty());
+    a.add(EventBuilder().at(kT0 + 7 * kMin));  // watermark = 5m: closes [0,5m)
+    r.drain(a);
+    ASSERT_EQ(r.points.size(), 1U);
+    EXPECT_EQ(r.points[0].start, kT0);
+    EXPECT_EQ(r.points[0].value, 2);
+    EXPECT_EQ(r.points[0].series, "spring\x1f");
+}
+
+TEST(AggregatorTest, OutOfOrderWithinLatenessCountsLateBeyondIt) {
+    Aggregator a({count_metric()}, 2 * kMin);
+    Recorder r;
+    a.add(EventBuilder().at(kT0 + 4 * kMin));
+    EXPECT_TRUE(a.add(EventBuilder().at(kT0 + 1 * kMin)));  // earlier, same open window
+    a.add(EventBuilder().at(kT0 + 8 * kMin));
+    r.drain(a);
+    ASSERT_EQ(r.points.size(), 1U);
+    EXPECT_EQ(r.points[0].value, 2);
+    EXPECT_FALSE(a.add(EventBuilder().at(kT0 + 3 * kMin)));  // its window already closed
+    EXPECT_EQ(a.stats(0).late, 1U);
+}
+
+TEST(AggregatorTest, RatioOverSpanLetsLateNumeratorMeetItsDenominator) {
+    // Complaints arrive an hour after the deliveries they belong to; a 24h span still sees
+    // them against those deliveries, where a 5-minute ratio would report 0 then infinity.
+    Aggregator a({ratio_metric(24 * 60 * kMin)}, 0);
+    Recorder r;
+    for (int i = 0; i < 1000; ++i) {
+        a.add(EventBuilder().at(kT0 + i));
+    }
+    for (int i = 0; i < 5; ++i) {
+        a.add(EventBuilder().kind("email.complaint").at(kT0 + 60 * kMin + i));
+    }
+    a.add(EventBuilder().kind("email.delivered").label("campaign", "other").at(kT0 + 70 * kMin));
+    r.drain(a);
+    ASSERT_FALSE(r.points.empty());
+    const auto& last_spring = [&] {
+        Recorded last{};
+        for (const auto& p : r.points) {
+            if (p.series == "spring\x1fgmail.com\x1f") {
+                last = p;
+            }
+        }
+        return last;
+    }();
+    EXPECT_EQ(last_spring.num, 5);
+    EXPECT_EQ(last_spring.den, 1000);
+    EXPECT_DOUBLE_EQ(last_spring.value, 0.005);
+}
+
+TEST(AggregatorTest, RatioWithNoDenominatorIsNaN) {
+    Aggregator a({ratio_metric()}, 0);
+    Recorder r;
+    a.add(EventBuilder().kind("email.complaint").at(kT0));
+    a.add(EventBuilder().kind("email.complaint").at(kT0 + 6 * kMin));
+    r.drain(a);
+    ASSERT_FALSE(r.points.empty());
+    EXPECT_TRUE(std::isnan(r.points[0].value));
+}
+
+TEST(AggregatorTest, SeriesCapRefusesAndCounts) {
+    auto m = count_metric();
+    m.max_series = 2;
+    Aggregator a({m}, 0);
+    a.add(EventBuilder().label("campaign", "a").at(kT0));
+    a.add(EventBuilder().label("campaign", "b").at(kT0));
+    a.add(EventBuilder().label("campaign", "c").at(kT0));
+    a.add(EventBuilder().label("campaign", "a").at(kT0));
+    EXPECT_EQ(a.series_count(0), 2U);
+    EXPECT_EQ(a.stats(0).refused, 1U);
+}
+
+TEST(AggregatorTest, QuietSeriesEmitsZerosThenIsEvicted) {
+    auto m = count_metric();
+    m.idle_after_ms = 15 * kMin;
+    Aggregator a({m}, 0);
+    Recorder r;
+    a.add(EventBuilder().at(kT0));
+    a.add(EventBuilder().label("campaign", "other").at(kT0 + 60 * kMin));
+    r.drain(a);
+    std::vector<double> spring;
+    for (const auto& p : r.points) {
+        if (p.series == "spring\x1f") {
+            spring.push_back(p.value);
+        }
+    }
+    // 1 in the first window, zeros while it might still be alive, then gone.
+    ASSERT_GE(spring.size(), 3U);
+    EXPECT_EQ(spring[0], 1);
+    EXPECT_EQ(spring[1], 0);
+    EXPECT_LE(spring.size(), 4U);
+    ASSERT_EQ(r.evicted.size(), 1U);
+    EXPECT_EQ(r.evicted[0], "spring\x1f");
+}
+
+TEST(AggregatorTest, LongGapsCostNothing) {
+    // SendGrid's documentation examples span 2009 to 2017; a series does not emit a point for
+    // every five minutes in between.
+    Aggregator a({count_metric()}, 0);
+    Recorder r;
+    a.add(EventBuilder().at(1'249'948'800'000));
+    a.add(EventBuilder().at(1'513'299'569'000));
+    a.add(EventBuilder().at(1'513'299'569'000 + 10 * kMin));
+    r.drain(a);
+    EXPECT_LT(r.points.size(), 30U);
+}
+
+TEST(AggregatorTest, IdleAdvanceClosesWindowsWithoutEvents) {
+    Aggregator a({count_metric()}, kMin);
+    Recorder r;
+    a.add(EventBuilder().at(kT0 + kMin));
+    r.drain(a);
+    EXPECT_TRUE(r.points.empty());
+    a.advance_idle(kT0 + 10 * kMin);
+    EXPECT_TRUE(a.window_due());
+    r.drain(a);
+    ASSERT_FALSE(r.points.empty());
+    EXPECT_EQ(r.points[0].value, 1);
+}
+
+TEST(AggregatorTest, FilterOnLabelsAndSide) {
+    auto m = count_metric("hard");
+    m.filter.kinds = {"email.bounce"};
+    m.filter.labels = {{"bounce_class", "hard"}};
+    Aggregator a({m}, 0);
+    Recorder r;
+    a.add(EventBuilder().kind("email.bounce").label("bounce_class", "hard").at(kT0));
+    a.add(EventBuilder().kind("email.bounce").label("bounce_class", "block").at(kT0));
+    a.add(EventBuilder().kind("email.bounce").label("bounce_class", "hard").at(kT0 + 6 * kMin));
+    r.drain(a);
+    ASSERT_EQ(r.points.size(), 1U);
+    EXPECT_EQ(r.points[0].value, 1);
+}
+
+TEST(AggregatorTest, SumAddsValues) {
+    auto m = count_metric("csat");
+    m.aggregation = Aggregation::kSum;
+    m.filter.kinds = {"survey.response"};
+    Aggregator a({m}, 0);
+    Recorder r;
+    a.add(EventBuilder().kind("survey.response").value(4).at(kT0));
+    a.add(EventBuilder().kind("survey.response").value(2.5).at(kT0 + 1));
+    a.add(EventBuilder().kind("survey.response").value(1).at(kT0 + 6 * kMin));
+    r.drain(a);
+    ASSERT_EQ(r.points.size(), 1U);
+    EXPECT_DOUBLE_EQ(r.points[0].value, 6.5);
+}
+
+}  // namespace
+}  // namespace terrain::monitor

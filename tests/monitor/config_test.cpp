@@ -1,0 +1,145 @@
+#include <gtest/gtest.h>
+
+#include "detectors/detector.h"
+#include "monitor/config.h"
+
+namespace terrain::monitor {
+namespace {
+
+TEST(ConfigTest, EmbeddedDefaultIsValidAndWatchesSendgrid) {
+    Config c = default_config();
+    std::vector<std::string> names;
+    for (const auto& m : c.metrics) {
+        names.push_back(m.name);
+    }
+    for (const char* want : {"processed", "delivered", "hard_bounce_rate", "block_rate",
+                             "deferral_rate", "spam_complaint_rate", "unsubscribe_rate"}) {
+        EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+    }
+    detectors::Registry registry;
+    detectors::register_builtin_detectors(registry);
+    for (const auto& m : c.metrics) {
+        for (const auto& d : m.detectors) {
+            EXPECT_NO_THROW(registry.make(d)) << d.path;
+        }
+    }
+    const auto& spam = *std::find_if(c.metrics.begin(), c.metrics.end(),
+                                     [](const auto& m) { return m.name == "spam_complaint_rate"; });
+    EXPECT_EQ(spam.aggregation, Aggregation::kRatio);
+    EXPECT_EQ(spam.span_ms, 24 * 3'600'000);
+    EXPECT_EQ(spam.detectors.at(0).params.at("above").get<double>(), 0.003);
+    EXPECT_EQ(c.server.listen, "127.0.0.1:8686");
+}
+
+struct BadConfig {
+    const char* name;
+    const char* yaml;
+    const char* message;  // a substring the error must contain
+};
+
+class BadConfigTest : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(BadConfigTest, NamesTheKeyAndValue) {
+    const auto& p = GetParam();
+    try {
+        Config c = parse_config(p.yaml, "test.yaml");
+        detectors::Registry registry;
+        detectors::register_builtin_detectors(registry);
+        for (const auto& m : c.metrics) {
+            for (const auto& d : m.detectors) {
+                registry.make(d);
+            }
+        }
+        FAIL() << "accepted a bad config: " << p.yaml;
+    } catch (const ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find(p.message), std::string::npos)
+            << "message was: " << e.what();
+    }
+}
+
+constexpr const char* kMetric = "metrics:\n  - name: m\n    filter: {kind: email.delivered}\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, BadConfigTest,
+    ::testing::Values(
+        BadConfig{"not_yaml", "metrics: [", "test.yaml: not valid YAML"},
+        BadConfig{"unknown_top_key", "metricz: []", "metricz: unknown key; did you mean 'metrics'?"},
+        BadConfig{"bad_window",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    window: 5x\n",
+                  "metrics[0].window: '5x' is not a duration"},
+        BadConfig{"span_not_multiple",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    window: 5m\n    span: 7m\n",
+                  "metrics[0].span: 7m is not a multiple of the window (5m)"},
+        BadConfig{"unknown_label",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    group_by: [campain]\n",
+                  "metrics[0].group_by[0]: unknown label 'campain'; did you mean 'campaign'?"},
+        BadConfig{"bad_aggregate",
+                  "metrics:\n  - name: m\n    aggregate: average\n    filter: {kind: a}\n",
+                  "metrics[0].aggregate: 'average' is not an aggregation"},
+        BadConfig{"ratio_without_denominator",
+                  "metrics:\n  - name: m\n    aggregate: ratio\n    numerator: {kind: a}\n",
+                  "metrics[0]: a ratio needs both 'numerator' and 'denominator'"},
+        BadConfig{"missing_filter", "metrics:\n  - name: m\n", "metrics[0]: missing required key 'filter'"},
+        BadConfig{"empty_filter", "metrics:\n  - name: m\n    filter: {}\n",
+                  "metrics[0].filter: an empty filter would match every event"},
+        BadConfig{"bad_side", "metrics:\n  - name: m\n    filter: {kind: a, side: customers}\n",
+                  "metrics[0].filter.side: 'customers' is not a side"},
+        BadConfig{"bad_name", "metrics:\n  - name: Spam-Rate\n    filter: {kind: a}\n",
+                  "metrics[0].name: 'Spam-Rate' must be lower_snake_case"},
+        BadConfig{"duplicate_metric",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n  - name: m\n    filter: {kind: b}\n",
+                  "metrics[1].name: 'm' is declared twice"},
+        BadConfig{"unknown_detector",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    detectors:\n      - type: treshold\n",
+                  "metrics[0].detectors[0].type: unknown detector 'treshold'; did you mean "
+                  "'threshold'?"},
+        BadConfig{"detector_bad_param",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    detectors:\n      - type: ewma\n        alpha: 3\n",
+                  "metrics[0].detectors[0].alpha: 3 is out of range [0.0001, 1]"},
+        BadConfig{"detector_unknown_param",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    detectors:\n      - type: threshold\n        abov: 1\n",
+                  "metrics[0].detectors[0].abov: unknown key; did you mean 'above'?"},
+        BadConfig{"threshold_without_bounds",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    detectors:\n      - type: threshold\n",
+                  "metrics[0].detectors[0]: a threshold needs 'above', 'below' or both"},
+        BadConfig{"detector_not_number",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    detectors:\n      - type: threshold\n        above: high\n",
+                  "metrics[0].detectors[0].above: 'high' is not a number"},
+        BadConfig{"bad_severity",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    detectors:\n      - type: threshold\n        above: 1\n        severity: urgent\n",
+                  "metrics[0].detectors[0].severity: 'urgent' is not a severity"},
+        BadConfig{"bad_direction",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    detectors:\n      - type: ewma\n        direction: upward\n",
+                  "metrics[0].detectors[0].direction: 'upward' is not one of both, up, down"},
+        BadConfig{"receiver_type", "receivers:\n  - name: r\n    type: slak\n",
+                  "receivers[0].type: 'slak' is not a receiver type"},
+        BadConfig{"receiver_url", "receivers:\n  - name: r\n    type: webhook\n    url: ftp://x\n",
+                  "receivers[0].url: 'ftp://x' must start with http:// or https://"},
+        BadConfig{"receiver_missing_url", "receivers:\n  - name: r\n    type: webhook\n",
+                  "receivers[0]: missing required key 'url'"},
+        BadConfig{"bad_threads", "server:\n  threads: 0\n",
+                  "server.threads: 0 is out of range [1, 64]"},
+        BadConfig{"bad_lateness", "pipeline:\n  allowed_lateness: soon\n",
+                  "pipeline.allowed_lateness: 'soon' is not a duration"},
+        BadConfig{"max_series_text", "metrics:\n  - name: m\n    filter: {kind: a}\n    max_series: lots\n",
+                  "metrics[0].max_series: 'lots' is not an integer"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(ConfigTest, CustomLabelsCanBeDeclared) {
+    Config c = parse_config(
+        "labels: [brand]\nmetrics:\n  - name: m\n    filter: {kind: a}\n    group_by: [brand]\n",
+        "t");
+    EXPECT_EQ(c.metrics.at(0).group_by.at(0), "brand");
+}
+
+TEST(ConfigTest, ErrorNamesTheLine) {
+    try {
+        parse_config("server:\n  listen: x\n  thread: 2\n", "t.yaml");
+        FAIL();
+    } catch (const ConfigError& e) {
+        EXPECT_STREQ(e.what(), "t.yaml: server.thread: unknown key; did you mean 'threads'? (line 3)");
+    }
+}
+
+}  // namespace
+}  // namespace terrain::monitor

@@ -1,0 +1,62 @@
+#include <gtest/gtest.h>
+
+#include "monitor/intake.h"
+#include "tests/support/builders.h"
+
+namespace terrain::monitor {
+namespace {
+
+using testing::EventBuilder;
+
+std::vector<Event> batch(std::initializer_list<const char*> ids) {
+    std::vector<Event> out;
+    for (const char* id : ids) {
+        out.push_back(EventBuilder().id(id));
+    }
+    return out;
+}
+
+TEST(IntakeTest, DeduplicatesRetriesPerSource) {
+    Telemetry t;
+    Intake in(100, 1000, t);
+    auto a = in.submit("sendgrid", batch({"x", "y"}));
+    EXPECT_TRUE(a.queued);
+    EXPECT_EQ(a.accepted, 2U);
+    auto b = in.submit("sendgrid", batch({"y", "z", "z"}));
+    EXPECT_EQ(b.accepted, 1U);
+    EXPECT_EQ(b.duplicates, 2U);
+    auto c = in.submit("events", batch({"x"}));  // same id, other source: not a duplicate
+    EXPECT_EQ(c.accepted, 1U);
+}
+
+TEST(IntakeTest, FullQueueRefusesWithoutRememberingIds) {
+    Telemetry t;
+    Intake in(3, 1000, t);
+    EXPECT_TRUE(in.submit("s", batch({"a", "b", "c"})).queued);
+    auto refused = in.submit("s", batch({"d"}));
+    EXPECT_FALSE(refused.queued);
+    std::vector<Intake::Batch> taken;
+    ASSERT_TRUE(in.take(taken, std::chrono::milliseconds(0)));
+    EXPECT_EQ(taken.size(), 1U);
+    // Taken but not yet processed still counts against capacity.
+    EXPECT_FALSE(in.submit("s", batch({"d"})).queued);
+    in.mark_done(3);
+    auto retry = in.submit("s", batch({"d"}));
+    EXPECT_TRUE(retry.queued);
+    EXPECT_EQ(retry.accepted, 1U);  // the refused attempt left no trace in the dedup set
+}
+
+TEST(IntakeTest, CloseLetsConsumerDrainThenStop) {
+    Telemetry t;
+    Intake in(10, 10, t);
+    in.submit("s", batch({"a"}));
+    in.close();
+    EXPECT_FALSE(in.submit("s", batch({"b"})).queued);
+    std::vector<Intake::Batch> taken;
+    EXPECT_TRUE(in.take(taken, std::chrono::milliseconds(0)));
+    EXPECT_EQ(taken.size(), 1U);
+    EXPECT_FALSE(in.take(taken, std::chrono::milliseconds(0)));
+}
+
+}  // namespace
+}  // namespace terrain::monitor
