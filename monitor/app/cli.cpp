@@ -1,7 +1,10 @@
+#include <algorithm>
 #include <iostream>
+#include <map>
 
 #include "detectors/detector.h"
 #include "monitor/app/app.h"
+#include "monitor/app/demo.h"
 #include "monitor/config.h"
 
 namespace terrain::app {
@@ -17,6 +20,7 @@ commands:
   run             start the service (ingest, detection, alerts, /metrics)
   check           validate a configuration file
   default-config  print the embedded default configuration
+  demo            send a simulated SendGrid complaint spike to a running terrain
   version         print the version
 
 Run 'terrain <command> --help' for a command's options.
@@ -134,6 +138,16 @@ int main_with_args(const std::vector<std::string>& args) {
             }
             return check(parse_options(args, 2, {"--config"}));
         }
+        if (cmd == "demo") {
+            if (wants_help(args)) {
+                std::cout << "usage: terrain demo [--url http://127.0.0.1:8686]\n\nReplays 4 hours "
+                             "of simulated SendGrid events with a spam-complaint spike at\ngmail.com "
+                             "into a running terrain and prints the alert and its resolution.\n";
+                return 0;
+            }
+            auto opts = parse_options(args, 2, {"--url"});
+            return run_demo(opts.count("--url") ? opts["--url"] : "http://127.0.0.1:8686");
+        }
         if (cmd == "default-config") {
             std::cout << monitor::kDefaultConfigYaml;
             return 0;
@@ -143,7 +157,7 @@ int main_with_args(const std::vector<std::string>& args) {
             return 0;
         }
         std::cerr << "terrain: unknown command '" << cmd << "'"
-                  << monitor::suggest(cmd, {"run", "check", "default-config", "version"})
+                  << monitor::suggest(cmd, {"run", "check", "default-config", "demo", "version"})
                   << "\n\n"
                   << kMainHelp;
         return 2;
