@@ -45,18 +45,18 @@ bool Aggregator::add(const Event& event) {
         max_event_time_ = event.time_ms;
     }
     bool on_time = true;
-    auto visit = [&](const Target& t) {
-        if (t.filter->matches(event)) {
-            on_time &= add_to(t.metric, t.role, event);
-        }
-    };
     if (auto it = by_kind_.find(event.kind); it != by_kind_.end()) {
         for (const auto& t : it->second) {
-            visit(t);
+            // The kind already matched through the index; check side and labels only.
+            if (t.filter->matches_except_kind(event)) {
+                on_time &= add_to(t.metric, t.role, event);
+            }
         }
     }
     for (const auto& t : any_kind_) {
-        visit(t);
+        if (t.filter->matches(event)) {
+            on_time &= add_to(t.metric, t.role, event);
+        }
     }
     return on_time;
 }

@@ -12,11 +12,15 @@
 namespace terrain::monitor {
 
 bool Filter::matches(const Event& event) const {
-    if (side && *side != event.side) {
-        return false;
-    }
     if (!kinds.empty() &&
         std::find(kinds.begin(), kinds.end(), event.kind) == kinds.end()) {
+        return false;
+    }
+    return matches_except_kind(event);
+}
+
+bool Filter::matches_except_kind(const Event& event) const {
+    if (side && *side != event.side) {
         return false;
     }
     for (const auto& [k, v] : labels) {

@@ -27,6 +27,7 @@ struct Filter {
     Labels labels;
 
     bool matches(const Event& event) const;
+    bool matches_except_kind(const Event& event) const;
 };
 
 enum class Aggregation : std::uint8_t { kCount, kSum, kRatio };
@@ -80,7 +81,7 @@ struct PipelineConfig {
     std::int64_t idle_flush_ms = 30'000;
     std::int64_t max_future_ms = 3'600'000;
     std::size_t queue_events = 2'000'000;
-    std::size_t dedup_capacity = 4'000'000;
+    std::size_t dedup_capacity = 1'000'000;
 };
 
 struct Config {

@@ -40,13 +40,19 @@ inline std::uint64_t load_le64(const std::uint8_t* p) {
 
 }  // namespace
 
-std::uint64_t siphash24(const HashKey& key, std::string_view data) {
+namespace {
+
+template <bool kWide>
+std::array<std::uint64_t, 2> siphash(const HashKey& key, std::string_view data) {
     const std::uint64_t k0 = load_le64(key.data());
     const std::uint64_t k1 = load_le64(key.data() + 8);
     std::uint64_t v0 = 0x736f6d6570736575ULL ^ k0;
     std::uint64_t v1 = 0x646f72616e646f6dULL ^ k1;
     std::uint64_t v2 = 0x6c7967656e657261ULL ^ k0;
     std::uint64_t v3 = 0x7465646279746573ULL ^ k1;
+    if (kWide) {
+        v1 ^= 0xee;
+    }
     const auto* in = reinterpret_cast<const std::uint8_t*>(data.data());
     const std::size_t len = data.size();
     const std::size_t full = len & ~std::size_t{7};
@@ -65,19 +71,32 @@ std::uint64_t siphash24(const HashKey& key, std::string_view data) {
     sipround(v0, v1, v2, v3);
     sipround(v0, v1, v2, v3);
     v0 ^= b;
-    v2 ^= 0xff;
+    v2 ^= kWide ? 0xee : 0xff;
     for (int i = 0; i < 4; ++i) {
         sipround(v0, v1, v2, v3);
     }
-    return v0 ^ v1 ^ v2 ^ v3;
+    const std::uint64_t first = v0 ^ v1 ^ v2 ^ v3;
+    if (!kWide) {
+        return {first, 0};
+    }
+    v1 ^= 0xdd;
+    for (int i = 0; i < 4; ++i) {
+        sipround(v0, v1, v2, v3);
+    }
+    return {first, v0 ^ v1 ^ v2 ^ v3};
 }
 
-SubjectHasher::SubjectHasher(const HashKey& key) : k1_(key), k2_(key) {
-    // Two independent 64-bit outputs give a 128-bit pseudonym.
-    for (auto& byte : k2_) {
-        byte ^= 0x5c;
-    }
+}  // namespace
+
+std::uint64_t siphash24(const HashKey& key, std::string_view data) {
+    return siphash<false>(key, data)[0];
 }
+
+std::array<std::uint64_t, 2> siphash24_128(const HashKey& key, std::string_view data) {
+    return siphash<true>(key, data);
+}
+
+SubjectHasher::SubjectHasher(const HashKey& key) : key_(key) {}
 
 std::string SubjectHasher::hash(std::string_view identifier) const {
     while (!identifier.empty() && (identifier.front() == ' ' || identifier.front() == '\t')) {
@@ -104,10 +123,11 @@ std::string SubjectHasher::hash(std::string_view identifier) const {
     }
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out(32, '0');
-    std::uint64_t parts[2] = {siphash24(k1_, normalised), siphash24(k2_, normalised)};
+    const auto parts = siphash24_128(key_, normalised);
     for (int p = 0; p < 2; ++p) {
         for (int i = 0; i < 16; ++i) {
-            out[static_cast<std::size_t>(p * 16 + i)] = kHex[(parts[p] >> (60 - 4 * i)) & 0xf];
+            out[static_cast<std::size_t>(p * 16 + i)] =
+                kHex[(parts[static_cast<std::size_t>(p)] >> (60 - 4 * i)) & 0xf];
         }
     }
     return out;

@@ -11,6 +11,9 @@ using HashKey = std::array<std::uint8_t, 16>;
 
 // SipHash-2-4 (Aumasson and Bernstein, 2012): a keyed 64-bit PRF, fast on short inputs.
 std::uint64_t siphash24(const HashKey& key, std::string_view data);
+// The 128-bit output variant of SipHash-2-4 (same paper, reference implementation's
+// outlen = 16), as two 64-bit halves.
+std::array<std::uint64_t, 2> siphash24_128(const HashKey& key, std::string_view data);
 
 // Turns customer identifiers (email addresses, phone numbers) into stable pseudonyms. The key
 // is secret, so the pseudonym cannot be reversed by hashing a list of known addresses.
@@ -23,8 +26,7 @@ public:
     std::string hash(std::string_view identifier) const;
 
 private:
-    HashKey k1_;
-    HashKey k2_;
+    HashKey key_;
 };
 
 // Reads the 16-byte key from `path`, creating it from /dev/urandom (mode 0600) on first use.

@@ -1,5 +1,7 @@
 #include "webhooks/adapter.h"
 
+#include <cstring>
+
 namespace terrain::webhooks {
 
 monitor::Error event_error(std::string reason, long index, std::string field, std::string what) {
@@ -30,6 +32,17 @@ std::string mailbox_domain(std::string_view address) {
         }
     }
     return bounded_label(domain);
+}
+
+simdjson::padded_string_view padded_copy(std::string_view body) {
+    thread_local std::string buffer;
+    const std::size_t need = body.size() + simdjson::SIMDJSON_PADDING;
+    if (buffer.size() < need) {
+        buffer.resize(need);
+    }
+    std::memcpy(buffer.data(), body.data(), body.size());
+    std::memset(buffer.data() + body.size(), 0, simdjson::SIMDJSON_PADDING);
+    return simdjson::padded_string_view(buffer.data(), body.size(), buffer.size());
 }
 
 std::string bounded_label(std::string_view value) {

@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <string>
+
+#include <simdjson.h>
 #include <string_view>
 #include <vector>
 
@@ -42,6 +44,10 @@ public:
 monitor::Error event_error(std::string reason, long index, std::string field, std::string what);
 // "jane@Gmail.com" -> "gmail.com"; no '@' -> "unknown".
 std::string mailbox_domain(std::string_view address);
+// Copies `body` into this thread's reusable buffer with the zero padding simdjson reads past
+// the end; valid until the thread's next call.
+simdjson::padded_string_view padded_copy(std::string_view body);
+
 // Label values are bounded: at most 128 bytes, cut at a UTF-8 boundary.
 std::string bounded_label(std::string_view value);
 

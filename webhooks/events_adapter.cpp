@@ -166,10 +166,9 @@ std::optional<Error> read_one(ond::object obj, long index, const AdapterContext&
 
 std::optional<Error> parse_document(ond::parser& parser, std::string_view text, long& index,
                                     bool allow_array, const AdapterContext& ctx, Parsed& out) {
-    simdjson::padded_string padded(text);
     ond::document doc;
     ond::json_type t;
-    if (parser.iterate(padded).get(doc) || doc.type().get(t)) {
+    if (parser.iterate(padded_copy(text)).get(doc) || doc.type().get(t)) {
         return event_error("bad_json", index, "", "not valid JSON");
     }
     if (t == ond::json_type::array && allow_array) {

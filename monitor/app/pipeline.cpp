@@ -72,14 +72,19 @@ void Pipeline::run() {
             process(b.events);
             n += b.events.size();
         }
+        const std::int64_t now = clock_.now_ms();
         if (n > 0) {
-            last_arrival_wall_ = clock_.now_ms();
+            last_arrival_wall_ = now;
             idle_anchor_event_ = aggregator_.max_event_time_ms();
         } else {
             idle_tick();
         }
-        publish_status();
         intake_.mark_done(n);
+        // The status document is for people and probes; a few times a second is plenty.
+        if (n == 0 || now - last_status_ms_ >= 250) {
+            publish_status();
+            last_status_ms_ = now;
+        }
     }
     publish_status();
 }

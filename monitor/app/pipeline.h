@@ -70,6 +70,7 @@ private:
     std::vector<monitor::AggregatorStats> reported_;
     std::int64_t last_arrival_wall_ = 0;
     std::int64_t idle_anchor_event_ = 0;
+    std::int64_t last_status_ms_ = 0;
     std::thread thread_;
     std::atomic<bool> running_{false};
     mutable std::mutex status_mutex_;

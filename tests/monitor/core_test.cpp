@@ -72,3 +72,23 @@ TEST(DedupTest, ZeroCapacityDisables) {
 
 }  // namespace
 }  // namespace terrain::monitor
+
+namespace terrain::monitor {
+namespace {
+
+TEST(HashTest, SipHash128ReferenceVector) {
+    // vectors_sip128[0] of the reference implementation: key 00..0f, empty message.
+    HashKey key{};
+    for (int i = 0; i < 16; ++i) {
+        key[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(i);
+    }
+    const std::uint8_t want[16] = {0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6,
+                                   0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93};
+    auto h = siphash24_128(key, "");
+    for (int i = 0; i < 16; ++i) {
+        EXPECT_EQ((h[static_cast<std::size_t>(i / 8)] >> (8 * (i % 8))) & 0xff, want[i]) << i;
+    }
+}
+
+}  // namespace
+}  // namespace terrain::monitor

@@ -1,0 +1,92 @@
+// Per-event costs of terrain's ingest path, without HTTP:
+//   build/terrain_bench
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+
+#include "alerts/manager.h"
+#include "bench/sendgrid_payload.h"
+#include "monitor/app/pipeline.h"
+#include "webhooks/sendgrid_adapter.h"
+
+namespace terrain {
+namespace {
+
+constexpr std::int64_t kStart = 1'763'900'000;
+
+webhooks::AdapterContext context(const monitor::SubjectHasher& hasher,
+                                 const std::vector<std::string>& labels) {
+    webhooks::AdapterContext ctx;
+    ctx.hasher = &hasher;
+    ctx.now_ms = (kStart + 86400) * 1000;
+    ctx.labels = &labels;
+    return ctx;
+}
+
+void BM_SendgridParse(benchmark::State& state) {
+    bench::SendgridPayload payload(static_cast<std::size_t>(state.range(0)), kStart);
+    monitor::SubjectHasher hasher(monitor::HashKey{1});
+    auto labels = monitor::known_labels();
+    auto ctx = context(hasher, labels);
+    std::uint64_t counter = 0;
+    const std::string body = payload.next(counter);
+    webhooks::SendgridAdapter adapter;
+    for (auto _ : state) {
+        auto r = adapter.parse(body, ctx);
+        benchmark::DoNotOptimize(r);
+    }
+    state.SetItemsProcessed(state.iterations() * state.range(0));
+    state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+}
+BENCHMARK(BM_SendgridParse)->Arg(1)->Arg(1000);
+
+// Intake (dedup + queue) and pipeline (aggregation, window closes, detectors) per event with
+// the embedded default configuration, time advancing so windows keep closing.
+void BM_PipelinePerEvent(benchmark::State& state) {
+    const auto dir = std::filesystem::temp_directory_path() / "terrain-bench";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    monitor::Config config = monitor::default_config();
+    detectors::Registry registry;
+    detectors::register_builtin_detectors(registry);
+    monitor::FakeClock clock;
+    monitor::Telemetry telemetry;
+    monitor::Store store((dir / "t.db").string());
+    alerts::Notifier notifier({}, telemetry);
+    alerts::AlertManager alerts(store, notifier, telemetry, clock);
+    monitor::Intake intake(1 << 30, config.pipeline.dedup_capacity, telemetry);
+    app::Pipeline pipeline(config, registry, alerts, intake, telemetry, clock);
+    monitor::SubjectHasher hasher(monitor::HashKey{1});
+    auto labels = monitor::known_labels();
+    webhooks::SendgridAdapter adapter;
+    bench::SendgridPayload payload(1000, kStart);
+    std::uint64_t counter = 0;
+    std::int64_t t = kStart;
+    std::vector<monitor::Intake::Batch> batches;
+    for (auto _ : state) {
+        state.PauseTiming();
+        auto ctx = context(hasher, labels);
+        ctx.now_ms = t * 1000 + 86'400'000;
+        auto parsed = adapter.parse(payload.next(counter), ctx).value();
+        for (auto& e : parsed.events) {
+            e.time_ms += (t - kStart) * 1000;
+        }
+        t += 6;  // ten minutes of event time per 100 batches
+        state.ResumeTiming();
+        intake.submit("sendgrid", std::move(parsed.events));
+        batches.clear();
+        intake.take(batches, std::chrono::milliseconds(0));
+        for (const auto& b : batches) {
+            pipeline.process(b.events);
+            intake.mark_done(b.events.size());
+        }
+    }
+    state.SetItemsProcessed(state.iterations() * 1000);
+    notifier.stop();
+}
+BENCHMARK(BM_PipelinePerEvent);
+
+}  // namespace
+}  // namespace terrain
+
+BENCHMARK_MAIN();
