@@ -26,6 +26,7 @@ Intake::Outcome Intake::submit(const std::string& source, std::vector<Event>&& e
         }
     }
     Outcome out;
+    bool notify = false;
     {
         std::lock_guard lock(mutex_);
         if (closed_ || queued_events_ + in_flight_ >= capacity_) {
@@ -50,8 +51,9 @@ Intake::Outcome Intake::submit(const std::string& source, std::vector<Event>&& e
             queue_.push_back(Batch{source, std::move(events)});
         }
         telemetry_.queue_events.Set(static_cast<double>(queued_events_ + in_flight_));
+        notify = !lingering_ || queued_events_ >= kMinBatch;
     }
-    if (out.accepted > 0) {
+    if (out.accepted > 0 && notify) {
         not_empty_.notify_one();
     }
     return out;
@@ -60,6 +62,11 @@ Intake::Outcome Intake::submit(const std::string& source, std::vector<Event>&& e
 bool Intake::take(std::vector<Batch>& out, std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     not_empty_.wait_for(lock, timeout, [&] { return closed_ || !queue_.empty(); });
+    if (!queue_.empty() && !closed_ && queued_events_ < kMinBatch) {
+        lingering_ = true;
+        not_empty_.wait_for(lock, kLinger, [&] { return closed_ || queued_events_ >= kMinBatch; });
+        lingering_ = false;
+    }
     if (queue_.empty()) {
         return !closed_;
     }

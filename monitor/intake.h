@@ -33,12 +33,17 @@ public:
         std::size_t duplicates = 0;
     };
 
+    static constexpr std::size_t kMinBatch = 4096;
+    static constexpr std::chrono::milliseconds kLinger{1};
+
     Intake(std::size_t capacity_events, std::size_t dedup_capacity, Telemetry& telemetry);
 
     Outcome submit(const std::string& source, std::vector<Event>&& events);
 
     // Consumer side: waits up to `timeout` for batches and moves all queued ones into `out`.
-    // Returns false once closed and drained.
+    // With fewer than kMinBatch events queued it lingers up to kLinger for more, so that a
+    // stream of small requests wakes the consumer about a thousand times a second rather than
+    // once per request (HTTP answers do not wait for it). Returns false once closed and drained.
     bool take(std::vector<Batch>& out, std::chrono::milliseconds timeout);
     // Wakes the consumer; later submits are refused.
     void close();
@@ -60,6 +65,7 @@ private:
     std::size_t queued_events_ = 0;
     std::size_t in_flight_ = 0;
     bool closed_ = false;
+    bool lingering_ = false;
 };
 
 }  // namespace terrain::monitor

@@ -115,6 +115,11 @@ class Session final : public std::enable_shared_from_this<Session> {
 public:
     Session(tcp::socket socket, HttpServer::Impl& server)
         : stream_(std::move(socket)), server_(server) {
+        beast::error_code ec;
+        auto remote = stream_.socket().remote_endpoint(ec);
+        if (!ec) {
+            remote_address_ = remote.address().to_string();
+        }
         // A default flat_buffer reads 512 bytes at a time; reserve so reads take 64 KiB.
         buffer_.reserve(64 * 1024);
     }
@@ -183,11 +188,7 @@ private:
             req.headers.emplace_back(std::move(name), std::string(f.value()));
         }
         req.body = std::move(msg.body());
-        beast::error_code rec;
-        auto remote = stream_.socket().remote_endpoint(rec);
-        if (!rec) {
-            req.remote_address = remote.address().to_string();
-        }
+        req.remote_address = remote_address_;
         HttpResponse res = server_.dispatch(req);
         send(res, msg.version(), msg.keep_alive());
     }
@@ -243,6 +244,7 @@ private:
     beast::flat_buffer buffer_;
     HttpServer::Impl& server_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    std::string remote_address_;
 };
 
 }  // namespace
