@@ -47,6 +47,8 @@ AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
             if (a.state == AlertState::kFiring) {
                 open_[a.fingerprint] = a.id;
             }
+            auto& until = seen_until_[a.fingerprint];
+            until = std::max(until, a.last_window_ms);
             by_id_[a.id] = std::move(a);
         } catch (const std::exception& e) {
             monitor::log_warn("store: skipping unreadable alert " + doc.key + ": " + e.what());
@@ -61,6 +63,14 @@ void AlertManager::on_finding(const monitor::Finding& f) {
     }
     const std::string fp = fingerprint(f.metric, f.detector, f.labels);
     std::lock_guard lock(mutex_);
+    if (auto seen = seen_until_.find(fp); seen != seen_until_.end()) {
+        if (f.window_end_ms <= seen->second) {
+            return;
+        }
+        seen->second = f.window_end_ms;
+    } else if (f.anomalous) {
+        seen_until_[fp] = f.window_end_ms;
+    }
     auto open = open_.find(fp);
     if (f.anomalous) {
         if (open != open_.end()) {

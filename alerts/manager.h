@@ -15,7 +15,7 @@
 
 namespace terrain::alerts {
 
-// Turns findings into alerts. A finding that is anomalous opens an alert for its fingerprint,
+// Turns findings into alerts. Idempotent under replay: see seen_until_. A finding that is anomalous opens an alert for its fingerprint,
 // or updates the open one (no second notification); an evaluated, normal finding resolves it.
 // Every change is written to the store before notifying, so a restart keeps alerts and does
 // not notify twice. on_finding/on_series_idle are called from the pipeline thread; list/get
@@ -44,6 +44,10 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, Alert> by_id_;
     std::map<std::string, std::string> open_;  // fingerprint -> id of the firing alert
+    // fingerprint -> end of the latest window any of its alerts has seen. Findings for windows
+    // up to there are history (a replay of the event log after a restart) and change nothing,
+    // so a restart neither re-opens nor re-notifies an alert.
+    std::map<std::string, std::int64_t> seen_until_;
 };
 
 }  // namespace terrain::alerts

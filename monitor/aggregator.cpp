@@ -107,6 +107,7 @@ bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event)
         s.open.push_back(Bucket{start, 0.0, 0.0});
         bucket = &s.open.back();
     }
+    ++st.stats.added;
     switch (role) {
         case Role::kValue:
             bucket->num += cfg.aggregation == Aggregation::kSum ? event.value : 1.0;

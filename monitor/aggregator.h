@@ -37,6 +37,7 @@ struct Point {
 };
 
 struct AggregatorStats {
+    std::uint64_t added = 0;  // events counted into a window
     std::uint64_t late = 0;
     std::uint64_t refused = 0;
 };

@@ -416,7 +416,7 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
 
         Section pipe(top.get("pipeline"), "pipeline",
                      {"allowed_lateness", "idle_flush", "max_future", "queue_events",
-                      "dedup_capacity"});
+                      "dedup_capacity", "fsync"});
         c.pipeline.allowed_lateness_ms =
             pipe.duration("allowed_lateness", c.pipeline.allowed_lateness_ms);
         c.pipeline.idle_flush_ms = pipe.duration("idle_flush", c.pipeline.idle_flush_ms);
@@ -426,6 +426,12 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
         c.pipeline.dedup_capacity = static_cast<std::size_t>(
             pipe.integer("dedup_capacity", static_cast<std::int64_t>(c.pipeline.dedup_capacity),
                          0, 1LL << 32));
+
+        const auto fsync = pipe.str("fsync", "always");
+        if (fsync != "always" && fsync != "never") {
+            pipe.fail("fsync", "'" + fsync + "' is not always or never");
+        }
+        c.pipeline.fsync = fsync == "always";
 
         c.extra_labels = top.strings("labels");
         std::vector<std::string> labels = known_labels();

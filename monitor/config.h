@@ -82,6 +82,7 @@ struct PipelineConfig {
     std::int64_t max_future_ms = 3'600'000;
     std::size_t queue_events = 2'000'000;
     std::size_t dedup_capacity = 1'000'000;
+    bool fsync = true;  // event log: fdatasync before answering (group commit)
 };
 
 struct Config {

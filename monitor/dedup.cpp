@@ -41,6 +41,16 @@ void Deduplicator::Table::insert(std::uint64_t h) {
     }
 }
 
+bool Deduplicator::contains(std::uint64_t hash) const {
+    if (limit_ == 0) {
+        return false;
+    }
+    if (hash == kEmpty) {
+        hash = 1;
+    }
+    return current_.contains(hash) || previous_.contains(hash);
+}
+
 bool Deduplicator::seen(std::uint64_t hash) {
     if (limit_ == 0) {
         return false;

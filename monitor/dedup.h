@@ -18,6 +18,8 @@ public:
     // True when `hash` was seen before (a duplicate); otherwise remembers it and returns false.
     // A capacity of 0 disables de-duplication.
     bool seen(std::uint64_t hash);
+    // True when `hash` was seen before; remembers nothing.
+    bool contains(std::uint64_t hash) const;
 
 private:
     struct Table {

@@ -1,53 +1,98 @@
 #include "monitor/intake.h"
 
-#include <random>
 
 namespace terrain::monitor {
 
-Intake::Intake(std::size_t capacity_events, std::size_t dedup_capacity, Telemetry& telemetry)
-    : capacity_(capacity_events), dedup_(dedup_capacity), telemetry_(telemetry) {
-    std::random_device rd;
-    for (auto& b : id_key_) {
-        b = static_cast<std::uint8_t>(rd());
-    }
+Intake::Intake(std::size_t capacity_events, std::size_t dedup_capacity, Telemetry& telemetry,
+               EventLog* log)
+    : capacity_(capacity_events), dedup_(dedup_capacity), telemetry_(telemetry), log_(log) {
+    // Fixed key: replay after a restart must recognise the ids it saw before.
+    id_key_ = {'t', 'e', 'r', 'r', 'a', 'i', 'n', '-', 'd', 'e', 'd', 'u', 'p', '-', 'i', 'd'};
     telemetry_.queue_capacity.Set(static_cast<double>(capacity_));
 }
 
-Intake::Outcome Intake::submit(const std::string& source, std::vector<Event>&& events) {
-    // Hash ids before taking the lock; 0 marks "no id".
-    std::vector<std::uint64_t> hashes(events.size(), 0);
+namespace {
+
+std::vector<std::uint64_t> id_hashes(const HashKey& key, const std::string& source,
+                                     const std::vector<Event>& events) {
+    std::vector<std::uint64_t> hashes(events.size(), 0);  // 0: no id
     std::string scratch;
     for (std::size_t i = 0; i < events.size(); ++i) {
         if (!events[i].id.empty()) {
             scratch.assign(source);
             scratch.push_back('\0');
             scratch.append(events[i].id);
-            hashes[i] = siphash24(id_key_, scratch) | 1;
+            hashes[i] = siphash24(key, scratch) | 1;
         }
     }
+    return hashes;
+}
+
+// Keeps events[i] where keep(i) holds, in order; returns how many were removed.
+template <typename Keep>
+std::size_t compact(std::vector<Event>& events, std::vector<std::uint64_t>& hashes, Keep keep) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        if (!keep(i)) {
+            continue;
+        }
+        if (kept != i) {
+            events[kept] = std::move(events[i]);
+            hashes[kept] = hashes[i];
+        }
+        ++kept;
+    }
+    const std::size_t removed = events.size() - kept;
+    events.resize(kept);
+    hashes.resize(kept);
+    return removed;
+}
+
+}  // namespace
+
+std::size_t Intake::replayed(const std::string& source, std::vector<Event>& events) {
+    auto hashes = id_hashes(id_key_, source, events);
+    std::lock_guard lock(mutex_);
+    return compact(events, hashes, [&](std::size_t i) {
+        return hashes[i] == 0 || !dedup_.seen(hashes[i]);
+    });
+}
+
+Intake::Outcome Intake::submit(const std::string& source, std::vector<Event>&& events) {
+    auto hashes = id_hashes(id_key_, source, events);
     Outcome out;
+    {
+        std::lock_guard lock(mutex_);
+        if (closed_ || queued_events_ + in_flight_ + reserved_ >= capacity_) {
+            return out;
+        }
+        out.duplicates = compact(events, hashes, [&](std::size_t i) {
+            return hashes[i] == 0 || !dedup_.contains(hashes[i]);
+        });
+        reserved_ += events.size();
+    }
+    if (log_ != nullptr && !events.empty()) {
+        try {
+            log_->append(source, events);
+        } catch (const std::exception& e) {
+            std::lock_guard lock(mutex_);
+            reserved_ -= events.size();
+            out.error = e.what();
+            return out;
+        }
+    }
     bool notify = false;
     {
         std::lock_guard lock(mutex_);
-        if (closed_ || queued_events_ + in_flight_ >= capacity_) {
-            return out;
-        }
+        reserved_ -= events.size();
         out.queued = true;
-        std::size_t kept = 0;
-        for (std::size_t i = 0; i < events.size(); ++i) {
-            if (hashes[i] != 0 && dedup_.seen(hashes[i])) {
-                ++out.duplicates;
-                continue;
-            }
-            if (kept != i) {
-                events[kept] = std::move(events[i]);
-            }
-            ++kept;
-        }
-        events.resize(kept);
-        out.accepted = kept;
-        if (kept > 0) {
-            queued_events_ += kept;
+        // A concurrent retry of the same event may have been accepted meanwhile.
+        out.duplicates += compact(events, hashes, [&](std::size_t i) {
+            return hashes[i] == 0 || !dedup_.seen(hashes[i]);
+        });
+        out.accepted = events.size();
+        if (!events.empty()) {
+            queued_events_ += events.size();
             queue_.push_back(Batch{source, std::move(events)});
         }
         telemetry_.queue_events.Set(static_cast<double>(queued_events_ + in_flight_));

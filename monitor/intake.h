@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "monitor/dedup.h"
+#include "monitor/event_log.h"
 #include "monitor/event.h"
 #include "monitor/hash.h"
 #include "monitor/telemetry.h"
@@ -17,10 +18,12 @@ namespace terrain::monitor {
 
 // The bounded hand-off between HTTP threads (producers) and the pipeline thread (consumer).
 //
-// submit() de-duplicates by (source, id) and queues the batch atomically under one lock, so a
-// refused batch leaves no trace and its retry is not mistaken for a duplicate. When the queue
-// holds `capacity_events` or more the batch is refused (the caller answers 503 with
-// Retry-After); nothing is ever dropped after submit() said yes. Thread-safe.
+// submit() drops events whose (source, id) was seen before, reserves queue room, appends the
+// rest to the durable event log (when there is one; group commit, outside the lock), then
+// records their ids and queues them. A refused batch (queue full, log write failed) leaves no
+// trace, so its retry is not mistaken for a duplicate; an event that became a duplicate while
+// its batch was being written (a concurrent retry) is dropped then, and again on replay.
+// Nothing is dropped after submit() said yes. Thread-safe.
 class Intake final {
 public:
     struct Batch {
@@ -31,13 +34,20 @@ public:
         bool queued = false;
         std::size_t accepted = 0;
         std::size_t duplicates = 0;
+        std::string error;
     };
 
     static constexpr std::size_t kMinBatch = 4096;
     static constexpr std::chrono::milliseconds kLinger{1};
 
-    Intake(std::size_t capacity_events, std::size_t dedup_capacity, Telemetry& telemetry);
+    Intake(std::size_t capacity_events, std::size_t dedup_capacity, Telemetry& telemetry,
+           EventLog* log = nullptr);
 
+    // Start-up replay: de-duplicates a batch read back from the event log, in place.
+    // Returns the number of duplicates removed.
+    std::size_t replayed(const std::string& source, std::vector<Event>& events);
+
+    // Outcome.queued false: refused, answer 503. Outcome.error names a log failure.
     Outcome submit(const std::string& source, std::vector<Event>&& events);
 
     // Consumer side: waits up to `timeout` for batches and moves all queued ones into `out`.
@@ -63,6 +73,8 @@ private:
     std::condition_variable drained_;
     std::deque<Batch> queue_;
     std::size_t queued_events_ = 0;
+    std::size_t reserved_ = 0;  // room held by batches being written to the log
+    EventLog* log_;
     std::size_t in_flight_ = 0;
     bool closed_ = false;
     bool lingering_ = false;

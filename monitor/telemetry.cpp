@@ -26,6 +26,9 @@ Telemetry::Telemetry()
                           "Event-time windows closed, summed over series, by metric")),
       late_events(make(prometheus::BuildCounter(), *registry, "terrain_late_events_total",
                        "Events that arrived after their window closed, by metric")),
+      aggregated_events(make(prometheus::BuildCounter(), *registry,
+                             "terrain_aggregated_events_total",
+                             "Events counted into a window, by metric (including replay)")),
       series(make(prometheus::BuildGauge(), *registry, "terrain_series",
                   "Series currently under watch, by metric")),
       series_refused(make(prometheus::BuildCounter(), *registry, "terrain_series_refused_total",
@@ -52,6 +55,13 @@ Telemetry::Telemetry()
                             .Add({})),
       notify_queue(make(prometheus::BuildGauge(), *registry, "terrain_notification_queue",
                         "Notifications waiting to be sent")
+                       .Add({})),
+      log_replayed_events(make(prometheus::BuildCounter(), *registry,
+                               "terrain_event_log_replayed_events_total",
+                               "Events read back from the event log at start")
+                              .Add({})),
+      log_segments(make(prometheus::BuildGauge(), *registry, "terrain_event_log_segments",
+                        "Segment files in the event log")
                        .Add({})) {
     make(prometheus::BuildGauge(), *registry, "terrain_build_info",
          "terrain version and revision; always 1")

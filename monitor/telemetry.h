@@ -26,6 +26,7 @@ public:
     prometheus::Family<prometheus::Counter>& ingest_errors;     // {source, reason}
     prometheus::Family<prometheus::Counter>& windows_closed;    // {metric}
     prometheus::Family<prometheus::Counter>& late_events;       // {metric}
+    prometheus::Family<prometheus::Counter>& aggregated_events; // {metric}
     prometheus::Family<prometheus::Gauge>& series;              // {metric}
     prometheus::Family<prometheus::Counter>& series_refused;    // {metric}
     prometheus::Family<prometheus::Counter>& findings;          // {metric, detector}
@@ -36,6 +37,8 @@ public:
     prometheus::Gauge& queue_capacity;
     prometheus::Gauge& watermark_seconds;
     prometheus::Gauge& notify_queue;
+    prometheus::Counter& log_replayed_events;
+    prometheus::Gauge& log_segments;
 };
 
 }  // namespace terrain::monitor

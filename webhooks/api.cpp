@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "monitor/log.h"
+
 #include "webhooks/events_adapter.h"
 #include "webhooks/sendgrid_adapter.h"
 
@@ -55,10 +57,18 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
     auto outcome = ctx.intake->submit(source, std::move(p.events));
     if (!outcome.queued) {
         c.refused_busy->Increment();
-        t.ingest_errors.Add({{"source", source}, {"reason", "queue_full"}}).Increment();
-        auto r = HttpResponse::error(503, "queue_full",
-                                     "terrain is busy; nothing from this request was accepted, "
-                                     "retry after the given delay");
+        const bool log_failed = !outcome.error.empty();
+        t.ingest_errors.Add({{"source", source}, {"reason", log_failed ? "log_write" : "queue_full"}})
+            .Increment();
+        if (log_failed) {
+            monitor::log_error("ingest: " + outcome.error);
+        }
+        auto r = HttpResponse::error(
+            503, log_failed ? "log_write" : "queue_full",
+            log_failed ? "terrain cannot write its event log; nothing from this request was "
+                         "accepted"
+                       : "terrain is busy; nothing from this request was accepted, retry after "
+                         "the given delay");
         r.headers.emplace_back("Retry-After", "1");
         return r;
     }

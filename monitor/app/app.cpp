@@ -10,6 +10,7 @@
 #include "monitor/app/pipeline.h"
 #include "monitor/clock.h"
 #include "monitor/config.h"
+#include "monitor/event_log.h"
 #include "monitor/hash.h"
 #include "monitor/intake.h"
 #include "monitor/log.h"
@@ -103,9 +104,27 @@ int run_service(const RunOptions& options) {
     monitor::SubjectHasher hasher(monitor::load_or_create_key(dir + "/subject.key"));
     alerts::Notifier notifier(make_receivers(config), telemetry);
     alerts::AlertManager alert_manager(store, notifier, telemetry, clock);
+    monitor::EventLog event_log(
+        dir + "/log", {64 * 1024 * 1024,
+                       config.pipeline.fsync ? monitor::EventLog::Fsync::kAlways
+                                             : monitor::EventLog::Fsync::kNever});
     monitor::Intake intake(config.pipeline.queue_events, config.pipeline.dedup_capacity,
-                           telemetry);
-    Pipeline pipeline(config, registry, alert_manager, intake, telemetry, clock);
+                           telemetry, &event_log);
+    Pipeline pipeline(config, registry, alert_manager, intake, telemetry, clock, &event_log);
+
+    // Rebuild windows, detector state and the de-duplication memory from the event log before
+    // accepting anything new. Alerts already stored are not raised or notified again.
+    std::size_t replayed = 0;
+    event_log.replay([&](std::string&& source, std::vector<monitor::Event>&& events) {
+        intake.replayed(source, events);
+        replayed += events.size();
+        pipeline.process(events);
+    });
+    telemetry.log_replayed_events.Increment(static_cast<double>(replayed));
+    telemetry.log_segments.Set(static_cast<double>(event_log.segments()));
+    if (replayed > 0) {
+        monitor::log_info("replayed " + std::to_string(replayed) + " events from the event log");
+    }
 
     webhooks::HttpServer::Options http;
     http.host = host;

@@ -17,12 +17,14 @@ struct SeriesDetectors final : monitor::SeriesAttachment {
 
 Pipeline::Pipeline(const monitor::Config& config, const detectors::Registry& registry,
                    alerts::AlertManager& alerts, monitor::Intake& intake,
-                   monitor::Telemetry& telemetry, const monitor::Clock& clock)
+                   monitor::Telemetry& telemetry, const monitor::Clock& clock,
+                   monitor::EventLog* log)
     : config_(config),
       alerts_(alerts),
       intake_(intake),
       telemetry_(telemetry),
       clock_(clock),
+      log_(log),
       aggregator_(config.metrics, config.pipeline.allowed_lateness_ms),
       reported_(config.metrics.size()) {
     for (const auto& m : aggregator_.metrics()) {
@@ -37,6 +39,7 @@ Pipeline::Pipeline(const monitor::Config& config, const detectors::Registry& reg
         bindings_.push_back(std::move(list));
         windows_closed_.push_back(&telemetry_.windows_closed.Add({{"metric", m.name}}));
         late_.push_back(&telemetry_.late_events.Add({{"metric", m.name}}));
+        added_.push_back(&telemetry_.aggregated_events.Add({{"metric", m.name}}));
         refused_.push_back(&telemetry_.series_refused.Add({{"metric", m.name}}));
         series_.push_back(&telemetry_.series.Add({{"metric", m.name}}));
     }
@@ -84,6 +87,11 @@ void Pipeline::run() {
         if (n == 0 || now - last_status_ms_ >= 250) {
             publish_status();
             last_status_ms_ = now;
+            if (log_ != nullptr && aggregator_.max_event_time_ms() !=
+                                       std::numeric_limits<std::int64_t>::min()) {
+                log_->retire_before(aggregator_.watermark_ms() - log_horizon_ms());
+                telemetry_.log_segments.Set(static_cast<double>(log_->segments()));
+            }
         }
     }
     publish_status();
@@ -99,10 +107,19 @@ void Pipeline::process(const std::vector<monitor::Event>& events) {
     for (std::size_t m = 0; m < reported_.size(); ++m) {
         const auto& s = aggregator_.stats(m);
         late_[m]->Increment(static_cast<double>(s.late - reported_[m].late));
+        added_[m]->Increment(static_cast<double>(s.added - reported_[m].added));
         refused_[m]->Increment(static_cast<double>(s.refused - reported_[m].refused));
         reported_[m] = s;
         series_[m]->Set(static_cast<double>(aggregator_.series_count(m)));
     }
+}
+
+std::int64_t Pipeline::log_horizon_ms() const {
+    std::int64_t h = 0;
+    for (const auto& m : config_.metrics) {
+        h = std::max(h, m.span_ms + m.idle_after_ms);
+    }
+    return h + config_.pipeline.allowed_lateness_ms;
 }
 
 void Pipeline::idle_tick() {

@@ -13,6 +13,7 @@
 #include "monitor/aggregator.h"
 #include "monitor/clock.h"
 #include "monitor/config.h"
+#include "monitor/event_log.h"
 #include "monitor/intake.h"
 #include "monitor/telemetry.h"
 
@@ -29,7 +30,11 @@ class Pipeline final {
 public:
     Pipeline(const monitor::Config& config, const detectors::Registry& registry,
              alerts::AlertManager& alerts, monitor::Intake& intake, monitor::Telemetry& telemetry,
-             const monitor::Clock& clock);
+             const monitor::Clock& clock, monitor::EventLog* log = nullptr);
+
+    // How far behind the watermark the event log must reach back so that a replay rebuilds
+    // every window span and idle state: max(span + idle_after) + allowed lateness.
+    std::int64_t log_horizon_ms() const;
     ~Pipeline();
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
@@ -61,10 +66,12 @@ private:
     monitor::Intake& intake_;
     monitor::Telemetry& telemetry_;
     const monitor::Clock& clock_;
+    monitor::EventLog* log_;
     monitor::Aggregator aggregator_;
     std::vector<std::vector<Binding>> bindings_;  // per metric
     std::vector<prometheus::Counter*> windows_closed_;
     std::vector<prometheus::Counter*> late_;
+    std::vector<prometheus::Counter*> added_;
     std::vector<prometheus::Counter*> refused_;
     std::vector<prometheus::Gauge*> series_;
     std::vector<monitor::AggregatorStats> reported_;

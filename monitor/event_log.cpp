@@ -1,0 +1,360 @@
+#include "monitor/event_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+#include "monitor/log.h"
+
+namespace terrain::monitor {
+
+namespace fs = std::filesystem;
+
+std::uint32_t crc32(const void* data, std::size_t size) {
+    static const auto kTable = [] {
+        std::array<std::uint32_t, 256> t{};
+        for (std::uint32_t i = 0; i < 256; ++i) {
+            std::uint32_t c = i;
+            for (int k = 0; k < 8; ++k) {
+                c = (c & 1) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+            }
+            t[i] = c;
+        }
+        return t;
+    }();
+    std::uint32_t c = 0xFFFFFFFFU;
+    const auto* p = static_cast<const std::uint8_t*>(data);
+    for (std::size_t i = 0; i < size; ++i) {
+        c = kTable[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+    }
+    return c ^ 0xFFFFFFFFU;
+}
+
+namespace {
+
+void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
+void put_str(std::string& out, std::string_view s) {
+    put_u32(out, static_cast<std::uint32_t>(s.size()));
+    out.append(s);
+}
+
+class Reader final {
+public:
+    explicit Reader(std::string_view data) : data_(data) {}
+    bool u8(std::uint8_t& v) { return raw(&v, 1); }
+    bool u32(std::uint32_t& v) { return raw(&v, 4); }
+    bool u64(std::uint64_t& v) { return raw(&v, 8); }
+    bool str(std::string& s) {
+        std::uint32_t n = 0;
+        if (!u32(n) || n > data_.size() - pos_) {
+            return false;
+        }
+        s.assign(data_.substr(pos_, n));
+        pos_ += n;
+        return true;
+    }
+    bool done() const { return pos_ == data_.size(); }
+
+private:
+    bool raw(void* out, std::size_t n) {
+        if (n > data_.size() - pos_) {
+            return false;
+        }
+        std::memcpy(out, data_.data() + pos_, n);
+        pos_ += n;
+        return true;
+    }
+    std::string_view data_;
+    std::size_t pos_ = 0;
+};
+
+std::string segment_name(std::uint64_t seq) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%020llu.seg", static_cast<unsigned long long>(seq));
+    return buf;
+}
+
+}  // namespace
+
+std::string encode_batch(const std::string& source, const std::vector<Event>& events) {
+    std::string out;
+    out.reserve(64 + events.size() * 160);
+    out.push_back(1);  // format version
+    put_str(out, source);
+    put_u32(out, static_cast<std::uint32_t>(events.size()));
+    for (const auto& e : events) {
+        put_u64(out, static_cast<std::uint64_t>(e.time_ms));
+        put_str(out, e.kind);
+        out.push_back(static_cast<char>(e.side));
+        std::uint64_t bits = 0;
+        std::memcpy(&bits, &e.value, 8);
+        put_u64(out, bits);
+        put_str(out, e.id);
+        put_str(out, e.subject);
+        put_u32(out, static_cast<std::uint32_t>(e.labels.size()));
+        for (const auto& [k, v] : e.labels) {
+            put_str(out, k);
+            put_str(out, v);
+        }
+    }
+    return out;
+}
+
+bool decode_batch(std::string_view payload, std::string& source, std::vector<Event>& events) {
+    if (payload.empty() || payload[0] != 1) {
+        return false;
+    }
+    Reader r(payload.substr(1));
+    std::uint32_t n = 0;
+    if (!r.str(source) || !r.u32(n)) {
+        return false;
+    }
+    events.clear();
+    events.reserve(std::min<std::uint32_t>(n, 1U << 16));
+    for (std::uint32_t i = 0; i < n; ++i) {
+        Event e;
+        std::uint64_t t = 0;
+        std::uint8_t side = 0;
+        std::uint64_t bits = 0;
+        std::uint32_t labels = 0;
+        if (!r.u64(t) || !r.str(e.kind) || !r.u8(side) || side > 1 || !r.u64(bits) ||
+            !r.str(e.id) || !r.str(e.subject) || !r.u32(labels)) {
+            return false;
+        }
+        e.time_ms = static_cast<std::int64_t>(t);
+        e.side = static_cast<Side>(side);
+        std::memcpy(&e.value, &bits, 8);
+        for (std::uint32_t l = 0; l < labels; ++l) {
+            std::string k;
+            std::string v;
+            if (!r.str(k) || !r.str(v)) {
+                return false;
+            }
+            e.labels.emplace_back(std::move(k), std::move(v));
+        }
+        events.push_back(std::move(e));
+    }
+    return r.done();
+}
+
+EventLog::EventLog(std::string dir, Options options)
+    : dir_(std::move(dir)), options_(options) {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) {
+        throw std::runtime_error(dir_ + ": cannot create the event log directory: " +
+                                 ec.message());
+    }
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+        if (entry.path().extension() == ".seg") {
+            names.push_back(entry.path().filename().string());
+        }
+    }
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+        Segment seg;
+        seg.path = dir_ + "/" + name;
+        seg.first_seq = std::stoull(name);
+        seg.bytes = fs::file_size(seg.path);
+        segments_.push_back(seg);
+    }
+}
+
+EventLog::~EventLog() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+}
+
+void EventLog::replay(const Visitor& visit) {
+    std::lock_guard lock(mutex_);
+    std::string source;
+    std::vector<Event> events;
+    for (std::size_t s = 0; s < segments_.size(); ++s) {
+        Segment& seg = segments_[s];
+        std::string data;
+        {
+            int fd = ::open(seg.path.c_str(), O_RDONLY);
+            if (fd < 0) {
+                throw std::runtime_error(seg.path + ": cannot read: " + std::strerror(errno));
+            }
+            data.resize(seg.bytes);
+            std::size_t off = 0;
+            while (off < data.size()) {
+                auto n = ::read(fd, data.data() + off, data.size() - off);
+                if (n <= 0) {
+                    break;
+                }
+                off += static_cast<std::size_t>(n);
+            }
+            data.resize(off);
+            ::close(fd);
+        }
+        std::size_t pos = 0;
+        std::uint64_t records = 0;
+        while (pos + 8 <= data.size()) {
+            std::uint32_t len = 0;
+            std::uint32_t crc = 0;
+            std::memcpy(&len, data.data() + pos, 4);
+            std::memcpy(&crc, data.data() + pos + 4, 4);
+            if (len > data.size() - pos - 8 ||
+                crc32(data.data() + pos + 8, len) != crc ||
+                !decode_batch(std::string_view(data).substr(pos + 8, len), source, events)) {
+                break;
+            }
+            for (const auto& e : events) {
+                seg.max_event_ms = std::max(seg.max_event_ms, e.time_ms);
+            }
+            visit(std::move(source), std::move(events));
+            pos += 8 + len;
+            ++records;
+        }
+        next_seq_ = std::max(next_seq_, seg.first_seq + records);
+        if (pos < data.size()) {
+            // A torn write from a crash: everything after the last whole record goes.
+            log_warn("event log: " + seg.path + ": truncating " +
+                     std::to_string(data.size() - pos) + " bytes after the last whole record");
+            if (::truncate(seg.path.c_str(), static_cast<off_t>(pos)) != 0) {
+                throw std::runtime_error(seg.path + ": cannot truncate: " + std::strerror(errno));
+            }
+            seg.bytes = pos;
+        }
+    }
+    durable_seq_ = next_seq_ - 1;
+}
+
+void EventLog::open_new_segment() {
+    if (fd_ >= 0) {
+        ::close(fd_);
+    }
+    Segment seg;
+    seg.first_seq = next_seq_;
+    seg.path = dir_ + "/" + segment_name(seg.first_seq);
+    fd_ = ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd_ < 0) {
+        throw std::runtime_error(seg.path + ": cannot create: " + std::strerror(errno));
+    }
+    segments_.push_back(seg);
+    // Make the new file's directory entry durable too.
+    int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        ::fsync(dfd);
+        ::close(dfd);
+    }
+}
+
+void EventLog::write_out(const std::string& data) {
+    std::size_t off = 0;
+    while (off < data.size()) {
+        auto n = ::write(fd_, data.data() + off, data.size() - off);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            throw std::runtime_error(segments_.back().path + ": write failed: " +
+                                     std::strerror(errno));
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    if (options_.fsync == Fsync::kAlways && ::fdatasync(fd_) != 0) {
+        throw std::runtime_error(segments_.back().path + ": fdatasync failed: " +
+                                 std::strerror(errno));
+    }
+}
+
+void EventLog::append(const std::string& source, const std::vector<Event>& events) {
+    std::string payload = encode_batch(source, events);
+    std::string record;
+    record.reserve(payload.size() + 8);
+    put_u32(record, static_cast<std::uint32_t>(payload.size()));
+    put_u32(record, crc32(payload.data(), payload.size()));
+    record += payload;
+    std::int64_t max_ms = 0;
+    for (const auto& e : events) {
+        max_ms = std::max(max_ms, e.time_ms);
+    }
+
+    std::unique_lock lock(mutex_);
+    if (!broken_.empty()) {
+        throw std::runtime_error(broken_);
+    }
+    pending_ += record;
+    pending_max_event_ms_ = std::max(pending_max_event_ms_, max_ms);
+    const std::uint64_t mine = next_seq_++;
+    if (flushing_) {
+        // Another caller is writing; it (or its successor) will take ours too.
+        durable_cv_.wait(lock, [&] { return durable_seq_ >= mine || !flushing_; });
+        if (durable_seq_ >= mine) {
+            return;
+        }
+        if (!broken_.empty()) {
+            throw std::runtime_error(broken_);
+        }
+    }
+    // Group commit: become the writer, and keep writing while others queue up behind us.
+    flushing_ = true;
+    try {
+        while (!pending_.empty()) {
+            std::string batch;
+            batch.swap(pending_);
+            const std::uint64_t upto = next_seq_ - 1;
+            const std::int64_t batch_max = pending_max_event_ms_;
+            pending_max_event_ms_ = 0;
+            if (fd_ < 0 || segments_.back().bytes >= options_.segment_bytes) {
+                open_new_segment();
+            }
+            lock.unlock();
+            write_out(batch);
+            lock.lock();
+            Segment& seg = segments_.back();
+            seg.bytes += batch.size();
+            seg.max_event_ms = std::max(seg.max_event_ms, batch_max);
+            bytes_written_ += batch.size();
+            durable_seq_ = upto;
+            durable_cv_.notify_all();
+        }
+    } catch (const std::exception& e) {
+        // Whatever was pending is in an unknown state: refuse everything from now on, so no
+        // sender is told "accepted" for an event that may not be on disk.
+        if (!lock.owns_lock()) {
+            lock.lock();
+        }
+        broken_ = std::string("event log unusable since: ") + e.what();
+        pending_.clear();
+        flushing_ = false;
+        durable_cv_.notify_all();
+        throw;
+    }
+    flushing_ = false;
+    durable_cv_.notify_all();
+}
+
+void EventLog::retire_before(std::int64_t event_time_ms) {
+    std::lock_guard lock(mutex_);
+    // Never the segment being written.
+    while (segments_.size() > 1 && segments_.front().max_event_ms < event_time_ms) {
+        std::error_code ec;
+        fs::remove(segments_.front().path, ec);
+        segments_.erase(segments_.begin());
+    }
+}
+
+std::size_t EventLog::segments() const {
+    std::lock_guard lock(mutex_);
+    return segments_.size();
+}
+
+std::uint64_t EventLog::bytes_written() const {
+    std::lock_guard lock(mutex_);
+    return bytes_written_;
+}
+
+}  // namespace terrain::monitor

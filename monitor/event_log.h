@@ -1,0 +1,82 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "monitor/event.h"
+
+namespace terrain::monitor {
+
+// The durable event log: accepted batches are appended to segment files in a directory
+// before the sender gets its 2xx, and replayed on start.
+//
+// Format: segments named by their first record's sequence number; each record is
+// [u32 payload length][u32 CRC-32 of payload][payload], the payload a binary batch (source
+// and events). A torn or corrupt tail (a crash mid-write) is truncated on replay.
+//
+// fsync policy ("always", the default): append() returns only after the record is on disk
+// (fdatasync). Concurrent appends share one write and one fdatasync (group commit): the first
+// caller writes everything pending, the others wait for it. "never" leaves flushing to the
+// operating system (survives a process crash, not a power cut).
+//
+// Thread-safe. A failed write throws std::runtime_error (the caller refuses the request), and
+// so does every later append: durability is no longer known, so nothing more is accepted.
+class EventLog final {
+public:
+    enum class Fsync : std::uint8_t { kAlways, kNever };
+    struct Options {
+        std::size_t segment_bytes = 64 * 1024 * 1024;
+        Fsync fsync = Fsync::kAlways;
+    };
+    using Visitor = std::function<void(std::string&& source, std::vector<Event>&& events)>;
+
+    EventLog(std::string dir, Options options);
+    ~EventLog();
+    EventLog(const EventLog&) = delete;
+    EventLog& operator=(const EventLog&) = delete;
+
+    // Reads every record in order. Call once, before the first append.
+    void replay(const Visitor& visit);
+    void append(const std::string& source, const std::vector<Event>& events);
+    // Deletes closed segments whose newest event is older than `event_time_ms`.
+    void retire_before(std::int64_t event_time_ms);
+
+    std::size_t segments() const;
+    std::uint64_t bytes_written() const;
+
+private:
+    struct Segment {
+        std::string path;
+        std::uint64_t first_seq = 0;
+        std::int64_t max_event_ms = 0;
+        std::uint64_t bytes = 0;
+    };
+    void open_new_segment();
+    void write_out(const std::string& data);
+
+    std::string dir_;
+    Options options_;
+    mutable std::mutex mutex_;
+    std::condition_variable durable_cv_;
+    std::vector<Segment> segments_;  // the last one is being written
+    int fd_ = -1;
+    std::string pending_;
+    std::int64_t pending_max_event_ms_ = 0;
+    std::uint64_t next_seq_ = 1;
+    std::uint64_t durable_seq_ = 0;
+    bool flushing_ = false;
+    std::string broken_;
+    std::uint64_t bytes_written_ = 0;
+};
+
+// CRC-32 (IEEE 802.3, as zlib's crc32).
+std::uint32_t crc32(const void* data, std::size_t size);
+
+std::string encode_batch(const std::string& source, const std::vector<Event>& events);
+bool decode_batch(std::string_view payload, std::string& source, std::vector<Event>& events);
+
+}  // namespace terrain::monitor
