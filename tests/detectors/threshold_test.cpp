@@ -4,19 +4,13 @@
 
 #include "detectors/detector.h"
 #include "tests/support/builders.h"
+#include "tests/support/detectors.h"
 
 namespace terrain::detectors {
 namespace {
 
 std::unique_ptr<Detector> make(const monitor::MetricConfig& metric, nlohmann::json params) {
-    Registry r;
-    register_builtin_detectors(r);
-    monitor::DetectorConfig c;
-    c.type = "threshold";
-    c.name = "threshold";
-    c.path = "test";
-    c.params = std::move(params);
-    return r.make(c)->create(metric);
+    return testing::make_detector("threshold", metric, std::move(params));
 }
 
 monitor::Point ratio_point(const monitor::MetricConfig& m, double num, double den) {

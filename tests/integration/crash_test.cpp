@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "tests/support/http_sink.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
 
@@ -32,36 +33,6 @@ int free_port() {
     return ntohs(addr.sin_port);
 }
 
-class Recorder final {
-public:
-    Recorder() {
-        server_.Post("/alerts", [this](const httplib::Request& req, httplib::Response& res) {
-            auto j = json::parse(req.body);
-            std::lock_guard lock(mutex_);
-            ++seen_[j["alert"]["id"].get<std::string>() + " " + j["transition"].get<std::string>()];
-            res.status = 200;
-        });
-        port_ = server_.bind_to_any_port("127.0.0.1");
-        thread_ = std::thread([this] { server_.listen_after_bind(); });
-    }
-    ~Recorder() {
-        server_.stop();
-        thread_.join();
-    }
-    int port() const { return port_; }
-    std::map<std::string, int> seen() {
-        std::lock_guard lock(mutex_);
-        return seen_;
-    }
-
-private:
-    httplib::Server server_;
-    int port_ = 0;
-    std::thread thread_;
-    std::mutex mutex_;
-    std::map<std::string, int> seen_;
-};
-
 double metric_value(const std::string& text, const std::string& series) {
     auto pos = text.find(series + " ");
     return pos == std::string::npos ? -1 : std::stod(text.substr(pos + series.size() + 1));
@@ -72,7 +43,7 @@ double metric_value(const std::string& text, const std::string& series) {
 // exactly once in the windows and no notification was sent twice.
 TEST(CrashTest, KillNineLosesNothingAndNotifiesNothingTwice) {
     testing::TempDir dir;
-    Recorder recorder;
+    testing::HttpSink recorder;
     const int port = free_port();
     const std::string config = dir.file("terrain.yaml");
     std::ofstream(config) << "pipeline:\n  allowed_lateness: 1m\n  idle_flush: 1h\n"
@@ -164,7 +135,11 @@ TEST(CrashTest, KillNineLosesNothingAndNotifiesNothingTwice) {
         return r && json::parse(r->body)["alerts"].size() == 1;
     })) << c.Get("/api/v1/alerts")->body;
     svc->stop();
-    for (const auto& [key, count] : recorder.seen()) {
+    std::map<std::string, int> sent;
+    for (const auto& n : recorder.received()) {
+        ++sent[n["alert"]["id"].get<std::string>() + " " + n["transition"].get<std::string>()];
+    }
+    for (const auto& [key, count] : sent) {
         EXPECT_EQ(count, 1) << key;
     }
 }

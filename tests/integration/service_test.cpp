@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/support/builders.h"
+#include "tests/support/http_sink.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
@@ -19,35 +20,7 @@ using nlohmann::json;
 using testing::eventually;
 using testing::Service;
 
-// A local HTTP server standing in for the team's alert webhook.
-class AlertSink final {
-public:
-    AlertSink() {
-        server_.Post("/alerts", [this](const httplib::Request& req, httplib::Response& res) {
-            std::lock_guard lock(mutex_);
-            received_.push_back(json::parse(req.body));
-            res.status = 200;
-        });
-        port_ = server_.bind_to_any_port("127.0.0.1");
-        thread_ = std::thread([this] { server_.listen_after_bind(); });
-    }
-    ~AlertSink() {
-        server_.stop();
-        thread_.join();
-    }
-    int port() const { return port_; }
-    std::vector<json> received() {
-        std::lock_guard lock(mutex_);
-        return received_;
-    }
-
-private:
-    httplib::Server server_;
-    int port_ = 0;
-    std::thread thread_;
-    std::mutex mutex_;
-    std::vector<json> received_;
-};
+using AlertSink = testing::HttpSink;
 
 // The embedded default configuration plus a webhook receiver.
 std::string config_with_webhook(int port) {

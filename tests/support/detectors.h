@@ -1,0 +1,24 @@
+#pragma once
+
+#include <memory>
+
+#include "detectors/detector.h"
+
+namespace terrain::testing {
+
+// A detector instance of `type` for one series of `metric`, built through the registry as
+// the pipeline builds it.
+inline std::unique_ptr<detectors::Detector> make_detector(const std::string& type,
+                                                          const monitor::MetricConfig& metric,
+                                                          nlohmann::json params) {
+    detectors::Registry r;
+    detectors::register_builtin_detectors(r);
+    monitor::DetectorConfig c;
+    c.type = type;
+    c.name = type;
+    c.path = "test";
+    c.params = std::move(params);
+    return r.make(c)->create(metric);
+}
+
+}  // namespace terrain::testing
