@@ -149,7 +149,16 @@ int main_with_args(const std::vector<std::string>& args) {
             return run_demo(opts.count("--url") ? opts["--url"] : "http://127.0.0.1:8686");
         }
         if (cmd == "default-config") {
+            if (wants_help(args)) {
+                std::cout << "usage: terrain default-config\n\nPrints the embedded default "
+                             "configuration, a starting point for --config.\n";
+                return 0;
+            }
             std::cout << monitor::kDefaultConfigYaml;
+            return 0;
+        }
+        if ((cmd == "version" || cmd == "--version") && wants_help(args)) {
+            std::cout << "usage: terrain version\n\nPrints terrain's version and revision.\n";
             return 0;
         }
         if (cmd == "version" || cmd == "--version") {
