@@ -47,7 +47,8 @@ const KindInfo* kind_for(std::string_view event) {
     return nullptr;
 }
 
-// Fields gathered from one event object in a single pass.
+// Fields gathered from one event object in a single pass. The views point into the parser's
+// string buffer, which lives until the next document, so they stay valid for the request.
 struct Raw {
     std::string_view event;
     std::string_view email;
@@ -60,7 +61,6 @@ struct Raw {
     std::string_view marketing_campaign_name;
     std::string_view first_category;
     std::string_view url;
-    std::string_view timestamp_token;
     bool has_timestamp = false;
     double timestamp = 0;
 };
@@ -88,8 +88,6 @@ Key classify(std::string_view k) {
     }
 }
 
-// Keeps string_views valid: simdjson unescapes strings into the parser's buffer, which lives
-// until the next document, so views stay valid for the whole request.
 Error type_error(long index, std::string_view field, const char* want) {
     return event_error("bad_field", index, std::string(field), std::string("expected ") + want);
 }
@@ -109,7 +107,8 @@ std::optional<Error> read_event(ond::object obj, Raw& raw, long index) {
         }
         ond::value v = field.value();
         bool ok = true;
-        switch (classify(key)) {
+        const Key kind = classify(key);
+        switch (kind) {
             case Key::kOther:
                 break;
             case Key::kEvent:
@@ -167,9 +166,9 @@ std::optional<Error> read_event(ond::object obj, Raw& raw, long index) {
                 // Custom args can carry any JSON; only strings name a campaign.
                 std::string_view cs;
                 if (!v.get_string().get(cs)) {
-                    (key == "campaign"          ? raw.custom_campaign
-                     : key == "singlesend_name" ? raw.singlesend_name
-                                                : raw.marketing_campaign_name) = cs;
+                    (kind == Key::kCampaign         ? raw.custom_campaign
+                     : kind == Key::kSinglesendName ? raw.singlesend_name
+                                                    : raw.marketing_campaign_name) = cs;
                 }
                 break;
             }
