@@ -28,6 +28,10 @@ double from_number(const nlohmann::json& j, const char* key) {
 
 std::string time_or_null_str(std::int64_t ms) { return monitor::format_rfc3339_ms(ms); }
 
+nlohmann::json optional_time(std::int64_t ms) {
+    return ms != 0 ? nlohmann::json(monitor::format_rfc3339_ms(ms)) : nlohmann::json(nullptr);
+}
+
 }  // namespace
 
 nlohmann::json to_json(const Alert& a) {
@@ -43,6 +47,7 @@ nlohmann::json to_json(const Alert& a) {
         {"detector", a.detector},
         {"detector_type", a.detector_type},
         {"severity", a.severity},
+        {"team", a.team},
         {"labels", labels},
         {"summary", a.summary},
         {"reason", a.reason},
@@ -60,10 +65,18 @@ nlohmann::json to_json(const Alert& a) {
         {"fired_at_ms", a.fired_at_ms},
         {"updated_at", time_or_null_str(a.updated_at_ms)},
         {"updated_at_ms", a.updated_at_ms},
-        {"resolved_at", a.resolved_at_ms != 0 ? nlohmann::json(time_or_null_str(a.resolved_at_ms))
-                                              : nlohmann::json(nullptr)},
+        {"resolved_at", optional_time(a.resolved_at_ms)},
         {"resolved_at_ms", a.resolved_at_ms},
         {"resolved_by", a.resolved_by},
+        {"acknowledged_at", optional_time(a.acknowledged_at_ms)},
+        {"acknowledged_at_ms", a.acknowledged_at_ms},
+        {"acknowledged_by", a.acknowledged_by},
+        {"snoozed_until", optional_time(a.snoozed_until_ms)},
+        {"snoozed_until_ms", a.snoozed_until_ms},
+        {"first_action_at_ms", a.first_action_at_ms},
+        {"feedback", a.feedback},
+        {"feedback_reason", a.feedback_reason},
+        {"held_until_recovery", a.held_until_recovery},
     };
     return j;
 }
@@ -96,6 +109,14 @@ Alert alert_from_json(const nlohmann::json& j) {
     a.updated_at_ms = j.value("updated_at_ms", std::int64_t{0});
     a.resolved_at_ms = j.value("resolved_at_ms", std::int64_t{0});
     a.resolved_by = j.value("resolved_by", "");
+    a.team = j.value("team", "unassigned");
+    a.acknowledged_at_ms = j.value("acknowledged_at_ms", std::int64_t{0});
+    a.acknowledged_by = j.value("acknowledged_by", "");
+    a.snoozed_until_ms = j.value("snoozed_until_ms", std::int64_t{0});
+    a.first_action_at_ms = j.value("first_action_at_ms", std::int64_t{0});
+    a.feedback = j.value("feedback", "");
+    a.feedback_reason = j.value("feedback_reason", "");
+    a.held_until_recovery = j.value("held_until_recovery", false);
     return a;
 }
 

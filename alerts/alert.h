@@ -23,6 +23,7 @@ struct Alert {
     std::string detector;
     std::string detector_type;
     std::string severity;
+    std::string team;
     monitor::Labels labels;
     AlertState state = AlertState::kFiring;
     std::string summary;  // one line: what, where, how far from normal
@@ -39,7 +40,17 @@ struct Alert {
     std::int64_t fired_at_ms = 0;      // wall time
     std::int64_t updated_at_ms = 0;    // wall time
     std::int64_t resolved_at_ms = 0;   // wall time, 0 while firing
-    std::string resolved_by;           // "recovered", "series idle"
+    std::string resolved_by;           // "recovered", "series idle", "alice: not a problem"
+    // What people did about it (wall times; 0 when not done).
+    std::int64_t acknowledged_at_ms = 0;
+    std::string acknowledged_by;
+    std::int64_t snoozed_until_ms = 0;
+    std::int64_t first_action_at_ms = 0;
+    std::string feedback;         // "", "confirmed" or "not_a_problem"
+    std::string feedback_reason;
+    // Closed by a person while the detector still found the series anomalous: no new alert
+    // for this fingerprint until the detector judges the series normal again.
+    bool held_until_recovery = false;
 };
 
 nlohmann::json to_json(const Alert& alert);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "monitor/duration.h"
 #include "monitor/log.h"
 
 namespace terrain::alerts {
@@ -36,7 +37,15 @@ void copy_evidence(Alert& a, const monitor::Finding& f) {
     }
 }
 
+std::string plain_duration(std::int64_t ms) { return monitor::format_duration_ms(ms); }
+
 }  // namespace
+
+const std::vector<std::string>& alert_actions() {
+    static const std::vector<std::string> kActions = {"acknowledge", "snooze", "resolve",
+                                                      "not_a_problem", "confirm"};
+    return kActions;
+}
 
 AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
                            monitor::Telemetry& telemetry, const monitor::Clock& clock)
@@ -46,6 +55,9 @@ AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
             Alert a = alert_from_json(nlohmann::json::parse(doc.body));
             if (a.state == AlertState::kFiring) {
                 open_[a.fingerprint] = a.id;
+            }
+            if (a.held_until_recovery) {
+                held_[a.fingerprint] = a.id;
             }
             auto& until = seen_until_[a.fingerprint];
             until = std::max(until, a.last_window_ms);
@@ -72,6 +84,18 @@ void AlertManager::on_finding(const monitor::Finding& f) {
         seen_until_[fp] = f.window_end_ms;
     }
     auto open = open_.find(fp);
+    if (auto held = held_.find(fp); held != held_.end()) {
+        // Closed by a person while still anomalous: wait for the series to recover.
+        if (!f.anomalous) {
+            if (auto it = by_id_.find(held->second); it != by_id_.end()) {
+                it->second.held_until_recovery = false;
+                store_.put_alert({it->second.id, std::string(to_string(it->second.state)),
+                                  to_json(it->second).dump(), it->second.updated_at_ms});
+            }
+            held_.erase(held);
+        }
+        return;
+    }
     if (f.anomalous) {
         if (open != open_.end()) {
             Alert& a = by_id_.at(open->second);
@@ -87,6 +111,7 @@ void AlertManager::on_finding(const monitor::Finding& f) {
         a.detector = f.detector;
         a.detector_type = f.detector_type;
         a.severity = f.severity;
+        a.team = f.team.empty() ? "unassigned" : f.team;
         a.labels = f.labels;
         a.since_ms = f.window_start_ms;
         a.fired_at_ms = a.updated_at_ms = clock_.now_ms();
@@ -109,6 +134,14 @@ void AlertManager::on_finding(const monitor::Finding& f) {
 void AlertManager::on_series_idle(const std::string& metric, const monitor::Labels& labels) {
     std::lock_guard lock(mutex_);
     bool changed = false;
+    for (auto it = held_.begin(); it != held_.end();) {
+        auto a = by_id_.find(it->second);
+        if (a == by_id_.end() || (a->second.metric == metric && a->second.labels == labels)) {
+            it = held_.erase(it);
+        } else {
+            ++it;
+        }
+    }
     for (auto it = open_.begin(); it != open_.end();) {
         Alert& a = by_id_.at(it->second);
         if (a.metric == metric && a.labels == labels) {
@@ -150,17 +183,141 @@ void AlertManager::save_and_notify(const Alert& a, const char* transition) {
 }
 
 void AlertManager::update_gauges() {
-    std::map<std::pair<std::string, std::string>, double> counts;
+    // Every (state, severity, team) seen keeps its gauge (at 0 when empty), so a dashboard
+    // shows zeros rather than gaps; teams come from configuration and are few.
+    for (auto& [key, n] : alert_counts_) {
+        n = 0;
+    }
     for (const auto& sev : {"critical", "warning", "info"}) {
-        counts[{"firing", sev}] = 0;
-        counts[{"resolved", sev}] = 0;
+        for (const auto& state : {"firing", "acknowledged", "resolved"}) {
+            alert_counts_.try_emplace({state, sev, "unassigned"}, 0);
+        }
     }
     for (const auto& [id, a] : by_id_) {
-        counts[{std::string(to_string(a.state)), a.severity}] += 1;
+        const char* state = a.state == AlertState::kResolved ? "resolved"
+                            : a.acknowledged_at_ms != 0      ? "acknowledged"
+                                                             : "firing";
+        alert_counts_[{state, a.severity, a.team}] += 1;
     }
-    for (const auto& [key, n] : counts) {
-        telemetry_.alerts.Add({{"state", key.first}, {"severity", key.second}}).Set(n);
+    for (const auto& [key, n] : alert_counts_) {
+        const auto& [state, severity, team] = key;
+        telemetry_.alerts.Add({{"state", state}, {"severity", severity}, {"team", team}}).Set(n);
     }
+}
+
+Alert* AlertManager::find(const std::string& key) {
+    if (auto it = by_id_.find(key); it != by_id_.end()) {
+        return &it->second;
+    }
+    if (auto it = open_.find(key); it != open_.end()) {
+        return &by_id_.at(it->second);
+    }
+    return nullptr;
+}
+
+ActionResult AlertManager::act(const std::string& key, const ActionRequest& req) {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = clock_.now_ms();
+    Alert* a = find(key);
+    ActionResult r;
+    if (a == nullptr) {
+        r = {404, "not_found", "no alert with id or fingerprint '" + key + "'", std::nullopt};
+    } else {
+        r = apply(*a, req, now);
+    }
+    const std::string result = r.status == 200 ? "done" : "refused: " + r.message;
+    std::string detail = req.reason;
+    if (req.duration_ms > 0) {
+        detail = "for " + plain_duration(req.duration_ms) + (detail.empty() ? "" : "; " + detail);
+    }
+    store_.append_audit({now, a != nullptr ? a->id : key, req.action, req.actor, detail, result});
+    // The action label stays bounded: names terrain does not know are counted as "unknown".
+    const auto& known = alert_actions();
+    const bool known_action = std::find(known.begin(), known.end(), req.action) != known.end();
+    telemetry_.actions
+        .Add({{"action", known_action ? req.action : "unknown"},
+              {"result", r.status == 200 ? "done" : "refused"}})
+        .Increment();
+    return r;
+}
+
+ActionResult AlertManager::apply(Alert& a, const ActionRequest& req, std::int64_t now) {
+    const auto& known = alert_actions();
+    if (std::find(known.begin(), known.end(), req.action) == known.end()) {
+        return {400, "unknown_action",
+                "'" + req.action + "' is not an action (use acknowledge, snooze, resolve, "
+                "not_a_problem or confirm)" + monitor::suggest(req.action, known),
+                std::nullopt};
+    }
+    const bool firing = a.state == AlertState::kFiring;
+    auto conflict = [&](const std::string& why) {
+        return ActionResult{409, "conflict", why, a};
+    };
+    std::string transition;
+    if (req.action == "acknowledge") {
+        if (!firing) {
+            return conflict("alert " + a.id + " is resolved; there is nothing to acknowledge");
+        }
+        if (a.acknowledged_at_ms != 0) {
+            return conflict("alert " + a.id + " was already acknowledged by " + a.acknowledged_by);
+        }
+        a.acknowledged_at_ms = now;
+        a.acknowledged_by = req.actor;
+        telemetry_.time_to_ack.Add({{"severity", a.severity}}, monitor::Telemetry::human_buckets())
+            .Observe(static_cast<double>(now - a.fired_at_ms) / 1000.0);
+        transition = "acknowledged";
+    } else if (req.action == "snooze") {
+        if (!firing) {
+            return conflict("alert " + a.id + " is resolved; there is nothing to snooze");
+        }
+        if (req.duration_ms <= 0) {
+            return {400, "missing_field", "snooze needs 'for', a duration such as 30m or 4h",
+                    std::nullopt};
+        }
+        a.snoozed_until_ms = now + req.duration_ms;
+        transition = "snoozed";
+    } else if (req.action == "resolve" || req.action == "not_a_problem") {
+        if (req.action == "not_a_problem") {
+            if (req.reason.empty()) {
+                return {400, "missing_field",
+                        "not_a_problem needs a 'reason' (it tunes the detector)", std::nullopt};
+            }
+            a.feedback = "not_a_problem";
+            a.feedback_reason = req.reason;
+            telemetry_.feedback
+                .Add({{"metric", a.metric}, {"detector", a.detector}, {"verdict", "not_a_problem"}})
+                .Increment();
+        } else if (!firing) {
+            return conflict("alert " + a.id + " is already resolved");
+        }
+        if (firing) {
+            a.held_until_recovery = true;
+            held_[a.fingerprint] = a.id;
+            open_.erase(a.fingerprint);
+            a.state = AlertState::kResolved;
+            a.resolved_at_ms = now;
+            a.resolved_by = req.actor + (req.action == "resolve" ? ": resolved" : ": not a problem");
+        }
+        transition = req.action == "resolve" ? "resolved" : "not_a_problem";
+    } else {  // confirm
+        a.feedback = "confirmed";
+        a.feedback_reason = req.reason;
+        telemetry_.feedback
+            .Add({{"metric", a.metric}, {"detector", a.detector}, {"verdict", "confirmed"}})
+            .Increment();
+        transition = "confirmed";
+    }
+    if (a.first_action_at_ms == 0) {
+        a.first_action_at_ms = now;
+        telemetry_.time_to_action
+            .Add({{"severity", a.severity}}, monitor::Telemetry::human_buckets())
+            .Observe(static_cast<double>(now - a.fired_at_ms) / 1000.0);
+    }
+    a.updated_at_ms = now;
+    store_.put_alert({a.id, std::string(to_string(a.state)), to_json(a).dump(), a.updated_at_ms});
+    notifier_.enqueue(Notification{a, transition, 0});
+    update_gauges();
+    return {200, "", "", a};
 }
 
 std::vector<Alert> AlertManager::list(std::optional<AlertState> state) const {

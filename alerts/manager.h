@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "alerts/alert.h"
@@ -14,6 +15,24 @@
 #include "monitor/telemetry.h"
 
 namespace terrain::alerts {
+
+// A person acting on an alert (from the API today; from chat buttons later).
+struct ActionRequest {
+    std::string action;  // acknowledge | snooze | resolve | not_a_problem | confirm
+    std::string actor;   // who, as the caller identified them
+    std::string reason;  // required for not_a_problem
+    std::int64_t duration_ms = 0;  // required for snooze
+};
+
+struct ActionResult {
+    int status = 200;   // HTTP-style: 200 done, 400 bad request, 404 no alert, 409 conflict
+    std::string error;  // machine-readable reason when not done
+    std::string message;
+    std::optional<Alert> alert;
+};
+
+// The actions terrain itself carries out on an alert.
+const std::vector<std::string>& alert_actions();
 
 // Turns findings into alerts. Idempotent under replay: see seen_until_. A finding that is anomalous opens an alert for its fingerprint,
 // or updates the open one (no second notification); an evaluated, normal finding resolves it.
@@ -29,6 +48,10 @@ public:
     // The series produced no events for its metric's idle_after: its open alerts resolve.
     void on_series_idle(const std::string& metric, const monitor::Labels& labels);
 
+    // Applies a person's action, records it in the audit trail (done or refused) and notifies
+    // the receivers of the change.
+    ActionResult act(const std::string& id_or_fingerprint, const ActionRequest& request);
+
     std::vector<Alert> list(std::optional<AlertState> state) const;
     std::optional<Alert> get(const std::string& id_or_fingerprint) const;
 
@@ -36,6 +59,8 @@ private:
     void save_and_notify(const Alert& alert, const char* transition);
     void resolve(Alert& alert, const char* why);
     void update_gauges();
+    ActionResult apply(Alert& alert, const ActionRequest& request, std::int64_t now);
+    Alert* find(const std::string& key);
 
     monitor::Store& store_;
     Notifier& notifier_;
@@ -48,6 +73,9 @@ private:
     // up to there are history (a replay of the event log after a restart) and change nothing,
     // so a restart neither re-opens nor re-notifies an alert.
     std::map<std::string, std::int64_t> seen_until_;
+    // fingerprint -> id of an alert a person closed while it was still anomalous.
+    std::map<std::string, std::string> held_;
+    std::map<std::tuple<std::string, std::string, std::string>, double> alert_counts_;
 };
 
 }  // namespace terrain::alerts

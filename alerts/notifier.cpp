@@ -48,6 +48,12 @@ void Notifier::enqueue(const Notification& notification) {
     cv_.notify_all();
 }
 
+void Notifier::restore(const std::vector<Alert>& firing) {
+    for (auto& lane : lanes_) {
+        lane->route.receiver->restore(firing);
+    }
+}
+
 void Notifier::stop(std::chrono::milliseconds drain_for) {
     {
         std::lock_guard lock(mutex_);
@@ -77,7 +83,13 @@ void Notifier::run(Lane& lane) {
     std::mt19937_64 rng(std::random_device{}());
     std::unique_lock lock(mutex_);
     for (;;) {
-        cv_.wait(lock, [&] { return stopping_ || !lane.queue.empty(); });
+        if (!cv_.wait_for(lock, std::chrono::seconds(1),
+                          [&] { return stopping_ || !lane.queue.empty(); })) {
+            lock.unlock();
+            lane.route.receiver->idle();
+            lock.lock();
+            continue;
+        }
         if (lane.queue.empty()) {
             return;  // stopping and drained
         }

@@ -35,6 +35,12 @@ public:
     virtual ~Receiver() = default;
     virtual const std::string& name() const = 0;
     virtual SendResult send(const Notification& notification) = 0;
+    // Called on the worker thread about once a second while nothing is queued, for receivers
+    // that must repeat themselves (Alertmanager forgets alerts that are not re-sent).
+    virtual void idle() {}
+    // The alerts firing when terrain starts (from the store). Called once, from the starting
+    // thread, possibly while the worker runs.
+    virtual void restore(const std::vector<Alert>& /*firing*/) {}
 };
 
 // The `log` receiver: one readable line per notification on terrain's log.
@@ -65,6 +71,8 @@ public:
     Notifier& operator=(const Notifier&) = delete;
 
     void enqueue(const Notification& notification);
+    // Tells every receiver which alerts are firing at start (see Receiver::restore).
+    void restore(const std::vector<Alert>& firing);
     // Stops the workers after they deliver what is queued, retrying as configured for at most
     // `drain_for`; what is still undelivered then is counted as failed and logged.
     void stop(std::chrono::milliseconds drain_for = std::chrono::seconds(5));

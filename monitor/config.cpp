@@ -255,7 +255,7 @@ MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
                           const std::vector<std::string>& labels) {
     Section s(node, path,
               {"name", "help", "aggregate", "filter", "numerator", "denominator", "group_by",
-               "window", "span", "idle_after", "max_series", "detectors"});
+               "window", "span", "idle_after", "max_series", "team", "detectors"});
     MetricConfig m;
     m.name = s.required_str("name");
     if (m.name.empty() || !std::all_of(m.name.begin(), m.name.end(), [](char c) {
@@ -305,6 +305,10 @@ MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
     }
     m.idle_after_ms = s.duration("idle_after", std::max<std::int64_t>(m.span_ms, 3'600'000));
     m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));
+    m.team = s.str("team", m.team);
+    if (m.team.empty() || m.team.size() > 64) {
+        s.fail("team", "must be 1 to 64 characters");
+    }
     auto dets = s.get("detectors");
     if (dets && !dets.IsNull()) {
         if (!dets.IsSequence()) {
@@ -364,12 +368,12 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path) {
     ReceiverConfig r;
     r.name = s.required_str("name");
     r.type = s.required_str("type");
-    static const std::vector<std::string> kTypes = {"log", "webhook"};
+    static const std::vector<std::string> kTypes = {"log", "webhook", "alertmanager"};
     if (std::find(kTypes.begin(), kTypes.end(), r.type) == kTypes.end()) {
-        s.fail("type", "'" + r.type + "' is not a receiver type (use log or webhook)" +
+        s.fail("type", "'" + r.type + "' is not a receiver type (use log, webhook or alertmanager)" +
                            suggest(r.type, kTypes));
     }
-    if (r.type == "webhook") {
+    if (r.type == "webhook" || r.type == "alertmanager") {
         r.url = s.required_str("url");
         if (r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0) {
             s.fail("url", "'" + r.url + "' must start with http:// or https://");
@@ -416,7 +420,7 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
 
         Section pipe(top.get("pipeline"), "pipeline",
                      {"allowed_lateness", "idle_flush", "max_future", "queue_events",
-                      "dedup_capacity", "fsync"});
+                      "dedup_capacity", "export_series", "fsync"});
         c.pipeline.allowed_lateness_ms =
             pipe.duration("allowed_lateness", c.pipeline.allowed_lateness_ms);
         c.pipeline.idle_flush_ms = pipe.duration("idle_flush", c.pipeline.idle_flush_ms);
@@ -427,6 +431,9 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
             pipe.integer("dedup_capacity", static_cast<std::int64_t>(c.pipeline.dedup_capacity),
                          0, 1LL << 32));
 
+        c.pipeline.export_series = static_cast<std::size_t>(
+            pipe.integer("export_series", static_cast<std::int64_t>(c.pipeline.export_series), 0,
+                         1'000'000));
         const auto fsync = pipe.str("fsync", "always");
         if (fsync != "always" && fsync != "never") {
             pipe.fail("fsync", "'" + fsync + "' is not always or never");

@@ -57,13 +57,14 @@ struct MetricConfig {
     std::int64_t span_ms = 300'000;
     std::int64_t idle_after_ms = 3'600'000;  // a series with no events for this long is dropped
     std::size_t max_series = 10'000;
+    std::string team = "unassigned";  // who owns this metric's alerts (an alert label)
     std::vector<DetectorConfig> detectors;
 };
 
 struct ReceiverConfig {
     std::string name;
-    std::string type;  // "log" | "webhook"
-    std::string url;
+    std::string type;  // "log" | "webhook" | "alertmanager"
+    std::string url;   // webhook: the URL posted to; alertmanager: its base URL
     std::int64_t timeout_ms = 5000;
     int max_attempts = 8;
     std::int64_t initial_backoff_ms = 500;
@@ -82,6 +83,9 @@ struct PipelineConfig {
     std::int64_t max_future_ms = 3'600'000;
     std::size_t queue_events = 2'000'000;
     std::size_t dedup_capacity = 1'000'000;
+    // Series whose value, expected band and score are exported on /metrics; beyond this the
+    // series is still watched but not exported (counted in terrain_series_export_refused_total).
+    std::size_t export_series = 1'000;
     bool fsync = true;  // event log: fdatasync before answering (group commit)
 };
 

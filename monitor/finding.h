@@ -16,6 +16,7 @@ struct Finding {
     std::string detector;  // detector name within the metric
     std::string detector_type;
     std::string severity;
+    std::string team;  // the metric's owner
     Labels labels;  // the series' group-by labels
     std::int64_t window_start_ms = 0;
     std::int64_t window_end_ms = 0;

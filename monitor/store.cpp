@@ -52,6 +52,16 @@ Store::Store(const std::string& path) : path_(path) {
         " state TEXT NOT NULL,"
         " body TEXT NOT NULL,"
         " updated_ms INTEGER NOT NULL)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS audit ("
+        " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " at_ms INTEGER NOT NULL,"
+        " alert_id TEXT NOT NULL,"
+        " action TEXT NOT NULL,"
+        " actor TEXT NOT NULL,"
+        " detail TEXT NOT NULL,"
+        " result TEXT NOT NULL)");
+    exec("CREATE INDEX IF NOT EXISTS audit_alert ON audit(alert_id, seq)");
 }
 
 Store::~Store() { sqlite3_close(db_); }
@@ -93,6 +103,47 @@ std::vector<Store::Document> Store::load_alerts() const {
     }
     if (rc != SQLITE_DONE) {
         throw std::runtime_error(path_ + ": cannot read alerts: " + sqlite3_errmsg(db_));
+    }
+    return out;
+}
+
+void Store::append_audit(const AuditEntry& e) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "INSERT INTO audit(at_ms, alert_id, action, actor, detail, result) "
+                 "VALUES(?,?,?,?,?,?)",
+                 path_);
+    sqlite3_bind_int64(st.get(), 1, e.at_ms);
+    bind_text(st.get(), 2, e.alert_id);
+    bind_text(st.get(), 3, e.action);
+    bind_text(st.get(), 4, e.actor);
+    bind_text(st.get(), 5, e.detail);
+    bind_text(st.get(), 6, e.result);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) {
+        throw std::runtime_error(path_ + ": cannot append to the audit trail: " +
+                                 sqlite3_errmsg(db_));
+    }
+}
+
+std::vector<Store::AuditEntry> Store::load_audit(const std::string& alert_id,
+                                                 std::size_t limit) const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "SELECT at_ms, alert_id, action, actor, detail, result FROM ("
+                 " SELECT * FROM audit WHERE ?1 = '' OR alert_id = ?1 ORDER BY seq DESC LIMIT ?2"
+                 ") ORDER BY seq",
+                 path_);
+    bind_text(st.get(), 1, alert_id);
+    sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(limit));
+    std::vector<AuditEntry> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        out.push_back(AuditEntry{sqlite3_column_int64(st.get(), 0), column_text(st.get(), 1),
+                                 column_text(st.get(), 2), column_text(st.get(), 3),
+                                 column_text(st.get(), 4), column_text(st.get(), 5)});
+    }
+    if (rc != SQLITE_DONE) {
+        throw std::runtime_error(path_ + ": cannot read the audit trail: " + sqlite3_errmsg(db_));
     }
     return out;
 }

@@ -30,6 +30,19 @@ public:
     void put_alert(const Document& doc);
     std::vector<Document> load_alerts() const;
 
+    // The audit trail: who did what to which alert, and what came of it. Append-only.
+    struct AuditEntry {
+        std::int64_t at_ms = 0;
+        std::string alert_id;
+        std::string action;
+        std::string actor;
+        std::string detail;
+        std::string result;  // "done" or "refused: why"
+    };
+    void append_audit(const AuditEntry& entry);
+    // Oldest first; all alerts when alert_id is empty. At most `limit` most recent entries.
+    std::vector<AuditEntry> load_audit(const std::string& alert_id, std::size_t limit) const;
+
 private:
     void exec(const char* sql);
 

@@ -41,7 +41,44 @@ Telemetry::Telemetry()
                          "Notification attempts by receiver and result (sent, retried, failed)")),
       notify_latency(make(prometheus::BuildHistogram(), *registry,
                           "terrain_notification_duration_seconds",
-                          "Time from alert change to delivered notification, by receiver")),
+                          "Time from an alert change (a finding firing or resolving it, or a "
+                          "person acting on it) to the receiver confirming delivery, by receiver")),
+      series_value(make(prometheus::BuildGauge(), *registry, "terrain_series_value",
+                        "Value of the latest closed window of each exported series")),
+      series_expected(make(prometheus::BuildGauge(), *registry, "terrain_series_expected_value",
+                           "Value the detector expected for the latest window, by series and "
+                           "detector")),
+      series_lower(make(prometheus::BuildGauge(), *registry, "terrain_series_band_lower",
+                        "Lower edge of the detector's normal band for the latest window")),
+      series_upper(make(prometheus::BuildGauge(), *registry, "terrain_series_band_upper",
+                        "Upper edge of the detector's normal band for the latest window")),
+      series_score(make(prometheus::BuildGauge(), *registry, "terrain_series_anomaly_score",
+                        "Detector's anomaly score for the latest window (above 1 is anomalous "
+                        "for score-based detectors)")),
+      series_exported(make(prometheus::BuildGauge(), *registry, "terrain_series_exported",
+                           "Series whose value, band and score are exported")
+                          .Add({})),
+      series_export_limit(make(prometheus::BuildGauge(), *registry,
+                               "terrain_series_export_limit",
+                               "Most series exported at once (pipeline.export_series)")
+                              .Add({})),
+      series_export_refused(make(prometheus::BuildCounter(), *registry,
+                                 "terrain_series_export_refused_total",
+                                 "Series watched but not exported because the export limit "
+                                 "was reached")
+                                .Add({})),
+      actions(make(prometheus::BuildCounter(), *registry, "terrain_actions_total",
+                   "Actions people took on alerts, by action and result (done, refused)")),
+      feedback(make(prometheus::BuildCounter(), *registry, "terrain_feedback_total",
+                    "Verdicts people gave on alerts (confirmed, not_a_problem), by metric and "
+                    "detector")),
+      time_to_ack(make(prometheus::BuildHistogram(), *registry,
+                       "terrain_alert_time_to_acknowledge_seconds",
+                       "Time from an alert firing to a person acknowledging it, by severity")),
+      time_to_action(make(prometheus::BuildHistogram(), *registry,
+                          "terrain_alert_time_to_first_action_seconds",
+                          "Time from an alert firing to the first action a person took on it, "
+                          "by severity")),
       queue_events(make(prometheus::BuildGauge(), *registry, "terrain_pipeline_queue_events",
                         "Events waiting in the pipeline queue")
                        .Add({})),
@@ -67,6 +104,12 @@ Telemetry::Telemetry()
          "terrain version and revision; always 1")
         .Add({{"version", TERRAIN_VERSION}, {"revision", TERRAIN_REVISION}})
         .Set(1);
+}
+
+const prometheus::Histogram::BucketBoundaries& Telemetry::human_buckets() {
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {
+        10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14400, 43200, 86400};
+    return kBuckets;
 }
 
 std::string Telemetry::serialize() const {

@@ -30,9 +30,25 @@ public:
     prometheus::Family<prometheus::Gauge>& series;              // {metric}
     prometheus::Family<prometheus::Counter>& series_refused;    // {metric}
     prometheus::Family<prometheus::Counter>& findings;          // {metric, detector}
-    prometheus::Family<prometheus::Gauge>& alerts;              // {state, severity}
+    prometheus::Family<prometheus::Gauge>& alerts;              // {state, severity, team}
     prometheus::Family<prometheus::Counter>& notifications;     // {receiver, result}
     prometheus::Family<prometheus::Histogram>& notify_latency;  // {receiver}
+    // Series under watch, bounded by pipeline.export_series. Labels: metric, the series'
+    // group-by labels, and detector for the detector's view.
+    prometheus::Family<prometheus::Gauge>& series_value;
+    prometheus::Family<prometheus::Gauge>& series_expected;
+    prometheus::Family<prometheus::Gauge>& series_lower;
+    prometheus::Family<prometheus::Gauge>& series_upper;
+    prometheus::Family<prometheus::Gauge>& series_score;
+    prometheus::Gauge& series_exported;
+    prometheus::Gauge& series_export_limit;
+    prometheus::Counter& series_export_refused;
+    // People acting on alerts.
+    prometheus::Family<prometheus::Counter>& actions;             // {action, result}
+    prometheus::Family<prometheus::Counter>& feedback;            // {metric, detector, verdict}
+    prometheus::Family<prometheus::Histogram>& time_to_ack;       // {severity}
+    prometheus::Family<prometheus::Histogram>& time_to_action;    // {severity}
+    static const prometheus::Histogram::BucketBoundaries& human_buckets();
     prometheus::Gauge& queue_events;
     prometheus::Gauge& queue_capacity;
     prometheus::Gauge& watermark_seconds;

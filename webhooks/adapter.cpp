@@ -9,11 +9,14 @@ monitor::Error event_error(std::string reason, long index, std::string field, st
     e.reason = std::move(reason);
     e.index = index;
     e.field = std::move(field);
-    e.message = "event " + std::to_string(index);
-    if (!e.field.empty()) {
-        e.message += ", field '" + e.field + "'";
+    // "event 3, field 'time': ..."; request-level problems (index -1) name only the field.
+    if (index >= 0) {
+        e.message = "event " + std::to_string(index);
     }
-    e.message += ": " + what;
+    if (!e.field.empty()) {
+        e.message += (e.message.empty() ? "field '" : ", field '") + e.field + "'";
+    }
+    e.message += (e.message.empty() ? "" : ": ") + what;
     return e;
 }
 

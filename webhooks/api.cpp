@@ -2,8 +2,10 @@
 
 #include <memory>
 
+#include "monitor/duration.h"
 #include "monitor/log.h"
 
+#include "webhooks/alertmanager_adapter.h"
 #include "webhooks/events_adapter.h"
 #include "webhooks/sendgrid_adapter.h"
 
@@ -13,6 +15,7 @@ std::vector<std::unique_ptr<Adapter>> builtin_adapters() {
     std::vector<std::unique_ptr<Adapter>> out;
     out.push_back(std::make_unique<SendgridAdapter>());
     out.push_back(std::make_unique<EventsAdapter>());
+    out.push_back(std::make_unique<AlertmanagerAdapter>());
     return out;
 }
 
@@ -100,6 +103,81 @@ HttpResponse list_alerts(const ApiContext& ctx, const HttpRequest& req) {
     return HttpResponse::json(200, nlohmann::json{{"alerts", arr}}.dump());
 }
 
+nlohmann::json audit_json(const std::vector<monitor::Store::AuditEntry>& entries) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& e : entries) {
+        arr.push_back({{"at", monitor::format_rfc3339_ms(e.at_ms)},
+                       {"alert", e.alert_id},
+                       {"action", e.action},
+                       {"by", e.actor},
+                       {"detail", e.detail},
+                       {"result", e.result}});
+    }
+    return nlohmann::json{{"entries", arr}};
+}
+
+// POST /api/v1/alerts/<id>/actions {"action": ..., "by": ..., "reason": ..., "for": "30m"}
+HttpResponse act_on_alert(const ApiContext& ctx, const std::string& id, const HttpRequest& req) {
+    nlohmann::json body;
+    try {
+        body = nlohmann::json::parse(req.body);
+    } catch (const nlohmann::json::exception&) {
+        return HttpResponse::error(400, "bad_json", "the body is not valid JSON");
+    }
+    if (!body.is_object()) {
+        return HttpResponse::error(400, "bad_json", "the body must be a JSON object");
+    }
+    alerts::ActionRequest a;
+    auto text = [&](const char* key, std::string& out, bool required,
+                    std::size_t max) -> std::optional<HttpResponse> {
+        auto it = body.find(key);
+        if (it == body.end() || it->is_null()) {
+            if (required) {
+                return HttpResponse::error(400, "missing_field",
+                                           std::string("'") + key + "' is required");
+            }
+            return std::nullopt;
+        }
+        if (!it->is_string() || it->get<std::string>().size() > max) {
+            return HttpResponse::error(400, "bad_field",
+                                       std::string("'") + key + "' must be a string of at most " +
+                                           std::to_string(max) + " characters");
+        }
+        out = it->get<std::string>();
+        return std::nullopt;
+    };
+    std::string duration;
+    if (auto e = text("action", a.action, true, 64)) {
+        return *e;
+    }
+    if (auto e = text("by", a.actor, true, 128)) {
+        return *e;
+    }
+    if (a.actor.empty()) {
+        return HttpResponse::error(400, "missing_field", "'by' must name who is acting");
+    }
+    if (auto e = text("reason", a.reason, false, 1000)) {
+        return *e;
+    }
+    if (auto e = text("for", duration, false, 32)) {
+        return *e;
+    }
+    if (!duration.empty()) {
+        auto ms = monitor::parse_duration_ms(duration);
+        if (!ms || *ms <= 0 || *ms > 30LL * 24 * 3600 * 1000) {
+            return HttpResponse::error(400, "bad_field",
+                                       "'for': '" + duration +
+                                           "' is not a duration between 1s and 30d (e.g. 4h)");
+        }
+        a.duration_ms = *ms;
+    }
+    auto r = ctx.alerts->act(id, a);
+    if (r.status != 200) {
+        return HttpResponse::error(r.status, r.error, r.message);
+    }
+    return HttpResponse::json(200, alerts::to_json(*r.alert).dump());
+}
+
 }  // namespace
 
 void install_routes(HttpServer& server, const ApiContext& ctx,
@@ -127,8 +205,33 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
     }
     server.route("GET", "/api/v1/alerts",
                  [ctx](const HttpRequest& req) { return list_alerts(ctx, req); });
-    server.route("GET", "/api/v1/alerts/*", [ctx](const HttpRequest& req) {
-        std::string id = req.path.substr(std::string("/api/v1/alerts/").size());
+    static const std::string kAlertsPrefix = "/api/v1/alerts/";
+    server.route("POST", kAlertsPrefix + "*", [ctx](const HttpRequest& req) {
+        std::string rest = req.path.substr(kAlertsPrefix.size());
+        static const std::string kSuffix = "/actions";
+        if (rest.size() <= kSuffix.size() ||
+            rest.compare(rest.size() - kSuffix.size(), kSuffix.size(), kSuffix) != 0) {
+            return HttpResponse::error(404, "not_found",
+                                       "POST to /api/v1/alerts/<id>/actions to act on an alert");
+        }
+        return act_on_alert(ctx, rest.substr(0, rest.size() - kSuffix.size()), req);
+    });
+    server.route("GET", "/api/v1/audit", [ctx](const HttpRequest&) {
+        return HttpResponse::json(200, audit_json(ctx.store->load_audit("", 1000)).dump());
+    });
+    server.route("GET", kAlertsPrefix + "*", [ctx](const HttpRequest& req) {
+        std::string id = req.path.substr(kAlertsPrefix.size());
+        static const std::string kAudit = "/audit";
+        if (id.size() > kAudit.size() &&
+            id.compare(id.size() - kAudit.size(), kAudit.size(), kAudit) == 0) {
+            id.resize(id.size() - kAudit.size());
+            auto a = ctx.alerts->get(id);
+            if (!a) {
+                return HttpResponse::error(404, "not_found",
+                                           "no alert with id or fingerprint '" + id + "'");
+            }
+            return HttpResponse::json(200, audit_json(ctx.store->load_audit(a->id, 1000)).dump());
+        }
         auto a = ctx.alerts->get(id);
         if (!a) {
             return HttpResponse::error(404, "not_found", "no alert with id or fingerprint '" +

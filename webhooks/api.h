@@ -11,6 +11,7 @@
 #include "monitor/config.h"
 #include "monitor/hash.h"
 #include "monitor/intake.h"
+#include "monitor/store.h"
 #include "monitor/telemetry.h"
 #include "webhooks/adapter.h"
 #include "webhooks/http_server.h"
@@ -21,6 +22,7 @@ namespace terrain::webhooks {
 struct ApiContext {
     monitor::Intake* intake = nullptr;
     alerts::AlertManager* alerts = nullptr;
+    const monitor::Store* store = nullptr;  // the audit trail
     monitor::Telemetry* telemetry = nullptr;
     const monitor::SubjectHasher* hasher = nullptr;
     const monitor::Clock* clock = nullptr;

@@ -2,25 +2,22 @@
 
 #include "alerts/notifier.h"
 #include "monitor/config.h"
+#include "webhooks/json_poster.h"
 
 namespace terrain::webhooks {
 
 // The generic `webhook` receiver: POSTs {"version":"1","transition":..., "alert":{...}} as JSON
-// to the configured URL (cpp-httplib client, TCP_NODELAY, keep-alive). 2xx is delivered; 408,
-// 429, 5xx and connection failures are retryable; other 4xx are not. Called from one notifier
-// worker thread.
+// to the configured URL. Called from one notifier worker thread.
 class WebhookReceiver final : public alerts::Receiver {
 public:
-    explicit WebhookReceiver(const monitor::ReceiverConfig& config);
-    ~WebhookReceiver() override;
+    explicit WebhookReceiver(const monitor::ReceiverConfig& config)
+        : config_(config), poster_(config.url, config.timeout_ms) {}
     const std::string& name() const override { return config_.name; }
     alerts::SendResult send(const alerts::Notification& n) override;
 
 private:
-    struct Client;
     monitor::ReceiverConfig config_;
-    std::unique_ptr<Client> client_;
-    std::string path_;
+    JsonPoster poster_;
 };
 
 }  // namespace terrain::webhooks

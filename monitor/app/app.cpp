@@ -16,6 +16,7 @@
 #include "monitor/log.h"
 #include "monitor/store.h"
 #include "monitor/telemetry.h"
+#include "webhooks/alertmanager_receiver.h"
 #include "webhooks/api.h"
 #include "webhooks/http_server.h"
 #include "webhooks/webhook_receiver.h"
@@ -31,6 +32,8 @@ std::vector<alerts::Notifier::Route> make_receivers(const monitor::Config& confi
         route.config = r;
         if (r.type == "webhook") {
             route.receiver = std::make_unique<webhooks::WebhookReceiver>(r);
+        } else if (r.type == "alertmanager") {
+            route.receiver = std::make_unique<webhooks::AlertmanagerReceiver>(r);
         } else {
             route.receiver = std::make_unique<alerts::LogReceiver>(r.name);
         }
@@ -104,6 +107,7 @@ int run_service(const RunOptions& options) {
     monitor::SubjectHasher hasher(monitor::load_or_create_key(dir + "/subject.key"));
     alerts::Notifier notifier(make_receivers(config), telemetry);
     alerts::AlertManager alert_manager(store, notifier, telemetry, clock);
+    notifier.restore(alert_manager.list(alerts::AlertState::kFiring));
     monitor::EventLog event_log(
         dir + "/log", {64 * 1024 * 1024,
                        config.pipeline.fsync ? monitor::EventLog::Fsync::kAlways
@@ -135,6 +139,7 @@ int run_service(const RunOptions& options) {
     webhooks::ApiContext ctx;
     ctx.intake = &intake;
     ctx.alerts = &alert_manager;
+    ctx.store = &store;
     ctx.telemetry = &telemetry;
     ctx.hasher = &hasher;
     ctx.clock = &clock;

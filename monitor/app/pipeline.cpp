@@ -1,5 +1,7 @@
 #include "monitor/app/pipeline.h"
 
+#include <algorithm>
+#include <cctype>
 #include <limits>
 
 #include "monitor/duration.h"
@@ -9,8 +11,86 @@ namespace terrain::app {
 
 namespace {
 
+// Prometheus label name for a series label: itself, unless it would clash with terrain's own
+// labels or is not a valid Prometheus name.
+std::string prometheus_label(const std::string& name) {
+    const bool valid = !name.empty() && name.rfind("__", 0) != 0 &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                       }) &&
+                       !std::isdigit(static_cast<unsigned char>(name[0]));
+    if (!valid || name == "metric" || name == "detector") {
+        std::string out = "label_";
+        for (char c : name) {
+            out += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+        }
+        return out;
+    }
+    return name;
+}
+
+// A series' gauges on /metrics: its value and, per detector, expected value, band and score.
+// Removed from the registry when the series is dropped (idle) so the export budget frees up.
+class SeriesExport final {
+public:
+    SeriesExport(Pipeline::ExportBudget& budget, const monitor::MetricConfig& metric,
+                 const monitor::Labels& labels, const std::vector<std::string>& detector_names)
+        : budget_(budget) {
+        auto& t = budget_.telemetry;
+        prometheus::Labels base{{"metric", metric.name}};
+        for (const auto& [k, v] : labels) {
+            base[prometheus_label(k)] = v;
+        }
+        value_ = &t.series_value.Add(base);
+        for (const auto& name : detector_names) {
+            auto with = base;
+            with["detector"] = name;
+            detectors_.push_back({&t.series_expected.Add(with), &t.series_lower.Add(with),
+                                  &t.series_upper.Add(with), &t.series_score.Add(with)});
+        }
+        ++budget_.used;
+        t.series_exported.Set(static_cast<double>(budget_.used));
+    }
+    ~SeriesExport() {
+        auto& t = budget_.telemetry;
+        t.series_value.Remove(value_);
+        for (const auto& d : detectors_) {
+            t.series_expected.Remove(d.expected);
+            t.series_lower.Remove(d.lower);
+            t.series_upper.Remove(d.upper);
+            t.series_score.Remove(d.score);
+        }
+        --budget_.used;
+        t.series_exported.Set(static_cast<double>(budget_.used));
+    }
+    SeriesExport(const SeriesExport&) = delete;
+    SeriesExport& operator=(const SeriesExport&) = delete;
+
+    void value(double v) { value_->Set(v); }
+    void verdict(std::size_t detector, const detectors::Verdict& v) {
+        const auto& d = detectors_[detector];
+        d.expected->Set(v.expected);
+        d.lower->Set(v.lower);
+        d.upper->Set(v.upper);
+        d.score->Set(v.score);
+    }
+
+private:
+    struct DetectorGauges {
+        prometheus::Gauge* expected;
+        prometheus::Gauge* lower;
+        prometheus::Gauge* upper;
+        prometheus::Gauge* score;
+    };
+    Pipeline::ExportBudget& budget_;
+    prometheus::Gauge* value_ = nullptr;
+    std::vector<DetectorGauges> detectors_;
+};
+
 struct SeriesDetectors final : monitor::SeriesAttachment {
     std::vector<std::unique_ptr<detectors::Detector>> detectors;
+    std::unique_ptr<SeriesExport> exported;  // null while the export budget is spent
+    bool export_refused = false;             // counted once per series
 };
 
 }  // namespace
@@ -25,6 +105,7 @@ Pipeline::Pipeline(const monitor::Config& config, const detectors::Registry& reg
       telemetry_(telemetry),
       clock_(clock),
       log_(log),
+      export_budget_{telemetry, config.pipeline.export_series, 0},
       aggregator_(config.metrics, config.pipeline.allowed_lateness_ms),
       reported_(config.metrics.size()) {
     for (const auto& m : aggregator_.metrics()) {
@@ -43,6 +124,7 @@ Pipeline::Pipeline(const monitor::Config& config, const detectors::Registry& reg
         refused_.push_back(&telemetry_.series_refused.Add({{"metric", m.name}}));
         series_.push_back(&telemetry_.series.Add({{"metric", m.name}}));
     }
+    telemetry_.series_export_limit.Set(static_cast<double>(export_budget_.limit));
     publish_status();
 }
 
@@ -151,9 +233,6 @@ void Pipeline::close_due_windows() {
 void Pipeline::on_point(const monitor::Point& p) {
     windows_closed_[p.metric_index]->Increment();
     auto& bindings = bindings_[p.metric_index];
-    if (bindings.empty()) {
-        return;
-    }
     auto& attachment = *p.attachment;
     if (!attachment) {
         auto sd = std::make_unique<SeriesDetectors>();
@@ -162,11 +241,33 @@ void Pipeline::on_point(const monitor::Point& p) {
         }
         attachment = std::move(sd);
     }
-    auto& detectors = static_cast<SeriesDetectors&>(*attachment).detectors;
+    auto& series = static_cast<SeriesDetectors&>(*attachment);
+    if (!series.exported) {
+        // A series gets an export slot when one is free, also later when another series is
+        // dropped.
+        if (export_budget_.used < export_budget_.limit) {
+            std::vector<std::string> names;
+            for (const auto& b : bindings) {
+                names.push_back(b.config.name);
+            }
+            series.exported =
+                std::make_unique<SeriesExport>(export_budget_, *p.metric, *p.labels, names);
+        } else if (!series.export_refused) {
+            series.export_refused = true;
+            telemetry_.series_export_refused.Increment();
+        }
+    }
+    auto& detectors = series.detectors;
+    if (series.exported) {
+        series.exported->value(p.value);
+    }
     for (std::size_t i = 0; i < detectors.size(); ++i) {
         detectors::Verdict v = detectors[i]->observe(p);
         if (!v.evaluated) {
             continue;
+        }
+        if (series.exported) {
+            series.exported->verdict(i, v);
         }
         const auto& b = bindings[i];
         if (v.anomalous) {
@@ -177,6 +278,7 @@ void Pipeline::on_point(const monitor::Point& p) {
         f.detector = b.config.name;
         f.detector_type = b.config.type;
         f.severity = b.config.severity;
+        f.team = p.metric->team;
         f.labels = *p.labels;
         f.window_start_ms = p.window_start_ms;
         f.window_end_ms = p.window_end_ms;

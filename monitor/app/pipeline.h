@@ -49,6 +49,14 @@ public:
     // mixed with start().
     void process(const std::vector<monitor::Event>& events);
 
+    // How many series are exported on /metrics; declared before the aggregator because the
+    // series' export slots (owned by the aggregator) give their place back on destruction.
+    struct ExportBudget {
+        monitor::Telemetry& telemetry;
+        std::size_t limit = 0;
+        std::size_t used = 0;
+    };
+
 private:
     struct Binding {
         monitor::DetectorConfig config;
@@ -67,6 +75,7 @@ private:
     monitor::Telemetry& telemetry_;
     const monitor::Clock& clock_;
     monitor::EventLog* log_;
+    ExportBudget export_budget_;
     monitor::Aggregator aggregator_;
     std::vector<std::vector<Binding>> bindings_;  // per metric
     std::vector<prometheus::Counter*> windows_closed_;

@@ -120,6 +120,115 @@ TEST_F(AlertManagerTest, NotifierRetriesRecoverableFailures) {
         << text;
 }
 
+ActionRequest action(std::string name, std::string reason = "", std::int64_t duration_ms = 0) {
+    return {std::move(name), "alice", std::move(reason), duration_ms};
+}
+
+TEST_F(AlertManagerTest, AcknowledgeOnceThenConflict) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_);
+    m.on_finding(finding(true, 0.005, 0));
+    const std::string id = m.list(AlertState::kFiring).at(0).id;
+    clock_.advance(90'000);
+    auto r = m.act(id, action("acknowledge"));
+    ASSERT_EQ(r.status, 200) << r.message;
+    EXPECT_EQ(r.alert->acknowledged_by, "alice");
+    EXPECT_EQ(r.alert->acknowledged_at_ms, clock_.now_ms());
+    auto again = m.act(id, action("acknowledge"));
+    EXPECT_EQ(again.status, 409);
+    EXPECT_NE(again.message.find("already acknowledged by alice"), std::string::npos);
+    EXPECT_EQ(m.act("nope", action("acknowledge")).status, 404);
+    auto typo = m.act(id, action("acknowledg"));
+    EXPECT_EQ(typo.status, 400);
+    EXPECT_NE(typo.message.find("did you mean 'acknowledge'"), std::string::npos) << typo.message;
+    notifier.stop();
+    ASSERT_EQ(sent_.size(), 2U);
+    EXPECT_EQ(sent_[1].transition, "acknowledged");
+    // Every attempt is in the audit trail, done or refused.
+    auto audit = store.load_audit(id, 100);
+    ASSERT_EQ(audit.size(), 3U);
+    EXPECT_EQ(audit[0].result, "done");
+    EXPECT_EQ(audit[0].actor, "alice");
+    EXPECT_EQ(audit[1].result.rfind("refused: ", 0), 0U);
+    const auto text = telemetry_.serialize();
+    EXPECT_NE(text.find(R"(terrain_actions_total{action="acknowledge",result="done"} 1)"),
+              std::string::npos);
+    EXPECT_NE(text.find(R"(terrain_actions_total{action="acknowledge",result="refused"} 2)"),
+              std::string::npos);  // the second acknowledgement and the unknown alert
+    EXPECT_NE(text.find(R"(terrain_actions_total{action="unknown",result="refused"} 1)"),
+              std::string::npos);
+    // 90 s from firing to acknowledgement: in the 120 s bucket, not the 60 s one.
+    EXPECT_NE(text.find(R"(terrain_alert_time_to_acknowledge_seconds_bucket{severity="critical",le="60"} 0)"),
+              std::string::npos) << text;
+    EXPECT_NE(text.find(R"(terrain_alert_time_to_acknowledge_seconds_bucket{severity="critical",le="120"} 1)"),
+              std::string::npos);
+    EXPECT_NE(text.find(R"(terrain_alerts{severity="critical",state="acknowledged",team="unassigned"} 1)"),
+              std::string::npos);
+}
+
+TEST_F(AlertManagerTest, SnoozeNeedsADuration) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_);
+    m.on_finding(finding(true, 0.005, 0));
+    const std::string id = m.list(AlertState::kFiring).at(0).id;
+    EXPECT_EQ(m.act(id, action("snooze")).status, 400);
+    auto r = m.act(id, action("snooze", "", 3'600'000));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.alert->snoozed_until_ms, clock_.now_ms() + 3'600'000);
+    EXPECT_EQ(r.alert->state, AlertState::kFiring);
+    EXPECT_EQ(store.load_audit(id, 10).back().detail, "for 1h");
+}
+
+TEST_F(AlertManagerTest, NotAProblemHoldsTheSeriesUntilItRecovers) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    {
+        AlertManager m(store, notifier, telemetry_, clock_);
+        m.on_finding(finding(true, 0.005, 0));
+        const std::string id = m.list(AlertState::kFiring).at(0).id;
+        EXPECT_EQ(m.act(id, action("not_a_problem")).status, 400);  // a reason is required
+        auto r = m.act(id, action("not_a_problem", "planned re-engagement send"));
+        ASSERT_EQ(r.status, 200) << r.message;
+        EXPECT_EQ(r.alert->state, AlertState::kResolved);
+        EXPECT_EQ(r.alert->feedback, "not_a_problem");
+        EXPECT_EQ(r.alert->resolved_by, "alice: not a problem");
+        // Still anomalous: no new alert while held.
+        m.on_finding(finding(true, 0.006, 300'000));
+        EXPECT_TRUE(m.list(AlertState::kFiring).empty());
+    }
+    // The hold survives a restart.
+    AlertManager m(store, notifier, telemetry_, clock_);
+    m.on_finding(finding(true, 0.006, 600'000));
+    EXPECT_TRUE(m.list(AlertState::kFiring).empty());
+    // Recovery lifts it; the next anomaly is a new incident.
+    m.on_finding(finding(false, 0.001, 900'000));
+    m.on_finding(finding(true, 0.007, 1'200'000));
+    auto firing = m.list(AlertState::kFiring);
+    ASSERT_EQ(firing.size(), 1U);
+    EXPECT_EQ(firing[0].since_ms, 1'200'000);
+    notifier.stop();
+    const auto text = telemetry_.serialize();
+    EXPECT_NE(text.find(R"(terrain_feedback_total{detector="threshold",metric="spam_complaint_rate",verdict="not_a_problem"} 1)"),
+              std::string::npos) << text;
+}
+
+TEST_F(AlertManagerTest, ConfirmRecordsFeedbackOnResolvedAlerts) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_);
+    m.on_finding(finding(true, 0.005, 0));
+    m.on_finding(finding(false, 0.001, 300'000));
+    const std::string id = m.list(AlertState::kResolved).at(0).id;
+    EXPECT_EQ(m.act(id, action("acknowledge")).status, 409);
+    EXPECT_EQ(m.act(id, action("resolve")).status, 409);
+    auto r = m.act(id, action("confirm", "customers wrote in"));
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.alert->feedback, "confirmed");
+    EXPECT_EQ(r.alert->resolved_by, "recovered");
+}
+
 TEST(FingerprintTest, StableAndLabelOrderIndependent) {
     auto a = fingerprint("m", "d", {{"campaign", "x"}, {"provider", "y"}});
     auto b = fingerprint("m", "d", {{"provider", "y"}, {"campaign", "x"}});

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "alerts/manager.h"
 #include "monitor/app/pipeline.h"
 #include "tests/support/builders.h"
@@ -89,6 +91,76 @@ TEST(PipelineTest, ReplayGivesTheSameAlertsWhateverTheBatching) {
     ASSERT_EQ(live.transitions, (std::vector<std::string>{"firing", "resolved"}));
     EXPECT_EQ(live.ids, replay.ids);
     EXPECT_EQ(live.ids, odd.ids);
+}
+
+// Series gauges are exported up to pipeline.export_series; the rest are counted, and a series
+// that goes idle gives its place back.
+TEST(PipelineExportTest, ExportsSeriesUpToTheLimit) {
+    testing::TempDir dir;
+    monitor::Config config = monitor::parse_config(R"(
+pipeline: {export_series: 2, allowed_lateness: 1s}
+metrics:
+  - name: delivered
+    filter: {kind: email.delivered}
+    group_by: [campaign]
+    window: 5m
+    idle_after: 10m
+    detectors:
+      - type: ewma
+        warmup: 1
+)",
+                                                   "test");
+    detectors::Registry registry;
+    detectors::register_builtin_detectors(registry);
+    monitor::FakeClock clock;
+    monitor::Telemetry telemetry;
+    monitor::Store store(dir.file("t.db"));
+    std::vector<alerts::Notification> sent;
+    alerts::Notifier notifier(testing::capture_routes(&sent), telemetry);
+    alerts::AlertManager alerts(store, notifier, telemetry, clock);
+    monitor::Intake intake(1000, 1000, telemetry);
+    Pipeline pipeline(config, registry, alerts, intake, telemetry, clock);
+    std::vector<monitor::Event> events;
+    for (const char* campaign : {"a", "b", "c"}) {
+        for (int i = 0; i < 7; ++i) {
+            events.push_back(EventBuilder().label("campaign", campaign).at(kT0 + i * 1000));
+        }
+    }
+    events.push_back(EventBuilder().label("campaign", "a").at(kT0 + 5 * kMin + 1000));  // closes window 1
+    pipeline.process(events);
+    auto text = telemetry.serialize();
+    auto exported_values = [&] {
+        std::vector<std::string> lines;
+        std::istringstream in(text);
+        for (std::string line; std::getline(in, line);) {
+            if (line.rfind("terrain_series_value{", 0) == 0) {
+                lines.push_back(line);
+            }
+        }
+        return lines;
+    };
+    auto values = exported_values();
+    ASSERT_EQ(values.size(), 2U) << text;
+    for (const auto& line : values) {
+        EXPECT_EQ(line.substr(line.size() - 2), " 7") << line;
+    }
+    EXPECT_NE(text.find("terrain_series_exported 2"), std::string::npos);
+    EXPECT_NE(text.find("terrain_series_export_limit 2"), std::string::npos);
+    EXPECT_NE(text.find("terrain_series_export_refused_total 1"), std::string::npos);
+    EXPECT_NE(text.find(R"(terrain_series_expected_value{campaign=)"), std::string::npos);
+    // b and c go quiet past idle_after while a keeps sending: their gauges are removed and a
+    // (exported already, or now that a place is free) is the one series exported.
+    std::vector<monitor::Event> later;
+    for (int m = 5; m <= 30; m += 5) {
+        later.push_back(EventBuilder().label("campaign", "a").at(kT0 + m * kMin));
+    }
+    pipeline.process(later);
+    text = telemetry.serialize();
+    values = exported_values();
+    ASSERT_EQ(values.size(), 1U) << text;
+    EXPECT_EQ(values[0].find(R"(terrain_series_value{campaign="a",metric="delivered"})"), 0U);
+    EXPECT_NE(text.find("terrain_series_exported 1"), std::string::npos);
+    EXPECT_NE(text.find("terrain_series_export_refused_total 1"), std::string::npos);
 }
 
 }  // namespace
