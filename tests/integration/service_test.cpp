@@ -12,6 +12,7 @@
 #include "tests/support/raw_http.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/traffic.h"
 
 namespace terrain {
 namespace {
@@ -19,6 +20,8 @@ namespace {
 using nlohmann::json;
 using testing::eventually;
 using testing::Service;
+using testing::Traffic;
+using testing::post_json;
 
 using AlertSink = testing::HttpSink;
 
@@ -28,44 +31,6 @@ std::string config_with_webhook(int port) {
     EXPECT_EQ(status, 0);
     return yaml + "  - name: team-webhook\n    type: webhook\n    url: http://127.0.0.1:" +
            std::to_string(port) + "/alerts\n    initial_backoff: 100ms\n";
-}
-
-// SendGrid batches for one minute of traffic: `delivered` per provider, `complaints` at gmail.
-struct Traffic {
-    std::int64_t t0_s;
-    int sequence = 0;
-    json minute(int m, int gmail_delivered, int yahoo_delivered, int complaints) {
-        json batch = json::array();
-        auto add = [&](const char* event, const std::string& email, int offset) {
-            batch.push_back({{"email", email},
-                             {"timestamp", t0_s + m * 60 + offset},
-                             {"event", event},
-                             {"category", "spring-sale"},
-                             {"sg_event_id", "ev-" + std::to_string(sequence++)},
-                             {"sg_message_id", "msg-" + std::to_string(sequence)}});
-        };
-        for (int i = 0; i < gmail_delivered; ++i) {
-            add("delivered", "reader" + std::to_string(i) + "@gmail.com", i % 60);
-        }
-        for (int i = 0; i < yahoo_delivered; ++i) {
-            add("delivered", "fan" + std::to_string(i) + "@yahoo.com", i % 60);
-        }
-        for (int i = 0; i < complaints; ++i) {
-            add("spamreport", "reader" + std::to_string(i) + "@gmail.com", 30);
-        }
-        return batch;
-    }
-};
-
-json post_json(httplib::Client& c, const std::string& path, const std::string& body,
-               int want_status = 200) {
-    auto r = c.Post(path, body, "application/json");
-    EXPECT_TRUE(r);
-    if (!r) {
-        return {};
-    }
-    EXPECT_EQ(r->status, want_status) << r->body;
-    return json::parse(r->body);
 }
 
 std::vector<json> spam_notifications(AlertSink& sink) {

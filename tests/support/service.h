@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fcntl.h>
 #include <functional>
+#include <memory>
 #include <regex>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "tests/support/builders.h"
+#include "tests/support/process.h"
 
 namespace terrain::testing {
 
@@ -39,19 +41,7 @@ public:
         log_offset_ = read_log().size();
         std::vector<std::string> argv = {TERRAIN_BINARY, "run", "--listen", "127.0.0.1:0"};
         argv.insert(argv.end(), args.begin(), args.end());
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            int fd = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-            ::dup2(fd, 2);
-            ::dup2(fd, 1);
-            std::vector<char*> cargv;
-            for (auto& a : argv) {
-                cargv.push_back(a.data());
-            }
-            cargv.push_back(nullptr);
-            ::execv(cargv[0], cargv.data());
-            ::_exit(127);
-        }
+        process_ = std::make_unique<Process>(argv, log_path_);
         std::smatch m;
         static const std::regex kListening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
         bool up = eventually([&] {
@@ -88,24 +78,13 @@ public:
     }
 
     // SIGTERM and wait; returns the exit status (or -signal).
-    int stop(int sig = SIGTERM) {
-        if (pid_ <= 0) {
-            return status_;
-        }
-        ::kill(pid_, sig);
-        int st = 0;
-        ::waitpid(pid_, &st, 0);
-        pid_ = -1;
-        status_ = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
-        return status_;
-    }
+    int stop(int sig = SIGTERM) { return process_->stop(sig); }
 
 private:
     std::string log_path_;
     std::size_t log_offset_ = 0;
-    pid_t pid_ = -1;
+    std::unique_ptr<Process> process_;
     std::uint16_t port_ = 0;
-    int status_ = -1;
 };
 
 // Runs a command, feeding `input` on stdin; returns exit status and combined output.
