@@ -1,6 +1,7 @@
 #include "monitor/config.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -361,6 +362,26 @@ MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
     return m;
 }
 
+SecretRef parse_secret(const Section& parent, std::string_view key) {
+    SecretRef ref;
+    ref.path = parent.child(key);
+    auto node = parent.get(key);
+    if (!node || node.IsNull()) {
+        return ref;
+    }
+    if (node.IsScalar()) {
+        parent.fail(key, "secrets are not written in the configuration; use {env: VARIABLE} or "
+                         "{file: /path/to/secret}");
+    }
+    Section s(node, ref.path, {"env", "file"});
+    ref.env = s.str("env", "");
+    ref.file = s.str("file", "");
+    if (ref.env.empty() == ref.file.empty()) {
+        s.fail("", "give exactly one of 'env' or 'file'");
+    }
+    return ref;
+}
+
 ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path) {
     Section s(node, path,
               {"name", "type", "url", "timeout", "max_attempts", "initial_backoff",
@@ -410,8 +431,35 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
     }
     Config c;
     try {
-        Section top(root, "", {"server", "pipeline", "labels", "metrics", "receivers"});
-        Section server(top.get("server"), "server", {"listen", "max_body_bytes", "threads"});
+        Section top(root, "",
+                    {"server", "sources", "api", "pipeline", "labels", "metrics", "receivers"});
+        auto sources = top.get("sources");
+        if (sources && !sources.IsNull()) {
+            if (!sources.IsMap()) {
+                top.fail("sources", "must be a mapping of source name to its credentials");
+            }
+            for (const auto& kv : sources) {
+                SourceConfig src;
+                src.name = kv.first.as<std::string>();
+                src.path = "sources." + src.name;
+                Section s(kv.second, src.path, {"token", "public_key", "max_age"});
+                src.token = parse_secret(s, "token");
+                src.public_key = parse_secret(s, "public_key");
+                src.max_age_ms = s.duration("max_age", src.max_age_ms);
+                if (src.token.empty() && src.public_key.empty()) {
+                    s.fail("", "give a 'token' or a 'public_key' (or remove the source to leave "
+                               "it open to loopback clients only)");
+                }
+                c.sources.push_back(std::move(src));
+            }
+        }
+        Section api(top.get("api"), "api", {"token"});
+        c.api.token = parse_secret(api, "token");
+        Section server(top.get("server"), "server",
+                       {"listen", "max_body_bytes", "max_events_per_request", "threads"});
+        c.server.max_events_per_request = static_cast<std::size_t>(server.integer(
+            "max_events_per_request", static_cast<std::int64_t>(c.server.max_events_per_request),
+            1, 10'000'000));
         c.server.listen = server.str("listen", c.server.listen);
         c.server.max_body_bytes = static_cast<std::size_t>(
             server.integer("max_body_bytes", static_cast<std::int64_t>(c.server.max_body_bytes),
@@ -480,6 +528,30 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
         throw ConfigError(origin + ": " + e.what());
     }
     return c;
+}
+
+std::string resolve_secret(const SecretRef& ref) {
+    std::string value;
+    if (!ref.env.empty()) {
+        const char* v = std::getenv(ref.env.c_str());
+        if (v == nullptr || *v == '\0') {
+            throw ConfigError(ref.path + ": environment variable " + ref.env + " is not set");
+        }
+        value = v;
+    } else {
+        std::ifstream in(ref.file, std::ios::binary);
+        if (!in) {
+            throw ConfigError(ref.path + ": cannot read secret file " + ref.file);
+        }
+        value.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) {
+            value.pop_back();
+        }
+        if (value.empty()) {
+            throw ConfigError(ref.path + ": secret file " + ref.file + " is empty");
+        }
+    }
+    return value;
 }
 
 Config load_config_file(const std::string& path) {

@@ -74,6 +74,7 @@ struct ReceiverConfig {
 struct ServerConfig {
     std::string listen = "127.0.0.1:8686";
     std::size_t max_body_bytes = 32 * 1024 * 1024;
+    std::size_t max_events_per_request = 100'000;  // more: 413, nothing accepted
     int threads = 2;
 };
 
@@ -89,8 +90,37 @@ struct PipelineConfig {
     bool fsync = true;  // event log: fdatasync before answering (group commit)
 };
 
+// Where a secret comes from: an environment variable or a file, never the configuration
+// itself. Read when terrain starts (resolve_secret); the value is never logged.
+struct SecretRef {
+    std::string env;
+    std::string file;
+    std::string path;  // "sources.sendgrid.token", for messages
+    bool empty() const { return env.empty() && file.empty(); }
+};
+
+// Reads a secret; throws ConfigError naming the key path and the variable or file (not the
+// value) when it is missing or empty. Trailing newlines of a file are dropped.
+std::string resolve_secret(const SecretRef& ref);
+
+// What a request to POST /ingest/<name> must prove. With neither a token nor a signature key
+// configured, the source is open to loopback clients only.
+struct SourceConfig {
+    std::string name;
+    SecretRef token;       // "Authorization: Bearer <token>"
+    SecretRef public_key;  // the vendor's signature key (sendgrid: base64 DER, ECDSA P-256)
+    std::int64_t max_age_ms = 300'000;  // signed requests older than this are refused
+    std::string path;
+};
+
+struct ApiConfig {
+    SecretRef token;  // /api/v1/*: "Authorization: Bearer <token>"; unset: loopback only
+};
+
 struct Config {
     ServerConfig server;
+    std::vector<SourceConfig> sources;
+    ApiConfig api;
     PipelineConfig pipeline;
     std::vector<std::string> extra_labels;
     std::vector<MetricConfig> metrics;

@@ -1,11 +1,13 @@
 #include "webhooks/api.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "monitor/duration.h"
 #include "monitor/log.h"
 
 #include "webhooks/alertmanager_adapter.h"
+#include "webhooks/auth.h"
 #include "webhooks/events_adapter.h"
 #include "webhooks/sendgrid_adapter.h"
 
@@ -31,11 +33,25 @@ struct SourceCounters {
     prometheus::Counter* rejected;
 };
 
+constexpr std::size_t kMaxIdBytes = 256;
+
+HttpResponse unauthorized(const monitor::Error& e) {
+    auto r = HttpResponse::error(401, e.reason, e.message);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+}
+
 HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
                     const std::vector<std::string>& labels, const SourceCounters& c,
-                    const HttpRequest& req) {
+                    const SourceGuard& guard, const HttpRequest& req) {
     auto& t = *ctx.telemetry;
     const std::string source(adapter.source());
+    if (auto denied = guard.check(req, ctx.clock->now_ms())) {
+        t.ingest_errors.Add({{"source", source}, {"reason", denied->reason}}).Increment();
+        t.ingest_requests.Add({{"source", source}, {"code", "401"}}).Increment();
+        c.rejected->Increment();
+        return unauthorized(*denied);
+    }
     AdapterContext actx;
     actx.hasher = ctx.hasher;
     actx.now_ms = ctx.clock->now_ms();
@@ -57,6 +73,27 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
         return HttpResponse::json(400, body.dump());
     }
     Parsed& p = parsed.value();
+    // Limits every adapter shares: events per request and the length of an event id (which
+    // is kept in the event log).
+    auto refuse = [&](int status, const std::string& reason, const std::string& message) {
+        t.ingest_errors.Add({{"source", source}, {"reason", reason}}).Increment();
+        t.ingest_requests.Add({{"source", source}, {"code", std::to_string(status)}}).Increment();
+        c.rejected->Increment();
+        return HttpResponse::error(status, reason, message);
+    };
+    if (p.events.size() > ctx.config->server.max_events_per_request) {
+        return refuse(413, "too_many_events",
+                      std::to_string(p.events.size()) + " events in one request; the limit is " +
+                          std::to_string(ctx.config->server.max_events_per_request) +
+                          " (server.max_events_per_request)");
+    }
+    for (std::size_t i = 0; i < p.events.size(); ++i) {
+        if (p.events[i].id.size() > kMaxIdBytes) {
+            return refuse(400, "bad_field",
+                          "event " + std::to_string(i) + ", field 'id': longer than " +
+                              std::to_string(kMaxIdBytes) + " bytes");
+        }
+    }
     auto outcome = ctx.intake->submit(source, std::move(p.events));
     if (!outcome.queued) {
         c.refused_busy->Increment();
@@ -178,6 +215,32 @@ HttpResponse act_on_alert(const ApiContext& ctx, const std::string& id, const Ht
     return HttpResponse::json(200, alerts::to_json(*r.alert).dump());
 }
 
+// A guard per source from the configuration's `sources`, secrets read now.
+std::shared_ptr<SourceGuard> make_guard(const std::string& source, const monitor::Config& config) {
+    for (const auto& sc : config.sources) {
+        if (sc.name != source) {
+            continue;
+        }
+        std::string token = sc.token.empty() ? "" : monitor::resolve_secret(sc.token);
+        std::unique_ptr<SignatureVerifier> verifier;
+        if (!sc.public_key.empty()) {
+            if (source != "sendgrid") {
+                throw monitor::ConfigError(sc.path + ".public_key: terrain verifies signatures "
+                                                     "for sendgrid only so far; use a token for " +
+                                           source);
+            }
+            try {
+                verifier = std::make_unique<SendgridSignature>(
+                    monitor::resolve_secret(sc.public_key), sc.max_age_ms);
+            } catch (const std::invalid_argument& e) {
+                throw monitor::ConfigError(sc.path + ".public_key: " + e.what());
+            }
+        }
+        return std::make_shared<SourceGuard>(source, std::move(token), std::move(verifier));
+    }
+    return std::make_shared<SourceGuard>(source, "", nullptr);
+}
+
 }  // namespace
 
 void install_routes(HttpServer& server, const ApiContext& ctx,
@@ -185,9 +248,33 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
     auto labels = std::make_shared<std::vector<std::string>>(monitor::known_labels());
     labels->insert(labels->end(), ctx.config->extra_labels.begin(),
                    ctx.config->extra_labels.end());
+    std::vector<std::string> names;
+    for (const auto& a : adapters) {
+        names.emplace_back(a->source());
+    }
+    for (const auto& sc : ctx.config->sources) {
+        if (std::find(names.begin(), names.end(), sc.name) == names.end()) {
+            throw monitor::ConfigError(sc.path + ": no such source" +
+                                       monitor::suggest(sc.name, names));
+        }
+    }
+    const auto api_guard = std::make_shared<SourceGuard>(
+        "the API",
+        ctx.config->api.token.empty() ? "" : monitor::resolve_secret(ctx.config->api.token),
+        nullptr);
+    // The API's routes need the API token (or a loopback client when none is configured).
+    auto guarded = [api_guard, ctx](auto handler) {
+        return [api_guard, ctx, handler](const HttpRequest& req) {
+            if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
+                return unauthorized(*denied);
+            }
+            return handler(req);
+        };
+    };
     for (auto& owned : adapters) {
         std::shared_ptr<Adapter> adapter(std::move(owned));
         const std::string source(adapter->source());
+        auto guard = make_guard(source, *ctx.config);
         auto& t = *ctx.telemetry;
         auto counter = [&](const char* result) {
             return &t.events_received.Add({{"source", source}, {"result", result}});
@@ -199,14 +286,14 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
                          counter("ignored"),
                          counter("rejected")};
         server.route("POST", "/ingest/" + source,
-                     [adapter, ctx, labels, c](const HttpRequest& req) {
-                         return ingest(*adapter, ctx, *labels, c, req);
+                     [adapter, ctx, labels, c, guard](const HttpRequest& req) {
+                         return ingest(*adapter, ctx, *labels, c, *guard, req);
                      });
     }
     server.route("GET", "/api/v1/alerts",
-                 [ctx](const HttpRequest& req) { return list_alerts(ctx, req); });
+                 guarded([ctx](const HttpRequest& req) { return list_alerts(ctx, req); }));
     static const std::string kAlertsPrefix = "/api/v1/alerts/";
-    server.route("POST", kAlertsPrefix + "*", [ctx](const HttpRequest& req) {
+    server.route("POST", kAlertsPrefix + "*", guarded([ctx](const HttpRequest& req) {
         std::string rest = req.path.substr(kAlertsPrefix.size());
         static const std::string kSuffix = "/actions";
         if (rest.size() <= kSuffix.size() ||
@@ -215,11 +302,11 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
                                        "POST to /api/v1/alerts/<id>/actions to act on an alert");
         }
         return act_on_alert(ctx, rest.substr(0, rest.size() - kSuffix.size()), req);
-    });
-    server.route("GET", "/api/v1/audit", [ctx](const HttpRequest&) {
+    }));
+    server.route("GET", "/api/v1/audit", guarded([ctx](const HttpRequest&) {
         return HttpResponse::json(200, audit_json(ctx.store->load_audit("", 1000)).dump());
-    });
-    server.route("GET", kAlertsPrefix + "*", [ctx](const HttpRequest& req) {
+    }));
+    server.route("GET", kAlertsPrefix + "*", guarded([ctx](const HttpRequest& req) {
         std::string id = req.path.substr(kAlertsPrefix.size());
         static const std::string kAudit = "/audit";
         if (id.size() > kAudit.size() &&
@@ -238,9 +325,10 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
                                                              id + "'");
         }
         return HttpResponse::json(200, alerts::to_json(*a).dump());
-    });
-    server.route("GET", "/api/v1/status",
-                 [ctx](const HttpRequest&) { return HttpResponse::json(200, ctx.status().dump()); });
+    }));
+    server.route("GET", "/api/v1/status", guarded([ctx](const HttpRequest&) {
+                     return HttpResponse::json(200, ctx.status().dump());
+                 }));
     server.route("GET", "/metrics", [ctx](const HttpRequest&) {
         HttpResponse r;
         r.content_type = "text/plain; version=0.0.4; charset=utf-8";

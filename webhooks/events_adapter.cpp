@@ -38,11 +38,20 @@ std::optional<Error> read_one(ond::object obj, long index, const AdapterContext&
     Event e;
     bool has_time = false;
     bool has_side = false;
+    std::uint32_t seen = 0;
     for (auto field_result : obj) {
         ond::field field;
         std::string_view key;
         if (std::move(field_result).get(field) || field.unescaped_key().get(key)) {
             return event_error("bad_json", index, "", "malformed object");
+        }
+        if (auto known = std::find(kFields.begin(), kFields.end(), key); known != kFields.end()) {
+            const std::uint32_t bit = 1U << (known - kFields.begin());
+            if ((seen & bit) != 0) {
+                return event_error("duplicate_key", index, std::string(key),
+                                   "appears more than once in the event");
+            }
+            seen |= bit;
         }
         ond::value v = field.value();
         ond::json_type t;

@@ -96,6 +96,7 @@ Error type_error(long index, std::string_view field, const char* want) {
 bool read_string(ond::value v, std::string_view& out) { return v.get_string().get(out) == 0; }
 
 std::optional<Error> read_event(ond::object obj, Raw& raw, long index) {
+    std::uint32_t seen = 0;  // fields terrain reads may appear once
     for (auto field_result : obj) {
         ond::field field;
         if (std::move(field_result).get(field)) {
@@ -108,6 +109,14 @@ std::optional<Error> read_event(ond::object obj, Raw& raw, long index) {
         ond::value v = field.value();
         bool ok = true;
         const Key kind = classify(key);
+        if (kind != Key::kOther) {
+            const std::uint32_t bit = 1U << static_cast<unsigned>(kind);
+            if ((seen & bit) != 0) {
+                return event_error("duplicate_key", index, std::string(key),
+                                   "appears more than once in the event");
+            }
+            seen |= bit;
+        }
         switch (kind) {
             case Key::kOther:
                 break;

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+
+#include "monitor/result.h"
+#include "webhooks/http_server.h"
+
+namespace terrain::webhooks {
+
+// Equality of two secrets in time that does not depend on where they differ (both are hashed
+// with SHA-256 and the digests compared with CRYPTO_memcmp), so a token cannot be guessed
+// byte by byte.
+bool secret_equals(std::string_view a, std::string_view b);
+
+// Standard base64 (RFC 4648, padding optional); nullopt on any other character.
+std::optional<std::string> base64_decode(std::string_view text);
+
+// Remembers recently seen signatures until they expire, so a captured request cannot be sent
+// again while its timestamp is still fresh. Bounded: beyond `capacity` the oldest are
+// forgotten (they are then refused as stale anyway once max_age passes). Thread-safe.
+class ReplayGuard final {
+public:
+    explicit ReplayGuard(std::size_t capacity = 100'000) : capacity_(capacity) {}
+    // True the first time `signature` is seen (and remembers it until expires_ms).
+    bool first_use(const std::string& signature, std::int64_t now_ms, std::int64_t expires_ms);
+
+private:
+    std::size_t capacity_;
+    std::mutex mutex_;
+    std::unordered_set<std::string> seen_;
+    std::deque<std::pair<std::int64_t, std::string>> by_expiry_;
+};
+
+// A vendor's request signature scheme. verify() is given the raw request.
+class SignatureVerifier {
+public:
+    virtual ~SignatureVerifier() = default;
+    virtual std::optional<monitor::Error> verify(const HttpRequest& req,
+                                                 std::int64_t now_ms) const = 0;
+};
+
+// SendGrid's Signed Event Webhook: ECDSA P-256 with SHA-256 over the timestamp header's bytes
+// followed by the raw body, signature in X-Twilio-Email-Event-Webhook-Signature (base64 DER),
+// timestamp in X-Twilio-Email-Event-Webhook-Timestamp (UNIX seconds). Requests whose
+// timestamp is more than max_age away from now, or whose signature was already used, are
+// refused.
+class SendgridSignature final : public SignatureVerifier {
+public:
+    // Throws std::invalid_argument when the key is not a base64 DER P-256 public key.
+    SendgridSignature(const std::string& public_key_b64, std::int64_t max_age_ms);
+    ~SendgridSignature() override;
+    std::optional<monitor::Error> verify(const HttpRequest& req,
+                                         std::int64_t now_ms) const override;
+
+private:
+    struct Key;
+    std::unique_ptr<Key> key_;
+    std::int64_t max_age_ms_;
+    mutable ReplayGuard replays_;
+};
+
+// Whether a request to one source (or to the API) may proceed: a valid vendor signature, or
+// the configured bearer token, or, with neither configured, a loopback client.
+class SourceGuard final {
+public:
+    SourceGuard(std::string source, std::string token, std::unique_ptr<SignatureVerifier> verifier)
+        : source_(std::move(source)), token_(std::move(token)), verifier_(std::move(verifier)) {}
+
+    // nullopt: allowed. Otherwise the reason (unauthorized, bad_signature, stale_timestamp,
+    // replayed) and a message for the sender.
+    std::optional<monitor::Error> check(const HttpRequest& req, std::int64_t now_ms) const;
+    bool open_to_loopback() const { return token_.empty() && !verifier_; }
+
+private:
+    std::string source_;
+    std::string token_;
+    std::unique_ptr<SignatureVerifier> verifier_;
+};
+
+bool is_loopback(std::string_view address);
+
+}  // namespace terrain::webhooks
