@@ -19,11 +19,18 @@ SendResult LogReceiver::send(const Notification& n) {
     return {true, false, ""};
 }
 
-Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry)
-    : telemetry_(telemetry) {
+Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry,
+                   monitor::Store* dead_letters)
+    : telemetry_(telemetry), store_(dead_letters) {
+    const auto counts = store_ != nullptr ? store_->count_dead_letters()
+                                          : std::map<std::string, std::size_t>{};
     for (auto& r : routes) {
         auto lane = std::make_unique<Lane>();
         lane->route = std::move(r);
+        const auto& name = lane->route.receiver->name();
+        auto found = counts.find(name);
+        telemetry_.dead_letters.Add({{"receiver", name}})
+            .Set(found == counts.end() ? 0.0 : static_cast<double>(found->second));
         lanes_.push_back(std::move(lane));
     }
     for (auto& lane : lanes_) {
@@ -51,6 +58,25 @@ void Notifier::enqueue(const Notification& notification) {
 void Notifier::restore(const std::vector<Alert>& firing) {
     for (auto& lane : lanes_) {
         lane->route.receiver->restore(firing);
+    }
+}
+
+void Notifier::dead_letter(const std::string& receiver, const Notification& n, int attempts,
+                           const std::string& error) {
+    telemetry_.dead_letters.Add({{"receiver", receiver}}).Increment();
+    if (store_ == nullptr) {
+        return;
+    }
+    try {
+        const nlohmann::json body = {{"transition", n.transition}, {"alert", to_json(n.alert)}};
+        store_->append_dead_letter({std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count(),
+                                    receiver, n.alert.id, n.transition, attempts, error,
+                                    body.dump()});
+    } catch (const std::exception& e) {
+        monitor::log_error("notify: cannot record the dead letter for alert " + n.alert.id +
+                           ": " + e.what());
     }
 }
 
@@ -113,7 +139,8 @@ void Notifier::run(Lane& lane) {
                 failed.Increment();
                 monitor::log_error("notify: receiver " + name + " gave up on alert " +
                                    n.alert.id + " after " + std::to_string(attempt) +
-                                   " attempt(s): " + r.detail);
+                                   " attempt(s): " + r.detail + " (kept as a dead letter)");
+                dead_letter(name, n, attempt, r.detail);
                 break;
             }
             retried.Increment();
@@ -130,7 +157,8 @@ void Notifier::run(Lane& lane) {
                 done = true;  // shutting down: abandoned, counted and logged
                 failed.Increment();
                 monitor::log_error("notify: receiver " + name + " abandoned alert " + n.alert.id +
-                                   " at shutdown");
+                                   " at shutdown (kept as a dead letter)");
+                dead_letter(name, n, attempt, "abandoned at shutdown after: " + r.detail);
             }
             backoff = std::min(backoff * 2, cfg.max_backoff_ms);
         }

@@ -10,6 +10,7 @@
 
 #include "alerts/alert.h"
 #include "monitor/config.h"
+#include "monitor/store.h"
 #include "monitor/telemetry.h"
 
 namespace terrain::alerts {
@@ -65,7 +66,9 @@ public:
         monitor::ReceiverConfig config;
     };
 
-    Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry);
+    // Deliveries that fail after every retry are written to `dead_letters` when given.
+    Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry,
+             monitor::Store* dead_letters = nullptr);
     ~Notifier();
     Notifier(const Notifier&) = delete;
     Notifier& operator=(const Notifier&) = delete;
@@ -84,9 +87,12 @@ private:
         std::thread worker;
     };
     void run(Lane& lane);
+    void dead_letter(const std::string& receiver, const Notification& n, int attempts,
+                     const std::string& error);
 
     std::vector<std::unique_ptr<Lane>> lanes_;
     monitor::Telemetry& telemetry_;
+    monitor::Store* store_;
     std::mutex mutex_;
     std::condition_variable cv_;
     bool stopping_ = false;

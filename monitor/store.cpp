@@ -62,6 +62,16 @@ Store::Store(const std::string& path) : path_(path) {
         " detail TEXT NOT NULL,"
         " result TEXT NOT NULL)");
     exec("CREATE INDEX IF NOT EXISTS audit_alert ON audit(alert_id, seq)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS dead_letters ("
+        " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " at_ms INTEGER NOT NULL,"
+        " receiver TEXT NOT NULL,"
+        " alert_id TEXT NOT NULL,"
+        " transition TEXT NOT NULL,"
+        " attempts INTEGER NOT NULL,"
+        " error TEXT NOT NULL,"
+        " body TEXT NOT NULL)");
 }
 
 Store::~Store() { sqlite3_close(db_); }
@@ -144,6 +154,59 @@ std::vector<Store::AuditEntry> Store::load_audit(const std::string& alert_id,
     }
     if (rc != SQLITE_DONE) {
         throw std::runtime_error(path_ + ": cannot read the audit trail: " + sqlite3_errmsg(db_));
+    }
+    return out;
+}
+
+void Store::append_dead_letter(const DeadLetter& d) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "INSERT INTO dead_letters(at_ms, receiver, alert_id, transition, attempts, error, "
+                 "body) VALUES(?,?,?,?,?,?,?)",
+                 path_);
+    sqlite3_bind_int64(st.get(), 1, d.at_ms);
+    bind_text(st.get(), 2, d.receiver);
+    bind_text(st.get(), 3, d.alert_id);
+    bind_text(st.get(), 4, d.transition);
+    sqlite3_bind_int(st.get(), 5, d.attempts);
+    bind_text(st.get(), 6, d.error);
+    bind_text(st.get(), 7, d.body);
+    if (sqlite3_step(st.get()) != SQLITE_DONE) {
+        throw std::runtime_error(path_ + ": cannot save a dead letter: " + sqlite3_errmsg(db_));
+    }
+}
+
+std::vector<Store::DeadLetter> Store::load_dead_letters(std::size_t limit) const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "SELECT at_ms, receiver, alert_id, transition, attempts, error, body FROM ("
+                 " SELECT * FROM dead_letters ORDER BY seq DESC LIMIT ?1) ORDER BY seq",
+                 path_);
+    sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(limit));
+    std::vector<DeadLetter> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        out.push_back(DeadLetter{sqlite3_column_int64(st.get(), 0), column_text(st.get(), 1),
+                                 column_text(st.get(), 2), column_text(st.get(), 3),
+                                 sqlite3_column_int(st.get(), 4), column_text(st.get(), 5),
+                                 column_text(st.get(), 6)});
+    }
+    if (rc != SQLITE_DONE) {
+        throw std::runtime_error(path_ + ": cannot read dead letters: " + sqlite3_errmsg(db_));
+    }
+    return out;
+}
+
+std::map<std::string, std::size_t> Store::count_dead_letters() const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT receiver, COUNT(*) FROM dead_letters GROUP BY receiver", path_);
+    std::map<std::string, std::size_t> out;
+    int rc = 0;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        out[column_text(st.get(), 0)] = static_cast<std::size_t>(sqlite3_column_int64(st.get(), 1));
+    }
+    if (rc != SQLITE_DONE) {
+        throw std::runtime_error(path_ + ": cannot count dead letters: " + sqlite3_errmsg(db_));
     }
     return out;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -42,6 +43,21 @@ public:
     void append_audit(const AuditEntry& entry);
     // Oldest first; all alerts when alert_id is empty. At most `limit` most recent entries.
     std::vector<AuditEntry> load_audit(const std::string& alert_id, std::size_t limit) const;
+
+    // Outbound deliveries that failed after every retry (or were abandoned at shutdown), kept
+    // so a person can see what did not get through. Append-only.
+    struct DeadLetter {
+        std::int64_t at_ms = 0;
+        std::string receiver;
+        std::string alert_id;
+        std::string transition;
+        int attempts = 0;
+        std::string error;
+        std::string body;  // what was to be delivered (JSON)
+    };
+    void append_dead_letter(const DeadLetter& letter);
+    std::vector<DeadLetter> load_dead_letters(std::size_t limit) const;  // oldest first
+    std::map<std::string, std::size_t> count_dead_letters() const;  // per receiver
 
 private:
     void exec(const char* sql);

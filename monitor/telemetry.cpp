@@ -43,6 +43,9 @@ Telemetry::Telemetry()
                           "terrain_notification_duration_seconds",
                           "Time from an alert change (a finding firing or resolving it, or a "
                           "person acting on it) to the receiver confirming delivery, by receiver")),
+      dead_letters(make(prometheus::BuildGauge(), *registry, "terrain_dead_letters",
+                        "Deliveries that failed after every retry and wait in the dead-letter "
+                        "list (GET /api/v1/dead-letters), by receiver")),
       series_value(make(prometheus::BuildGauge(), *registry, "terrain_series_value",
                         "Value of the latest closed window of each exported series")),
       series_expected(make(prometheus::BuildGauge(), *registry, "terrain_series_expected_value",

@@ -33,6 +33,7 @@ public:
     prometheus::Family<prometheus::Gauge>& alerts;              // {state, severity, team}
     prometheus::Family<prometheus::Counter>& notifications;     // {receiver, result}
     prometheus::Family<prometheus::Histogram>& notify_latency;  // {receiver}
+    prometheus::Family<prometheus::Gauge>& dead_letters;        // {receiver}
     // Series under watch, bounded by pipeline.export_series. Labels: metric, the series'
     // group-by labels, and detector for the detector's view.
     prometheus::Family<prometheus::Gauge>& series_value;

@@ -326,6 +326,19 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
         }
         return HttpResponse::json(200, alerts::to_json(*a).dump());
     }));
+    server.route("GET", "/api/v1/dead-letters", guarded([ctx](const HttpRequest&) {
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& d : ctx.store->load_dead_letters(1000)) {
+            arr.push_back({{"at", monitor::format_rfc3339_ms(d.at_ms)},
+                           {"receiver", d.receiver},
+                           {"alert", d.alert_id},
+                           {"transition", d.transition},
+                           {"attempts", d.attempts},
+                           {"error", d.error},
+                           {"notification", nlohmann::json::parse(d.body, nullptr, false)}});
+        }
+        return HttpResponse::json(200, nlohmann::json{{"dead_letters", arr}}.dump());
+    }));
     server.route("GET", "/api/v1/status", guarded([ctx](const HttpRequest&) {
                      return HttpResponse::json(200, ctx.status().dump());
                  }));

@@ -105,7 +105,7 @@ int run_service(const RunOptions& options) {
     monitor::Telemetry telemetry;
     monitor::Store store(dir + "/terrain.db");
     monitor::SubjectHasher hasher(monitor::load_or_create_key(dir + "/subject.key"));
-    alerts::Notifier notifier(make_receivers(config), telemetry);
+    alerts::Notifier notifier(make_receivers(config), telemetry, &store);
     alerts::AlertManager alert_manager(store, notifier, telemetry, clock);
     notifier.restore(alert_manager.list(alerts::AlertState::kFiring));
     monitor::EventLog event_log(

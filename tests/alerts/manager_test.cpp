@@ -120,6 +120,31 @@ TEST_F(AlertManagerTest, NotifierRetriesRecoverableFailures) {
         << text;
 }
 
+TEST_F(AlertManagerTest, UndeliverableNotificationsBecomeDeadLetters) {
+    monitor::Store store(dir_.file("t.db"));
+    {
+        Notifier notifier(testing::capture_routes(&sent_, 100), telemetry_, &store);
+        AlertManager m(store, notifier, telemetry_, clock_);
+        m.on_finding(finding(true, 0.005, 0));
+        notifier.stop();
+    }
+    EXPECT_TRUE(sent_.empty());
+    auto letters = store.load_dead_letters(10);
+    ASSERT_EQ(letters.size(), 1U);
+    EXPECT_EQ(letters[0].receiver, "capture");
+    EXPECT_EQ(letters[0].transition, "firing");
+    EXPECT_EQ(letters[0].attempts, 8);
+    EXPECT_EQ(letters[0].error, "simulated outage");
+    EXPECT_EQ(nlohmann::json::parse(letters[0].body)["alert"]["metric"], "spam_complaint_rate");
+    EXPECT_NE(telemetry_.serialize().find(R"(terrain_dead_letters{receiver="capture"} 1)"),
+              std::string::npos);
+    // The count survives a restart.
+    monitor::Telemetry fresh;
+    Notifier again(testing::capture_routes(&sent_), fresh, &store);
+    EXPECT_NE(fresh.serialize().find(R"(terrain_dead_letters{receiver="capture"} 1)"),
+              std::string::npos);
+}
+
 ActionRequest action(std::string name, std::string reason = "", std::int64_t duration_ms = 0) {
     return {std::move(name), "alice", std::move(reason), duration_ms};
 }
