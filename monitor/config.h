@@ -82,6 +82,7 @@ struct PipelineConfig {
     std::int64_t allowed_lateness_ms = 120'000;
     std::int64_t idle_flush_ms = 30'000;
     std::int64_t max_future_ms = 3'600'000;
+    std::int64_t max_past_ms = 30LL * 24 * 3'600'000;  // older events are refused (400)
     std::size_t queue_events = 2'000'000;
     std::size_t dedup_capacity = 1'000'000;
     // Series whose value, expected band and score are exported on /metrics; beyond this the

@@ -73,8 +73,8 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
         return HttpResponse::json(400, body.dump());
     }
     Parsed& p = parsed.value();
-    // Limits every adapter shares: events per request and the length of an event id (which
-    // is kept in the event log).
+    // Limits every adapter shares: events per request, how old an event may be, and the length
+    // of an event id (which is kept in the event log).
     auto refuse = [&](int status, const std::string& reason, const std::string& message) {
         t.ingest_errors.Add({{"source", source}, {"reason", reason}}).Increment();
         t.ingest_requests.Add({{"source", source}, {"code", std::to_string(status)}}).Increment();
@@ -87,7 +87,16 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
                           std::to_string(ctx.config->server.max_events_per_request) +
                           " (server.max_events_per_request)");
     }
+    const std::int64_t oldest = actx.now_ms - ctx.config->pipeline.max_past_ms;
     for (std::size_t i = 0; i < p.events.size(); ++i) {
+        if (p.events[i].time_ms < oldest) {
+            return refuse(400, "past_time",
+                          "event " + std::to_string(i) + ": its time " +
+                              monitor::format_rfc3339_ms(p.events[i].time_ms) +
+                              " is older than pipeline.max_past (" +
+                              std::to_string(ctx.config->pipeline.max_past_ms / 3'600'000) +
+                              " hours)");
+        }
         if (p.events[i].id.size() > kMaxIdBytes) {
             return refuse(400, "bad_field",
                           "event " + std::to_string(i) + ", field 'id': longer than " +
@@ -153,61 +162,73 @@ nlohmann::json audit_json(const std::vector<monitor::Store::AuditEntry>& entries
     return nlohmann::json{{"entries", arr}};
 }
 
-// POST /api/v1/alerts/<id>/actions {"action": ..., "by": ..., "reason": ..., "for": "30m"}
-HttpResponse act_on_alert(const ApiContext& ctx, const std::string& id, const HttpRequest& req) {
-    nlohmann::json body;
-    try {
-        body = nlohmann::json::parse(req.body);
-    } catch (const nlohmann::json::exception&) {
-        return HttpResponse::error(400, "bad_json", "the body is not valid JSON");
+}  // namespace
+
+monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view text) {
+    auto fail = [](const char* reason, std::string message) {
+        monitor::Error e;
+        e.reason = reason;
+        e.message = std::move(message);
+        return e;
+    };
+    const nlohmann::json body = nlohmann::json::parse(text, nullptr, false);
+    if (body.is_discarded()) {
+        return fail("bad_json", "the body is not valid JSON");
     }
     if (!body.is_object()) {
-        return HttpResponse::error(400, "bad_json", "the body must be a JSON object");
+        return fail("bad_json", "the body must be a JSON object");
     }
     alerts::ActionRequest a;
-    auto text = [&](const char* key, std::string& out, bool required,
-                    std::size_t max) -> std::optional<HttpResponse> {
+    std::optional<monitor::Error> problem;
+    auto read = [&](const char* key, std::string& out, bool required, std::size_t max) {
         auto it = body.find(key);
+        if (problem) {
+            return;
+        }
         if (it == body.end() || it->is_null()) {
             if (required) {
-                return HttpResponse::error(400, "missing_field",
-                                           std::string("'") + key + "' is required");
+                problem = fail("missing_field", std::string("'") + key + "' is required");
             }
-            return std::nullopt;
+            return;
         }
-        if (!it->is_string() || it->get<std::string>().size() > max) {
-            return HttpResponse::error(400, "bad_field",
-                                       std::string("'") + key + "' must be a string of at most " +
-                                           std::to_string(max) + " characters");
+        if (!it->is_string() || it->get_ref<const std::string&>().size() > max) {
+            problem = fail("bad_field", std::string("'") + key + "' must be a string of at most " +
+                                            std::to_string(max) + " characters");
+            return;
         }
         out = it->get<std::string>();
-        return std::nullopt;
     };
     std::string duration;
-    if (auto e = text("action", a.action, true, 64)) {
-        return *e;
-    }
-    if (auto e = text("by", a.actor, true, 128)) {
-        return *e;
+    read("action", a.action, true, 64);
+    read("by", a.actor, true, 128);
+    read("reason", a.reason, false, 1000);
+    read("for", duration, false, 32);
+    if (problem) {
+        return *problem;
     }
     if (a.actor.empty()) {
-        return HttpResponse::error(400, "missing_field", "'by' must name who is acting");
-    }
-    if (auto e = text("reason", a.reason, false, 1000)) {
-        return *e;
-    }
-    if (auto e = text("for", duration, false, 32)) {
-        return *e;
+        return fail("missing_field", "'by' must name who is acting");
     }
     if (!duration.empty()) {
         auto ms = monitor::parse_duration_ms(duration);
         if (!ms || *ms <= 0 || *ms > 30LL * 24 * 3600 * 1000) {
-            return HttpResponse::error(400, "bad_field",
-                                       "'for': '" + duration +
-                                           "' is not a duration between 1s and 30d (e.g. 4h)");
+            return fail("bad_field",
+                        "'for': '" + duration + "' is not a duration between 1s and 30d (e.g. 4h)");
         }
         a.duration_ms = *ms;
     }
+    return a;
+}
+
+namespace {
+
+// POST /api/v1/alerts/<id>/actions {"action": ..., "by": ..., "reason": ..., "for": "30m"}
+HttpResponse act_on_alert(const ApiContext& ctx, const std::string& id, const HttpRequest& req) {
+    auto parsed = parse_action_request(req.body);
+    if (!parsed.ok()) {
+        return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
+    }
+    const alerts::ActionRequest& a = parsed.value();
     auto r = ctx.alerts->act(id, a);
     if (r.status != 200) {
         return HttpResponse::error(r.status, r.error, r.message);

@@ -34,6 +34,9 @@ struct ApiContext {
 // The list of inbound adapters, one line each: POST /ingest/<source>.
 std::vector<std::unique_ptr<Adapter>> builtin_adapters();
 
+// The body of POST /api/v1/alerts/<id>/actions: {"action", "by", "reason"?, "for"?}.
+monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view body);
+
 // Installs /ingest/<source> for every adapter, /api/v1/*, /metrics, /healthz and /readyz.
 void install_routes(HttpServer& server, const ApiContext& ctx,
                     std::vector<std::unique_ptr<Adapter>> adapters);

@@ -1,7 +1,5 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 #include <atomic>
 #include <fstream>
@@ -13,6 +11,7 @@
 #include <thread>
 
 #include "tests/support/http_sink.h"
+#include "tests/support/sendgrid_signer.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
 
@@ -21,32 +20,24 @@ namespace {
 
 using nlohmann::json;
 
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
-}
-
 double metric_value(const std::string& text, const std::string& series) {
     auto pos = text.find(series + " ");
     return pos == std::string::npos ? -1 : std::stod(text.substr(pos + series.size() + 1));
 }
 
-// A sender that retries every batch until it gets a 2xx (as SendGrid does) while terrain is
+// A sender that signs and retries every batch until it gets a 2xx (as SendGrid does) while terrain is
 // killed with SIGKILL at random moments and restarted. Afterwards every event is counted
 // exactly once in the windows and no notification was sent twice.
 TEST(CrashTest, KillNineLosesNothingAndNotifiesNothingTwice) {
     testing::TempDir dir;
     testing::HttpSink recorder;
-    const int port = free_port();
+    const int port = testing::free_port();
+    const testing::SendgridSigner signer;
+    ::setenv("TERRAIN_CRASH_TEST_SENDGRID_KEY", signer.public_key().c_str(), 1);
     const std::string config = dir.file("terrain.yaml");
-    std::ofstream(config) << "pipeline:\n  allowed_lateness: 1m\n  idle_flush: 1h\n"
+    std::ofstream(config) << "sources:\n  sendgrid:\n"
+                             "    public_key: {env: TERRAIN_CRASH_TEST_SENDGRID_KEY}\n"
+                             "pipeline:\n  allowed_lateness: 1m\n  idle_flush: 1h\n"
                              "metrics:\n  - name: delivered_all\n    filter: {kind: email.delivered}\n"
                              "    window: 1m\n    detectors:\n      - type: threshold\n"
                              "        above: 5000\n"
@@ -58,7 +49,12 @@ TEST(CrashTest, KillNineLosesNothingAndNotifiesNothingTwice) {
     auto svc = std::make_unique<testing::Service>(args, dir.file("terrain.log"));
 
     // 10 batches of 200 per minute of event time, 30 in minute 5 (6000 > 5000: one alert).
-    const std::int64_t t0 = 1'763'000'000 / 60 * 60;
+    const std::int64_t t0 =
+        (std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count() -
+         7200) /
+        60 * 60;
     std::vector<std::string> bodies;
     int sequence = 0;
     for (int minute = 0; minute < 12; ++minute) {
@@ -102,9 +98,18 @@ TEST(CrashTest, KillNineLosesNothingAndNotifiesNothingTwice) {
             httplib::Client c("127.0.0.1", port);
             c.set_connection_timeout(1);
             c.set_read_timeout(5);
-            auto r = c.Post("/ingest/sendgrid", body, "application/json");
+            // Signed afresh for every attempt, as SendGrid signs every delivery.
+            const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+            auto r = c.Post("/ingest/sendgrid", signer.headers(body, now), body,
+                            "application/json");
             if (r && r->status == 200) {
                 ++acknowledged;
+                break;
+            }
+            if (r && r->status >= 400 && r->status < 500) {
+                ADD_FAILURE() << "refused for good: " << r->status << " " << r->body;
                 break;
             }
             ++refused;

@@ -4,7 +4,6 @@
 // retries gets everything counted exactly once.
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <openssl/evp.h>
 
 #include <atomic>
 #include <cstdlib>
@@ -14,6 +13,7 @@
 
 #include "tests/support/builders.h"
 #include "tests/support/raw_http.h"
+#include "tests/support/sendgrid_signer.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
 
@@ -23,65 +23,6 @@ namespace {
 using nlohmann::json;
 using testing::eventually;
 using testing::Service;
-
-std::string base64(const std::string& bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()),
-                                  static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
-std::string unbase64(const std::string& text) {
-    std::string out(text.size(), '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(text.data()),
-                            static_cast<int>(text.size()));
-    int pad = 0;
-    for (auto it = text.rbegin(); it != text.rend() && *it == '='; ++it) {
-        ++pad;
-    }
-    out.resize(static_cast<std::size_t>(n - pad));
-    return out;
-}
-
-// Signs like SendGrid's Signed Event Webhook, with the private key published beside the
-// vendor's test vector A.
-class SendgridSigner final {
-public:
-    SendgridSigner() {
-        const auto v = json::parse(testing::fixture("sendgrid_signed_webhook_vector_A.json"));
-        public_key_ = v["public_key_b64_der_spki"];
-        const std::string der = unbase64(v["private_key_b64_der_sec1_from_go_test"]);
-        const auto* p = reinterpret_cast<const unsigned char*>(der.data());
-        key_ = d2i_PrivateKey(EVP_PKEY_EC, nullptr, &p, static_cast<long>(der.size()));
-        if (key_ == nullptr) {
-            throw std::runtime_error("cannot read vector A's private key");
-        }
-    }
-    ~SendgridSigner() { EVP_PKEY_free(key_); }
-    const std::string& public_key() const { return public_key_; }
-
-    httplib::Headers headers(const std::string& body, std::int64_t ts_s) const {
-        const std::string ts = std::to_string(ts_s);
-        EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-        std::string sig(128, '\0');
-        std::size_t len = sig.size();
-        EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, key_);
-        EVP_DigestSignUpdate(ctx, ts.data(), ts.size());
-        EVP_DigestSignUpdate(ctx, body.data(), body.size());
-        EVP_DigestSignFinal(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len);
-        EVP_MD_CTX_free(ctx);
-        sig.resize(len);
-        return {{"X-Twilio-Email-Event-Webhook-Signature", base64(sig)},
-                {"X-Twilio-Email-Event-Webhook-Timestamp", ts}};
-    }
-
-private:
-    std::string public_key_;
-    EVP_PKEY* key_ = nullptr;
-};
 
 std::int64_t now_s() {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -121,7 +62,7 @@ protected:
     }
 
     testing::TempDir dir_;
-    SendgridSigner signer_;
+    testing::SendgridSigner signer_;
     std::unique_ptr<Service> svc_;
     std::unique_ptr<httplib::Client> client_;
 };
@@ -190,6 +131,8 @@ TEST_F(HostileInputTest, EachCaseGetsItsDocumentedStatusAndTheServiceStaysUp) {
                    std::string(300, 'x') + "\"}]",
                400, "bad_field"),
         events("too_many_events", many, 413, "too_many_events"),
+        events("far_past", R"([{"time": "1013-11-23T10:00:00Z", "kind": "bot.session", "side": "map"}])",
+               400, "past_time"),
         {"alertmanager_bad_version", "/ingest/alertmanager", R"({"version":"3","alerts":[]})", {},
          400, "bad_version"},
     };

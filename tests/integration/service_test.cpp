@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "monitor/duration.h"
 #include "tests/support/builders.h"
 #include "tests/support/http_sink.h"
 #include "tests/support/raw_http.h"
@@ -165,8 +166,13 @@ TEST(ServiceTest, BadInputGetsA4xxNamingTheProblemAndServiceStaysUp) {
                           R"({"time":1,"kind":"ticket.created","side":"customer","lables":{}})", 400);
     EXPECT_EQ(typo["field"], "lables");
     EXPECT_NE(typo["message"].get<std::string>().find("did you mean 'labels'?"), std::string::npos);
+    const std::string yesterday = monitor::format_rfc3339_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count() -
+        86'400'000);
     auto ok = post_json(client, "/ingest/events",
-                        "{\"time\":\"2026-01-01T00:00:00Z\",\"kind\":\"ticket.created\","
+                        "{\"time\":\"" + yesterday + "\",\"kind\":\"ticket.created\","
                         "\"side\":\"customer\",\"labels\":{\"campaign\":\"x\"}}\n");
     EXPECT_EQ(ok["accepted"], 1);
     // Over the default 32 MiB body limit: refused from the Content-Length.
