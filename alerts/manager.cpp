@@ -1,6 +1,7 @@
 #include "alerts/manager.h"
 
 #include <cmath>
+#include <utility>
 
 #include "monitor/duration.h"
 #include "monitor/log.h"
@@ -206,13 +207,24 @@ void AlertManager::update_gauges() {
 }
 
 Alert* AlertManager::find(const std::string& key) {
+    return const_cast<Alert*>(std::as_const(*this).find(key));
+}
+
+const Alert* AlertManager::find(const std::string& key) const {
     if (auto it = by_id_.find(key); it != by_id_.end()) {
         return &it->second;
     }
     if (auto it = open_.find(key); it != open_.end()) {
         return &by_id_.at(it->second);
     }
-    return nullptr;
+    // A fingerprint with no open alert: its latest incident.
+    const Alert* latest = nullptr;
+    for (const auto& [id, a] : by_id_) {
+        if (a.fingerprint == key && (latest == nullptr || a.fired_at_ms > latest->fired_at_ms)) {
+            latest = &a;
+        }
+    }
+    return latest;
 }
 
 ActionResult AlertManager::act(const std::string& key, const ActionRequest& req) {
@@ -335,11 +347,8 @@ std::vector<Alert> AlertManager::list(std::optional<AlertState> state) const {
 
 std::optional<Alert> AlertManager::get(const std::string& key) const {
     std::lock_guard lock(mutex_);
-    if (auto it = by_id_.find(key); it != by_id_.end()) {
-        return it->second;
-    }
-    if (auto it = open_.find(key); it != open_.end()) {
-        return by_id_.at(it->second);
+    if (const Alert* a = find(key)) {
+        return *a;
     }
     return std::nullopt;
 }

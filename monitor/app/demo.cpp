@@ -118,6 +118,16 @@ int run_demo(const std::string& url) {
         return 1;
     }
     print_alert(*firing);
+    // A person on the frontline acknowledges it, as they would from chat or the API.
+    auto ack = c.Post("/api/v1/alerts/" + firing->at("id").get<std::string>() + "/actions",
+                      R"({"action": "acknowledge", "by": "demo-frontline"})", "application/json");
+    if (ack && ack->status == 200) {
+        std::cout << "demo: acknowledged by demo-frontline (POST /api/v1/alerts/<id>/actions); "
+                     "the audit trail is at /api/v1/alerts/<id>/audit\n";
+    } else {
+        std::cerr << "demo: acknowledging failed: " << (ack ? ack->body : "no answer") << "\n";
+        return 1;
+    }
     std::cout << "demo: hours 2-4: the complaints stop; the 24-hour rate falls back under 0.3%\n";
     for (int m = 60; m < 240; ++m) {
         if (!post(sendgrid_minute(nonce, t0, m, 200, 100, 0, sequence))) {

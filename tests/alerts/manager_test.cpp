@@ -248,8 +248,11 @@ TEST_F(AlertManagerTest, ConfirmRecordsFeedbackOnResolvedAlerts) {
     const std::string id = m.list(AlertState::kResolved).at(0).id;
     EXPECT_EQ(m.act(id, action("acknowledge")).status, 409);
     EXPECT_EQ(m.act(id, action("resolve")).status, 409);
-    auto r = m.act(id, action("confirm", "customers wrote in"));
-    ASSERT_EQ(r.status, 200);
+    // By fingerprint too: with no open alert, that is its latest incident.
+    const std::string fp = m.list(AlertState::kResolved).at(0).fingerprint;
+    auto r = m.act(fp, action("confirm", "customers wrote in"));
+    ASSERT_EQ(r.status, 200) << r.message;
+    EXPECT_EQ(r.alert->id, id);
     EXPECT_EQ(r.alert->feedback, "confirmed");
     EXPECT_EQ(r.alert->resolved_by, "recovered");
 }

@@ -221,18 +221,27 @@ TEST(HostileConfigTest, SecretsAreNeverLiteralAndMissingOnesAreNamed) {
         << typo_out;
 }
 
-// A deliberately small queue: a burst from eight senders gets 503 with Retry-After; each
+// A deliberately small queue (1000 events, less than two 600-event batches) and a slow
+// pipeline: a burst from
+// eight senders gets 503 with Retry-After; each
 // sender retries its batch until it is accepted; every event is then counted exactly once.
 TEST(OverloadTest, SmallQueueAnswers503AndRetriesLoseNothing) {
     testing::TempDir dir;
     const std::string config = dir.file("terrain.yaml");
-    std::ofstream(config) << "pipeline:\n  queue_events: 1000\n"
-                          << "metrics:\n  - name: delivered\n"
-                          << "    filter: {kind: email.delivered}\n    window: 5m\n";
+    // Forty metrics with a detector each over every event: the pipeline consumes far more
+    // slowly than the HTTP threads accept, so the small queue fills in any build.
+    std::ofstream out(config);
+    out << "pipeline:\n  queue_events: 1000\nmetrics:\n";
+    for (int m = 0; m < 40; ++m) {
+        out << "  - name: delivered_" << m << "\n    filter: {kind: email.delivered}\n"
+            << "    group_by: [campaign]\n    window: 1m\n"
+            << "    detectors:\n      - type: ewma\n";
+    }
+    out.close();
     Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
     constexpr int kSenders = 8;
-    constexpr int kBatches = 25;
-    constexpr int kPerBatch = 400;
+    constexpr int kBatches = 20;
+    constexpr int kPerBatch = 600;  // two batches overfill the 1000-event queue
     std::atomic<int> busy{0};
     std::atomic<int> bad{0};
     std::atomic<bool> retry_after_seen{true};
@@ -245,7 +254,8 @@ TEST(OverloadTest, SmallQueueAnswers503AndRetriesLoseNothing) {
                 std::string body;
                 for (int i = 0; i < kPerBatch; ++i) {
                     body += R"({"time": )" + std::to_string(t0 + i) +
-                            R"(, "kind": "email.delivered", "side": "map", "id": ")" +
+                            R"(, "kind": "email.delivered", "side": "map", "labels": {"campaign": "c)" +
+                            std::to_string(i % 50) + R"("}, "id": ")" +
                             std::to_string(s) + "-" + std::to_string(b) + "-" +
                             std::to_string(i) + "\"}\n";
                 }
@@ -277,7 +287,7 @@ TEST(OverloadTest, SmallQueueAnswers503AndRetriesLoseNothing) {
     EXPECT_GT(busy.load(), 0) << "the burst never filled the queue";
     EXPECT_TRUE(retry_after_seen.load());
     httplib::Client c("127.0.0.1", svc.port());
-    const std::string want = R"(terrain_aggregated_events_total{metric="delivered"} )" +
+    const std::string want = R"(terrain_aggregated_events_total{metric="delivered_39"} )" +
                              std::to_string(kSenders * kBatches * kPerBatch);
     EXPECT_TRUE(eventually([&] { return c.Get("/metrics")->body.find(want) != std::string::npos; }))
         << c.Get("/metrics")->body;
