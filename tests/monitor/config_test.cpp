@@ -37,6 +37,9 @@ struct BadConfig {
     const char* message;  // a substring the error must contain
 };
 
+// Names the case in test listings instead of dumping its bytes.
+void PrintTo(const BadConfig& c, std::ostream* os) { *os << c.name; }
+
 class BadConfigTest : public ::testing::TestWithParam<BadConfig> {};
 
 TEST_P(BadConfigTest, NamesTheKeyAndValue) {

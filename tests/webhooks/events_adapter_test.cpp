@@ -61,6 +61,9 @@ struct Bad {
     const char* message;
 };
 
+// Names the case in test listings instead of dumping its bytes.
+void PrintTo(const Bad& b, std::ostream* os) { *os << b.name; }
+
 class EventsBadInputTest : public EventsAdapterTest, public ::testing::WithParamInterface<Bad> {};
 
 TEST_P(EventsBadInputTest, NamesEventAndField) {
