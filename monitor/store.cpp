@@ -34,6 +34,26 @@ std::string column_text(sqlite3_stmt* s, int i) {
     return p == nullptr ? std::string() : std::string(p, sqlite3_column_bytes(s, i));
 }
 
+// Runs a write statement; `what` completes "cannot ...".
+void step_done(sqlite3* db, const Statement& st, const std::string& path, const char* what) {
+    if (sqlite3_step(st.get()) != SQLITE_DONE) {
+        throw std::runtime_error(path + ": cannot " + what + ": " + sqlite3_errmsg(db));
+    }
+}
+
+// Calls row(stmt) for every result row; `what` completes "cannot read ...".
+template <typename Row>
+void each_row(sqlite3* db, const Statement& st, const std::string& path, const char* what,
+              Row row) {
+    int rc = 0;
+    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+        row(st.get());
+    }
+    if (rc != SQLITE_DONE) {
+        throw std::runtime_error(path + ": cannot read " + what + ": " + sqlite3_errmsg(db));
+    }
+}
+
 }  // namespace
 
 Store::Store(const std::string& path) : path_(path) {
@@ -96,9 +116,7 @@ void Store::put_alert(const Document& doc) {
     bind_text(st.get(), 2, doc.state);
     bind_text(st.get(), 3, doc.body);
     sqlite3_bind_int64(st.get(), 4, doc.updated_ms);
-    if (sqlite3_step(st.get()) != SQLITE_DONE) {
-        throw std::runtime_error(path_ + ": cannot save alert: " + sqlite3_errmsg(db_));
-    }
+    step_done(db_, st, path_, "save alert");
 }
 
 std::vector<Store::Document> Store::load_alerts() const {
@@ -106,14 +124,10 @@ std::vector<Store::Document> Store::load_alerts() const {
     Statement st(db_, "SELECT fingerprint, state, body, updated_ms FROM alerts ORDER BY updated_ms",
                  path_);
     std::vector<Document> out;
-    int rc = 0;
-    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-        out.push_back(Document{column_text(st.get(), 0), column_text(st.get(), 1),
-                               column_text(st.get(), 2), sqlite3_column_int64(st.get(), 3)});
-    }
-    if (rc != SQLITE_DONE) {
-        throw std::runtime_error(path_ + ": cannot read alerts: " + sqlite3_errmsg(db_));
-    }
+    each_row(db_, st, path_, "alerts", [&](sqlite3_stmt* r) {
+        out.push_back(Document{column_text(r, 0), column_text(r, 1), column_text(r, 2),
+                               sqlite3_column_int64(r, 3)});
+    });
     return out;
 }
 
@@ -129,10 +143,7 @@ void Store::append_audit(const AuditEntry& e) {
     bind_text(st.get(), 4, e.actor);
     bind_text(st.get(), 5, e.detail);
     bind_text(st.get(), 6, e.result);
-    if (sqlite3_step(st.get()) != SQLITE_DONE) {
-        throw std::runtime_error(path_ + ": cannot append to the audit trail: " +
-                                 sqlite3_errmsg(db_));
-    }
+    step_done(db_, st, path_, "append to the audit trail");
 }
 
 std::vector<Store::AuditEntry> Store::load_audit(const std::string& alert_id,
@@ -146,15 +157,10 @@ std::vector<Store::AuditEntry> Store::load_audit(const std::string& alert_id,
     bind_text(st.get(), 1, alert_id);
     sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(limit));
     std::vector<AuditEntry> out;
-    int rc = 0;
-    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-        out.push_back(AuditEntry{sqlite3_column_int64(st.get(), 0), column_text(st.get(), 1),
-                                 column_text(st.get(), 2), column_text(st.get(), 3),
-                                 column_text(st.get(), 4), column_text(st.get(), 5)});
-    }
-    if (rc != SQLITE_DONE) {
-        throw std::runtime_error(path_ + ": cannot read the audit trail: " + sqlite3_errmsg(db_));
-    }
+    each_row(db_, st, path_, "the audit trail", [&](sqlite3_stmt* r) {
+        out.push_back(AuditEntry{sqlite3_column_int64(r, 0), column_text(r, 1), column_text(r, 2),
+                                 column_text(r, 3), column_text(r, 4), column_text(r, 5)});
+    });
     return out;
 }
 
@@ -171,9 +177,7 @@ void Store::append_dead_letter(const DeadLetter& d) {
     sqlite3_bind_int(st.get(), 5, d.attempts);
     bind_text(st.get(), 6, d.error);
     bind_text(st.get(), 7, d.body);
-    if (sqlite3_step(st.get()) != SQLITE_DONE) {
-        throw std::runtime_error(path_ + ": cannot save a dead letter: " + sqlite3_errmsg(db_));
-    }
+    step_done(db_, st, path_, "save a dead letter");
 }
 
 std::vector<Store::DeadLetter> Store::load_dead_letters(std::size_t limit) const {
@@ -184,16 +188,11 @@ std::vector<Store::DeadLetter> Store::load_dead_letters(std::size_t limit) const
                  path_);
     sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(limit));
     std::vector<DeadLetter> out;
-    int rc = 0;
-    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-        out.push_back(DeadLetter{sqlite3_column_int64(st.get(), 0), column_text(st.get(), 1),
-                                 column_text(st.get(), 2), column_text(st.get(), 3),
-                                 sqlite3_column_int(st.get(), 4), column_text(st.get(), 5),
-                                 column_text(st.get(), 6)});
-    }
-    if (rc != SQLITE_DONE) {
-        throw std::runtime_error(path_ + ": cannot read dead letters: " + sqlite3_errmsg(db_));
-    }
+    each_row(db_, st, path_, "dead letters", [&](sqlite3_stmt* r) {
+        out.push_back(DeadLetter{sqlite3_column_int64(r, 0), column_text(r, 1), column_text(r, 2),
+                                 column_text(r, 3), sqlite3_column_int(r, 4), column_text(r, 5),
+                                 column_text(r, 6)});
+    });
     return out;
 }
 
@@ -201,13 +200,9 @@ std::map<std::string, std::size_t> Store::count_dead_letters() const {
     std::lock_guard lock(mutex_);
     Statement st(db_, "SELECT receiver, COUNT(*) FROM dead_letters GROUP BY receiver", path_);
     std::map<std::string, std::size_t> out;
-    int rc = 0;
-    while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-        out[column_text(st.get(), 0)] = static_cast<std::size_t>(sqlite3_column_int64(st.get(), 1));
-    }
-    if (rc != SQLITE_DONE) {
-        throw std::runtime_error(path_ + ": cannot count dead letters: " + sqlite3_errmsg(db_));
-    }
+    each_row(db_, st, path_, "dead-letter counts", [&](sqlite3_stmt* r) {
+        out[column_text(r, 0)] = static_cast<std::size_t>(sqlite3_column_int64(r, 1));
+    });
     return out;
 }
 

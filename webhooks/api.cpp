@@ -46,23 +46,26 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
                     const SourceGuard& guard, const HttpRequest& req) {
     auto& t = *ctx.telemetry;
     const std::string source(adapter.source());
-    if (auto denied = guard.check(req, ctx.clock->now_ms())) {
-        t.ingest_errors.Add({{"source", source}, {"reason", denied->reason}}).Increment();
-        t.ingest_requests.Add({{"source", source}, {"code", "401"}}).Increment();
+    // Every refused request is counted the same way, whatever refused it.
+    auto count_refused = [&](int status, const std::string& reason) {
+        t.ingest_errors.Add({{"source", source}, {"reason", reason}}).Increment();
+        t.ingest_requests.Add({{"source", source}, {"code", std::to_string(status)}}).Increment();
         c.rejected->Increment();
+    };
+    const std::int64_t now_ms = ctx.clock->now_ms();
+    if (auto denied = guard.check(req, now_ms)) {
+        count_refused(401, denied->reason);
         return unauthorized(*denied);
     }
     AdapterContext actx;
     actx.hasher = ctx.hasher;
-    actx.now_ms = ctx.clock->now_ms();
+    actx.now_ms = now_ms;
     actx.max_future_ms = ctx.config->pipeline.max_future_ms;
     actx.labels = &labels;
     auto parsed = adapter.parse(req.body, actx);
     if (!parsed.ok()) {
         const auto& e = parsed.error();
-        t.ingest_errors.Add({{"source", source}, {"reason", e.reason}}).Increment();
-        t.ingest_requests.Add({{"source", source}, {"code", "400"}}).Increment();
-        c.rejected->Increment();
+        count_refused(400, e.reason);
         nlohmann::json body = {{"error", e.reason}, {"message", e.message}};
         if (e.index >= 0) {
             body["event"] = e.index;
@@ -76,9 +79,7 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
     // Limits every adapter shares: events per request, how old an event may be, and the length
     // of an event id (which is kept in the event log).
     auto refuse = [&](int status, const std::string& reason, const std::string& message) {
-        t.ingest_errors.Add({{"source", source}, {"reason", reason}}).Increment();
-        t.ingest_requests.Add({{"source", source}, {"code", std::to_string(status)}}).Increment();
-        c.rejected->Increment();
+        count_refused(status, reason);
         return HttpResponse::error(status, reason, message);
     };
     if (p.events.size() > ctx.config->server.max_events_per_request) {
@@ -87,7 +88,7 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
                           std::to_string(ctx.config->server.max_events_per_request) +
                           " (server.max_events_per_request)");
     }
-    const std::int64_t oldest = actx.now_ms - ctx.config->pipeline.max_past_ms;
+    const std::int64_t oldest = now_ms - ctx.config->pipeline.max_past_ms;
     for (std::size_t i = 0; i < p.events.size(); ++i) {
         if (p.events[i].time_ms < oldest) {
             return refuse(400, "past_time",

@@ -108,6 +108,19 @@ void act(httplib::Client& c, const std::string& id, json body) {
     ASSERT_EQ(r->status, 200) << r->body;
 }
 
+// A client for a Prometheus-family server on `port`, once its /-/ready answers 200.
+std::unique_ptr<httplib::Client> ready_client(std::uint16_t port, const std::string& name,
+                                              const std::string& log) {
+    auto client = std::make_unique<httplib::Client>("127.0.0.1", port);
+    if (!eventually([&] {
+            auto r = client->Get("/-/ready");
+            return r && r->status == 200;
+        })) {
+        throw std::runtime_error(name + " did not become ready; see " + log);
+    }
+    return client;
+}
+
 // Debian's Prometheus, scraping terrain every second and evaluating terrain's shipped rules.
 class Prometheus final {
 public:
@@ -124,14 +137,7 @@ public:
                                      "--storage.tsdb.path=" + dir.file("tsdb"),
                                      "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
             dir.file("prometheus.log"));
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-        if (!eventually([&] {
-                auto r = client_->Get("/-/ready");
-                return r && r->status == 200;
-            })) {
-            throw std::runtime_error("prometheus did not become ready; see " +
-                                     dir.file("prometheus.log"));
-        }
+        client_ = ready_client(port_, "prometheus", dir.file("prometheus.log"));
     }
 
     // The result vector of an instant query (throws on a query error, naming the query).
@@ -350,14 +356,7 @@ public:
                                      "--web.listen-address=127.0.0.1:" + std::to_string(port_),
                                      "--cluster.listen-address="},
             dir.file("alertmanager.log"));
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-        if (!eventually([&] {
-                auto r = client_->Get("/-/ready");
-                return r && r->status == 200;
-            })) {
-            throw std::runtime_error("alertmanager did not become ready; see " +
-                                     dir.file("alertmanager.log"));
-        }
+        client_ = ready_client(port_, "alertmanager", dir.file("alertmanager.log"));
     }
 
     // Alerts Alertmanager holds as active (not resolved), from terrain.
