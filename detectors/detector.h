@@ -13,7 +13,8 @@
 
 namespace terrain::detectors {
 
-// A detector's judgement of one point. `evaluated` is false while warming up or when the
+// A detector's judgement of one point. `score` is in [0, 1): 0.5 exactly at the detector's
+// threshold, above it anomalous; it keeps full resolution far into the tail (see score_of). `evaluated` is false while warming up or when the
 // point carries too little volume to judge (2 complaints out of 40 deliveries); such points
 // neither raise nor resolve an alert. `lower`/`upper` are the band of normal values (NaN for
 // an open side), `expected` the centre of that band.
@@ -33,7 +34,17 @@ class Detector {
 public:
     virtual ~Detector() = default;
     virtual Verdict observe(const monitor::Point& point) = 0;
+    // The learned state, for snapshots; restore() accepts what save() wrote for a detector of
+    // the same type and parameters and throws std::exception on anything else.
+    virtual nlohmann::json save() const = 0;
+    virtual void restore(const nlohmann::json& state) = 0;
 };
+
+// Maps a test statistic (a z-score, a ratio to a limit) onto the anomaly score: 0 for
+// statistic <= 0, exactly 0.5 at `threshold`, approaching 1 without saturating.
+inline double score_of(double statistic, double threshold) {
+    return statistic > 0 ? statistic / (statistic + threshold) : 0.0;
+}
 
 // Built once per configured detector from its validated parameters; creates one Detector per
 // series. Thread-safe const.
@@ -41,6 +52,19 @@ class DetectorFactory {
 public:
     virtual ~DetectorFactory() = default;
     virtual std::unique_ptr<Detector> create(const monitor::MetricConfig& metric) const = 0;
+};
+
+// The factory of a detector type built from its settings and the series' metric.
+template <typename DetectorType, typename Settings>
+class FactoryOf final : public DetectorFactory {
+public:
+    explicit FactoryOf(Settings settings) : settings_(std::move(settings)) {}
+    std::unique_ptr<Detector> create(const monitor::MetricConfig& metric) const override {
+        return std::make_unique<DetectorType>(settings_, metric);
+    }
+
+private:
+    Settings settings_;
 };
 
 // Reads a detector's parameters, refusing unknown keys and out-of-range values with a
@@ -70,7 +94,8 @@ public:
     };
 
     void add(const std::string& type, Entry entry);
-    // Validates `config` and builds its factory; throws monitor::ConfigError.
+    // Validates `config` (its own keys and the alert condition's, see condition.h) and builds
+    // its factory, whose detectors apply the condition; throws monitor::ConfigError.
     std::unique_ptr<DetectorFactory> make(const monitor::DetectorConfig& config) const;
     std::vector<std::string> types() const;
 

@@ -13,7 +13,6 @@ struct EwmaSettings {
     double alpha = 0.1;
     double z = 4;
     int warmup = 12;
-    int direction = 0;  // 0 both, 1 up, -1 down
     double min_value = 0;
     double min_denominator = 0;
 };
@@ -43,10 +42,9 @@ public:
         bool anomalous = false;
         if (seen_ >= s_.warmup && !small) {
             v.evaluated = true;
-            anomalous = (s_.direction >= 0 && zscore > s_.z) ||
-                        (s_.direction <= 0 && zscore < -s_.z);
+            anomalous = std::fabs(zscore) > s_.z;
             v.anomalous = anomalous;
-            v.score = std::fabs(zscore);
+            v.score = score_of(std::fabs(zscore), s_.z);
             v.reason = format_value(metric_, p.value) + (zscore >= 0 ? " is above" : " is below") +
                        " the usual " + format_value(metric_, mean_) + " (z=" +
                        format_value(monitor::MetricConfig{}, std::round(zscore * 10) / 10) + ")";
@@ -62,6 +60,13 @@ public:
         var_ = (1 - s_.alpha) * (var_ + diff * incr);
         ++seen_;
         return v;
+    }
+
+    nlohmann::json save() const override { return {mean_, var_, seen_}; }
+    void restore(const nlohmann::json& j) override {
+        mean_ = j.at(0).get<double>();
+        var_ = j.at(1).get<double>();
+        seen_ = j.at(2).get<int>();
     }
 
 private:
@@ -92,31 +97,18 @@ private:
     int seen_ = 0;
 };
 
-class EwmaFactory final : public DetectorFactory {
-public:
-    explicit EwmaFactory(EwmaSettings s) : s_(s) {}
-    std::unique_ptr<Detector> create(const monitor::MetricConfig& metric) const override {
-        return std::make_unique<Ewma>(s_, metric);
-    }
-
-private:
-    EwmaSettings s_;
-};
-
 }  // namespace
 
 void register_ewma(Registry& registry) {
-    registry.add("ewma", {{"alpha", "z", "warmup", "direction", "min_value", "min_denominator"},
+    registry.add("ewma", {{"alpha", "z", "warmup", "min_value", "min_denominator"},
                           [](const Params& p) -> std::unique_ptr<DetectorFactory> {
                               EwmaSettings s;
                               s.alpha = p.number("alpha", s.alpha, 1e-4, 1);
                               s.z = p.number("z", s.z, 0.5, 100);
                               s.warmup = static_cast<int>(p.number("warmup", s.warmup, 1, 1e6));
-                              auto dir = p.choice("direction", "both", {"both", "up", "down"});
-                              s.direction = dir == "up" ? 1 : dir == "down" ? -1 : 0;
                               s.min_value = p.number("min_value", 0, 0, 1e15);
                               s.min_denominator = p.number("min_denominator", 0, 0, 1e15);
-                              return std::make_unique<EwmaFactory>(s);
+                              return std::make_unique<FactoryOf<Ewma, EwmaSettings>>(s);
                           }});
 }
 

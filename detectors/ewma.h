@@ -12,7 +12,7 @@ namespace terrain::detectors {
 // so a spike does not become the new normal, while a lasting level shift is still absorbed.
 //
 // Parameters: alpha (0.1, smoothing), z (4), warmup (12 points learned before judging),
-// direction (both | up | down), min_value (counts: skip points where value and mean are both
+// min_value (counts: skip points where value and mean are both
 // below it), min_denominator (ratios). O(1) state per series.
 void register_ewma(Registry& registry);
 

@@ -3,6 +3,8 @@
 #include <cstdio>
 
 #include "detectors/detector.h"
+#include "detectors/condition.h"
+#include "detectors/knn.h"
 #include "detectors/ewma.h"
 #include "detectors/threshold.h"
 
@@ -75,14 +77,63 @@ void Params::fail(const std::string& key, const std::string& why) const {
 
 void Registry::add(const std::string& type, Entry entry) { entries_[type] = std::move(entry); }
 
+namespace {
+
+// A detector with its alert condition applied; snapshots carry both.
+class Conditioned final : public Detector {
+public:
+    Conditioned(std::unique_ptr<Detector> inner, const ConditionConfig& c)
+        : inner_(std::move(inner)), condition_(c) {}
+
+    Verdict observe(const monitor::Point& p) override {
+        Verdict v = inner_->observe(p);
+        if (v.evaluated) {
+            condition_.apply(v, p.value);
+        }
+        return v;
+    }
+    nlohmann::json save() const override {
+        const auto c = condition_.state();
+        return {{"detector", inner_->save()},
+                {"condition", {c.recent, c.firing, c.since_fire, c.normal_run}}};
+    }
+    void restore(const nlohmann::json& state) override {
+        const auto& c = state.at("condition");
+        inner_->restore(state.at("detector"));
+        condition_.restore({c.at(0).get<std::uint64_t>(), c.at(1).get<bool>(),
+                            c.at(2).get<int>(), c.at(3).get<int>()});
+    }
+
+private:
+    std::unique_ptr<Detector> inner_;
+    Condition condition_;
+};
+
+class ConditionedFactory final : public DetectorFactory {
+public:
+    ConditionedFactory(std::unique_ptr<DetectorFactory> inner, const ConditionConfig& c)
+        : inner_(std::move(inner)), condition_(c) {}
+    std::unique_ptr<Detector> create(const monitor::MetricConfig& metric) const override {
+        return std::make_unique<Conditioned>(inner_->create(metric), condition_);
+    }
+
+private:
+    std::unique_ptr<DetectorFactory> inner_;
+    ConditionConfig condition_;
+};
+
+}  // namespace
+
 std::unique_ptr<DetectorFactory> Registry::make(const monitor::DetectorConfig& config) const {
     auto it = entries_.find(config.type);
     if (it == entries_.end()) {
         throw ConfigError(config.path + ".type: unknown detector '" + config.type + "'" +
                           monitor::suggest(config.type, types()));
     }
-    Params params(config.params, config.path, it->second.keys);
-    return it->second.make(params);
+    auto keys = it->second.keys;
+    keys.insert(keys.end(), {"direction", "fire_after", "of_last", "recover_after", "hold"});
+    Params params(config.params, config.path, keys);
+    return std::make_unique<ConditionedFactory>(it->second.make(params), parse_condition(params));
 }
 
 std::vector<std::string> Registry::types() const {
@@ -96,6 +147,7 @@ std::vector<std::string> Registry::types() const {
 void register_builtin_detectors(Registry& registry) {
     register_threshold(registry);
     register_ewma(registry);
+    register_knn(registry);
 }
 
 }  // namespace terrain::detectors

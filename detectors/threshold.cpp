@@ -42,12 +42,12 @@ public:
         v.evaluated = true;
         if (s_.above && p.value > *s_.above) {
             v.anomalous = true;
-            v.score = *s_.above > 0 ? p.value / *s_.above : p.value;
+            v.score = score_of(*s_.above > 0 ? p.value / *s_.above : p.value, 1);
             v.reason = format_value(metric_, p.value) + " is above the limit of " +
                        format_value(metric_, *s_.above);
         } else if (s_.below && p.value < *s_.below) {
             v.anomalous = true;
-            v.score = p.value > 0 ? *s_.below / p.value : *s_.below;
+            v.score = score_of(p.value > 0 ? *s_.below / p.value : *s_.below, 1);
             v.reason = format_value(metric_, p.value) + " is below the limit of " +
                        format_value(metric_, *s_.below);
         } else {
@@ -56,20 +56,12 @@ public:
         return v;
     }
 
+    nlohmann::json save() const override { return nlohmann::json::object(); }
+    void restore(const nlohmann::json&) override {}
+
 private:
     ThresholdSettings s_;
     const monitor::MetricConfig& metric_;
-};
-
-class ThresholdFactory final : public DetectorFactory {
-public:
-    explicit ThresholdFactory(ThresholdSettings s) : s_(s) {}
-    std::unique_ptr<Detector> create(const monitor::MetricConfig& metric) const override {
-        return std::make_unique<Threshold>(s_, metric);
-    }
-
-private:
-    ThresholdSettings s_;
 };
 
 }  // namespace
@@ -89,7 +81,7 @@ void register_threshold(Registry& registry) {
                       }
                       s.min_denominator = p.number("min_denominator", 0, 0, 1e15);
                       s.min_value = p.number("min_value", 0, 0, 1e15);
-                      return std::make_unique<ThresholdFactory>(s);
+                      return std::make_unique<FactoryOf<Threshold, ThresholdSettings>>(s);
                   }});
 }
 

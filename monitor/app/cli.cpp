@@ -5,6 +5,7 @@
 #include "detectors/detector.h"
 #include "monitor/app/app.h"
 #include "monitor/app/demo.h"
+#include "monitor/app/eval.h"
 #include "monitor/config.h"
 
 namespace terrain::app {
@@ -21,6 +22,7 @@ commands:
   check           validate a configuration file
   default-config  print the embedded default configuration
   demo            send a simulated SendGrid complaint spike to a running terrain
+  eval nab        score the configured detectors on the NAB anomaly benchmark
   version         print the version
 
 Run 'terrain <command> --help' for a command's options.
@@ -42,6 +44,22 @@ constexpr const char* kCheckHelp = R"(usage: terrain check [--config FILE]
 Validates a configuration (or, without --config, the embedded default) including every
 detector's parameters. Prints 'ok' and exits 0, or prints the first problem, naming the key
 and the value, and exits 1.
+)";
+
+constexpr const char* kEvalHelp = R"(usage: terrain eval nab --data DIR [--config FILE] [--results DIR]
+
+Runs every detector of the configuration (default: embedded) over NAB-format data
+(DIR/data/<category>/<file>.csv and DIR/windows.json, or NAB's own layout) point by point
+with no look-ahead, and prints the normalised NAB score for the standard,
+reward_low_FP_rate and reward_low_FN_rate profiles: with the threshold that maximises
+the score on the data, and at 0.5, the threshold every terrain detector alerts at.
+A detector's row score is 0 while the alert it fired is still open (its condition's
+hold and recovery), as alerts are.
+
+  --data DIR      the NAB corpus
+  --config FILE   configuration whose detectors are scored (e.g. detectors/eval.yaml)
+  --results DIR   also write DIR/<detector>/<category>/<detector>_<file>.csv
+                  (timestamp,value,anomaly_score), NAB's results format
 )";
 
 bool wants_help(const std::vector<std::string>& args) {
@@ -148,6 +166,21 @@ int main_with_args(const std::vector<std::string>& args) {
             auto opts = parse_options(args, 2, {"--url"});
             return run_demo(opts.count("--url") ? opts["--url"] : "http://127.0.0.1:8686");
         }
+        if (cmd == "eval") {
+            if (wants_help(args) || args.size() < 3 || args[2] != "nab") {
+                std::cout << kEvalHelp;
+                return wants_help(args) ? 0 : 2;
+            }
+            auto opts = parse_options(args, 3, {"--data", "--config", "--results"});
+            if (!opts.count("--data")) {
+                throw monitor::ConfigError("eval nab needs --data DIR");
+            }
+            const auto config = opts.count("--config") ? monitor::load_config_file(opts["--config"])
+                                                       : monitor::default_config();
+            eval_nab(config, opts["--data"], opts.count("--results") ? opts["--results"] : "",
+                     std::cout);
+            return 0;
+        }
         if (cmd == "default-config") {
             if (wants_help(args)) {
                 std::cout << "usage: terrain default-config\n\nPrints the embedded default "
@@ -166,7 +199,7 @@ int main_with_args(const std::vector<std::string>& args) {
             return 0;
         }
         std::cerr << "terrain: unknown command '" << cmd << "'"
-                  << monitor::suggest(cmd, {"run", "check", "default-config", "demo", "version"})
+                  << monitor::suggest(cmd, {"run", "check", "default-config", "demo", "eval", "version"})
                   << "\n\n"
                   << kMainHelp;
         return 2;

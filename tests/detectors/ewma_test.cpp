@@ -43,7 +43,8 @@ TEST(EwmaTest, FlagsASpikeButNotNoise) {
     auto spike = feed(*d, m, 5000);
     EXPECT_TRUE(spike.anomalous);
     EXPECT_NEAR(spike.expected, 1000, 50);
-    EXPECT_GT(spike.score, 5);
+    EXPECT_GT(spike.score, 0.5);
+    EXPECT_LT(spike.score, 1.0);
 }
 
 TEST(EwmaTest, DoesNotLearnTheSpikeAsNormal) {

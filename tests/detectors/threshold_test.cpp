@@ -37,7 +37,8 @@ TEST(ThresholdTest, AboveTheLimitWithEnoughVolume) {
     EXPECT_TRUE(v.evaluated);
     EXPECT_TRUE(v.anomalous);
     EXPECT_DOUBLE_EQ(v.upper, 0.003);
-    EXPECT_NEAR(v.score, 0.0052 / 0.003, 1e-9);
+    EXPECT_NEAR(v.score, detectors::score_of(0.0052 / 0.003, 1), 1e-9);
+    EXPECT_GT(v.score, 0.5);
     EXPECT_EQ(v.reason, "0.52% is above the limit of 0.30%");
     auto ok = d->observe(ratio_point(m, 20, 10'000));
     EXPECT_TRUE(ok.evaluated);
