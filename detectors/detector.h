@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
@@ -43,7 +44,11 @@ public:
 // Maps a test statistic (a z-score, a ratio to a limit) onto the anomaly score: 0 for
 // statistic <= 0, exactly 0.5 at `threshold`, approaching 1 without saturating.
 inline double score_of(double statistic, double threshold) {
-    return statistic > 0 ? statistic / (statistic + threshold) : 0.0;
+    if (!(statistic > 0)) {
+        return 0.0;  // also NaN
+    }
+    const double s = statistic / (statistic + threshold);
+    return std::isfinite(s) && s < 1.0 ? s : std::nextafter(1.0, 0.0);
 }
 
 // Built once per configured detector from its validated parameters; creates one Detector per
@@ -74,6 +79,8 @@ public:
     Params(const nlohmann::json& params, std::string path, std::vector<std::string> allowed);
     double number(const std::string& key, double fallback, double lo, double hi) const;
     std::optional<double> optional_number(const std::string& key) const;
+    // A duration such as "1d" or "1w", in milliseconds.
+    std::int64_t duration(const std::string& key, std::int64_t fallback_ms) const;
     std::string choice(const std::string& key, const std::string& fallback,
                        const std::vector<std::string>& choices) const;
     [[noreturn]] void fail(const std::string& key, const std::string& why) const;

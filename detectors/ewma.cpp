@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "detectors/format.h"
+#include "detectors/noise.h"
 
 namespace terrain::detectors {
 
@@ -24,7 +25,7 @@ public:
     Verdict observe(const monitor::Point& p) override {
         Verdict v;
         const bool ratio = metric_.aggregation == monitor::Aggregation::kRatio;
-        if (std::isnan(p.value) || (ratio && p.denominator < s_.min_denominator)) {
+        if (!std::isfinite(p.value) || (ratio && p.denominator < s_.min_denominator)) {
             fill_band(v, p);
             return v;
         }
@@ -71,16 +72,7 @@ public:
 
 private:
     double deviation(const monitor::Point& p) const {
-        double noise = 0;
-        if (metric_.aggregation == monitor::Aggregation::kRatio) {
-            const double q = std::clamp(mean_, 1e-6, 1 - 1e-6);
-            noise = std::sqrt(q * (1 - q) / std::max(p.denominator, 1.0));
-        } else if (metric_.aggregation == monitor::Aggregation::kCount) {
-            noise = std::sqrt(std::max(mean_, 1.0));
-        } else {
-            noise = 1e-9 + 1e-3 * std::fabs(mean_);
-        }
-        return std::max(std::sqrt(var_), noise);
+        return std::max(std::sqrt(var_), sampling_noise(metric_, mean_, p));
     }
 
     void fill_band(Verdict& v, const monitor::Point& p) const {

@@ -4,9 +4,14 @@
 
 #include "detectors/detector.h"
 #include "detectors/condition.h"
+#include "detectors/cusum.h"
 #include "detectors/knn.h"
+#include "detectors/rate.h"
+#include "detectors/seasonal.h"
+#include "detectors/spot.h"
 #include "detectors/ewma.h"
 #include "detectors/threshold.h"
+#include "monitor/duration.h"
 
 namespace terrain::detectors {
 
@@ -42,6 +47,20 @@ std::optional<double> Params::optional_number(const std::string& key) const {
                           "' is not a number");
     }
     return it->get<double>();
+}
+
+std::int64_t Params::duration(const std::string& key, std::int64_t fallback_ms) const {
+    auto it = params_.find(key);
+    if (it == params_.end() || it->is_null()) {
+        return fallback_ms;
+    }
+    const std::string text = it->is_string() ? it->get<std::string>() : it->dump();
+    auto ms = monitor::parse_duration_ms(text);
+    if (!ms || *ms <= 0) {
+        throw ConfigError(path_ + "." + key + ": '" + text +
+                          "' is not a duration (e.g. 30m, 1h, 1d, 1w)");
+    }
+    return *ms;
 }
 
 double Params::number(const std::string& key, double fallback, double lo, double hi) const {
@@ -148,6 +167,11 @@ void register_builtin_detectors(Registry& registry) {
     register_threshold(registry);
     register_ewma(registry);
     register_knn(registry);
+    register_seasonal(registry);
+    register_volume(registry);
+    register_cusum(registry);
+    register_rate(registry);
+    register_spot(registry);
 }
 
 }  // namespace terrain::detectors

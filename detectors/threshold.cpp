@@ -28,7 +28,7 @@ public:
         v.upper = s_.above.value_or(nan);
         v.expected = s_.above && s_.below ? (*s_.above + *s_.below) / 2
                                           : s_.above.value_or(s_.below.value_or(nan));
-        if (std::isnan(p.value)) {
+        if (!std::isfinite(p.value)) {
             return v;
         }
         if (metric_.aggregation == monitor::Aggregation::kRatio &&

@@ -1,0 +1,21 @@
+#pragma once
+
+#include "detectors/detector.h"
+
+namespace terrain::detectors {
+
+// `rate`: a test for proportions with small denominators (complaints per delivered, bounces
+// per processed). The series' own baseline rate p0 comes from exponentially weighted sums of
+// numerators and denominators; the baseline's uncertainty and the real day-to-day spread are
+// a Beta(p0 m, (1 - p0) m) prior with m the baseline's effective trials, capped at
+// `max_strength`. A window with k of n is judged by the beta-binomial tail P(K >= k)
+// (or P(K <= k) for a drop): 2 complaints out of 40 against a 0.1% baseline has p ~ 8e-4 and
+// stays quiet at the default p_value; 200 out of 40,000 has p far below 1e-12.
+// Anomalous windows are not learned.
+//
+// Parameters: p_value (1e-4), alpha (0.05), max_strength (20000 trials), min_baseline
+// (500 trials learned before judging). Ratio metrics only. O(1) per series; the tail sum
+// stops once its terms are negligible.
+void register_rate(Registry& registry);
+
+}  // namespace terrain::detectors
