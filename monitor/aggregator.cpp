@@ -256,6 +256,16 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
     }
 }
 
+void Aggregator::for_each_series(
+    const std::function<void(const MetricConfig&, const std::string&, const SeriesAttachment*)>&
+        visit) const {
+    for (std::size_t m = 0; m < state_.size(); ++m) {
+        for (const auto& [key, series] : state_[m].series) {
+            visit(metrics_[m], key, series.attachment.get());
+        }
+    }
+}
+
 std::size_t Aggregator::series_count(std::size_t metric_index) const {
     return state_[metric_index].series.size();
 }

@@ -79,6 +79,9 @@ public:
     std::int64_t max_event_time_ms() const { return max_event_time_; }
     const std::vector<MetricConfig>& metrics() const { return metrics_; }
     std::size_t series_count(std::size_t metric_index) const;
+    // Visits every live series of every metric (snapshots).
+    void for_each_series(const std::function<void(const MetricConfig&, const std::string& key,
+                                                  const SeriesAttachment*)>& visit) const;
     const AggregatorStats& stats(std::size_t metric_index) const;
 
 private:

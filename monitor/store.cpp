@@ -92,6 +92,13 @@ Store::Store(const std::string& path) : path_(path) {
         " attempts INTEGER NOT NULL,"
         " error TEXT NOT NULL,"
         " body TEXT NOT NULL)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS snapshots ("
+        " metric TEXT NOT NULL,"
+        " series_key TEXT NOT NULL,"
+        " fed_until_ms INTEGER NOT NULL,"
+        " state TEXT NOT NULL,"
+        " PRIMARY KEY (metric, series_key))");
 }
 
 Store::~Store() { sqlite3_close(db_); }
@@ -202,6 +209,41 @@ std::map<std::string, std::size_t> Store::count_dead_letters() const {
     std::map<std::string, std::size_t> out;
     each_row(db_, st, path_, "dead-letter counts", [&](sqlite3_stmt* r) {
         out[column_text(r, 0)] = static_cast<std::size_t>(sqlite3_column_int64(r, 1));
+    });
+    return out;
+}
+
+void Store::replace_snapshots(const std::vector<Snapshot>& snapshots) {
+    std::lock_guard lock(mutex_);
+    exec("BEGIN IMMEDIATE");
+    try {
+        exec("DELETE FROM snapshots");
+        Statement st(db_,
+                     "INSERT INTO snapshots(metric, series_key, fed_until_ms, state)"
+                     " VALUES(?1, ?2, ?3, ?4)",
+                     path_);
+        for (const auto& s : snapshots) {
+            sqlite3_reset(st.get());
+            bind_text(st.get(), 1, s.metric);
+            bind_text(st.get(), 2, s.series_key);
+            sqlite3_bind_int64(st.get(), 3, s.fed_until_ms);
+            bind_text(st.get(), 4, s.state);
+            step_done(db_, st, path_, "save a snapshot");
+        }
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        throw;
+    }
+}
+
+std::vector<Store::Snapshot> Store::load_snapshots() const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT metric, series_key, fed_until_ms, state FROM snapshots", path_);
+    std::vector<Snapshot> out;
+    each_row(db_, st, path_, "snapshots", [&](sqlite3_stmt* r) {
+        out.push_back(
+            Snapshot{column_text(r, 0), column_text(r, 1), sqlite3_column_int64(r, 2), column_text(r, 3)});
     });
     return out;
 }

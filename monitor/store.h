@@ -11,7 +11,7 @@ struct sqlite3;
 namespace terrain::monitor {
 
 // terrain's SQLite store in the data directory (WAL mode, synchronous=NORMAL): alert records
-// and, later, detector snapshots and the audit log. Documents are JSON text so the core does
+// detector snapshots, the audit log and dead letters. Documents are JSON text so the core does
 // not depend on the alert or detector types. Thread-safe (one connection behind a mutex);
 // failures throw std::runtime_error naming the file and the statement.
 class Store final {
@@ -58,6 +58,18 @@ public:
     void append_dead_letter(const DeadLetter& letter);
     std::vector<DeadLetter> load_dead_letters(std::size_t limit) const;  // oldest first
     std::map<std::string, std::size_t> count_dead_letters() const;  // per receiver
+
+    // Detector snapshots: the learned state of each series' detectors, so that a restart does
+    // not forget a weekly baseline. `fed_until_ms` is the end of the last window the state has
+    // seen; replayed windows up to it are not fed again. Replaced as a whole in one transaction.
+    struct Snapshot {
+        std::string metric;
+        std::string series_key;
+        std::int64_t fed_until_ms = 0;
+        std::string state;  // JSON: {detector name: state}
+    };
+    void replace_snapshots(const std::vector<Snapshot>& snapshots);
+    std::vector<Snapshot> load_snapshots() const;
 
 private:
     void exec(const char* sql);

@@ -114,7 +114,7 @@ int run_service(const RunOptions& options) {
                                              : monitor::EventLog::Fsync::kNever});
     monitor::Intake intake(config.pipeline.queue_events, config.pipeline.dedup_capacity,
                            telemetry, &event_log);
-    Pipeline pipeline(config, registry, alert_manager, intake, telemetry, clock, &event_log);
+    Pipeline pipeline(config, registry, alert_manager, intake, telemetry, clock, &event_log, &store);
 
     // Rebuild windows, detector state and the de-duplication memory from the event log before
     // accepting anything new. Alerts already stored are not raised or notified again.

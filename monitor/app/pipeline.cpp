@@ -87,8 +87,13 @@ private:
     std::vector<DetectorGauges> detectors_;
 };
 
+std::string snapshot_key(const std::string& metric, const std::string& series_key) {
+    return metric + '\x1f' + series_key;
+}
+
 struct SeriesDetectors final : monitor::SeriesAttachment {
     std::vector<std::unique_ptr<detectors::Detector>> detectors;
+    std::int64_t fed_until_ms = std::numeric_limits<std::int64_t>::min();  // last window fed
     std::unique_ptr<SeriesExport> exported;  // null while the export budget is spent
     bool export_refused = false;             // counted once per series
 };
@@ -98,13 +103,14 @@ struct SeriesDetectors final : monitor::SeriesAttachment {
 Pipeline::Pipeline(const monitor::Config& config, const detectors::Registry& registry,
                    alerts::AlertManager& alerts, monitor::Intake& intake,
                    monitor::Telemetry& telemetry, const monitor::Clock& clock,
-                   monitor::EventLog* log)
+                   monitor::EventLog* log, monitor::Store* snapshots)
     : config_(config),
       alerts_(alerts),
       intake_(intake),
       telemetry_(telemetry),
       clock_(clock),
       log_(log),
+      store_(snapshots),
       export_budget_{telemetry, config.pipeline.export_series, 0},
       aggregator_(config.metrics, config.pipeline.allowed_lateness_ms),
       reported_(config.metrics.size()) {
@@ -125,6 +131,17 @@ Pipeline::Pipeline(const monitor::Config& config, const detectors::Registry& reg
         series_.push_back(&telemetry_.series.Add({{"metric", m.name}}));
     }
     telemetry_.series_export_limit.Set(static_cast<double>(export_budget_.limit));
+    if (store_ != nullptr) {
+        for (auto& s : store_->load_snapshots()) {
+            auto key = snapshot_key(s.metric, s.series_key);
+            restored_.emplace(std::move(key), std::move(s));
+        }
+        if (!restored_.empty()) {
+            monitor::log_info("pipeline: " + std::to_string(restored_.size()) +
+                              " series' detector state restored from the last snapshot");
+        }
+    }
+    last_snapshot_ms_ = clock_.now_ms();
     publish_status();
 }
 
@@ -169,6 +186,9 @@ void Pipeline::run() {
         if (n == 0 || now - last_status_ms_ >= 250) {
             publish_status();
             last_status_ms_ = now;
+            if (store_ != nullptr && now - last_snapshot_ms_ >= config_.pipeline.snapshot_interval_ms) {
+                save_snapshots();
+            }
             if (log_ != nullptr && aggregator_.max_event_time_ms() !=
                                        std::numeric_limits<std::int64_t>::min()) {
                 log_->retire_before(aggregator_.watermark_ms() - log_horizon_ms());
@@ -177,6 +197,37 @@ void Pipeline::run() {
         }
     }
     publish_status();
+    if (store_ != nullptr) {
+        save_snapshots();
+    }
+}
+
+void Pipeline::save_snapshots() {
+    last_snapshot_ms_ = clock_.now_ms();
+    std::vector<monitor::Store::Snapshot> rows;
+    aggregator_.for_each_series([&](const monitor::MetricConfig& m, const std::string& key,
+                                    const monitor::SeriesAttachment* attachment) {
+        const auto* series = static_cast<const SeriesDetectors*>(attachment);
+        if (series == nullptr || series->fed_until_ms == std::numeric_limits<std::int64_t>::min()) {
+            return;
+        }
+        const auto& bindings = bindings_[static_cast<std::size_t>(&m - aggregator_.metrics().data())];
+        nlohmann::json state = nlohmann::json::object();
+        for (std::size_t i = 0; i < bindings.size(); ++i) {
+            state[bindings[i].config.name] = {{"type", bindings[i].config.type},
+                                              {"state", series->detectors[i]->save()}};
+        }
+        rows.push_back({m.name, key, series->fed_until_ms, state.dump()});
+    });
+    // Series restored but not seen since the restart keep their state.
+    for (const auto& [key, snapshot] : restored_) {
+        rows.push_back(snapshot);
+    }
+    try {
+        store_->replace_snapshots(rows);
+    } catch (const std::exception& e) {
+        monitor::log_warn(std::string("pipeline: snapshot not saved: ") + e.what());
+    }
 }
 
 void Pipeline::process(const std::vector<monitor::Event>& events) {
@@ -230,6 +281,36 @@ void Pipeline::close_due_windows() {
     telemetry_.watermark_seconds.Set(static_cast<double>(aggregator_.watermark_ms()) / 1000.0);
 }
 
+void Pipeline::restore(monitor::SeriesAttachment& attachment,
+                       const std::vector<Binding>& bindings, const monitor::MetricConfig& metric,
+                       const std::string& series_key) {
+    auto it = restored_.find(snapshot_key(metric.name, series_key));
+    if (it == restored_.end()) {
+        return;
+    }
+    auto& series = static_cast<SeriesDetectors&>(attachment);
+    try {
+        const auto state = nlohmann::json::parse(it->second.state);
+        for (std::size_t i = 0; i < bindings.size(); ++i) {
+            auto s = state.find(bindings[i].config.name);
+            if (s == state.end() || s->value("type", "") != bindings[i].config.type) {
+                continue;  // a detector added or changed since the snapshot starts fresh
+            }
+            try {
+                series.detectors[i]->restore(s->at("state"));
+            } catch (const std::exception& e) {
+                series.detectors[i] = bindings[i].factory->create(metric);
+                monitor::log_warn("pipeline: " + metric.name + "/" + bindings[i].config.name +
+                                  ": snapshot not usable (" + e.what() + "), starting fresh");
+            }
+        }
+        series.fed_until_ms = it->second.fed_until_ms;
+    } catch (const std::exception& e) {
+        monitor::log_warn("pipeline: " + metric.name + ": unreadable snapshot: " + e.what());
+    }
+    restored_.erase(it);
+}
+
 void Pipeline::on_point(const monitor::Point& p) {
     windows_closed_[p.metric_index]->Increment();
     auto& bindings = bindings_[p.metric_index];
@@ -239,6 +320,7 @@ void Pipeline::on_point(const monitor::Point& p) {
         for (const auto& b : bindings) {
             sd->detectors.push_back(b.factory->create(*p.metric));
         }
+        restore(*sd, bindings, *p.metric, *p.series_key);
         attachment = std::move(sd);
     }
     auto& series = static_cast<SeriesDetectors&>(*attachment);
@@ -261,6 +343,10 @@ void Pipeline::on_point(const monitor::Point& p) {
     if (series.exported) {
         series.exported->value(p.value);
     }
+    if (p.window_end_ms <= series.fed_until_ms) {
+        return;  // replayed: the restored state has seen this window
+    }
+    series.fed_until_ms = p.window_end_ms;
     for (std::size_t i = 0; i < detectors.size(); ++i) {
         detectors::Verdict v = detectors[i]->observe(p);
         if (!v.evaluated) {

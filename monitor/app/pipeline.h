@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -14,6 +15,7 @@
 #include "monitor/clock.h"
 #include "monitor/config.h"
 #include "monitor/event_log.h"
+#include "monitor/store.h"
 #include "monitor/intake.h"
 #include "monitor/telemetry.h"
 
@@ -30,7 +32,8 @@ class Pipeline final {
 public:
     Pipeline(const monitor::Config& config, const detectors::Registry& registry,
              alerts::AlertManager& alerts, monitor::Intake& intake, monitor::Telemetry& telemetry,
-             const monitor::Clock& clock, monitor::EventLog* log = nullptr);
+             const monitor::Clock& clock, monitor::EventLog* log = nullptr,
+             monitor::Store* snapshots = nullptr);
 
     // How far behind the watermark the event log must reach back so that a replay rebuilds
     // every window span and idle state: max(span + idle_after) + allowed lateness.
@@ -49,6 +52,11 @@ public:
     // mixed with start().
     void process(const std::vector<monitor::Event>& events);
 
+    // Saves every series' detector state to the store (also done every
+    // pipeline.snapshot_interval while running, and on stop). A series restored from a
+    // snapshot is not fed the replayed windows its state has already seen.
+    void save_snapshots();
+
     // How many series are exported on /metrics; declared before the aggregator because the
     // series' export slots (owned by the aggregator) give their place back on destruction.
     struct ExportBudget {
@@ -66,6 +74,8 @@ private:
     void run();
     void close_due_windows();
     void on_point(const monitor::Point& p);
+    void restore(monitor::SeriesAttachment& attachment, const std::vector<Binding>& bindings,
+                 const monitor::MetricConfig& metric, const std::string& series_key);
     void idle_tick();
     void publish_status();
 
@@ -75,6 +85,9 @@ private:
     monitor::Telemetry& telemetry_;
     const monitor::Clock& clock_;
     monitor::EventLog* log_;
+    monitor::Store* store_;
+    std::unordered_map<std::string, monitor::Store::Snapshot> restored_;  // metric \x1f series
+    std::int64_t last_snapshot_ms_ = 0;
     ExportBudget export_budget_;
     monitor::Aggregator aggregator_;
     std::vector<std::vector<Binding>> bindings_;  // per metric

@@ -165,3 +165,81 @@ metrics:
 
 }  // namespace
 }  // namespace terrain::app
+
+namespace terrain::app {
+namespace {
+
+// Deliveries with a daily shape (busy 09:00-17:00) for days [first, last); `spike_day` gets
+// ten times the traffic in its 13:00 window.
+std::vector<monitor::Event> daily_traffic(int first, int last, int spike_day) {
+    std::vector<monitor::Event> out;
+    for (int day = first; day < last; ++day) {
+        for (int w = 0; w < 288; ++w) {
+            const int hour = w / 12;
+            int n = hour >= 9 && hour < 17 ? 100 : 20;
+            if (day == spike_day && w == 13 * 12) {
+                n *= 10;
+            }
+            const std::int64_t t = kT0 + (day * 288LL + w) * 5 * kMin;
+            for (int i = 0; i < n; ++i) {
+                out.push_back(EventBuilder().at(t + i * 100));
+            }
+        }
+    }
+    return out;
+}
+
+// Runs one pipeline over `events` with the store at `db`, and returns the alerts it sent.
+std::vector<std::string> run_days(const std::string& db, const std::vector<monitor::Event>& events) {
+    static const monitor::Config config = monitor::parse_config(R"(
+pipeline: {allowed_lateness: 1s}
+metrics:
+  - name: delivered
+    filter: {kind: email.delivered}
+    group_by: [campaign]
+    window: 5m
+    idle_after: 1d
+    detectors:
+      - type: seasonal
+        period: 1d
+        cycles: 2
+)",
+                                                                "test");
+    detectors::Registry registry;
+    detectors::register_builtin_detectors(registry);
+    monitor::FakeClock clock;
+    monitor::Telemetry telemetry;
+    monitor::Store store(db);
+    std::vector<alerts::Notification> sent;
+    alerts::Notifier notifier(testing::capture_routes(&sent), telemetry);
+    alerts::AlertManager alerts(store, notifier, telemetry, clock);
+    monitor::Intake intake(1000, 1000, telemetry);
+    {
+        Pipeline pipeline(config, registry, alerts, intake, telemetry, clock, nullptr, &store);
+        pipeline.process(events);
+        pipeline.save_snapshots();
+    }
+    notifier.stop();
+    std::vector<std::string> out;
+    for (const auto& n : sent) {
+        out.push_back(n.transition + " " + n.alert.reason);
+    }
+    return out;
+}
+
+TEST(PipelineSnapshotTest, ARestartKeepsTheLearnedDailyBaseline) {
+    testing::TempDir dir;
+    // Two days learned, then a restart; the third day's 13:00 spike is caught at once.
+    EXPECT_TRUE(run_days(dir.file("t.db"), daily_traffic(0, 2, -1)).empty());
+    ASSERT_EQ(monitor::Store(dir.file("t.db")).load_snapshots().size(), 1U);
+    auto after_restart = run_days(dir.file("t.db"), daily_traffic(2, 3, 2));
+    ASSERT_FALSE(after_restart.empty());
+    EXPECT_EQ(after_restart.front().rfind("firing 1000 is above the usual 100", 0), 0U)
+        << after_restart.front();
+    // Without the snapshot the same day teaches the baseline from scratch: no judgement yet.
+    testing::TempDir fresh;
+    EXPECT_TRUE(run_days(fresh.file("t.db"), daily_traffic(2, 3, 2)).empty());
+}
+
+}  // namespace
+}  // namespace terrain::app
