@@ -28,8 +28,11 @@ void copy_evidence(Alert& a, const monitor::Finding& f) {
     a.score = f.score;
     a.numerator = f.numerator;
     a.denominator = f.denominator;
-    a.reason = f.reason;
     a.last_window_ms = f.window_end_ms;
+    if (f.reason.empty()) {
+        return;  // a normal point: the alert keeps the words of its last anomalous one
+    }
+    a.reason = f.reason;
     a.summary = f.metric + " for " + series_text(f.labels) + ": " + f.reason;
     if (f.denominator > 0) {
         char buf[96];

@@ -1,5 +1,7 @@
 #include "detectors/condition.h"
 
+#include "detectors/detector.h"
+
 #include <bit>
 
 namespace terrain::detectors {

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-#include "detectors/detector.h"
+#include "detectors/verdict.h"
 
 namespace terrain::detectors {
 
@@ -24,6 +24,7 @@ struct ConditionConfig {
     int hold = 0;
 };
 
+class Params;
 ConditionConfig parse_condition(const Params& params);
 
 // The firing state of one series under one detector. O(1).

@@ -24,7 +24,7 @@ class Cusum final : public Detector {
 public:
     Cusum(const CusumSettings& s, const monitor::MetricConfig& metric) : s_(s), metric_(metric) {}
 
-    Verdict observe(const monitor::Point& p) override {
+    Verdict evaluate(const monitor::Point& p) override {
         Verdict v;
         const bool ratio = metric_.aggregation == monitor::Aggregation::kRatio;
         const double sd = seen_ > 0 ? std::max(std::sqrt(var_), sampling_noise(metric_, mean_, p))
@@ -49,10 +49,12 @@ public:
             v.evaluated = true;
             v.anomalous = s > s_.h;
             v.score = score_of(s, s_.h);
-            v.reason = format_value(metric_, p.value) + (up_ >= down_ ? " continues a drift up" :
-                                                                        " continues a drift down") +
-                       " from " + format_value(metric_, mean_) + " (cusum " +
-                       format_value(monitor::MetricConfig{}, std::round(s * 10) / 10) + ")";
+            if (v.anomalous) {  // words only where a person will read them
+                v.reason = format_value(metric_, p.value) + (up_ >= down_ ? " continues a drift up" :
+                                                                            " continues a drift down") +
+                           " from " + format_value(metric_, mean_) + " (cusum " +
+                           format_value(monitor::MetricConfig{}, std::round(s * 10) / 10) + ")";
+            }
         }
         const double x = std::clamp(p.value, mean_ - s_.z_clamp * sd, mean_ + s_.z_clamp * sd);
         const double d = x - mean_;
@@ -62,8 +64,8 @@ public:
         return v;
     }
 
-    nlohmann::json save() const override { return {mean_, var_, seen_, up_, down_}; }
-    void restore(const nlohmann::json& j) override {
+    nlohmann::json save_state() const override { return {mean_, var_, seen_, up_, down_}; }
+    void restore_state(const nlohmann::json& j) override {
         mean_ = j.at(0).get<double>();
         var_ = j.at(1).get<double>();
         seen_ = j.at(2).get<int>();

@@ -9,36 +9,44 @@
 
 #include <nlohmann/json.hpp>
 
+#include "detectors/condition.h"
+#include "detectors/verdict.h"
 #include "monitor/aggregator.h"
 #include "monitor/config.h"
 
 namespace terrain::detectors {
 
-// A detector's judgement of one point. `score` is in [0, 1): 0.5 exactly at the detector's
-// threshold, above it anomalous; it keeps full resolution far into the tail (see score_of). `evaluated` is false while warming up or when the
-// point carries too little volume to judge (2 complaints out of 40 deliveries); such points
-// neither raise nor resolve an alert. `lower`/`upper` are the band of normal values (NaN for
-// an open side), `expected` the centre of that band.
-struct Verdict {
-    bool evaluated = false;
-    bool anomalous = false;
-    double expected = 0;
-    double lower = 0;
-    double upper = 0;
-    double score = 0;
-    std::string reason;
-};
-
 // One detector instance watches one series. Called only from the pipeline thread, one point
 // at a time in window order; keeps whatever state it needs (O(1) or O(season) per series).
+//
+// observe() judges the point (evaluate(), the detector's own part) and applies the alert
+// condition, so `anomalous` in what it returns means "the series is firing". The condition
+// lives in the detector object itself: one object per series, one indirection per point.
 class Detector {
 public:
     virtual ~Detector() = default;
-    virtual Verdict observe(const monitor::Point& point) = 0;
-    // The learned state, for snapshots; restore() accepts what save() wrote for a detector of
-    // the same type and parameters and throws std::exception on anything else.
-    virtual nlohmann::json save() const = 0;
-    virtual void restore(const nlohmann::json& state) = 0;
+
+    Verdict observe(const monitor::Point& point) {
+        Verdict v = evaluate(point);
+        if (v.evaluated) {
+            condition_.apply(v, point.value);
+        }
+        return v;
+    }
+    // The learned state and the condition's, for snapshots; restore() accepts what save()
+    // wrote for a detector of the same type and parameters and throws std::exception on
+    // anything else.
+    nlohmann::json save() const;
+    void restore(const nlohmann::json& state);
+    void set_condition(const ConditionConfig& c) { condition_ = Condition(c); }
+
+protected:
+    virtual Verdict evaluate(const monitor::Point& point) = 0;
+    virtual nlohmann::json save_state() const = 0;
+    virtual void restore_state(const nlohmann::json& state) = 0;
+
+private:
+    Condition condition_{ConditionConfig{}};
 };
 
 // Maps a test statistic (a z-score, a ratio to a limit) onto the anomaly score: 0 for

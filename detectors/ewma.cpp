@@ -22,7 +22,7 @@ class Ewma final : public Detector {
 public:
     Ewma(const EwmaSettings& s, const monitor::MetricConfig& metric) : s_(s), metric_(metric) {}
 
-    Verdict observe(const monitor::Point& p) override {
+    Verdict evaluate(const monitor::Point& p) override {
         Verdict v;
         const bool ratio = metric_.aggregation == monitor::Aggregation::kRatio;
         if (!std::isfinite(p.value) || (ratio && p.denominator < s_.min_denominator)) {
@@ -46,9 +46,11 @@ public:
             anomalous = std::fabs(zscore) > s_.z;
             v.anomalous = anomalous;
             v.score = score_of(std::fabs(zscore), s_.z);
-            v.reason = format_value(metric_, p.value) + (zscore >= 0 ? " is above" : " is below") +
-                       " the usual " + format_value(metric_, mean_) + " (z=" +
-                       format_value(monitor::MetricConfig{}, std::round(zscore * 10) / 10) + ")";
+            if (anomalous) {  // words only where a person will read them
+                v.reason = format_value(metric_, p.value) + (zscore >= 0 ? " is above" : " is below") +
+                           " the usual " + format_value(metric_, mean_) + " (z=" +
+                           format_value(monitor::MetricConfig{}, std::round(zscore * 10) / 10) + ")";
+            }
         }
         // Learn from the point; an anomalous one only up to the band edge.
         double x = p.value;
@@ -63,8 +65,8 @@ public:
         return v;
     }
 
-    nlohmann::json save() const override { return {mean_, var_, seen_}; }
-    void restore(const nlohmann::json& j) override {
+    nlohmann::json save_state() const override { return {mean_, var_, seen_}; }
+    void restore_state(const nlohmann::json& j) override {
         mean_ = j.at(0).get<double>();
         var_ = j.at(1).get<double>();
         seen_ = j.at(2).get<int>();

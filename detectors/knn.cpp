@@ -31,7 +31,7 @@ public:
     Knn(const KnnSettings& s, const monitor::MetricConfig& metric)
         : s_(s), metric_(metric), span_(static_cast<std::size_t>((s.shape - 1) * s.stride + 1)) {}
 
-    Verdict observe(const monitor::Point& p) override {
+    Verdict evaluate(const monitor::Point& p) override {
         Verdict v;
         v.expected = v.lower = v.upper = std::numeric_limits<double>::quiet_NaN();
         if (!std::isfinite(p.value)) {
@@ -95,9 +95,11 @@ public:
             v.evaluated = true;
             v.anomalous = z > s_.z;
             v.score = score_of(z, s_.z);
-            v.reason = "the last " + std::to_string(s_.shape) + " points look unlike the last " +
-                       std::to_string(n) + " (novelty z=" +
-                       format_value(monitor::MetricConfig{}, std::round(z * 10) / 10) + ")";
+            if (v.anomalous) {  // words only where a person will read them
+                v.reason = "the last " + std::to_string(s_.shape) + " points look unlike the last " +
+                           std::to_string(n) + " (novelty z=" +
+                           format_value(monitor::MetricConfig{}, std::round(z * 10) / 10) + ")";
+            }
             m = std::min(m, mean_ + s_.z * sd);  // learn an incident only up to the edge
         }
         if (judged_ == 0) {
@@ -111,11 +113,11 @@ public:
         return v;
     }
 
-    nlohmann::json save() const override {
+    nlohmann::json save_state() const override {
         return {{"values", values_}, {"recent", recent_}, {"judged", judged_}, {"mean", mean_},
                 {"var", var_}};
     }
-    void restore(const nlohmann::json& j) override {
+    void restore_state(const nlohmann::json& j) override {
         values_ = j.at("values").get<std::deque<double>>();
         recent_ = j.at("recent").get<std::deque<double>>();
         judged_ = j.at("judged").get<int>();

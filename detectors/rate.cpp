@@ -40,9 +40,10 @@ double tail(double k, double n, double a, double b, bool upper) {
 
 class Rate final : public Detector {
 public:
-    Rate(const RateSettings& s, const monitor::MetricConfig& metric) : s_(s), metric_(metric) {}
+    Rate(const RateSettings& s, const monitor::MetricConfig& metric)
+        : s_(s), metric_(metric), band_z_(std::sqrt(2.0) * inverse_erfc(s.p_value)) {}
 
-    Verdict observe(const monitor::Point& p) override {
+    Verdict evaluate(const monitor::Point& p) override {
         Verdict v;
         const double p0 = baseline();
         v.expected = p0;
@@ -52,9 +53,8 @@ public:
         const double n = p.denominator;
         const double sd =
             n > 0 ? std::sqrt(p0 * (1 - p0) * (m + n) / (n * (m + 1))) : std::nan("");
-        const double zq = std::sqrt(2.0) * inverse_erfc(s_.p_value);
-        v.lower = std::max(0.0, p0 - zq * sd);
-        v.upper = std::min(1.0, p0 + zq * sd);
+        v.lower = std::max(0.0, p0 - band_z_ * sd);
+        v.upper = std::min(1.0, p0 + band_z_ * sd);
         if (!std::isfinite(p.value) || n <= 0 || p.numerator < 0 || p.numerator > n) {
             return v;
         }
@@ -64,16 +64,24 @@ public:
             const double k = std::round(p.numerator);
             const double nn = std::round(n);
             const bool up = k >= nn * p0;
-            const double pv = std::max(tail(k, nn, a, b, up), 1e-300);
+            // Exact for small counts; for large ones the beta-binomial is close to normal and
+            // summing hundreds of terms per window would cost more than it tells.
+            const double pv = std::max(
+                nn * p0 * (1 - p0) < 100 ? tail(k, nn, a, b, up)
+                                         : 0.5 * std::erfc(std::fabs(k - nn * p0) / (nn * sd) /
+                                                           std::sqrt(2.0)),
+                1e-300);
             v.evaluated = true;
             v.anomalous = pv < s_.p_value;
             v.score = score_of(-std::log10(pv), -std::log10(s_.p_value));
             char buf[48];
             std::snprintf(buf, sizeof buf, "%.2g", pv);
-            v.reason = format_value(monitor::MetricConfig{}, k) + " of " +
-                       format_value(monitor::MetricConfig{}, nn) + " (" +
-                       format_value(metric_, p.value) + ") against the usual " +
-                       format_value(metric_, p0) + " (p=" + buf + ")";
+            if (v.anomalous) {  // words only where a person will read them
+                v.reason = format_value(monitor::MetricConfig{}, k) + " of " +
+                           format_value(monitor::MetricConfig{}, nn) + " (" +
+                           format_value(metric_, p.value) + ") against the usual " +
+                           format_value(metric_, p0) + " (p=" + buf + ")";
+            }
         }
         if (!v.anomalous) {
             successes_ = (1 - s_.alpha) * successes_ + p.numerator;
@@ -82,8 +90,8 @@ public:
         return v;
     }
 
-    nlohmann::json save() const override { return {successes_, trials_}; }
-    void restore(const nlohmann::json& j) override {
+    nlohmann::json save_state() const override { return {successes_, trials_}; }
+    void restore_state(const nlohmann::json& j) override {
         successes_ = j.at(0).get<double>();
         trials_ = j.at(1).get<double>();
     }
@@ -95,7 +103,7 @@ private:
     }
     double strength() const { return std::min(trials_, s_.max_strength); }
     static double inverse_erfc(double q) {
-        // Bisection is plenty for a band computed once per window.
+        // Bisection, once per series.
         double lo = 0, hi = 40;
         for (int i = 0; i < 60; ++i) {
             const double mid = (lo + hi) / 2;
@@ -106,6 +114,7 @@ private:
 
     RateSettings s_;
     const monitor::MetricConfig& metric_;
+    double band_z_;  // the band's half-width in deviations, from p_value
     double successes_ = 0;
     double trials_ = 0;
 };

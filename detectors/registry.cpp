@@ -94,46 +94,32 @@ void Params::fail(const std::string& key, const std::string& why) const {
     throw ConfigError(path_ + (key.empty() ? "" : "." + key) + ": " + why);
 }
 
+nlohmann::json Detector::save() const {
+    const auto c = condition_.state();
+    return {{"detector", save_state()},
+            {"condition", {c.recent, c.firing, c.since_fire, c.normal_run}}};
+}
+
+void Detector::restore(const nlohmann::json& state) {
+    const auto& c = state.at("condition");
+    const Condition::State cs{c.at(0).get<std::uint64_t>(), c.at(1).get<bool>(),
+                              c.at(2).get<int>(), c.at(3).get<int>()};
+    restore_state(state.at("detector"));
+    condition_.restore(cs);
+}
+
 void Registry::add(const std::string& type, Entry entry) { entries_[type] = std::move(entry); }
 
 namespace {
-
-// A detector with its alert condition applied; snapshots carry both.
-class Conditioned final : public Detector {
-public:
-    Conditioned(std::unique_ptr<Detector> inner, const ConditionConfig& c)
-        : inner_(std::move(inner)), condition_(c) {}
-
-    Verdict observe(const monitor::Point& p) override {
-        Verdict v = inner_->observe(p);
-        if (v.evaluated) {
-            condition_.apply(v, p.value);
-        }
-        return v;
-    }
-    nlohmann::json save() const override {
-        const auto c = condition_.state();
-        return {{"detector", inner_->save()},
-                {"condition", {c.recent, c.firing, c.since_fire, c.normal_run}}};
-    }
-    void restore(const nlohmann::json& state) override {
-        const auto& c = state.at("condition");
-        inner_->restore(state.at("detector"));
-        condition_.restore({c.at(0).get<std::uint64_t>(), c.at(1).get<bool>(),
-                            c.at(2).get<int>(), c.at(3).get<int>()});
-    }
-
-private:
-    std::unique_ptr<Detector> inner_;
-    Condition condition_;
-};
 
 class ConditionedFactory final : public DetectorFactory {
 public:
     ConditionedFactory(std::unique_ptr<DetectorFactory> inner, const ConditionConfig& c)
         : inner_(std::move(inner)), condition_(c) {}
     std::unique_ptr<Detector> create(const monitor::MetricConfig& metric) const override {
-        return std::make_unique<Conditioned>(inner_->create(metric), condition_);
+        auto d = inner_->create(metric);
+        d->set_condition(condition_);
+        return d;
     }
 
 private:

@@ -102,7 +102,7 @@ public:
           metric_(metric),
           baseline_(s.baseline.period_ms, metric.window_ms, s.baseline.cycles) {}
 
-    Verdict observe(const monitor::Point& p) override {
+    Verdict evaluate(const monitor::Point& p) override {
         Verdict v;
         const auto slot = baseline_.slot_of(p.window_start_ms);
         const double expected = baseline_.expected(slot, s_.baseline.min_cycles);
@@ -127,9 +127,11 @@ public:
             v.evaluated = true;
             anomalous = v.anomalous = std::fabs(z) > s_.z;
             v.score = score_of(std::fabs(z), s_.z);
-            v.reason = format_value(metric_, p.value) + (z >= 0 ? " is above" : " is below") +
-                       " the usual " + format_value(metric_, expected) + " for this time of " +
-                       (s_.baseline.period_ms >= 7 * 86'400'000LL ? "the week" : "day");
+            if (anomalous) {  // words only where a person will read them
+                v.reason = format_value(metric_, p.value) + (z >= 0 ? " is above" : " is below") +
+                           " the usual " + format_value(metric_, expected) + " for this time of " +
+                           (s_.baseline.period_ms >= 7 * 86'400'000LL ? "the week" : "day");
+            }
         }
         // An anomalous point enters the baseline as what was expected.
         baseline_.learn(slot, anomalous ? expected : p.value);
@@ -141,10 +143,10 @@ public:
         return v;
     }
 
-    nlohmann::json save() const override {
+    nlohmann::json save_state() const override {
         return {{"baseline", baseline_.save()}, {"mad", mad_}, {"seen", seen_}};
     }
-    void restore(const nlohmann::json& j) override {
+    void restore_state(const nlohmann::json& j) override {
         baseline_.restore(j.at("baseline"));
         mad_ = j.at("mad").get<double>();
         seen_ = j.at("seen").get<int>();
@@ -180,7 +182,7 @@ public:
           metric_(metric),
           baseline_(s.baseline.period_ms, metric.window_ms, s.baseline.cycles) {}
 
-    Verdict observe(const monitor::Point& p) override {
+    Verdict evaluate(const monitor::Point& p) override {
         Verdict v;
         const auto slot = baseline_.slot_of(p.window_start_ms);
         const double expected = baseline_.expected(slot, s_.baseline.min_cycles);
@@ -216,8 +218,8 @@ public:
         return v;
     }
 
-    nlohmann::json save() const override { return baseline_.save(); }
-    void restore(const nlohmann::json& j) override { baseline_.restore(j); }
+    nlohmann::json save_state() const override { return baseline_.save(); }
+    void restore_state(const nlohmann::json& j) override { baseline_.restore(j); }
 
 private:
     VolumeSettings s_;

@@ -147,7 +147,7 @@ public:
           upper_(s_, risk_),
           lower_(s_, risk_) {}
 
-    Verdict observe(const monitor::Point& p) override {
+    Verdict evaluate(const monitor::Point& p) override {
         Verdict v;
         const double nan = std::numeric_limits<double>::quiet_NaN();
         v.expected = mean_;
@@ -166,10 +166,12 @@ public:
             v.evaluated = true;
             v.anomalous = pv < risk_;
             v.score = score_of(-std::log(pv), -std::log(risk_));
-            v.reason = format_value(metric_, p.value) + (p_up <= p_down ? " exceeds" : " is under") +
-                       " the level allowed " + format_value(monitor::MetricConfig{}, s_.false_alarms) +
-                       " false alarm(s) per " + monitor::format_duration_ms(s_.per_ms) + " (" +
-                       format_value(metric_, p_up <= p_down ? v.upper : v.lower) + ")";
+            if (v.anomalous) {  // words only where a person will read them
+                v.reason = format_value(metric_, p.value) + (p_up <= p_down ? " exceeds" : " is under") +
+                           " the level allowed " + format_value(monitor::MetricConfig{}, s_.false_alarms) +
+                           " false alarm(s) per " + monitor::format_duration_ms(s_.per_ms) + " (" +
+                           format_value(metric_, p_up <= p_down ? v.upper : v.lower) + ")";
+            }
         }
         if (!v.anomalous) {
             mean_ = seen_++ == 0 ? p.value : mean_ + 0.01 * (p.value - mean_);
@@ -183,10 +185,10 @@ public:
         return v;
     }
 
-    nlohmann::json save() const override {
+    nlohmann::json save_state() const override {
         return {upper_.save(), lower_.save(), mean_, seen_};
     }
-    void restore(const nlohmann::json& j) override {
+    void restore_state(const nlohmann::json& j) override {
         upper_.restore(j.at(0));
         lower_.restore(j.at(1));
         mean_ = j.at(2).get<double>();

@@ -21,7 +21,7 @@ public:
     Threshold(const ThresholdSettings& s, const monitor::MetricConfig& metric)
         : s_(s), metric_(metric) {}
 
-    Verdict observe(const monitor::Point& p) override {
+    Verdict evaluate(const monitor::Point& p) override {
         Verdict v;
         const double nan = std::numeric_limits<double>::quiet_NaN();
         v.lower = s_.below.value_or(nan);
@@ -50,14 +50,12 @@ public:
             v.score = score_of(p.value > 0 ? *s_.below / p.value : *s_.below, 1);
             v.reason = format_value(metric_, p.value) + " is below the limit of " +
                        format_value(metric_, *s_.below);
-        } else {
-            v.reason = format_value(metric_, p.value) + " is within limits";
         }
         return v;
     }
 
-    nlohmann::json save() const override { return nlohmann::json::object(); }
-    void restore(const nlohmann::json&) override {}
+    nlohmann::json save_state() const override { return nlohmann::json::object(); }
+    void restore_state(const nlohmann::json&) override {}
 
 private:
     ThresholdSettings s_;
