@@ -1,9 +1,11 @@
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <map>
 
 #include "detectors/detector.h"
 #include "monitor/app/app.h"
+#include "monitor/app/backtest.h"
 #include "monitor/app/demo.h"
 #include "monitor/app/eval.h"
 #include "monitor/config.h"
@@ -23,6 +25,7 @@ commands:
   default-config  print the embedded default configuration
   demo            send a simulated SendGrid complaint spike to a running terrain
   eval nab        score the configured detectors on the NAB anomaly benchmark
+  backtest        replay historical events through a configuration; writes an HTML report
   version         print the version
 
 Run 'terrain <command> --help' for a command's options.
@@ -60,6 +63,21 @@ hold and recovery), as alerts are.
   --config FILE   configuration whose detectors are scored (e.g. detectors/eval.yaml)
   --results DIR   also write DIR/<detector>/<category>/<detector>_<file>.csv
                   (timestamp,value,anomaly_score), NAB's results format
+)";
+
+constexpr const char* kBacktestHelp = R"(usage: terrain backtest --events FILE [--config FILE] [--labels FILE] [--out FILE]
+
+Replays historical events through the configuration's metrics and detectors in event time,
+as they would have run live (nothing is notified), and writes a self-contained HTML report:
+for each series that alerted, a chart of its values, the expected band and the alert spans;
+a table of alerts per detector; precision and recall when a labels file is given.
+
+  --events FILE   terrain events (NDJSON or a JSON array, as POST /ingest/events) or
+                  SendGrid Event Webhook bodies (one JSON array per line, or one array)
+  --config FILE   the configuration to try (default: embedded)
+  --labels FILE   known incidents: [{"metric": "...", "labels": {"campaign": "..."},
+                  "start": "RFC 3339", "end": "RFC 3339"}]; metric and labels optional
+  --out FILE      where to write the report (default: terrain-backtest.html)
 )";
 
 bool wants_help(const std::vector<std::string>& args) {
@@ -181,6 +199,45 @@ int main_with_args(const std::vector<std::string>& args) {
                      std::cout);
             return 0;
         }
+        if (cmd == "backtest") {
+            if (wants_help(args)) {
+                std::cout << kBacktestHelp;
+                return 0;
+            }
+            auto opts = parse_options(args, 2, {"--events", "--config", "--labels", "--out"});
+            if (!opts.count("--events")) {
+                throw monitor::ConfigError("backtest needs --events FILE");
+            }
+            const auto config = opts.count("--config") ? monitor::load_config_file(opts["--config"])
+                                                       : monitor::default_config();
+            BacktestOptions bo;
+            bo.events_path = opts["--events"];
+            bo.labels_path = opts.count("--labels") ? opts["--labels"] : "";
+            if (opts.count("--out")) {
+                bo.out_path = opts["--out"];
+            }
+            bo.progress = true;
+            const auto result = run_backtest(config, bo);
+            std::ofstream out(bo.out_path);
+            out << render_backtest_html(result, "terrain backtest: " + bo.events_path);
+            if (!out) {
+                throw std::runtime_error(bo.out_path + ": cannot write the report");
+            }
+            std::cout << result.events << " events, " << result.alerting.size()
+                      << " alerting series";
+            for (const auto& [key, s] : result.detectors) {
+                std::cout << "\n  " << key << ": " << s.alerts << " alerts on " << s.alerting_series
+                          << " of " << s.series << " series";
+                if (s.recall) {
+                    std::cout << ", recall " << static_cast<int>(*s.recall * 100 + 0.5) << "%";
+                }
+                if (s.precision) {
+                    std::cout << ", precision " << static_cast<int>(*s.precision * 100 + 0.5) << "%";
+                }
+            }
+            std::cout << "\nreport: " << bo.out_path << "\n";
+            return 0;
+        }
         if (cmd == "default-config") {
             if (wants_help(args)) {
                 std::cout << "usage: terrain default-config\n\nPrints the embedded default "
@@ -199,7 +256,7 @@ int main_with_args(const std::vector<std::string>& args) {
             return 0;
         }
         std::cerr << "terrain: unknown command '" << cmd << "'"
-                  << monitor::suggest(cmd, {"run", "check", "default-config", "demo", "eval", "version"})
+                  << monitor::suggest(cmd, {"run", "check", "default-config", "demo", "eval", "backtest", "version"})
                   << "\n\n"
                   << kMainHelp;
         return 2;

@@ -1,0 +1,454 @@
+#include "monitor/app/backtest.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "detectors/detector.h"
+#include "monitor/aggregator.h"
+#include "monitor/duration.h"
+#include "monitor/hash.h"
+#include "webhooks/events_adapter.h"
+#include "webhooks/sendgrid_adapter.h"
+
+namespace terrain::app {
+
+namespace {
+
+std::string read_all(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw std::runtime_error(path + ": cannot open");
+    }
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string series_text(const monitor::Labels& labels) {
+    std::string out;
+    for (const auto& [k, v] : labels) {
+        out += (out.empty() ? "" : ", ") + k + "=" + v;
+    }
+    return out.empty() ? "all traffic" : out;
+}
+
+std::string html_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+struct Incident {
+    std::string metric;  // empty: any
+    monitor::Labels labels;
+    std::int64_t start = 0;
+    std::int64_t end = 0;
+};
+
+std::vector<Incident> read_incidents(const std::string& path) {
+    std::vector<Incident> out;
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(read_all(path));
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(path + ": " + e.what());
+    }
+    if (!doc.is_array()) {
+        throw std::runtime_error(path + ": expected a JSON array of incidents");
+    }
+    for (std::size_t i = 0; i < doc.size(); ++i) {
+        const auto& j = doc[i];
+        const std::string where = path + ": incident " + std::to_string(i);
+        Incident inc;
+        inc.metric = j.value("metric", "");
+        const auto labels = j.value("labels", nlohmann::json::object());
+        for (const auto& [k, v] : labels.items()) {
+            inc.labels.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+        }
+        auto time = [&](const char* key) {
+            auto it = j.find(key);
+            auto ms = it != j.end() && it->is_string()
+                          ? monitor::parse_rfc3339_ms(it->get<std::string>())
+                          : std::nullopt;
+            if (!ms) {
+                throw std::runtime_error(where + ": '" + key + "' must be an RFC 3339 time");
+            }
+            return *ms;
+        };
+        inc.start = time("start");
+        inc.end = time("end");
+        out.push_back(std::move(inc));
+    }
+    return out;
+}
+
+bool matches(const Incident& inc, const SeriesTrace& t, std::int64_t start, std::int64_t end) {
+    if (!inc.metric.empty() && inc.metric != t.metric) {
+        return false;
+    }
+    for (const auto& l : inc.labels) {
+        if (std::find(t.labels.begin(), t.labels.end(), l) == t.labels.end()) {
+            return false;
+        }
+    }
+    return start <= inc.end && end > inc.start;
+}
+
+// Per series: its detectors and, per detector, the trace being recorded.
+struct SeriesState final : monitor::SeriesAttachment {
+    std::vector<std::unique_ptr<detectors::Detector>> detectors;
+    std::vector<std::size_t> traces;  // index into all traces
+};
+
+class Progress {
+public:
+    Progress(bool on, std::size_t total) : on_(on), total_(std::max<std::size_t>(total, 1)) {}
+    void update(std::size_t done) {
+        if (!on_) {
+            return;
+        }
+        const int pct = static_cast<int>(100 * done / total_);
+        if (pct == last_) {
+            return;
+        }
+        last_ = pct;
+        std::string bar(static_cast<std::size_t>(pct / 4), '#');
+        bar.resize(25, ' ');
+        std::fprintf(stderr, "\r[%s] %3d%%  %zu/%zu events", bar.c_str(), pct, done, total_);
+        if (done >= total_) {
+            std::fputc('\n', stderr);
+        }
+    }
+
+private:
+    bool on_;
+    std::size_t total_;
+    int last_ = -1;
+};
+
+}  // namespace
+
+std::vector<monitor::Event> read_backtest_events(const std::string& path,
+                                                 const monitor::Config& config) {
+    const std::string body = read_all(path);
+    monitor::SubjectHasher hasher(monitor::HashKey{});  // subjects are not kept by a backtest
+    std::vector<std::string> labels = monitor::known_labels();
+    labels.insert(labels.end(), config.extra_labels.begin(), config.extra_labels.end());
+    webhooks::AdapterContext ctx;
+    ctx.hasher = &hasher;
+    ctx.now_ms = std::numeric_limits<std::int64_t>::max() / 4;
+    ctx.labels = &labels;
+    const webhooks::SendgridAdapter sendgrid;
+    const webhooks::EventsAdapter events;
+    auto parse = [&](std::string_view text) -> monitor::Result<webhooks::Parsed> {
+        auto sg = sendgrid.parse(text, ctx);
+        if (sg) {
+            return sg;
+        }
+        auto ev = events.parse(text, ctx);
+        if (ev) {
+            return ev;
+        }
+        // Report in the terms of the format the text looks like.
+        return text.find("\"sg_event_id\"") != std::string_view::npos ? sg : ev;
+    };
+    if (auto whole = parse(body)) {
+        return std::move(whole.value().events);
+    }
+    // One request body per line (SendGrid dumps are usually an array per line).
+    std::vector<monitor::Event> out;
+    std::istringstream in(body);
+    std::string line;
+    for (std::size_t n = 1; std::getline(in, line); ++n) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) {
+            continue;
+        }
+        auto parsed = parse(line);
+        if (!parsed) {
+            throw std::runtime_error(path + ":" + std::to_string(n) + ": " +
+                                     parsed.error().message);
+        }
+        for (auto& e : parsed.value().events) {
+            out.push_back(std::move(e));
+        }
+    }
+    return out;
+}
+
+BacktestResult run_backtest(const monitor::Config& config, const BacktestOptions& options) {
+    auto events = read_backtest_events(options.events_path, config);
+    std::stable_sort(events.begin(), events.end(),
+                     [](const monitor::Event& a, const monitor::Event& b) {
+                         return a.time_ms < b.time_ms;
+                     });
+    detectors::Registry registry;
+    detectors::register_builtin_detectors(registry);
+    monitor::Aggregator aggregator(config.metrics, config.pipeline.allowed_lateness_ms);
+    std::vector<std::vector<std::unique_ptr<detectors::DetectorFactory>>> factories;
+    for (const auto& m : aggregator.metrics()) {
+        auto& list = factories.emplace_back();
+        for (const auto& d : m.detectors) {
+            list.push_back(registry.make(d));
+        }
+    }
+    std::vector<SeriesTrace> traces;
+    auto on_point = [&](const monitor::Point& p) {
+        const auto& metric = *p.metric;
+        auto& attachment = *p.attachment;
+        if (!attachment) {
+            auto s = std::make_unique<SeriesState>();
+            for (std::size_t i = 0; i < metric.detectors.size(); ++i) {
+                s->detectors.push_back(factories[p.metric_index][i]->create(metric));
+                s->traces.push_back(traces.size());
+                traces.push_back({metric.name, metric.detectors[i].name, *p.labels, {}, {}, {}, {},
+                                  {}, {}});
+            }
+            attachment = std::move(s);
+        }
+        auto& s = static_cast<SeriesState&>(*attachment);
+        for (std::size_t i = 0; i < s.detectors.size(); ++i) {
+            const auto v = s.detectors[i]->observe(p);
+            auto& t = traces[s.traces[i]];
+            if (!v.evaluated) {
+                continue;
+            }
+            t.times.push_back(p.window_start_ms);
+            t.values.push_back(p.value);
+            t.expected.push_back(v.expected);
+            t.lower.push_back(v.lower);
+            t.upper.push_back(v.upper);
+            const bool open = !t.spans.empty() && t.spans.back().second == 0;
+            if (v.anomalous && !open) {
+                t.spans.push_back({p.window_start_ms, 0});
+            } else if (!v.anomalous && open) {
+                t.spans.back().second = p.window_start_ms;
+            }
+        }
+    };
+    auto on_evict = [](const monitor::MetricConfig&, const std::string&, const monitor::Labels&) {};
+    Progress progress(options.progress && isatty(2) != 0, events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        aggregator.add(events[i]);
+        if (aggregator.window_due()) {
+            aggregator.close_windows(on_point, on_evict);
+        }
+        if (i % 4096 == 0) {
+            progress.update(i);
+        }
+    }
+    progress.update(events.size());
+    BacktestResult r;
+    r.events = events.size();
+    if (!events.empty()) {
+        r.first_ms = events.front().time_ms;
+        r.last_ms = events.back().time_ms;
+        // Close the windows the last events are in.
+        std::int64_t longest = 0;
+        for (const auto& m : config.metrics) {
+            longest = std::max(longest, m.window_ms);
+        }
+        aggregator.advance_idle(r.last_ms + longest + config.pipeline.allowed_lateness_ms);
+        aggregator.close_windows(on_point, on_evict);
+    }
+    for (std::size_t m = 0; m < config.metrics.size(); ++m) {
+        r.late_events += aggregator.stats(m).late;
+    }
+    const auto incidents =
+        options.labels_path.empty() ? std::vector<Incident>{} : read_incidents(options.labels_path);
+    r.incidents = incidents.size();
+    std::map<std::string, std::vector<bool>> found;  // per detector: incident detected
+    std::map<std::string, std::size_t> true_spans;
+    for (auto& t : traces) {
+        const std::string key = t.metric + "/" + t.detector;
+        auto& sum = r.detectors[key];
+        auto& hits = found[key];
+        hits.resize(incidents.size(), false);
+        if (t.times.empty()) {
+            continue;
+        }
+        ++sum.series;
+        for (auto& span : t.spans) {
+            if (span.second == 0) {
+                span.second = t.times.back() + 1;  // still firing at the end
+            }
+            bool matched = false;
+            for (std::size_t i = 0; i < incidents.size(); ++i) {
+                if (matches(incidents[i], t, span.first, span.second)) {
+                    hits[i] = matched = true;
+                }
+            }
+            true_spans[key] += matched ? 1 : 0;
+        }
+        if (!t.spans.empty()) {
+            ++sum.alerting_series;
+            sum.alerts += t.spans.size();
+            r.alerting.push_back(t);
+        }
+    }
+    // Recall counts the incidents about the detector's metric (or about no metric in particular).
+    for (auto& [key, sum] : r.detectors) {
+        const std::string metric = key.substr(0, key.find('/'));
+        std::size_t relevant = 0;
+        std::size_t hit = 0;
+        for (std::size_t i = 0; i < incidents.size(); ++i) {
+            if (incidents[i].metric.empty() || incidents[i].metric == metric) {
+                ++relevant;
+                hit += found[key][i] ? 1 : 0;
+            }
+        }
+        if (relevant > 0) {
+            sum.recall = static_cast<double>(hit) / static_cast<double>(relevant);
+            if (sum.alerts > 0) {
+                sum.precision =
+                    static_cast<double>(true_spans[key]) / static_cast<double>(sum.alerts);
+            }
+        }
+    }
+    return r;
+}
+
+namespace {
+
+// One chart: the band (lower..upper), the expected value (dashed), the values, and the
+// alert spans shaded behind them. Plain SVG, no script.
+std::string chart(const SeriesTrace& t) {
+    constexpr double kW = 960;
+    constexpr double kH = 220;
+    constexpr double kPad = 6;
+    const double t0 = static_cast<double>(t.times.front());
+    const double t1 = std::max(static_cast<double>(t.times.back()), t0 + 1);
+    double lo = std::numeric_limits<double>::infinity();
+    double hi = -lo;
+    for (std::size_t i = 0; i < t.times.size(); ++i) {
+        for (double v : {t.values[i], t.lower[i], t.upper[i], t.expected[i]}) {
+            if (std::isfinite(v)) {
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+        }
+    }
+    if (!(hi > lo)) {
+        hi = lo + 1;
+    }
+    auto x = [&](double ms) { return kPad + (ms - t0) / (t1 - t0) * (kW - 2 * kPad); };
+    auto y = [&](double v) { return kH - kPad - (v - lo) / (hi - lo) * (kH - 2 * kPad); };
+    char buf[96];
+    std::string svg = "<svg class=\"chart\" viewBox=\"0 0 960 220\" width=\"960\" height=\"220\" "
+                      "role=\"img\">";
+    for (const auto& [a, b] : t.spans) {
+        std::snprintf(buf, sizeof buf, "<rect class=\"alert-span\" x=\"%.1f\" y=\"0\" width=\"%.1f\"",
+                      x(static_cast<double>(a)),
+                      std::max(2.0, x(static_cast<double>(b)) - x(static_cast<double>(a))));
+        svg += buf;
+        svg += " height=\"220\" data-start=\"" + monitor::format_rfc3339_ms(a) + "\" data-end=\"" +
+               monitor::format_rfc3339_ms(b) + "\"/>";
+    }
+    // The band as one polygon: along the upper edge, back along the lower.
+    std::string upper;
+    std::string lower;
+    for (std::size_t i = 0; i < t.times.size(); ++i) {
+        if (std::isfinite(t.lower[i]) && std::isfinite(t.upper[i])) {
+            std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x(static_cast<double>(t.times[i])),
+                          y(t.upper[i]));
+            upper += buf;
+            std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x(static_cast<double>(t.times[i])),
+                          y(t.lower[i]));
+            lower = buf + lower;
+        }
+    }
+    if (!upper.empty()) {
+        svg += "<polygon class=\"band\" points=\"" + upper + lower + "\"/>";
+    }
+    auto line = [&](const std::vector<double>& v, const char* cls) {
+        std::string pts;
+        for (std::size_t i = 0; i < t.times.size(); ++i) {
+            if (std::isfinite(v[i])) {
+                std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x(static_cast<double>(t.times[i])),
+                              y(v[i]));
+                pts += buf;
+            }
+        }
+        svg += std::string("<polyline class=\"") + cls + "\" points=\"" + pts + "\"/>";
+    };
+    line(t.expected, "expected");
+    line(t.values, "value");
+    svg += "</svg>";
+    return svg;
+}
+
+std::string percent(const std::optional<double>& v) {
+    if (!v) {
+        return "n/a";
+    }
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.0f%%", *v * 100);
+    return buf;
+}
+
+}  // namespace
+
+std::string render_backtest_html(const BacktestResult& r, const std::string& title) {
+    std::string h = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>)" +
+                    html_escape(title) + R"(</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}
+th:first-child,td:first-child{text-align:left}
+.chart{border:1px solid #ddd;background:#fff}.band{fill:#cfe3f7}.expected{fill:none;stroke:#5b8bd0;stroke-dasharray:4 3}
+.value{fill:none;stroke:#222;stroke-width:1.2}.alert-span{fill:#e8484833}
+.legend span{margin-right:1.5em}.muted{color:#777}
+</style></head><body>
+<h1>)" + html_escape(title) + "</h1>\n";
+    h += "<p>" + std::to_string(r.events) + " events from " + monitor::format_rfc3339_ms(r.first_ms) +
+         " to " + monitor::format_rfc3339_ms(r.last_ms) + "; " + std::to_string(r.late_events) +
+         " late; " + std::to_string(r.alerting.size()) + " alerting series" +
+         (r.incidents > 0 ? "; " + std::to_string(r.incidents) + " labelled incidents" : "") +
+         ".</p>\n";
+    h += "<h2>Alerts per detector</h2>\n<table><tr><th>metric / detector</th><th>series judged</th>"
+         "<th>alerting series</th><th>alerts</th><th>precision</th><th>recall</th></tr>\n";
+    for (const auto& [key, s] : r.detectors) {
+        h += "<tr><td>" + html_escape(key) + "</td><td>" + std::to_string(s.series) + "</td><td>" +
+             std::to_string(s.alerting_series) + "</td><td>" + std::to_string(s.alerts) +
+             "</td><td>" + percent(s.precision) + "</td><td>" + percent(s.recall) + "</td></tr>\n";
+    }
+    h += "</table>\n";
+    if (r.incidents == 0) {
+        h += "<p class=\"muted\">Precision and recall need a labels file (--labels).</p>\n";
+    }
+    h += "<h2>Alerting series</h2>\n<p class=\"legend\"><span>— values</span><span>- - expected"
+         "</span><span style=\"background:#cfe3f7\">band</span><span style=\"background:#e8484833\">"
+         "alert</span></p>\n";
+    for (const auto& t : r.alerting) {
+        const std::string name = t.metric + " / " + t.detector + " / " + series_text(t.labels);
+        h += "<section class=\"series\" data-series=\"" + html_escape(name) + "\">\n<h3>" +
+             html_escape(name) + "</h3>\n" + chart(t) + "\n<ul>";
+        for (const auto& [a, b] : t.spans) {
+            h += "<li>alert " + monitor::format_rfc3339_ms(a) + " to " + monitor::format_rfc3339_ms(b) +
+                 "</li>";
+        }
+        h += "</ul>\n</section>\n";
+    }
+    h += "</body></html>\n";
+    return h;
+}
+
+}  // namespace terrain::app

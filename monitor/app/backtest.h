@@ -1,0 +1,63 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "monitor/config.h"
+#include "monitor/event.h"
+
+namespace terrain::app {
+
+// `terrain backtest`: replays historical events through a configuration's metrics and
+// detectors (event time, as live; nothing is sent anywhere) and writes a self-contained HTML
+// report for tuning a detector before it is switched on.
+struct BacktestOptions {
+    std::string events_path;  // terrain NDJSON / JSON array, or SendGrid webhook dumps
+    std::string labels_path;  // optional: known incidents, for precision and recall
+    std::string out_path = "terrain-backtest.html";
+    bool progress = false;    // a progress bar on stderr
+};
+
+// One series under one detector: every judged window, and the spans it was firing.
+struct SeriesTrace {
+    std::string metric;
+    std::string detector;
+    monitor::Labels labels;
+    std::vector<std::int64_t> times;  // window starts
+    std::vector<double> values, expected, lower, upper;
+    std::vector<std::pair<std::int64_t, std::int64_t>> spans;  // [start, end) firing
+};
+
+struct DetectorSummary {
+    std::size_t series = 0;           // series judged
+    std::size_t alerting_series = 0;
+    std::size_t alerts = 0;           // firing spans
+    std::optional<double> precision;  // with labels: spans overlapping a labelled incident
+    std::optional<double> recall;     // with labels: incidents some span overlapped
+};
+
+struct BacktestResult {
+    std::size_t events = 0;
+    std::size_t late_events = 0;
+    std::int64_t first_ms = 0;
+    std::int64_t last_ms = 0;
+    std::size_t incidents = 0;
+    std::vector<SeriesTrace> alerting;                // series with at least one span
+    std::map<std::string, DetectorSummary> detectors;  // "metric/detector"
+};
+
+// Reads the events file: terrain's events (NDJSON or a JSON array, as POST /ingest/events) or
+// SendGrid Event Webhook bodies (a JSON array per line, or one array). Throws
+// std::runtime_error naming the line and the problem.
+std::vector<monitor::Event> read_backtest_events(const std::string& path,
+                                                 const monitor::Config& config);
+
+BacktestResult run_backtest(const monitor::Config& config, const BacktestOptions& options);
+
+std::string render_backtest_html(const BacktestResult& result, const std::string& title);
+
+}  // namespace terrain::app

@@ -1,0 +1,137 @@
+// `terrain backtest` on SendGrid webhook dumps the test generates: three days of mail for two
+// mailbox providers, with two incidents injected on the third day. The report must exist,
+// name every alerting series, and chart the alert spans over the incidents.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <set>
+
+#include "monitor/duration.h"
+#include "tests/support/builders.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/traffic.h"
+
+namespace terrain {
+namespace {
+
+constexpr std::int64_t kDay0 = 1'794'787'200;  // 2026-11-16T00:00:00Z
+
+TEST(BacktestTest, ReportNamesEveryAlertingSeriesAndChartsItsAlertSpans) {
+    testing::TempDir dir;
+    const std::string events = dir.file("sendgrid.ndjson");
+    {
+        std::ofstream out(events);
+        testing::Traffic traffic{kDay0};
+        for (int m = 0; m < 3 * 24 * 60; ++m) {
+            const int hour = m / 60;
+            // Day 3: complaints at gmail from 13:00 to 16:00, and a runaway send to yahoo at 18:00.
+            const bool complaints = hour >= 48 + 13 && hour < 48 + 16;
+            const bool runaway = hour == 48 + 18;
+            out << traffic.minute(m, 10, runaway ? 60 : 5, complaints ? 1 : (m % 120 == 0 ? 1 : 0))
+                       .dump()
+                << "\n";
+        }
+    }
+    const std::string config = dir.file("config.yaml");
+    std::ofstream(config) << R"(
+metrics:
+  - name: complaint_rate
+    aggregate: ratio
+    numerator: {kind: email.complaint}
+    denominator: {kind: email.delivered}
+    group_by: [campaign, provider]
+    window: 1h
+    detectors:
+      - type: rate
+  - name: delivered
+    filter: {kind: email.delivered}
+    group_by: [provider]
+    window: 1h
+    detectors:
+      - type: seasonal
+        cycles: 2
+        min_cycles: 2
+)";
+    const std::string labels = dir.file("incidents.json");
+    std::ofstream(labels) << R"([
+  {"metric": "complaint_rate", "labels": {"provider": "gmail.com"},
+   "start": "2026-11-18T13:00:00Z", "end": "2026-11-18T16:00:00Z"},
+  {"metric": "delivered", "labels": {"provider": "yahoo.com"},
+   "start": "2026-11-18T18:00:00Z", "end": "2026-11-18T19:00:00Z"}
+])";
+    const std::string report = dir.file("report.html");
+    const std::string stdout_path = dir.file("stdout.txt");
+    const std::string cmd = std::string(TERRAIN_BINARY) + " backtest --config " + config +
+                            " --events " + events + " --labels " + labels + " --out " + report +
+                            " >" + stdout_path + " 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << testing::read_file(stdout_path);
+    const std::string html = testing::read_file(report);
+    ASSERT_FALSE(html.empty());
+    const std::string summary = testing::read_file(stdout_path);
+
+    // Every alerting series has a section with a chart; collect them with their spans.
+    std::regex section(R"re(<section class="series" data-series="([^"]+)">([\s\S]*?)</section>)re");
+    std::regex span(R"re(<rect class="alert-span"[^>]*data-start="([^"]+)" data-end="([^"]+)")re");
+    std::map<std::string, std::vector<std::pair<std::int64_t, std::int64_t>>> charted;
+    for (std::sregex_iterator it(html.begin(), html.end(), section), end; it != end; ++it) {
+        const std::string body = (*it)[2];
+        EXPECT_NE(body.find("<svg class=\"chart\""), std::string::npos) << (*it)[1];
+        EXPECT_NE(body.find("class=\"band\""), std::string::npos) << (*it)[1];
+        auto& spans = charted[(*it)[1]];
+        for (std::sregex_iterator s(body.begin(), body.end(), span); s != end; ++s) {
+            spans.emplace_back(*monitor::parse_rfc3339_ms((*s)[1].str()),
+                               *monitor::parse_rfc3339_ms((*s)[2].str()));
+        }
+        EXPECT_FALSE(spans.empty()) << (*it)[1] << " is listed as alerting without a span";
+    }
+    // The series the incidents were injected into are named, with a span over the incident.
+    auto overlaps = [&](const std::string& name, const char* from, const char* to) {
+        auto it = charted.find(name);
+        if (it == charted.end()) {
+            return false;
+        }
+        const auto a = *monitor::parse_rfc3339_ms(from);
+        const auto b = *monitor::parse_rfc3339_ms(to);
+        for (const auto& [s, e] : it->second) {
+            if (s < b && e > a) {
+                return true;
+            }
+        }
+        return false;
+    };
+    EXPECT_TRUE(overlaps("complaint_rate / rate / campaign=spring-sale, provider=gmail.com",
+                         "2026-11-18T13:00:00Z", "2026-11-18T16:00:00Z"))
+        << html;
+    EXPECT_TRUE(overlaps("delivered / seasonal / provider=yahoo.com", "2026-11-18T18:00:00Z",
+                         "2026-11-18T19:00:00Z"))
+        << html;
+    // The alerting series in the summary are exactly the charted ones.
+    std::regex count(R"((\d+) alerting series)");
+    std::smatch m;
+    ASSERT_TRUE(std::regex_search(summary, m, count)) << summary;
+    EXPECT_EQ(std::stoul(m[1]), charted.size()) << summary;
+    // The per-detector table carries recall from the labels: both incidents were found.
+    EXPECT_NE(summary.find("complaint_rate/rate:"), std::string::npos) << summary;
+    EXPECT_NE(html.find("<td>complaint_rate/rate</td>"), std::string::npos);
+    EXPECT_NE(summary.find("recall 100%"), std::string::npos) << summary;
+    // No raw address reached the report.
+    EXPECT_EQ(html.find("@gmail.com"), std::string::npos);
+}
+
+TEST(BacktestTest, NamesTheLineOfABadEvent) {
+    testing::TempDir dir;
+    const std::string events = dir.file("bad.ndjson");
+    std::ofstream(events) << R"({"time": "2026-11-18T10:00:00Z", "kind": "ticket.created", "side": "customer"})"
+                          << "\n{\"time\": \"yesterday\", \"kind\": \"ticket.created\", \"side\": \"customer\"}\n";
+    const std::string out = dir.file("out.txt");
+    const std::string cmd = std::string(TERRAIN_BINARY) + " backtest --events " + events +
+                            " --out " + dir.file("r.html") + " >" + out + " 2>&1";
+    EXPECT_NE(std::system(cmd.c_str()), 0);
+    EXPECT_NE(testing::read_file(out).find("bad.ndjson:2:"), std::string::npos)
+        << testing::read_file(out);
+}
+
+}  // namespace
+}  // namespace terrain
