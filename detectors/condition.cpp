@@ -17,6 +17,7 @@ ConditionConfig parse_condition(const Params& p) {
     }
     c.recover_after = static_cast<int>(p.number("recover_after", 1, 1, 1e6));
     c.hold = static_cast<int>(p.number("hold", 0, 0, 1e6));
+    c.min_volume = p.number("min_volume", 0, 0, 1e15);
     return c;
 }
 

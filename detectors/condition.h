@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "detectors/verdict.h"
+#include "monitor/aggregator.h"
 
 namespace terrain::detectors {
 
@@ -14,6 +15,8 @@ namespace terrain::detectors {
 //   recover_after  consecutive normal points that end a firing (1)
 //   hold           points a firing lasts at least, however soon the series looks normal (0);
 //                  also the debounce: no second alert while one is held open
+//   min_volume     points with less volume are not judged: the denominator for ratios, the
+//                  value for counts and sums (0)
 //
 // Points the detector did not judge (warming up, too little volume) change nothing.
 struct ConditionConfig {
@@ -22,6 +25,7 @@ struct ConditionConfig {
     int of_last = 1;
     int recover_after = 1;
     int hold = 0;
+    double min_volume = 0;
 };
 
 class Params;
@@ -36,6 +40,14 @@ public:
     // firing". Returns true when this point started a firing.
     bool apply(Verdict& verdict, double observed);
     bool firing() const { return firing_; }
+    // Below min_volume: the point is not judged.
+    bool too_little(const monitor::Point& p) const {
+        if (c_.min_volume <= 0) {
+            return false;
+        }
+        const bool ratio = p.metric != nullptr && p.metric->aggregation == monitor::Aggregation::kRatio;
+        return (ratio ? p.denominator : p.value) < c_.min_volume;
+    }
 
     struct State {
         std::uint64_t recent = 0;  // bit i: the i-th last judged point was anomalous

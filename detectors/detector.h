@@ -28,6 +28,10 @@ public:
 
     Verdict observe(const monitor::Point& point) {
         Verdict v = evaluate(point);
+        if (v.evaluated && condition_.too_little(point)) {
+            v.evaluated = v.anomalous = false;
+            v.reason.clear();
+        }
         if (v.evaluated) {
             condition_.apply(v, point.value);
         }

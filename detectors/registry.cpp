@@ -136,7 +136,8 @@ std::unique_ptr<DetectorFactory> Registry::make(const monitor::DetectorConfig& c
                           monitor::suggest(config.type, types()));
     }
     auto keys = it->second.keys;
-    keys.insert(keys.end(), {"direction", "fire_after", "of_last", "recover_after", "hold"});
+    keys.insert(keys.end(),
+                {"direction", "fire_after", "of_last", "recover_after", "hold", "min_volume"});
     Params params(config.params, config.path, keys);
     return std::make_unique<ConditionedFactory>(it->second.make(params), parse_condition(params));
 }

@@ -3,6 +3,8 @@
 #include <string>
 
 #include "detectors/condition.h"
+#include "tests/support/builders.h"
+#include "tests/support/detectors.h"
 
 namespace terrain::detectors {
 namespace {
@@ -53,6 +55,20 @@ TEST(ConditionTest, DirectionIgnoresDeviationsTheOtherWay) {
     ConditionConfig down;
     down.direction = -1;
     EXPECT_EQ(run(down, "vvx."), "FF..");
+}
+
+TEST(ConditionTest, MinVolumeLeavesSmallWindowsUnjudged) {
+    auto m = testing::ratio_metric();
+    auto d = testing::make_detector("threshold", m, {{"above", 0.01}, {"min_volume", 100}});
+    monitor::Point p;
+    p.metric = &m;
+    p.value = 0.5;  // 20 of 40
+    p.denominator = 40;
+    auto small = d->observe(p);
+    EXPECT_FALSE(small.evaluated);
+    EXPECT_FALSE(small.anomalous);
+    p.denominator = 4000;
+    EXPECT_TRUE(d->observe(p).anomalous);
 }
 
 TEST(ConditionTest, StateRoundTrips) {
