@@ -73,6 +73,8 @@ Fixture& fixture(const std::string& type, const nlohmann::json& params, bool rat
     config.type = config.name = type;
     config.path = "bench";
     config.params = params;
+    config.aggregation = ratio ? terrain::monitor::Aggregation::kRatio
+                               : terrain::monitor::Aggregation::kCount;
     f.factory = registry.make(config);
     auto& metric = f.metric;
     metric.name = "bench";

@@ -110,6 +110,7 @@ public:
     struct Entry {
         std::vector<std::string> keys;  // parameter names the detector accepts
         Maker make;
+        bool ratio_only = false;        // judges proportions: refused on count and sum metrics
     };
 
     void add(const std::string& type, Entry entry);

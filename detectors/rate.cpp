@@ -130,7 +130,8 @@ void register_rate(Registry& registry) {
                               s.max_strength = p.number("max_strength", s.max_strength, 1, 1e9);
                               s.min_baseline = p.number("min_baseline", s.min_baseline, 0, 1e12);
                               return std::make_unique<FactoryOf<Rate, RateSettings>>(s);
-                          }});
+                          },
+                          true});
 }
 
 }  // namespace terrain::detectors

@@ -14,8 +14,8 @@ namespace terrain::detectors {
 // Anomalous windows are not learned.
 //
 // Parameters: p_value (1e-4), alpha (0.05), max_strength (20000 trials), min_baseline
-// (500 trials learned before judging). Ratio metrics only. O(1) per series; the tail sum
-// stops once its terms are negligible.
+// (500 trials learned before judging). Ratio metrics only (refused elsewhere, naming the
+// key). O(1) per series; the tail sum stops once its terms are negligible.
 void register_rate(Registry& registry);
 
 }  // namespace terrain::detectors

@@ -135,6 +135,10 @@ std::unique_ptr<DetectorFactory> Registry::make(const monitor::DetectorConfig& c
         throw ConfigError(config.path + ".type: unknown detector '" + config.type + "'" +
                           monitor::suggest(config.type, types()));
     }
+    if (it->second.ratio_only && config.aggregation != monitor::Aggregation::kRatio) {
+        throw ConfigError(config.path + ".type: '" + config.type +
+                          "' judges proportions and needs a ratio metric (aggregate: ratio)");
+    }
     auto keys = it->second.keys;
     keys.insert(keys.end(),
                 {"direction", "fire_after", "of_last", "recover_after", "hold", "min_volume"});

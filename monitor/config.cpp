@@ -323,6 +323,7 @@ MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
             }
             DetectorConfig d;
             d.path = dpath;
+            d.aggregation = m.aggregation;
             d.params = nlohmann::json::object();
             for (const auto& kv : dets[i]) {
                 auto key = kv.first.as<std::string>();

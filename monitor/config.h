@@ -38,6 +38,7 @@ struct DetectorConfig {
     std::string severity;  // "critical" | "warning" | "info"
     nlohmann::json params;  // detector-specific keys, validated by the detector's factory
     std::string path;       // "metrics[3].detectors[0]", for error messages
+    Aggregation aggregation = Aggregation::kCount;  // the metric's, for detectors that need one
 };
 
 // A metric series family: events that pass `filter` (or numerator / denominator for ratios),

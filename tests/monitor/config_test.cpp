@@ -102,6 +102,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"detector_unknown_param",
                   "metrics:\n  - name: m\n    filter: {kind: a}\n    detectors:\n      - type: threshold\n        abov: 1\n",
                   "metrics[0].detectors[0].abov: unknown key; did you mean 'above'?"},
+        BadConfig{"rate_on_counts",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n    detectors:\n      - type: rate\n",
+                  "metrics[0].detectors[0].type: 'rate' judges proportions and needs a ratio metric "
+                  "(aggregate: ratio)"},
         BadConfig{"threshold_without_bounds",
                   "metrics:\n  - name: m\n    filter: {kind: a}\n    detectors:\n      - type: threshold\n",
                   "metrics[0].detectors[0]: a threshold needs 'above', 'below' or both"},

@@ -18,6 +18,7 @@ inline std::unique_ptr<detectors::Detector> make_detector(const std::string& typ
     c.name = type;
     c.path = "test";
     c.params = std::move(params);
+    c.aggregation = metric.aggregation;
     return r.make(c)->create(metric);
 }
 
