@@ -20,6 +20,20 @@ std::string series_text(const monitor::Labels& labels) {
     return out.empty() ? "all traffic" : out;
 }
 
+// A value as a person reads it: ratios (findings with a denominator) as percentages.
+std::string plain_value(double v, const monitor::Finding& f) {
+    char buf[64];
+    if (std::isnan(v)) {
+        return "n/a";
+    }
+    if (f.denominator > 0) {
+        std::snprintf(buf, sizeof buf, "%.2f%%", v * 100.0);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.4g", v);
+    }
+    return buf;
+}
+
 void copy_evidence(Alert& a, const monitor::Finding& f) {
     a.observed = f.observed;
     a.expected = f.expected;
@@ -29,11 +43,14 @@ void copy_evidence(Alert& a, const monitor::Finding& f) {
     a.numerator = f.numerator;
     a.denominator = f.denominator;
     a.last_window_ms = f.window_end_ms;
-    if (f.reason.empty()) {
-        return;  // a normal point: the alert keeps the words of its last anomalous one
+    if (f.reason.empty() && f.anomalous) {
+        return;  // still firing on a point without words (hold, N of M): keep the last ones
     }
-    a.reason = f.reason;
-    a.summary = f.metric + " for " + series_text(f.labels) + ": " + f.reason;
+    // Detectors word only anomalous points; a normal one says where the series is now.
+    a.reason = !f.reason.empty() ? f.reason
+                                 : "back to normal: now " + plain_value(f.observed, f) +
+                                       " (expected " + plain_value(f.expected, f) + ")";
+    a.summary = f.metric + " for " + series_text(f.labels) + ": " + a.reason;
     if (f.denominator > 0) {
         char buf[96];
         std::snprintf(buf, sizeof buf, " (%.0f of %.0f)", f.numerator, f.denominator);
