@@ -115,6 +115,54 @@ TEST(NabCorpusTest, ReadsRowsAndWindowsAndNamesBadInput) {
     }
 }
 
+TEST(NabEvalTest, WritesNabResultFilesOneRowPerDataRow) {
+    testing::TempDir tmp;
+    const std::filesystem::path dir(tmp.path());
+    std::filesystem::create_directories(dir / "data" / "cat");
+    {
+        std::ofstream csv(dir / "data" / "cat" / "a.csv");
+        csv << "timestamp,value\n";
+        for (int i = 0; i < 300; ++i) {
+            csv << "2014-04-01 " << (10 + i / 60) << ":" << (i % 60 < 10 ? "0" : "") << i % 60
+                << ":00," << (i == 250 ? 90 : 10 + i % 3) << "\n";
+        }
+    }
+    std::ofstream(dir / "windows.json")
+        << R"({"cat/a.csv": [["2014-04-01 14:00:00.000000", "2014-04-01 14:20:00.000000"]]})";
+    const auto config = monitor::parse_config(R"(
+metrics:
+  - name: m
+    filter: {kind: value}
+    detectors:
+      - type: ewma
+)",
+                                              "test");
+    std::ostringstream out;
+    const auto table = app::eval_nab(config, dir.string(), (dir / "results").string(), out);
+    ASSERT_EQ(table.size(), 3U) << out.str();  // one detector, three profiles
+    const auto result = dir / "results" / "ewma" / "cat" / "ewma_a.csv";
+    std::ifstream in(result);
+    ASSERT_TRUE(in) << result;
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "timestamp,value,anomaly_score");
+    int rows = 0;
+    double peak = 0;
+    int peak_row = -1;
+    while (std::getline(in, line)) {
+        const double score = std::stod(line.substr(line.rfind(',') + 1));
+        EXPECT_TRUE(score >= 0 && score < 1) << line;
+        if (score > peak) {
+            peak = score;
+            peak_row = rows;
+        }
+        ++rows;
+    }
+    EXPECT_EQ(rows, 300);
+    EXPECT_EQ(peak_row, 250);  // the spike
+    EXPECT_NE(out.str().find("standard"), std::string::npos) << out.str();
+}
+
 // The benchmark the issue sets: the knn detector, one configuration for every series, on the
 // NAB subset in ../shared/nab. Figures are reported in the README.
 TEST(NabBenchmarkTest, KnnScoresAtLeast65OptimisedAnd55FixedOnTheStandardProfile) {
