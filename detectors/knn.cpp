@@ -28,8 +28,9 @@ constexpr int kMaxNeighbours = 16;
 
 class Knn final : public Detector {
 public:
-    Knn(const KnnSettings& s, const monitor::MetricConfig& metric)
-        : s_(s), metric_(metric), span_(static_cast<std::size_t>((s.shape - 1) * s.stride + 1)) {}
+    // Shapes are compared as they are: the metric's kind does not matter to a distance.
+    Knn(const KnnSettings& s, const monitor::MetricConfig& /*metric*/)
+        : s_(s), span_(static_cast<std::size_t>((s.shape - 1) * s.stride + 1)) {}
 
     Verdict evaluate(const monitor::Point& p) override {
         Verdict v;
@@ -130,7 +131,6 @@ public:
 
 private:
     KnnSettings s_;
-    const monitor::MetricConfig& metric_;
     std::size_t span_;
     std::deque<double> values_;
     std::deque<double> recent_;
