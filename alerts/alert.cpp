@@ -78,6 +78,22 @@ nlohmann::json to_json(const Alert& a) {
         {"feedback_reason", a.feedback_reason},
         {"held_until_recovery", a.held_until_recovery},
     };
+    if (a.pair) {
+        const auto& p = *a.pair;
+        j["pair"] = {{"map_metric", p.map_metric},
+                     {"customer_metric", p.customer_metric},
+                     {"map_says", p.map_says},
+                     {"customer_says", p.customer_says},
+                     {"claim_is_ratio", p.claim_is_ratio},
+                     {"map_value", number(p.claim)},
+                     {"map_usual", number(p.claim_expected)},
+                     {"customer_value", number(a.observed)},
+                     {"customer_usual", number(a.expected)},
+                     {"customer_signals", number(a.numerator)},
+                     {"map_exposure", number(a.denominator)},
+                     {"quadrant", p.quadrant},
+                     {"action", p.action}};
+    }
     return j;
 }
 
@@ -117,6 +133,19 @@ Alert alert_from_json(const nlohmann::json& j) {
     a.feedback = j.value("feedback", "");
     a.feedback_reason = j.value("feedback_reason", "");
     a.held_until_recovery = j.value("held_until_recovery", false);
+    if (auto p = j.find("pair"); p != j.end() && p->is_object()) {
+        PairEvidence e;
+        e.map_metric = p->value("map_metric", "");
+        e.customer_metric = p->value("customer_metric", "");
+        e.map_says = p->value("map_says", "");
+        e.customer_says = p->value("customer_says", "");
+        e.claim_is_ratio = p->value("claim_is_ratio", false);
+        e.claim = from_number(*p, "map_value");
+        e.claim_expected = from_number(*p, "map_usual");
+        e.quadrant = p->value("quadrant", "");
+        e.action = p->value("action", "");
+        a.pair = std::move(e);
+    }
     return a;
 }
 

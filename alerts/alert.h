@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -12,6 +13,20 @@ namespace terrain::alerts {
 enum class AlertState : std::uint8_t { kFiring, kResolved };
 
 std::string_view to_string(AlertState state);
+
+// A pair's two sides, for alerts from pairs (a MAP-side metric set against a customer-side
+// one): what each side reports, with its usual value, and the CX efficiency quadrant.
+struct PairEvidence {
+    std::string map_metric;
+    std::string customer_metric;
+    std::string map_says;       // "Messages delivered, of those processed"
+    std::string customer_says;  // "Complaints and 'did not arrive' tickets"
+    bool claim_is_ratio = false;
+    double claim = 0;           // the MAP's figure now (a ratio, or the exposure count)
+    double claim_expected = 0;  // and usually
+    std::string quadrant;       // good_for_company_bad_for_customer, bad_for_both, ...
+    std::string action;         // the suggested action
+};
 
 // One incident: a detector that keeps finding one series anomalous. The fingerprint
 // (detector + metric + series labels) is stable, so while an alert fires the same series does
@@ -51,6 +66,7 @@ struct Alert {
     // Closed by a person while the detector still found the series anomalous: no new alert
     // for this fingerprint until the detector judges the series normal again.
     bool held_until_recovery = false;
+    std::optional<PairEvidence> pair;  // alerts from pairs
 };
 
 nlohmann::json to_json(const Alert& alert);

@@ -34,6 +34,67 @@ std::string plain_value(double v, const monitor::Finding& f) {
     return buf;
 }
 
+std::string percent(double v) {
+    if (!std::isfinite(v)) {
+        return "n/a";
+    }
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.3g%%", v * 100.0);
+    return buf;
+}
+
+std::string count(double v) {
+    if (!std::isfinite(v)) {
+        return "n/a";
+    }
+    std::string digits = std::to_string(static_cast<long long>(std::llround(v)));
+    for (int i = static_cast<int>(digits.size()) - 3; i > 0 && digits[i - 1] != '-'; i -= 3) {
+        digits.insert(static_cast<std::size_t>(i), ",");
+    }
+    return digits;
+}
+
+std::string quadrant_words(const std::string& q) {
+    if (q == "good_for_company_bad_for_customer") {
+        return "efficient for the company, bad for the customer: the automation's own figures "
+               "look fine";
+    }
+    if (q == "bad_for_both") {
+        return "bad for the company and for the customer";
+    }
+    if (q == "bad_for_company_good_for_customer") {
+        return "costly for the company, fine for the customer";
+    }
+    return "fine for both";
+}
+
+// A pair's alert in business words: both sides' numbers with their usual values, where, since
+// when, the quadrant and what to do.
+void copy_pair_evidence(Alert& a, const monitor::Finding& f) {
+    const auto& cfg = *f.pair;
+    PairEvidence e;
+    e.map_metric = cfg.map_metric;
+    e.customer_metric = cfg.customer_metric;
+    e.map_says = cfg.map_says;
+    e.customer_says = cfg.customer_says;
+    e.claim_is_ratio = cfg.claim_is_ratio;
+    e.claim = f.claim;
+    e.claim_expected = f.claim_expected;
+    e.quadrant = f.quadrant;
+    e.action = cfg.action;
+    auto map_figure = [&](double v) { return e.claim_is_ratio ? percent(v) : count(v); };
+    a.summary = cfg.title + " (" + series_text(f.labels) + ", since " +
+                monitor::format_rfc3339_ms(a.since_ms) + "). Customers: " + cfg.customer_says +
+                " " + count(f.numerator) + " for " + count(f.denominator) + ", " +
+                percent(f.observed) + " (usually " + percent(f.expected) + "). MAP: " +
+                cfg.map_says + " " + map_figure(f.claim) + " (usually " +
+                map_figure(f.claim_expected) + "). " + quadrant_words(f.quadrant) + ".";
+    if (!cfg.action.empty()) {
+        a.summary += " Suggested: " + cfg.action;
+    }
+    a.pair = std::move(e);
+}
+
 void copy_evidence(Alert& a, const monitor::Finding& f) {
     a.observed = f.observed;
     a.expected = f.expected;
@@ -55,6 +116,9 @@ void copy_evidence(Alert& a, const monitor::Finding& f) {
         char buf[96];
         std::snprintf(buf, sizeof buf, " (%.0f of %.0f)", f.numerator, f.denominator);
         a.summary += buf;
+    }
+    if (f.pair != nullptr) {
+        copy_pair_evidence(a, f);
     }
 }
 

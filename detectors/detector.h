@@ -111,6 +111,7 @@ public:
         std::vector<std::string> keys;  // parameter names the detector accepts
         Maker make;
         bool ratio_only = false;        // judges proportions: refused on count and sum metrics
+        bool pair_only = false;         // needs a pair's MAP-side figure: refused on metrics
     };
 
     void add(const std::string& type, Entry entry);

@@ -9,13 +9,6 @@ namespace terrain::detectors {
 
 namespace {
 
-struct RateSettings {
-    double p_value = 1e-4;
-    double alpha = 0.05;
-    double max_strength = 20000;
-    double min_baseline = 500;
-};
-
 double log_beta(double a, double b) { return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b); }
 
 // log P(K = k) for K ~ BetaBinomial(n, a, b).
@@ -38,98 +31,93 @@ double tail(double k, double n, double a, double b, bool upper) {
     return std::min(sum, 1.0);
 }
 
-class Rate final : public Detector {
-public:
-    Rate(const RateSettings& s, const monitor::MetricConfig& metric)
-        : s_(s), metric_(metric), band_z_(std::sqrt(2.0) * inverse_erfc(s.p_value)) {}
+}  // namespace
 
-    Verdict evaluate(const monitor::Point& p) override {
-        Verdict v;
-        const double p0 = baseline();
-        v.expected = p0;
-        // The band: the rates a window of this size would show 1 - p_value of the time,
-        // approximated by the beta-binomial's mean and deviation.
-        const double m = strength();
-        const double n = p.denominator;
-        const double sd =
-            n > 0 ? std::sqrt(p0 * (1 - p0) * (m + n) / (n * (m + 1))) : std::nan("");
-        v.lower = std::max(0.0, p0 - band_z_ * sd);
-        v.upper = std::min(1.0, p0 + band_z_ * sd);
-        if (!std::isfinite(p.value) || n <= 0 || p.numerator < 0 || p.numerator > n) {
-            return v;
-        }
-        if (trials_ >= s_.min_baseline) {
-            const double a = p0 * m + 0.5;
-            const double b = (1 - p0) * m + 0.5;
-            const double k = std::round(p.numerator);
-            const double nn = std::round(n);
-            const bool up = k >= nn * p0;
-            // Exact for small counts; for large ones the beta-binomial is close to normal and
-            // summing hundreds of terms per window would cost more than it tells.
-            const double pv = std::max(
-                nn * p0 * (1 - p0) < 100 ? tail(k, nn, a, b, up)
-                                         : 0.5 * std::erfc(std::fabs(k - nn * p0) / (nn * sd) /
-                                                           std::sqrt(2.0)),
-                1e-300);
-            v.evaluated = true;
-            v.anomalous = pv < s_.p_value;
-            v.score = score_of(-std::log10(pv), -std::log10(s_.p_value));
-            char buf[48];
-            std::snprintf(buf, sizeof buf, "%.2g", pv);
-            if (v.anomalous) {  // words only where a person will read them
-                v.reason = format_value(monitor::MetricConfig{}, k) + " of " +
-                           format_value(monitor::MetricConfig{}, nn) + " (" +
-                           format_value(metric_, p.value) + ") against the usual " +
-                           format_value(metric_, p0) + " (p=" + buf + ")";
-            }
-        }
-        if (!v.anomalous) {
-            successes_ = (1 - s_.alpha) * successes_ + p.numerator;
-            trials_ = (1 - s_.alpha) * trials_ + n;
-        }
+Rate::Rate(const RateSettings& s, const monitor::MetricConfig& metric)
+    : s_(s), metric_(metric), band_z_(std::sqrt(2.0) * inverse_erfc(s.p_value)) {}
+
+Verdict Rate::evaluate(const monitor::Point& p) {
+    Verdict v;
+    const double p0 = baseline();
+    v.expected = p0;
+    // The band: the rates a window of this size would show 1 - p_value of the time,
+    // approximated by the beta-binomial's mean and deviation.
+    const double m = strength();
+    const double n = p.denominator;
+    const double sd =
+        n > 0 ? std::sqrt(p0 * (1 - p0) * (m + n) / (n * (m + 1))) : std::nan("");
+    v.lower = std::max(0.0, p0 - band_z_ * sd);
+    v.upper = std::min(1.0, p0 + band_z_ * sd);
+    if (!std::isfinite(p.value) || n <= 0 || p.numerator < 0 || p.numerator > n) {
         return v;
     }
-
-    nlohmann::json save_state() const override { return {successes_, trials_}; }
-    void restore_state(const nlohmann::json& j) override {
-        successes_ = j.at(0).get<double>();
-        trials_ = j.at(1).get<double>();
-    }
-
-private:
-    // Exponentially weighted sums of the windows' numerators and denominators.
-    double baseline() const {
-        return trials_ > 0 ? std::clamp(successes_ / trials_, 1e-9, 1 - 1e-9) : 0.5;
-    }
-    double strength() const { return std::min(trials_, s_.max_strength); }
-    static double inverse_erfc(double q) {
-        // Bisection, once per series.
-        double lo = 0, hi = 40;
-        for (int i = 0; i < 60; ++i) {
-            const double mid = (lo + hi) / 2;
-            (std::erfc(mid) > q ? lo : hi) = mid;
+    if (trials_ >= s_.min_baseline) {
+        const double a = p0 * m + 0.5;
+        const double b = (1 - p0) * m + 0.5;
+        const double k = std::round(p.numerator);
+        const double nn = std::round(n);
+        const bool up = k >= nn * p0;
+        // Exact for small counts; for large ones the beta-binomial is close to normal and
+        // summing hundreds of terms per window would cost more than it tells.
+        const double pv = std::max(
+            nn * p0 * (1 - p0) < 100 ? tail(k, nn, a, b, up)
+                                     : 0.5 * std::erfc(std::fabs(k - nn * p0) / (nn * sd) /
+                                                       std::sqrt(2.0)),
+            1e-300);
+        v.evaluated = true;
+        v.anomalous = pv < s_.p_value;
+        v.score = score_of(-std::log10(pv), -std::log10(s_.p_value));
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "%.2g", pv);
+        if (v.anomalous) {  // words only where a person will read them
+            v.reason = format_value(monitor::MetricConfig{}, k) + " of " +
+                       format_value(monitor::MetricConfig{}, nn) + " (" +
+                       format_value(metric_, p.value) + ") against the usual " +
+                       format_value(metric_, p0) + " (p=" + buf + ")";
         }
-        return lo;
     }
+    if (!v.anomalous) {
+        successes_ = (1 - s_.alpha) * successes_ + p.numerator;
+        trials_ = (1 - s_.alpha) * trials_ + n;
+    }
+    return v;
+}
 
-    RateSettings s_;
-    const monitor::MetricConfig& metric_;
-    double band_z_;  // the band's half-width in deviations, from p_value
-    double successes_ = 0;
-    double trials_ = 0;
-};
+nlohmann::json Rate::save_state() const { return {successes_, trials_}; }
 
-}  // namespace
+void Rate::restore_state(const nlohmann::json& j) {
+    successes_ = j.at(0).get<double>();
+    trials_ = j.at(1).get<double>();
+}
+
+double Rate::baseline() const {
+    return trials_ > 0 ? std::clamp(successes_ / trials_, 1e-9, 1 - 1e-9) : 0.5;
+}
+
+double Rate::inverse_erfc(double q) {
+    // Bisection, once per series.
+    double lo = 0, hi = 40;
+    for (int i = 0; i < 60; ++i) {
+        const double mid = (lo + hi) / 2;
+        (std::erfc(mid) > q ? lo : hi) = mid;
+    }
+    return lo;
+}
+
+RateSettings read_rate_settings(const Params& p) {
+    RateSettings s;
+    s.p_value = p.number("p_value", s.p_value, 1e-15, 0.5);
+    s.alpha = p.number("alpha", s.alpha, 1e-4, 1);
+    s.max_strength = p.number("max_strength", s.max_strength, 1, 1e9);
+    s.min_baseline = p.number("min_baseline", s.min_baseline, 0, 1e12);
+    return s;
+}
 
 void register_rate(Registry& registry) {
     registry.add("rate", {{"p_value", "alpha", "max_strength", "min_baseline"},
                           [](const Params& p) -> std::unique_ptr<DetectorFactory> {
-                              RateSettings s;
-                              s.p_value = p.number("p_value", s.p_value, 1e-15, 0.5);
-                              s.alpha = p.number("alpha", s.alpha, 1e-4, 1);
-                              s.max_strength = p.number("max_strength", s.max_strength, 1, 1e9);
-                              s.min_baseline = p.number("min_baseline", s.min_baseline, 0, 1e12);
-                              return std::make_unique<FactoryOf<Rate, RateSettings>>(s);
+                              return std::make_unique<FactoryOf<Rate, RateSettings>>(
+                                  read_rate_settings(p));
                           },
                           true});
 }

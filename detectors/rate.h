@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+
 #include "detectors/detector.h"
 
 namespace terrain::detectors {
@@ -17,5 +19,37 @@ namespace terrain::detectors {
 // (500 trials learned before judging). Ratio metrics only (refused elsewhere, naming the
 // key). O(1) per series; the tail sum stops once its terms are negligible.
 void register_rate(Registry& registry);
+
+struct RateSettings {
+    double p_value = 1e-4;
+    double alpha = 0.05;
+    double max_strength = 20000;
+    double min_baseline = 500;
+};
+
+RateSettings read_rate_settings(const Params& p);
+
+// The `rate` detector; `disagreement` builds on it.
+class Rate : public Detector {
+public:
+    Rate(const RateSettings& s, const monitor::MetricConfig& metric);
+
+protected:
+    Verdict evaluate(const monitor::Point& p) override;
+    nlohmann::json save_state() const override;
+    void restore_state(const nlohmann::json& j) override;
+
+private:
+    // Exponentially weighted sums of the windows' numerators and denominators.
+    double baseline() const;
+    double strength() const { return std::min(trials_, s_.max_strength); }
+    static double inverse_erfc(double q);
+
+    RateSettings s_;
+    const monitor::MetricConfig& metric_;
+    double band_z_;  // the band's half-width in deviations, from p_value
+    double successes_ = 0;
+    double trials_ = 0;
+};
 
 }  // namespace terrain::detectors

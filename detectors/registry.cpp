@@ -5,6 +5,7 @@
 #include "detectors/detector.h"
 #include "detectors/condition.h"
 #include "detectors/cusum.h"
+#include "detectors/disagreement.h"
 #include "detectors/knn.h"
 #include "detectors/rate.h"
 #include "detectors/seasonal.h"
@@ -139,6 +140,10 @@ std::unique_ptr<DetectorFactory> Registry::make(const monitor::DetectorConfig& c
         throw ConfigError(config.path + ".type: '" + config.type +
                           "' judges proportions and needs a ratio metric (aggregate: ratio)");
     }
+    if (it->second.pair_only && !config.pair) {
+        throw ConfigError(config.path + ".type: '" + config.type +
+                          "' watches pairs; declare it under `pairs`, not on a metric");
+    }
     auto keys = it->second.keys;
     keys.insert(keys.end(),
                 {"direction", "fire_after", "of_last", "recover_after", "hold", "min_volume"});
@@ -163,6 +168,7 @@ void register_builtin_detectors(Registry& registry) {
     register_cusum(registry);
     register_rate(registry);
     register_spot(registry);
+    register_disagreement(registry);
 }
 
 }  // namespace terrain::detectors

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cmath>
 #include <string>
 
 namespace terrain::detectors {
@@ -17,6 +18,10 @@ struct Verdict {
     double upper = 0;
     double score = 0;
     std::string reason;
+    // Pairs (the disagreement detector): the MAP side's usual figure, and where the point falls
+    // in the CX efficiency matrix (see disagreement.h); NaN and nullptr elsewhere.
+    double claim_expected = std::nan("");
+    const char* quadrant = nullptr;
 };
 
 }  // namespace terrain::detectors

@@ -34,6 +34,9 @@ Aggregator::Aggregator(std::vector<MetricConfig> metrics, std::int64_t allowed_l
         if (cfg.aggregation == Aggregation::kRatio) {
             index(m, Role::kNumerator, cfg.numerator);
             index(m, Role::kDenominator, cfg.denominator);
+            if (cfg.pair && cfg.pair->claim_is_ratio) {
+                index(m, Role::kClaim, cfg.pair->claim);
+            }
         } else {
             index(m, Role::kValue, cfg.filter);
         }
@@ -91,7 +94,7 @@ bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event)
             const std::string* v = find_label(event.labels, label);
             s.labels.emplace_back(label, v != nullptr ? *v : "none");
         }
-        s.ring.assign(static_cast<std::size_t>(cfg.span_ms / cfg.window_ms), {0.0, 0.0});
+        s.ring.assign(static_cast<std::size_t>(cfg.span_ms / cfg.window_ms), Sums{});
         s.last_data_ms = start;
         it = st.series.emplace(key_scratch_, std::move(s)).first;
     }
@@ -104,19 +107,22 @@ bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event)
         }
     }
     if (bucket == nullptr) {
-        s.open.push_back(Bucket{start, 0.0, 0.0});
+        s.open.push_back(Bucket{start, {}});
         bucket = &s.open.back();
     }
     ++st.stats.added;
     switch (role) {
         case Role::kValue:
-            bucket->num += cfg.aggregation == Aggregation::kSum ? event.value : 1.0;
+            bucket->sums.num += cfg.aggregation == Aggregation::kSum ? event.value : 1.0;
             break;
         case Role::kNumerator:
-            bucket->num += 1.0;
+            bucket->sums.num += 1.0;
             break;
         case Role::kDenominator:
-            bucket->den += 1.0;
+            bucket->sums.den += 1.0;
+            break;
+        case Role::kClaim:
+            bucket->sums.claim += 1.0;
             break;
     }
     return true;
@@ -191,32 +197,31 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
                 }
                 s.active = true;
             }
-            double num = 0;
-            double den = 0;
+            Sums now;
             for (std::size_t i = 0; i < s.open.size(); ++i) {
                 if (s.open[i].start == start) {
-                    num = s.open[i].num;
-                    den = s.open[i].den;
+                    now = s.open[i].sums;
                     s.open[i] = s.open.back();
                     s.open.pop_back();
                     break;
                 }
             }
             auto& slot = s.ring[s.ring_pos];
-            s.sum_num += num - slot.first;
-            s.sum_den += den - slot.second;
-            slot = {num, den};
+            s.sum.num += now.num - slot.num;
+            s.sum.den += now.den - slot.den;
+            s.sum.claim += now.claim - slot.claim;
+            slot = now;
             s.ring_pos = (s.ring_pos + 1) % s.ring.size();
             // Guard against drift from repeated floating-point subtraction.
             if (s.ring_pos == 0) {
-                s.sum_num = 0;
-                s.sum_den = 0;
-                for (const auto& [n, d] : s.ring) {
-                    s.sum_num += n;
-                    s.sum_den += d;
+                s.sum = Sums{};
+                for (const auto& r : s.ring) {
+                    s.sum.num += r.num;
+                    s.sum.den += r.den;
+                    s.sum.claim += r.claim;
                 }
             }
-            if (num != 0 || den != 0) {
+            if (now.num != 0 || now.den != 0 || now.claim != 0) {
                 s.last_data_ms = end;
             }
             if (s.last_data_ms + cfg.idle_after_ms <= start) {
@@ -226,8 +231,8 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
                 } else {
                     // Data further ahead (a gap in a replay): pause until it comes.
                     s.active = false;
-                    std::fill(s.ring.begin(), s.ring.end(), std::make_pair(0.0, 0.0));
-                    s.sum_num = s.sum_den = 0;
+                    std::fill(s.ring.begin(), s.ring.end(), Sums{});
+                    s.sum = Sums{};
                     s.last_data_ms = s.open.front().start;
                     ++it;
                 }
@@ -241,12 +246,19 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
             p.window_start_ms = start;
             p.window_end_ms = end;
             if (cfg.aggregation == Aggregation::kRatio) {
-                p.numerator = s.sum_num;
-                p.denominator = s.sum_den;
-                p.value = s.sum_den > 0 ? s.sum_num / s.sum_den : std::nan("");
+                p.numerator = s.sum.num;
+                p.denominator = s.sum.den;
+                p.value = s.sum.den > 0 ? s.sum.num / s.sum.den : std::nan("");
+                if (cfg.pair) {
+                    // What the MAP claims: its own ratio over the same exposure, or the
+                    // exposure itself.
+                    p.claim = !cfg.pair->claim_is_ratio ? s.sum.den
+                              : s.sum.den > 0           ? s.sum.claim / s.sum.den
+                                                        : std::nan("");
+                }
             } else {
-                p.value = s.sum_num;
-                p.numerator = s.sum_num;
+                p.value = s.sum.num;
+                p.numerator = s.sum.num;
             }
             p.attachment = &s.attachment;
             on_point(p);

@@ -33,6 +33,7 @@ struct Point {
     double value = 0;
     double numerator = 0;    // ratios: numerator over the span; counts and sums: the value
     double denominator = 0;  // ratios: denominator over the span; otherwise 0
+    double claim = std::numeric_limits<double>::quiet_NaN();  // pairs: the MAP side's figure
     std::unique_ptr<SeriesAttachment>* attachment = nullptr;
 };
 
@@ -85,18 +86,21 @@ public:
     const AggregatorStats& stats(std::size_t metric_index) const;
 
 private:
+    struct Sums {
+        double num = 0;
+        double den = 0;
+        double claim = 0;  // pairs: the MAP's claimed successes (delivered, contained)
+    };
     struct Bucket {
         std::int64_t start;
-        double num;
-        double den;
+        Sums sums;
     };
     struct Series {
         Labels labels;
         std::vector<Bucket> open;
-        std::vector<std::pair<double, double>> ring;  // closed windows within the span
+        std::vector<Sums> ring;  // closed windows within the span
         std::size_t ring_pos = 0;
-        double sum_num = 0;
-        double sum_den = 0;
+        Sums sum;
         std::int64_t last_data_ms = 0;  // end of the last closed window that had data
         bool active = false;  // a window with data has closed; points are emitted from then on
         std::unique_ptr<SeriesAttachment> attachment;
@@ -106,7 +110,7 @@ private:
         std::int64_t closed_until = std::numeric_limits<std::int64_t>::min();
         AggregatorStats stats;
     };
-    enum class Role : std::uint8_t { kValue, kNumerator, kDenominator };
+    enum class Role : std::uint8_t { kValue, kNumerator, kDenominator, kClaim };
     struct Target {
         std::size_t metric;
         Role role;

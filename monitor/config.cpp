@@ -1,6 +1,7 @@
 #include "monitor/config.h"
 
 #include <algorithm>
+#include <regex>
 #include <cstdlib>
 #include <fstream>
 #include <set>
@@ -108,6 +109,17 @@ public:
             fail(key, "must be a string");
         }
         return n.as<std::string>();
+    }
+    bool boolean(std::string_view key, bool fallback) const {
+        auto n = get(key);
+        if (!n || n.IsNull()) {
+            return fallback;
+        }
+        const auto text = n.IsScalar() ? n.as<std::string>() : std::string();
+        if (text != "true" && text != "false") {
+            fail(key, "must be true or false");
+        }
+        return text == "true";
     }
     std::string required_str(std::string_view key) const {
         if (!has(key)) {
@@ -252,64 +264,20 @@ Filter parse_filter(const YAML::Node& node, const std::string& path,
     return f;
 }
 
-MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
-                          const std::vector<std::string>& labels) {
-    Section s(node, path,
-              {"name", "help", "aggregate", "filter", "numerator", "denominator", "group_by",
-               "window", "span", "idle_after", "max_series", "team", "detectors"});
-    MetricConfig m;
-    m.name = s.required_str("name");
-    if (m.name.empty() || !std::all_of(m.name.begin(), m.name.end(), [](char c) {
+// The section's `name`, which must be lower_snake_case (it becomes a Prometheus label value
+// and part of alert fingerprints).
+std::string snake_case_name(const Section& s) {
+    std::string name = s.required_str("name");
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
             return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
         })) {
-        s.fail("name", "'" + m.name + "' must be lower_snake_case ([a-z0-9_]+)");
+        s.fail("name", "'" + name + "' must be lower_snake_case ([a-z0-9_]+)");
     }
-    m.help = s.str("help", m.name);
-    auto agg = s.str("aggregate", "count");
-    if (agg == "count") {
-        m.aggregation = Aggregation::kCount;
-    } else if (agg == "sum") {
-        m.aggregation = Aggregation::kSum;
-    } else if (agg == "ratio") {
-        m.aggregation = Aggregation::kRatio;
-    } else {
-        s.fail("aggregate", "'" + agg + "' is not an aggregation (use count, sum or ratio)" +
-                                suggest(agg, {"count", "sum", "ratio"}));
-    }
-    if (m.aggregation == Aggregation::kRatio) {
-        if (s.has("filter")) {
-            s.fail("filter", "a ratio takes 'numerator' and 'denominator' filters, not 'filter'");
-        }
-        if (!s.has("numerator") || !s.has("denominator")) {
-            s.fail("", "a ratio needs both 'numerator' and 'denominator'");
-        }
-        m.numerator = parse_filter(s.get("numerator"), s.child("numerator"), labels);
-        m.denominator = parse_filter(s.get("denominator"), s.child("denominator"), labels);
-    } else {
-        if (!s.has("filter")) {
-            s.fail("", "missing required key 'filter'");
-        }
-        m.filter = parse_filter(s.get("filter"), s.child("filter"), labels);
-    }
-    m.group_by = s.strings("group_by");
-    for (std::size_t i = 0; i < m.group_by.size(); ++i) {
-        check_label(m.group_by[i], labels, s.child("group_by") + "[" + std::to_string(i) + "]");
-    }
-    m.window_ms = s.duration("window", 300'000);
-    m.span_ms = s.duration("span", m.window_ms);
-    if (m.span_ms % m.window_ms != 0) {
-        s.fail("span", format_duration_ms(m.span_ms) + " is not a multiple of the window (" +
-                           format_duration_ms(m.window_ms) + ")");
-    }
-    if (m.span_ms / m.window_ms > 4096) {
-        s.fail("span", "more than 4096 windows per span; use a longer window");
-    }
-    m.idle_after_ms = s.duration("idle_after", std::max<std::int64_t>(m.span_ms, 3'600'000));
-    m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));
-    m.team = s.str("team", m.team);
-    if (m.team.empty() || m.team.size() > 64) {
-        s.fail("team", "must be 1 to 64 characters");
-    }
+    return name;
+}
+
+// The `detectors` list of a metric or pair section.
+void parse_detectors(const Section& s, MetricConfig& m) {
     auto dets = s.get("detectors");
     if (dets && !dets.IsNull()) {
         if (!dets.IsSequence()) {
@@ -359,6 +327,144 @@ MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
             }
             m.detectors.push_back(std::move(d));
         }
+    }
+}
+
+MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
+                          const std::vector<std::string>& labels) {
+    Section s(node, path,
+              {"name", "help", "aggregate", "filter", "numerator", "denominator", "group_by",
+               "window", "span", "idle_after", "max_series", "team", "detectors"});
+    MetricConfig m;
+    m.name = snake_case_name(s);
+    m.help = s.str("help", m.name);
+    auto agg = s.str("aggregate", "count");
+    if (agg == "count") {
+        m.aggregation = Aggregation::kCount;
+    } else if (agg == "sum") {
+        m.aggregation = Aggregation::kSum;
+    } else if (agg == "ratio") {
+        m.aggregation = Aggregation::kRatio;
+    } else {
+        s.fail("aggregate", "'" + agg + "' is not an aggregation (use count, sum or ratio)" +
+                                suggest(agg, {"count", "sum", "ratio"}));
+    }
+    if (m.aggregation == Aggregation::kRatio) {
+        if (s.has("filter")) {
+            s.fail("filter", "a ratio takes 'numerator' and 'denominator' filters, not 'filter'");
+        }
+        if (!s.has("numerator") || !s.has("denominator")) {
+            s.fail("", "a ratio needs both 'numerator' and 'denominator'");
+        }
+        m.numerator = parse_filter(s.get("numerator"), s.child("numerator"), labels);
+        m.denominator = parse_filter(s.get("denominator"), s.child("denominator"), labels);
+    } else {
+        if (!s.has("filter")) {
+            s.fail("", "missing required key 'filter'");
+        }
+        m.filter = parse_filter(s.get("filter"), s.child("filter"), labels);
+    }
+    m.group_by = s.strings("group_by");
+    for (std::size_t i = 0; i < m.group_by.size(); ++i) {
+        check_label(m.group_by[i], labels, s.child("group_by") + "[" + std::to_string(i) + "]");
+    }
+    m.window_ms = s.duration("window", 300'000);
+    m.span_ms = s.duration("span", m.window_ms);
+    if (m.span_ms % m.window_ms != 0) {
+        s.fail("span", format_duration_ms(m.span_ms) + " is not a multiple of the window (" +
+                           format_duration_ms(m.window_ms) + ")");
+    }
+    if (m.span_ms / m.window_ms > 4096) {
+        s.fail("span", "more than 4096 windows per span; use a longer window");
+    }
+    m.idle_after_ms = s.duration("idle_after", std::max<std::int64_t>(m.span_ms, 3'600'000));
+    m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));
+    m.team = s.str("team", m.team);
+    if (m.team.empty() || m.team.size() > 64) {
+        s.fail("team", "must be 1 to 64 characters");
+    }
+    parse_detectors(s, m);
+    return m;
+}
+
+// A pair: a MAP-side metric set against a customer-side one on shared labels. It becomes a
+// ratio metric of its own (customer signals per unit of the MAP's exposure, over the span)
+// that also carries what the MAP claims, watched by the `disagreement` detector by default.
+MetricConfig parse_pair(const YAML::Node& node, const std::string& path,
+                        const std::vector<MetricConfig>& metrics,
+                        const std::vector<std::string>& labels) {
+    Section s(node, path,
+              {"name", "title", "map", "customer", "on", "window", "span", "action", "team",
+               "max_series", "detectors"});
+    MetricConfig m;
+    m.name = snake_case_name(s);
+    std::vector<std::string> names;
+    for (const auto& metric : metrics) {
+        names.push_back(metric.name);
+    }
+    auto side = [&](const char* key) -> const MetricConfig& {
+        const std::string name = s.required_str(key);
+        for (const auto& metric : metrics) {
+            if (metric.name == name) {
+                if (metric.pair) {
+                    s.fail(key, "'" + name + "' is a pair; name a metric");
+                }
+                return metric;
+            }
+        }
+        s.fail(key, "no metric named '" + name + "'" + suggest(name, names));
+    };
+    const MetricConfig& map = side("map");
+    const MetricConfig& customer = side("customer");
+    PairConfig pair;
+    pair.map_metric = map.name;
+    pair.customer_metric = customer.name;
+    pair.map_says = map.help;
+    pair.customer_says = customer.help;
+    pair.action = s.str("action", "");
+    m.aggregation = Aggregation::kRatio;
+    if (map.aggregation == Aggregation::kRatio) {
+        m.denominator = map.denominator;
+        pair.claim = map.numerator;
+        pair.claim_is_ratio = true;
+    } else if (map.aggregation == Aggregation::kCount) {
+        m.denominator = map.filter;
+    } else {
+        s.fail("map", "'" + map.name + "' is a sum; a pair needs a count or a ratio on the MAP side");
+    }
+    if (customer.aggregation == Aggregation::kSum) {
+        s.fail("customer", "'" + customer.name + "' is a sum; a pair needs customer signals counted");
+    }
+    m.numerator = customer.aggregation == Aggregation::kRatio ? customer.numerator : customer.filter;
+    m.help = s.str("title", customer.help + ", per " + map.help);
+    pair.title = m.help;
+    m.group_by = s.strings("on");
+    for (std::size_t i = 0; i < m.group_by.size(); ++i) {
+        check_label(m.group_by[i], labels, s.child("on") + "[" + std::to_string(i) + "]");
+    }
+    m.window_ms = s.duration("window", map.window_ms);
+    m.span_ms = s.duration("span", std::max(m.window_ms, 3'600'000L));
+    if (m.span_ms % m.window_ms != 0 || m.span_ms / m.window_ms > 4096) {
+        s.fail("span", format_duration_ms(m.span_ms) + " must be a multiple of the window (" +
+                           format_duration_ms(m.window_ms) + "), at most 4096 windows");
+    }
+    m.idle_after_ms = std::max<std::int64_t>(m.span_ms, 3'600'000);
+    m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));
+    m.team = s.str("team", customer.team);
+    m.pair = std::move(pair);
+    parse_detectors(s, m);
+    for (auto& d : m.detectors) {
+        d.pair = true;
+    }
+    if (m.detectors.empty()) {
+        DetectorConfig d;
+        d.type = d.name = "disagreement";
+        d.severity = "critical";
+        d.path = path + ".detectors[0]";
+        d.aggregation = m.aggregation;
+        d.pair = true;
+        d.params = nlohmann::json::object();
+        m.detectors.push_back(std::move(d));
     }
     return m;
 }
@@ -433,7 +539,8 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
     Config c;
     try {
         Section top(root, "",
-                    {"server", "sources", "api", "pipeline", "labels", "metrics", "receivers"});
+                    {"server", "sources", "api", "pipeline", "labels", "metrics", "pairs",
+                     "receivers"});
         auto sources = top.get("sources");
         if (sources && !sources.IsNull()) {
             if (!sources.IsMap()) {
@@ -443,13 +550,25 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
                 SourceConfig src;
                 src.name = kv.first.as<std::string>();
                 src.path = "sources." + src.name;
-                Section s(kv.second, src.path, {"token", "public_key", "max_age"});
+                Section s(kv.second, src.path,
+                          {"token", "public_key", "signing_key", "verify_signature",
+                           "cert_url_pattern", "max_age"});
                 src.token = parse_secret(s, "token");
                 src.public_key = parse_secret(s, "public_key");
+                src.signing_key = parse_secret(s, "signing_key");
+                src.verify_sns = s.boolean("verify_signature", false);
+                src.cert_url_pattern = s.str("cert_url_pattern", src.cert_url_pattern);
+                try {
+                    std::regex check(src.cert_url_pattern);
+                } catch (const std::regex_error& e) {
+                    s.fail("cert_url_pattern", std::string("not a regular expression: ") + e.what());
+                }
                 src.max_age_ms = s.duration("max_age", src.max_age_ms);
-                if (src.token.empty() && src.public_key.empty()) {
-                    s.fail("", "give a 'token' or a 'public_key' (or remove the source to leave "
-                               "it open to loopback clients only)");
+                if (src.token.empty() && src.public_key.empty() && src.signing_key.empty() &&
+                    !src.verify_sns) {
+                    s.fail("", "give a 'token', a 'public_key' (sendgrid), a 'signing_key' "
+                               "(mailgun, zendesk) or 'verify_signature: true' (ses) (or remove "
+                               "the source to leave it open to loopback clients only)");
                 }
                 c.sources.push_back(std::move(src));
             }
@@ -509,6 +628,22 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
                     throw ConfigError(path + ".name: '" + m.name + "' is declared twice");
                 }
                 c.metrics.push_back(std::move(m));
+            }
+            auto pairs = top.get("pairs");
+            if (pairs && !pairs.IsNull()) {
+                if (!pairs.IsSequence()) {
+                    top.fail("pairs", "must be a list");
+                }
+                const std::vector<MetricConfig> declared = c.metrics;
+                for (std::size_t i = 0; i < pairs.size(); ++i) {
+                    auto path = "pairs[" + std::to_string(i) + "]";
+                    auto m = parse_pair(pairs[i], path, declared, labels);
+                    if (!names.insert(m.name).second) {
+                        throw ConfigError(path + ".name: '" + m.name +
+                                          "' is already the name of a metric or pair");
+                    }
+                    c.metrics.push_back(std::move(m));
+                }
             }
         }
         auto receivers = top.get("receivers");

@@ -39,6 +39,22 @@ struct DetectorConfig {
     nlohmann::json params;  // detector-specific keys, validated by the detector's factory
     std::string path;       // "metrics[3].detectors[0]", for error messages
     Aggregation aggregation = Aggregation::kCount;  // the metric's, for detectors that need one
+    bool pair = false;                              // the metric is a pair
+};
+
+// What makes a metric a pair (configuration `pairs`): a MAP-side metric set against a
+// customer-side one. The pair metric is a ratio, customer signals per unit of the MAP's
+// exposure (the MAP metric's denominator, or its count); `claim` is what the MAP reports over
+// the same exposure (its ratio's numerator: delivered, contained, self-served).
+struct PairConfig {
+    std::string title;  // one line: what goes wrong when this pair disagrees
+    std::string map_metric;
+    std::string customer_metric;
+    std::string map_says;       // the MAP metric's help text, for alerts
+    std::string customer_says;  // the customer metric's
+    std::string action;         // what to do about it, in business words
+    Filter claim;
+    bool claim_is_ratio = false;  // false: the claim is the exposure count itself
 };
 
 // A metric series family: events that pass `filter` (or numerator / denominator for ratios),
@@ -60,6 +76,7 @@ struct MetricConfig {
     std::size_t max_series = 10'000;
     std::string team = "unassigned";  // who owns this metric's alerts (an alert label)
     std::vector<DetectorConfig> detectors;
+    std::optional<PairConfig> pair;  // set for pairs
 };
 
 struct ReceiverConfig {
@@ -111,7 +128,11 @@ std::string resolve_secret(const SecretRef& ref);
 struct SourceConfig {
     std::string name;
     SecretRef token;       // "Authorization: Bearer <token>"
-    SecretRef public_key;  // the vendor's signature key (sendgrid: base64 DER, ECDSA P-256)
+    SecretRef public_key;   // sendgrid: the signature's public key (base64 DER, ECDSA P-256)
+    SecretRef signing_key;  // mailgun, zendesk: the HMAC signing key
+    bool verify_sns = false;  // ses: verify SNS signatures with Amazon's certificates
+    // ses: where SNS certificates and subscription URLs may come from (Amazon SNS over HTTPS).
+    std::string cert_url_pattern = R"(^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/)";
     std::int64_t max_age_ms = 300'000;  // signed requests older than this are refused
     std::string path;
 };

@@ -1,8 +1,10 @@
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
+#include "monitor/config.h"
 #include "monitor/event.h"
 
 namespace terrain::monitor {
@@ -30,6 +32,12 @@ struct Finding {
     double numerator = 0;
     double denominator = 0;
     std::string reason;  // one line a person reads: "0.52% is above 0.30%"
+    // Pairs: the pair's configuration (its words), what the MAP reports over the same exposure
+    // and its usual value, and the CX efficiency quadrant (see detectors/disagreement.h).
+    const PairConfig* pair = nullptr;
+    double claim = std::nan("");
+    double claim_expected = std::nan("");
+    std::string quadrant;
 };
 
 }  // namespace terrain::monitor

@@ -27,6 +27,8 @@ struct AdapterContext {
 struct Parsed {
     std::vector<monitor::Event> events;
     std::uint64_t ignored = 0;
+    // A subscription to confirm by visiting this URL (Amazon SNS), once the request is verified.
+    std::string confirm_url;
 };
 
 // Turns one vendor request body into normalised events. A request is accepted or refused as a

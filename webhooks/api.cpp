@@ -8,14 +8,24 @@
 
 #include "webhooks/alertmanager_adapter.h"
 #include "webhooks/auth.h"
+#include "webhooks/connect_adapter.h"
 #include "webhooks/events_adapter.h"
+#include "webhooks/mailgun_adapter.h"
+#include "webhooks/postmark_adapter.h"
 #include "webhooks/sendgrid_adapter.h"
+#include "webhooks/ses_adapter.h"
+#include "webhooks/zendesk_adapter.h"
 
 namespace terrain::webhooks {
 
 std::vector<std::unique_ptr<Adapter>> builtin_adapters() {
     std::vector<std::unique_ptr<Adapter>> out;
     out.push_back(std::make_unique<SendgridAdapter>());
+    out.push_back(std::make_unique<MailgunAdapter>());
+    out.push_back(std::make_unique<SesAdapter>());
+    out.push_back(std::make_unique<PostmarkAdapter>());
+    out.push_back(std::make_unique<ZendeskAdapter>());
+    out.push_back(std::make_unique<ConnectAdapter>());
     out.push_back(std::make_unique<EventsAdapter>());
     out.push_back(std::make_unique<AlertmanagerAdapter>());
     return out;
@@ -39,6 +49,16 @@ HttpResponse unauthorized(const monitor::Error& e) {
     auto r = HttpResponse::error(401, e.reason, e.message);
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;
+}
+
+// Where SNS subscription URLs may point for a source (its configured pattern, else Amazon's).
+std::string subscribe_url_pattern(const std::string& source, const monitor::Config& config) {
+    for (const auto& sc : config.sources) {
+        if (sc.name == source) {
+            return sc.cert_url_pattern;
+        }
+    }
+    return monitor::SourceConfig{}.cert_url_pattern;
 }
 
 HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
@@ -76,6 +96,14 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
         return HttpResponse::json(400, body.dump());
     }
     Parsed& p = parsed.value();
+    if (!p.confirm_url.empty()) {
+        if (auto failed = confirm_subscription(p.confirm_url,
+                                               subscribe_url_pattern(source, *ctx.config))) {
+            count_refused(400, failed->reason);
+            return HttpResponse::error(400, failed->reason, failed->message);
+        }
+        monitor::log_info("ingest: " + source + ": subscription confirmed");
+    }
     // Limits every adapter shares: events per request, how old an event may be, and the length
     // of an event id (which is kept in the event log).
     auto refuse = [&](int status, const std::string& reason, const std::string& message) {
@@ -237,7 +265,9 @@ HttpResponse act_on_alert(const ApiContext& ctx, const std::string& id, const Ht
     return HttpResponse::json(200, alerts::to_json(*r.alert).dump());
 }
 
-// A guard per source from the configuration's `sources`, secrets read now.
+// A guard per source from the configuration's `sources`, secrets read now. Each vendor's
+// signature scheme is used where its key is configured; a key for a vendor that does not sign
+// (or a scheme for another vendor) is refused, naming the key.
 std::shared_ptr<SourceGuard> make_guard(const std::string& source, const monitor::Config& config) {
     for (const auto& sc : config.sources) {
         if (sc.name != source) {
@@ -245,11 +275,13 @@ std::shared_ptr<SourceGuard> make_guard(const std::string& source, const monitor
         }
         std::string token = sc.token.empty() ? "" : monitor::resolve_secret(sc.token);
         std::unique_ptr<SignatureVerifier> verifier;
+        auto only_for = [&](const char* key, const char* vendors) {
+            throw monitor::ConfigError(sc.path + "." + key + ": only " + vendors +
+                                       " sign with this; use a token for " + source);
+        };
         if (!sc.public_key.empty()) {
             if (source != "sendgrid") {
-                throw monitor::ConfigError(sc.path + ".public_key: terrain verifies signatures "
-                                                     "for sendgrid only so far; use a token for " +
-                                           source);
+                only_for("public_key", "sendgrid");
             }
             try {
                 verifier = std::make_unique<SendgridSignature>(
@@ -258,10 +290,28 @@ std::shared_ptr<SourceGuard> make_guard(const std::string& source, const monitor
                 throw monitor::ConfigError(sc.path + ".public_key: " + e.what());
             }
         }
+        if (!sc.signing_key.empty()) {
+            if (source == "mailgun") {
+                verifier = std::make_unique<MailgunSignature>(
+                    monitor::resolve_secret(sc.signing_key), sc.max_age_ms);
+            } else if (source == "zendesk") {
+                verifier = std::make_unique<ZendeskSignature>(
+                    monitor::resolve_secret(sc.signing_key), sc.max_age_ms);
+            } else {
+                only_for("signing_key", "mailgun and zendesk");
+            }
+        }
+        if (sc.verify_sns) {
+            if (source != "ses") {
+                only_for("verify_signature", "ses (Amazon SNS)");
+            }
+            verifier = std::make_unique<SnsSignature>(sc.cert_url_pattern, sc.max_age_ms);
+        }
         return std::make_shared<SourceGuard>(source, std::move(token), std::move(verifier));
     }
     return std::make_shared<SourceGuard>(source, "", nullptr);
 }
+
 
 }  // namespace
 

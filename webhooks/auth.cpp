@@ -1,13 +1,22 @@
 #include "webhooks/auth.h"
 
+#include <httplib.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include <array>
 #include <cstdlib>
+#include <map>
+#include <regex>
 #include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "monitor/duration.h"
 
 namespace terrain::webhooks {
 
@@ -64,6 +73,56 @@ std::optional<std::string> base64_decode(std::string_view text) {
     }
     if (bits >= 6) {
         return std::nullopt;  // a lone trailing character cannot be valid base64
+    }
+    return out;
+}
+
+std::string base64_encode(std::string_view bytes) {
+    static constexpr char kAlphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+        const std::uint32_t v = (static_cast<unsigned char>(bytes[i]) << 16) |
+                                (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                                static_cast<unsigned char>(bytes[i + 2]);
+        for (int shift : {18, 12, 6, 0}) {
+            out.push_back(kAlphabet[(v >> shift) & 63]);
+        }
+    }
+    if (i < bytes.size()) {
+        std::uint32_t v = static_cast<unsigned char>(bytes[i]) << 16;
+        if (i + 1 < bytes.size()) {
+            v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+        }
+        out.push_back(kAlphabet[(v >> 18) & 63]);
+        out.push_back(kAlphabet[(v >> 12) & 63]);
+        out.push_back(i + 1 < bytes.size() ? kAlphabet[(v >> 6) & 63] : '=');
+        out.push_back('=');
+    }
+    return out;
+}
+
+std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts) {
+    std::string data;
+    for (auto p : parts) {
+        data.append(p);
+    }
+    unsigned char out[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len);
+    return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+std::string hex(std::string_view bytes) {
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (unsigned char c : bytes) {
+        out.push_back(kDigits[c >> 4]);
+        out.push_back(kDigits[c & 15]);
     }
     return out;
 }
@@ -150,6 +209,236 @@ std::optional<monitor::Error> SendgridSignature::verify(const HttpRequest& req,
     return std::nullopt;
 }
 
+namespace {
+
+// A signed time must be within max_age of terrain's clock, either way.
+std::optional<monitor::Error> check_fresh(std::int64_t signed_ms, std::int64_t now_ms,
+                                          std::int64_t max_age_ms) {
+    if (signed_ms < now_ms - max_age_ms || signed_ms > now_ms + max_age_ms) {
+        return refuse("stale_timestamp", "the signed timestamp is more than " +
+                                             monitor::format_duration_ms(max_age_ms) +
+                                             " from terrain's clock");
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<monitor::Error> MailgunSignature::verify(const HttpRequest& req,
+                                                       std::int64_t now_ms) const {
+    const auto body = nlohmann::json::parse(req.body, nullptr, false);
+    const auto sig = body.is_object() ? body.find("signature") : body.end();
+    if (!body.is_object() || sig == body.end() || !sig->is_object()) {
+        return refuse("unauthorized", "missing the Mailgun 'signature' object in the body");
+    }
+    auto field = [&](const char* key) {
+        auto it = sig->find(key);
+        return it != sig->end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    const std::string timestamp = field("timestamp");
+    const std::string token = field("token");
+    const std::string signature = field("signature");
+    if (timestamp.empty() || token.empty() || signature.empty()) {
+        return refuse("unauthorized",
+                      "the Mailgun signature needs 'timestamp', 'token' and 'signature' strings");
+    }
+    if (!secret_equals(hex(hmac_sha256(key_, {timestamp, token})), signature)) {
+        return refuse("bad_signature", "the signature does not match the timestamp and token for "
+                                       "the configured Mailgun signing key");
+    }
+    char* end = nullptr;
+    const long long secs = std::strtoll(timestamp.c_str(), &end, 10);
+    if (*end != '\0') {
+        return refuse("bad_signature", "the signature's timestamp is not UNIX seconds");
+    }
+    if (auto stale = check_fresh(secs * 1000, now_ms, max_age_ms_)) {
+        return stale;
+    }
+    if (!replays_.first_use(token, now_ms, secs * 1000 + max_age_ms_)) {
+        return refuse("replayed", "this Mailgun token was already used");
+    }
+    return std::nullopt;
+}
+
+std::optional<monitor::Error> ZendeskSignature::verify(const HttpRequest& req,
+                                                       std::int64_t now_ms) const {
+    const std::string* sig = req.header("x-zendesk-webhook-signature");
+    const std::string* ts = req.header("x-zendesk-webhook-signature-timestamp");
+    if (sig == nullptr || ts == nullptr) {
+        return refuse("unauthorized",
+                      "missing X-Zendesk-Webhook-Signature or X-Zendesk-Webhook-Signature-Timestamp");
+    }
+    if (!secret_equals(base64_encode(hmac_sha256(secret_, {*ts, req.body})), *sig)) {
+        return refuse("bad_signature", "the signature does not match the timestamp and body for "
+                                       "the configured Zendesk signing secret");
+    }
+    const auto at = monitor::parse_rfc3339_ms(*ts);
+    if (!at) {
+        return refuse("bad_signature", "X-Zendesk-Webhook-Signature-Timestamp is not RFC 3339");
+    }
+    if (auto stale = check_fresh(*at, now_ms, max_age_ms_)) {
+        return stale;
+    }
+    if (!replays_.first_use(*sig, now_ms, *at + max_age_ms_)) {
+        return refuse("replayed", "this signed request was already received");
+    }
+    return std::nullopt;
+}
+
+namespace {
+
+// GETs a URL (http or https) and returns the body of a 200.
+std::optional<std::string> fetch(const std::string& url, std::string& error) {
+    static const std::regex kUrl(R"(^(https?://[^/]+)(/.*)$)");
+    std::smatch m;
+    if (!std::regex_match(url, m, kUrl)) {
+        error = "not an http(s) URL";
+        return std::nullopt;
+    }
+    httplib::Client client(m[1].str());
+    client.set_connection_timeout(5);
+    client.set_read_timeout(5);
+    auto res = client.Get(m[2].str());
+    if (!res) {
+        error = httplib::to_string(res.error());
+        return std::nullopt;
+    }
+    if (res->status != 200) {
+        error = "HTTP " + std::to_string(res->status);
+        return std::nullopt;
+    }
+    return res->body;
+}
+
+}  // namespace
+
+struct SnsSignature::Certs {
+    std::regex pattern;
+    std::mutex mutex;
+    std::map<std::string, EVP_PKEY*> by_url;
+    ~Certs() {
+        for (auto& [url, key] : by_url) {
+            EVP_PKEY_free(key);
+        }
+    }
+};
+
+SnsSignature::SnsSignature(const std::string& cert_url_pattern, std::int64_t max_age_ms)
+    : certs_(std::make_unique<Certs>()), max_age_ms_(max_age_ms) {
+    certs_->pattern = std::regex(cert_url_pattern);
+}
+
+SnsSignature::~SnsSignature() = default;
+
+std::optional<monitor::Error> SnsSignature::verify(const HttpRequest& req,
+                                                   std::int64_t now_ms) const {
+    const auto body = nlohmann::json::parse(req.body, nullptr, false);
+    if (!body.is_object()) {
+        return refuse("unauthorized", "the body is not an SNS message");
+    }
+    auto field = [&](const char* key) {
+        auto it = body.find(key);
+        return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    const std::string type = field("Type");
+    const std::string version = field("SignatureVersion");
+    const std::string cert_url = field("SigningCertURL");
+    if (type.empty() || cert_url.empty() || field("Signature").empty()) {
+        return refuse("unauthorized",
+                      "an SNS message needs Type, Signature and SigningCertURL");
+    }
+    const auto signature = base64_decode(field("Signature"));
+    if (!signature || signature->empty()) {
+        return refuse("bad_signature", "the SNS Signature is not base64");
+    }
+    if (version != "1" && version != "2") {
+        return refuse("bad_signature", "SignatureVersion must be 1 or 2");
+    }
+    // SNS's canonical string: name and value lines of the signed fields, in this order.
+    const bool notification = type == "Notification";
+    std::string canonical;
+    static const std::vector<const char*> kNotification = {"Message", "MessageId", "Subject",
+                                                           "Timestamp", "TopicArn", "Type"};
+    static const std::vector<const char*> kConfirmation = {
+        "Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"};
+    for (const char* key : notification ? kNotification : kConfirmation) {
+        if (notification && std::string_view(key) == "Subject" && !body.contains("Subject")) {
+            continue;
+        }
+        canonical.append(key).append("\n").append(field(key)).append("\n");
+    }
+    EVP_PKEY* key = nullptr;
+    {
+        std::lock_guard lock(certs_->mutex);
+        if (auto it = certs_->by_url.find(cert_url); it != certs_->by_url.end()) {
+            key = it->second;
+        }
+    }
+    if (key == nullptr) {
+        if (!std::regex_search(cert_url, certs_->pattern)) {
+            return refuse("bad_signature",
+                          "SigningCertURL is not an Amazon SNS certificate URL");
+        }
+        std::string error;
+        auto pem = fetch(cert_url, error);
+        if (!pem) {
+            return refuse("bad_signature", "cannot fetch the SNS signing certificate: " + error);
+        }
+        BIO* bio = BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()));
+        X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+        BIO_free(bio);
+        if (cert == nullptr) {
+            return refuse("bad_signature", "the SNS signing certificate is not a PEM certificate");
+        }
+        key = X509_get_pubkey(cert);
+        X509_free(cert);
+        if (key == nullptr) {
+            return refuse("bad_signature", "the SNS signing certificate has no usable key");
+        }
+        std::lock_guard lock(certs_->mutex);
+        auto [it, inserted] = certs_->by_url.emplace(cert_url, key);
+        if (!inserted) {
+            EVP_PKEY_free(key);
+            key = it->second;
+        }
+    }
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    const bool ok =
+        ctx != nullptr &&
+        EVP_DigestVerifyInit(ctx, nullptr, version == "1" ? EVP_sha1() : EVP_sha256(), nullptr,
+                             key) == 1 &&
+        EVP_DigestVerifyUpdate(ctx, canonical.data(), canonical.size()) == 1 &&
+        EVP_DigestVerifyFinal(ctx, reinterpret_cast<const unsigned char*>(signature->data()),
+                              signature->size()) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok) {
+        return refuse("bad_signature", "the SNS signature does not match the message");
+    }
+    const auto at = monitor::parse_rfc3339_ms(field("Timestamp"));
+    if (!at) {
+        return refuse("bad_signature", "the SNS Timestamp is not RFC 3339");
+    }
+    if (auto stale = check_fresh(*at, now_ms, max_age_ms_)) {
+        return stale;
+    }
+    if (!replays_.first_use("sns:" + field("MessageId"), now_ms, *at + max_age_ms_)) {
+        return refuse("replayed", "this SNS message was already received");
+    }
+    return std::nullopt;
+}
+
+std::optional<monitor::Error> confirm_subscription(const std::string& url,
+                                                   const std::string& pattern) {
+    if (!std::regex_search(url, std::regex(pattern))) {
+        return refuse("bad_field", "SubscribeURL is not an Amazon SNS URL; not visited");
+    }
+    std::string error;
+    if (!fetch(url, error)) {
+        return refuse("confirm_failed", "visiting SubscribeURL failed: " + error);
+    }
+    return std::nullopt;
+}
+
 bool is_loopback(std::string_view address) {
     return address.rfind("127.", 0) == 0 || address == "::1" ||
            address.rfind("::ffff:127.", 0) == 0;
@@ -168,9 +457,20 @@ std::optional<monitor::Error> SourceGuard::check(const HttpRequest& req,
     if (!token_.empty()) {
         if (const std::string* auth = req.header("authorization")) {
             static constexpr std::string_view kBearer = "Bearer ";
+            static constexpr std::string_view kBasic = "Basic ";
             if (auth->size() > kBearer.size() && auth->compare(0, kBearer.size(), kBearer) == 0 &&
                 secret_equals(std::string_view(*auth).substr(kBearer.size()), token_)) {
                 return std::nullopt;
+            }
+            // Basic authentication with the token as password, for vendors that only offer
+            // credentials in the webhook URL (Postmark).
+            if (auth->size() > kBasic.size() && auth->compare(0, kBasic.size(), kBasic) == 0) {
+                const auto decoded = base64_decode(std::string_view(*auth).substr(kBasic.size()));
+                const auto colon = decoded ? decoded->find(':') : std::string::npos;
+                if (colon != std::string::npos &&
+                    secret_equals(std::string_view(*decoded).substr(colon + 1), token_)) {
+                    return std::nullopt;
+                }
             }
             if (!verifier_) {
                 return refuse("unauthorized", "the bearer token is not the one configured for " +

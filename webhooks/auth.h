@@ -7,9 +7,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <initializer_list>
 #include <string_view>
 #include <unordered_set>
 
+#include "monitor/config.h"
 #include "monitor/result.h"
 #include "webhooks/http_server.h"
 
@@ -22,6 +24,11 @@ bool secret_equals(std::string_view a, std::string_view b);
 
 // Standard base64 (RFC 4648, padding optional); nullopt on any other character.
 std::optional<std::string> base64_decode(std::string_view text);
+std::string base64_encode(std::string_view bytes);
+
+// HMAC-SHA256 of the concatenated parts, as raw bytes.
+std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts);
+std::string hex(std::string_view bytes);
 
 // Remembers recently seen signatures until they expire, so a captured request cannot be sent
 // again while its timestamp is still fresh. Bounded: beyond `capacity` the oldest are
@@ -66,6 +73,65 @@ private:
     std::int64_t max_age_ms_;
     mutable ReplayGuard replays_;
 };
+
+// Mailgun: hex HMAC-SHA256 of timestamp followed by token, keyed with the webhook signing key,
+// carried in the body's "signature" object. A token already used, or a timestamp more than
+// max_age from now, is refused.
+class MailgunSignature final : public SignatureVerifier {
+public:
+    MailgunSignature(std::string signing_key, std::int64_t max_age_ms)
+        : key_(std::move(signing_key)), max_age_ms_(max_age_ms) {}
+    std::optional<monitor::Error> verify(const HttpRequest& req,
+                                         std::int64_t now_ms) const override;
+
+private:
+    std::string key_;
+    std::int64_t max_age_ms_;
+    mutable ReplayGuard replays_;
+};
+
+// Zendesk: base64 HMAC-SHA256 of the X-Zendesk-Webhook-Signature-Timestamp header's bytes
+// followed by the raw body, in X-Zendesk-Webhook-Signature; the secret is used as its ASCII
+// bytes. Stale timestamps and reused signatures are refused.
+class ZendeskSignature final : public SignatureVerifier {
+public:
+    ZendeskSignature(std::string secret, std::int64_t max_age_ms)
+        : secret_(std::move(secret)), max_age_ms_(max_age_ms) {}
+    std::optional<monitor::Error> verify(const HttpRequest& req,
+                                         std::int64_t now_ms) const override;
+
+private:
+    std::string secret_;
+    std::int64_t max_age_ms_;
+    mutable ReplayGuard replays_;
+};
+
+// Amazon SNS (SES notifications): SignatureVersion 1 (SHA1withRSA) or 2 (SHA256withRSA) over
+// SNS's canonical "name\nvalue\n" string, verified with the certificate at SigningCertURL.
+// The certificate is fetched only from URLs matching `cert_url_pattern` (by default Amazon
+// SNS's own hosts over HTTPS) and cached. Stale Timestamps and reused MessageIds are refused.
+class SnsSignature final : public SignatureVerifier {
+public:
+    SnsSignature(const std::string& cert_url_pattern, std::int64_t max_age_ms);
+    ~SnsSignature() override;
+    std::optional<monitor::Error> verify(const HttpRequest& req,
+                                         std::int64_t now_ms) const override;
+
+private:
+    struct Certs;
+    std::unique_ptr<Certs> certs_;
+    std::int64_t max_age_ms_;
+    mutable ReplayGuard replays_;
+};
+
+// The Amazon SNS hosts certificates and subscription URLs must come from by default.
+struct SnsSignatureDefaults {
+    static std::string pattern() { return monitor::SourceConfig{}.cert_url_pattern; }
+};
+
+// Confirms an SNS subscription by visiting its SubscribeURL, which must match `pattern`.
+std::optional<monitor::Error> confirm_subscription(const std::string& url,
+                                                   const std::string& pattern);
 
 // Whether a request to one source (or to the API) may proceed: a valid vendor signature, or
 // the configured bearer token, or, with neither configured, a loopback client.

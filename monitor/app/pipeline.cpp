@@ -378,6 +378,12 @@ void Pipeline::on_point(const monitor::Point& p) {
         f.numerator = p.numerator;
         f.denominator = p.denominator;
         f.reason = std::move(v.reason);
+        if (p.metric->pair) {
+            f.pair = &*p.metric->pair;
+            f.claim = p.claim;
+            f.claim_expected = v.claim_expected;
+            f.quadrant = v.quadrant != nullptr ? v.quadrant : "";
+        }
         alerts_.on_finding(f);
     }
 }

@@ -27,8 +27,10 @@ struct Feed {
     Detector& d;
     const monitor::MetricConfig& m;
     int i = 0;
+    double claim = std::nan("");  // pairs: the MAP side's figure for the next points
     Verdict operator()(double value, double denominator = 0) {
         monitor::Point p;
+        p.claim = claim;
         p.metric = &m;
         p.window_start_ms = static_cast<std::int64_t>(i) * kWindow;
         p.window_end_ms = p.window_start_ms + kWindow;
@@ -185,12 +187,75 @@ TEST(KnnTest, RepeatingShapesAreQuietANewShapeIsNot) {
     EXPECT_TRUE(flagged);
 }
 
+monitor::MetricConfig pair_metric(bool claim_is_ratio) {
+    auto m = testing::ratio_metric();
+    m.pair = monitor::PairConfig{};
+    m.pair->claim_is_ratio = claim_is_ratio;
+    return m;
+}
+
+TEST(DisagreementTest, CustomersWorseWhileTheMapLooksFineIsTheDangerousQuadrant) {
+    const auto m = pair_metric(true);
+    auto d = testing::make_detector("disagreement", m, {});
+    Feed feed{*d, m};
+    std::mt19937 rng(3);
+    feed.claim = 0.99;  // "delivered 99%"
+    int quiet = 0;
+    for (int i = 0; i < 200; ++i) {
+        const double n = 4000;
+        auto v = feed(std::binomial_distribution<int>(4000, 0.0005)(rng) / n, n);
+        quiet += v.anomalous ? 1 : 0;
+        if (v.evaluated) {
+            EXPECT_STREQ(v.quadrant, "good_for_both");
+        }
+    }
+    EXPECT_EQ(quiet, 0);
+    // Tickets about missing mail: 0.05% -> 0.6% of delivered, the MAP still says 99%.
+    auto v = feed(24.0 / 4000, 4000);
+    ASSERT_TRUE(v.anomalous) << v.reason;
+    EXPECT_STREQ(v.quadrant, "good_for_company_bad_for_customer");
+    EXPECT_NEAR(v.claim_expected, 0.99, 1e-6);
+    EXPECT_GT(v.score, 0.5);
+    // The same, with the MAP's own figure down as well.
+    feed.claim = 0.90;
+    v = feed(24.0 / 4000, 4000);
+    ASSERT_TRUE(v.anomalous);
+    EXPECT_STREQ(v.quadrant, "bad_for_both");
+}
+
+TEST(DisagreementTest, FewerCustomerSignalsIsNotADisagreementAndSmallCountsAreWeak) {
+    const auto m = pair_metric(false);
+    auto d = testing::make_detector("disagreement", m, {});
+    Feed feed{*d, m};
+    std::mt19937 rng(5);
+    for (int i = 0; i < 200; ++i) {
+        feed.claim = 3000;  // sends per window: a count claim
+        feed(std::binomial_distribution<int>(3000, 0.01)(rng) / 3000.0, 3000);
+    }
+    auto fewer = feed(0.0 / 3000, 3000);
+    EXPECT_TRUE(fewer.evaluated);
+    EXPECT_FALSE(fewer.anomalous) << "no opt-outs at all is good news";
+    auto small = feed(2.0 / 30, 30);
+    EXPECT_FALSE(small.anomalous) << "2 of 30 is weak evidence: " << small.reason;
+    // A runaway: four times the sends, opt-outs per send tripled.
+    feed.claim = 12000;
+    auto runaway = feed(360.0 / 12000, 12000);
+    EXPECT_TRUE(runaway.anomalous);
+    EXPECT_STREQ(runaway.quadrant, "good_for_company_bad_for_customer");
+}
+
+TEST(DisagreementTest, RefusedOutsidePairs) {
+    EXPECT_THROW(testing::make_detector("disagreement", testing::ratio_metric(), {}),
+                 monitor::ConfigError);
+}
+
 // ---- the contract -------------------------------------------------------------------------
 
 struct ContractCase {
     std::string type;
     nlohmann::json params;
     bool ratio = false;
+    bool pair = false;
 };
 
 std::ostream& operator<<(std::ostream& os, const ContractCase& c) { return os << c.type; }
@@ -205,6 +270,7 @@ const std::vector<ContractCase>& contract_cases() {
         {"cusum", nlohmann::json::object(), false},
         {"rate", nlohmann::json::object(), true},
         {"spot", {{"quantile", 0.9}}, false},
+        {"disagreement", nlohmann::json::object(), true, true},
     };
     return cases;
 }
@@ -224,7 +290,9 @@ TEST(DetectorContractTest, EveryRegisteredDetectorHasAContractCase) {
 class DetectorContract : public ::testing::TestWithParam<ContractCase> {
 protected:
     monitor::MetricConfig metric() const {
-        return GetParam().ratio ? testing::ratio_metric() : testing::count_metric();
+        return GetParam().pair    ? pair_metric(false)
+               : GetParam().ratio ? testing::ratio_metric()
+                                  : testing::count_metric();
     }
     std::unique_ptr<Detector> make(const monitor::MetricConfig& m) const {
         return testing::make_detector(GetParam().type, m, GetParam().params);

@@ -10,8 +10,13 @@
 #include "monitor/hash.h"
 #include "webhooks/alertmanager_adapter.h"
 #include "webhooks/api.h"
+#include "webhooks/connect_adapter.h"
 #include "webhooks/events_adapter.h"
+#include "webhooks/mailgun_adapter.h"
+#include "webhooks/postmark_adapter.h"
 #include "webhooks/sendgrid_adapter.h"
+#include "webhooks/ses_adapter.h"
+#include "webhooks/zendesk_adapter.h"
 
 namespace {
 
@@ -60,8 +65,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!r.ok() && r.error().message.empty()) {
         __builtin_trap();
     }
+#elif TERRAIN_FUZZ_TARGET == 5
+    parse<webhooks::MailgunAdapter>(body);
+#elif TERRAIN_FUZZ_TARGET == 6
+    parse<webhooks::SesAdapter>(body);
+#elif TERRAIN_FUZZ_TARGET == 7
+    parse<webhooks::PostmarkAdapter>(body);
+#elif TERRAIN_FUZZ_TARGET == 8
+    parse<webhooks::ZendeskAdapter>(body);
+#elif TERRAIN_FUZZ_TARGET == 9
+    parse<webhooks::ConnectAdapter>(body);
 #else
-#error "TERRAIN_FUZZ_TARGET must be 1 to 4"
+#error "TERRAIN_FUZZ_TARGET must be 1 to 9"
 #endif
     return 0;
 }

@@ -19,6 +19,7 @@ inline std::unique_ptr<detectors::Detector> make_detector(const std::string& typ
     c.path = "test";
     c.params = std::move(params);
     c.aggregation = metric.aggregation;
+    c.pair = metric.pair.has_value();
     return r.make(c)->create(metric);
 }
 

@@ -1,0 +1,109 @@
+#include "detectors/disagreement.h"
+
+#include <cmath>
+
+#include "detectors/noise.h"
+#include "detectors/rate.h"
+
+namespace terrain::detectors {
+
+namespace {
+
+struct DisagreementSettings {
+    RateSettings rate;
+    double claim_alpha = 0.05;
+    double claim_z = 3;
+};
+
+class Disagreement final : public Rate {
+public:
+    Disagreement(const DisagreementSettings& s, const monitor::MetricConfig& metric)
+        : Rate(s.rate, metric), s_(s), metric_(metric) {}
+
+protected:
+    Verdict evaluate(const monitor::Point& p) override {
+        Verdict v = Rate::evaluate(p);
+        if (v.anomalous && !(p.value > v.expected)) {
+            // Fewer customer signals than usual is good news, not a disagreement.
+            v.anomalous = false;
+            v.score = 0;
+            v.reason.clear();
+        }
+        const bool map_worse = judge_claim(p, v);
+        if (v.evaluated) {
+            v.quadrant = v.anomalous ? (map_worse ? "bad_for_both" : "good_for_company_bad_for_customer")
+                                     : (map_worse ? "bad_for_company_good_for_customer"
+                                                  : "good_for_both");
+        }
+        return v;
+    }
+
+    nlohmann::json save_state() const override {
+        return {{"rate", Rate::save_state()}, {"claim", {claim_mean_, claim_var_, claim_seen_}}};
+    }
+    void restore_state(const nlohmann::json& j) override {
+        Rate::restore_state(j.at("rate"));
+        const auto& c = j.at("claim");
+        claim_mean_ = c.at(0).get<double>();
+        claim_var_ = c.at(1).get<double>();
+        claim_seen_ = c.at(2).get<int>();
+    }
+
+private:
+    // The MAP's figure against its own baseline; learned only from ordinary windows. True
+    // when it is clearly below its baseline.
+    bool judge_claim(const monitor::Point& p, Verdict& v) {
+        if (!std::isfinite(p.claim)) {
+            return false;
+        }
+        const bool ratio = metric_.pair && metric_.pair->claim_is_ratio;
+        const double noise =
+            ratio ? std::sqrt(std::clamp(claim_mean_, 1e-6, 1 - 1e-6) *
+                              (1 - std::clamp(claim_mean_, 1e-6, 1 - 1e-6)) /
+                              std::max(p.denominator, 1.0))
+                  : std::sqrt(std::max(claim_mean_, 1.0));
+        const double sd = std::max(std::sqrt(claim_var_), noise);
+        bool worse = false;
+        if (claim_seen_ > 0) {
+            v.claim_expected = claim_mean_;
+            worse = claim_seen_ >= 12 && p.claim < claim_mean_ - s_.claim_z * sd;
+        }
+        if (!v.anomalous && !worse) {
+            if (claim_seen_ == 0) {
+                claim_mean_ = p.claim;
+            } else {
+                const double d = p.claim - claim_mean_;
+                claim_mean_ += s_.claim_alpha * d;
+                claim_var_ = (1 - s_.claim_alpha) * (claim_var_ + s_.claim_alpha * d * d);
+            }
+            ++claim_seen_;
+        }
+        return worse;
+    }
+
+    DisagreementSettings s_;
+    const monitor::MetricConfig& metric_;
+    double claim_mean_ = 0;
+    double claim_var_ = 0;
+    int claim_seen_ = 0;
+};
+
+}  // namespace
+
+void register_disagreement(Registry& registry) {
+    registry.add(
+        "disagreement",
+        {{"p_value", "alpha", "max_strength", "min_baseline", "claim_alpha", "claim_z"},
+         [](const Params& p) -> std::unique_ptr<DetectorFactory> {
+             DisagreementSettings s;
+             s.rate = read_rate_settings(p);
+             s.rate.p_value = p.number("p_value", 1e-6, 1e-15, 0.5);
+             s.rate.min_baseline = p.number("min_baseline", 2000, 0, 1e12);
+             s.claim_alpha = p.number("claim_alpha", s.claim_alpha, 1e-4, 1);
+             s.claim_z = p.number("claim_z", s.claim_z, 0.5, 100);
+             return std::make_unique<FactoryOf<Disagreement, DisagreementSettings>>(s);
+         },
+         true, true});
+}
+
+}  // namespace terrain::detectors

@@ -1,0 +1,28 @@
+#pragma once
+
+#include "detectors/detector.h"
+
+namespace terrain::detectors {
+
+// `disagreement`, the detector of pairs (configuration `pairs`): customer signals per unit of
+// the MAP's exposure (complaints per delivered, repeat contacts per bot session, abandons
+// per IVR call) judged against the pair's own baseline with the `rate` test, which holds for
+// small counts. Only a rise is a finding: customers signalling more than usual. Alongside it
+// keeps the MAP's own figure (delivery rate, containment rate, self-service rate, or the
+// exposure count) against its baseline, and says where the point falls in the CX efficiency
+// matrix:
+//
+//   good_for_company_bad_for_customer  the MAP looks normal or better while customers
+//                                      signal more: the dangerous quadrant, where the
+//                                      automation's own dashboards stay green
+//   bad_for_both                       the MAP's figure is down too
+//   bad_for_company_good_for_customer  the MAP's figure is down, customers are fine
+//   good_for_both                      nothing to see
+//
+// Parameters: those of `rate` (p_value default 1e-6 here, alpha, max_strength, min_baseline
+// default 2000 exposures learned before judging), claim_alpha (0.05: how fast the MAP
+// figure's baseline follows), claim_z (3: how many deviations below its baseline the MAP
+// figure must be to count as worse). Pairs only.
+void register_disagreement(Registry& registry);
+
+}  // namespace terrain::detectors

@@ -1,0 +1,262 @@
+// Mailgun, Zendesk and Amazon SNS signature checks: the vendors' published vectors where they
+// publish one, and their documented failure cases (wrong key, tampered body, stale timestamp,
+// replayed request).
+#include <gtest/gtest.h>
+
+#include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "monitor/duration.h"
+#include "tests/support/builders.h"
+#include "webhooks/auth.h"
+
+namespace terrain::webhooks {
+namespace {
+
+using nlohmann::json;
+constexpr std::int64_t kFiveMinutes = 300'000;
+
+// --- Mailgun -----------------------------------------------------------------------------
+
+HttpRequest mailgun_request(const json& signature) {
+    HttpRequest r;
+    r.body = json{{"signature", signature}, {"event-data", {{"event", "delivered"}}}}.dump();
+    r.remote_address = "203.0.113.7";
+    return r;
+}
+
+TEST(MailgunSignatureTest, VerifiesThePublishedVectorAndRefusesItsBadCase) {
+    const json v = json::parse(testing::fixture("mailgun_signature_vector.json"));
+    const std::int64_t at = std::stoll(v["good"]["timestamp"].get<std::string>()) * 1000;
+    MailgunSignature sig(v["signing_key"], kFiveMinutes);
+    EXPECT_FALSE(sig.verify(mailgun_request(v["good"]), at + 1000).has_value());
+    auto bad = sig.verify(mailgun_request(v["bad_token_same_signature"]), at + 1000);
+    ASSERT_TRUE(bad.has_value());
+    EXPECT_EQ(bad->reason, "bad_signature");
+    // The same token again: a replay.
+    auto replay = sig.verify(mailgun_request(v["good"]), at + 2000);
+    ASSERT_TRUE(replay.has_value());
+    EXPECT_EQ(replay->reason, "replayed");
+    // A fresh verifier (no memory) still refuses the vector an hour later: stale.
+    MailgunSignature later(v["signing_key"], kFiveMinutes);
+    auto stale = later.verify(mailgun_request(v["good"]), at + 3'600'000);
+    ASSERT_TRUE(stale.has_value());
+    EXPECT_EQ(stale->reason, "stale_timestamp");
+    // The envelope the documentation assembles verifies with the same key.
+    HttpRequest assembled;
+    assembled.body = testing::fixture("mailgun_webhook_failed_permanent.ASSEMBLED.json");
+    MailgunSignature fresh(v["signing_key"], kFiveMinutes);
+    EXPECT_FALSE(fresh.verify(assembled, at).has_value());
+    // Wrong key; missing parts.
+    MailgunSignature wrong("key-not-the-one", kFiveMinutes);
+    EXPECT_EQ(wrong.verify(mailgun_request(v["good"]), at)->reason, "bad_signature");
+    HttpRequest unsigned_body;
+    unsigned_body.body = R"({"event-data":{}})";
+    EXPECT_EQ(fresh.verify(unsigned_body, at)->reason, "unauthorized");
+}
+
+// --- Zendesk -----------------------------------------------------------------------------
+
+HttpRequest zendesk_request(const json& v, std::string body) {
+    HttpRequest r;
+    r.body = std::move(body);
+    r.headers = {{"x-zendesk-webhook-signature", v["headers"]["X-Zendesk-Webhook-Signature"]},
+                 {"x-zendesk-webhook-signature-timestamp",
+                  v["headers"]["X-Zendesk-Webhook-Signature-Timestamp"]}};
+    return r;
+}
+
+TEST(ZendeskSignatureTest, VerifiesTheVectorAndRefusesTamperingStaleAndReplay) {
+    const json v = json::parse(testing::fixture("zendesk_webhook_signature.CONSTRUCTED.json"));
+    const std::int64_t at = *monitor::parse_rfc3339_ms(
+        v["headers"]["X-Zendesk-Webhook-Signature-Timestamp"].get<std::string>());
+    const std::string secret = v["static_test_signing_secret"];
+    ZendeskSignature sig(secret, kFiveMinutes);
+    EXPECT_FALSE(sig.verify(zendesk_request(v, v["raw_body"]), at + 1000).has_value());
+    EXPECT_EQ(sig.verify(zendesk_request(v, v["raw_body"]), at + 2000)->reason, "replayed");
+    ZendeskSignature other(secret, kFiveMinutes);
+    EXPECT_EQ(other.verify(zendesk_request(v, R"({"event":"ticket.updated","id":124})"), at)->reason,
+              "bad_signature");
+    EXPECT_EQ(other.verify(zendesk_request(v, v["raw_body"]), at + 3'600'000)->reason,
+              "stale_timestamp");
+    ZendeskSignature wrong("another-secret", kFiveMinutes);
+    EXPECT_EQ(wrong.verify(zendesk_request(v, v["raw_body"]), at)->reason, "bad_signature");
+    HttpRequest bare;
+    bare.body = v["raw_body"];
+    EXPECT_EQ(other.verify(bare, at)->reason, "unauthorized");
+}
+
+TEST(AuthHelpersTest, HmacHexAndBase64EncodeRoundTrip) {
+    // RFC 4231 test case 2.
+    EXPECT_EQ(hex(hmac_sha256("Jefe", {"what do ya want ", "for nothing?"})),
+              "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+        EXPECT_EQ(base64_decode(base64_encode(s)).value_or("<none>"), s);
+    }
+    EXPECT_EQ(base64_encode("abcd"), "YWJjZA==");
+}
+
+// --- Amazon SNS --------------------------------------------------------------------------
+
+// A local stand-in for SNS's certificate host: a fresh RSA key and self-signed certificate,
+// served over loopback HTTP, and a signer for SNS's canonical strings.
+class SnsStandIn {
+public:
+    SnsStandIn() {
+        key_ = EVP_RSA_gen(2048);
+        X509* cert = X509_new();
+        ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+        X509_gmtime_adj(X509_getm_notBefore(cert), 0);
+        X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+        X509_set_pubkey(cert, key_);
+        X509_NAME* name = X509_get_subject_name(cert);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                   reinterpret_cast<const unsigned char*>("sns.test"), -1, -1, 0);
+        X509_set_issuer_name(cert, name);
+        X509_sign(cert, key_, EVP_sha256());
+        BIO* bio = BIO_new(BIO_s_mem());
+        PEM_write_bio_X509(bio, cert);
+        char* data = nullptr;
+        const long n = BIO_get_mem_data(bio, &data);
+        pem_.assign(data, static_cast<std::size_t>(n));
+        BIO_free(bio);
+        X509_free(cert);
+        server_.Get("/cert.pem", [this](const httplib::Request&, httplib::Response& res) {
+            ++cert_fetches;
+            res.set_content(pem_, "text/plain");
+        });
+        server_.Get("/confirm", [this](const httplib::Request& req, httplib::Response& res) {
+            confirmed_token = req.get_param_value("Token");
+            res.set_content("<ConfirmSubscriptionResponse/>", "text/xml");
+        });
+        port_ = server_.bind_to_any_port("127.0.0.1");
+        thread_ = std::thread([this] { server_.listen_after_bind(); });
+        while (!server_.is_running()) {
+            std::this_thread::yield();
+        }
+    }
+    ~SnsStandIn() {
+        server_.stop();
+        thread_.join();
+        EVP_PKEY_free(key_);
+    }
+    std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+    // Fills SigningCertURL, SignatureVersion and Signature the way SNS does.
+    json sign(json message, const std::string& version = "2") {
+        message["SigningCertURL"] = base() + "/cert.pem";
+        message["SignatureVersion"] = version;
+        const bool notification = message["Type"] == "Notification";
+        std::string canonical;
+        for (const char* k : notification
+                                 ? std::vector<const char*>{"Message", "MessageId", "Subject",
+                                                            "Timestamp", "TopicArn", "Type"}
+                                 : std::vector<const char*>{"Message", "MessageId", "SubscribeURL",
+                                                            "Timestamp", "Token", "TopicArn",
+                                                            "Type"}) {
+            if (message.contains(k)) {
+                canonical += std::string(k) + "\n" + message[k].get<std::string>() + "\n";
+            }
+        }
+        EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+        std::size_t len = 0;
+        EVP_DigestSignInit(ctx, nullptr, version == "1" ? EVP_sha1() : EVP_sha256(), nullptr, key_);
+        EVP_DigestSign(ctx, nullptr, &len,
+                       reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size());
+        std::string sig(len, '\0');
+        EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(sig.data()), &len,
+                       reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size());
+        EVP_MD_CTX_free(ctx);
+        sig.resize(len);
+        message["Signature"] = base64_encode(sig);
+        return message;
+    }
+
+    std::atomic<int> cert_fetches{0};
+    std::string confirmed_token;
+
+private:
+    EVP_PKEY* key_ = nullptr;
+    std::string pem_;
+    httplib::Server server_;
+    int port_ = 0;
+    std::thread thread_;
+};
+
+const std::string kLocalPattern = R"(^http://127\.0\.0\.1:[0-9]+/)";
+
+HttpRequest body_request(const json& message) {
+    HttpRequest r;
+    r.body = message.dump();
+    return r;
+}
+
+TEST(SnsSignatureTest, VerifiesVersionsOneAndTwoWithTheFetchedCertificate) {
+    SnsStandIn sns;
+    SnsSignature sig(kLocalPattern, kFiveMinutes);
+    json ses = json::parse(testing::fixture("sns_ses_bounce_notification.ASSEMBLED.json"));
+    const std::int64_t at = *monitor::parse_rfc3339_ms(ses["Timestamp"].get<std::string>());
+    EXPECT_FALSE(sig.verify(body_request(sns.sign(ses, "2")), at).has_value());
+    ses["MessageId"] = "another";
+    EXPECT_FALSE(sig.verify(body_request(sns.sign(ses, "1")), at).has_value());
+    EXPECT_EQ(sns.cert_fetches.load(), 1);  // cached
+    // Replayed message id; tampered message; stale timestamp.
+    EXPECT_EQ(sig.verify(body_request(sns.sign(ses)), at)->reason, "replayed");
+    json tampered = sns.sign(ses);
+    tampered["MessageId"] = "third";
+    tampered["Message"] = "{}";
+    EXPECT_EQ(sig.verify(body_request(tampered), at)->reason, "bad_signature");
+    ses["MessageId"] = "fourth";
+    EXPECT_EQ(sig.verify(body_request(sns.sign(ses)), at + 3'600'000)->reason, "stale_timestamp");
+}
+
+TEST(SnsSignatureTest, RefusesForeignCertificateHostsAndDocumentationPlaceholders) {
+    SnsStandIn sns;
+    const json doc = json::parse(testing::fixture("sns_ses_bounce_notification.ASSEMBLED.json"));
+    const std::int64_t at = *monitor::parse_rfc3339_ms(doc["Timestamp"].get<std::string>());
+    // The default pattern allows only Amazon SNS over HTTPS: a local certificate URL is refused
+    // before anything is fetched.
+    SnsSignature amazon_only(SnsSignatureDefaults::pattern(), kFiveMinutes);
+    auto foreign = amazon_only.verify(body_request(sns.sign(doc)), at);
+    ASSERT_TRUE(foreign.has_value());
+    EXPECT_EQ(foreign->reason, "bad_signature");
+    EXPECT_NE(foreign->message.find("not an Amazon SNS certificate URL"), std::string::npos);
+    EXPECT_EQ(sns.cert_fetches.load(), 0);
+    // The documentation's placeholder signature, against the local certificate.
+    json placeholder = doc;
+    placeholder["SigningCertURL"] = sns.base() + "/cert.pem";
+    SnsSignature local(kLocalPattern, kFiveMinutes);
+    EXPECT_EQ(local.verify(body_request(placeholder), at)->reason, "bad_signature");
+    json unversioned = sns.sign(doc);
+    unversioned["SignatureVersion"] = "3";
+    EXPECT_EQ(local.verify(body_request(unversioned), at)->reason, "bad_signature");
+    EXPECT_EQ(local.verify(body_request(json{{"Type", "Notification"}}), at)->reason,
+              "unauthorized");
+}
+
+TEST(SnsSignatureTest, SubscriptionConfirmationIsVerifiedThenVisited) {
+    SnsStandIn sns;
+    json confirm = json::parse(testing::fixture("sns_subscription_confirmation.json"));
+    confirm["SubscribeURL"] = sns.base() + "/confirm?Action=ConfirmSubscription&Token=2336412f37";
+    const std::int64_t at = *monitor::parse_rfc3339_ms(confirm["Timestamp"].get<std::string>());
+    SnsSignature sig(kLocalPattern, kFiveMinutes);
+    EXPECT_FALSE(sig.verify(body_request(sns.sign(confirm, "1")), at).has_value());
+    EXPECT_FALSE(confirm_subscription(confirm["SubscribeURL"], kLocalPattern).has_value());
+    EXPECT_EQ(sns.confirmed_token, "2336412f37");
+    // A SubscribeURL elsewhere is not visited.
+    auto refused = confirm_subscription("http://169.254.169.254/latest/meta-data",
+                                        SnsSignatureDefaults::pattern());
+    ASSERT_TRUE(refused.has_value());
+    EXPECT_EQ(refused->reason, "bad_field");
+}
+
+}  // namespace
+}  // namespace terrain::webhooks
