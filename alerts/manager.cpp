@@ -85,9 +85,9 @@ void copy_pair_evidence(Alert& a, const monitor::Finding& f) {
     auto map_figure = [&](double v) { return e.claim_is_ratio ? percent(v) : count(v); };
     a.summary = cfg.title + " (" + series_text(f.labels) + ", since " +
                 monitor::format_rfc3339_ms(a.since_ms) + "). Customers: " + cfg.customer_says +
-                " " + count(f.numerator) + " for " + count(f.denominator) + ", " +
-                percent(f.observed) + " (usually " + percent(f.expected) + "). MAP: " +
-                cfg.map_says + " " + map_figure(f.claim) + " (usually " +
+                ": " + count(f.numerator) + " per " + count(f.denominator) + " (" +
+                percent(f.observed) + ", usually " + percent(f.expected) + "). MAP: " +
+                cfg.map_says + ": " + map_figure(f.claim) + " (usually " +
                 map_figure(f.claim_expected) + "). " + quadrant_words(f.quadrant) + ".";
     if (!cfg.action.empty()) {
         a.summary += " Suggested: " + cfg.action;

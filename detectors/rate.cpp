@@ -51,6 +51,7 @@ Verdict Rate::evaluate(const monitor::Point& p) {
     if (!std::isfinite(p.value) || n <= 0 || p.numerator < 0 || p.numerator > n) {
         return v;
     }
+    double p_learn = 1;  // the window's p-value, when judged
     if (trials_ >= s_.min_baseline) {
         const double a = p0 * m + 0.5;
         const double b = (1 - p0) * m + 0.5;
@@ -64,6 +65,7 @@ Verdict Rate::evaluate(const monitor::Point& p) {
                                      : 0.5 * std::erfc(std::fabs(k - nn * p0) / (nn * sd) /
                                                        std::sqrt(2.0)),
             1e-300);
+        p_learn = pv;
         v.evaluated = true;
         v.anomalous = pv < s_.p_value;
         v.score = score_of(-std::log10(pv), -std::log10(s_.p_value));
@@ -76,7 +78,7 @@ Verdict Rate::evaluate(const monitor::Point& p) {
                        format_value(metric_, p0) + " (p=" + buf + ")";
         }
     }
-    if (!v.anomalous) {
+    if (!v.anomalous && p_learn >= s_.learn_p_value) {
         successes_ = (1 - s_.alpha) * successes_ + p.numerator;
         trials_ = (1 - s_.alpha) * trials_ + n;
     }

@@ -25,6 +25,10 @@ struct RateSettings {
     double alpha = 0.05;
     double max_strength = 20000;
     double min_baseline = 500;
+    // Windows whose p-value is below this are kept out of the baseline, so an incident that
+    // builds up slowly is not learned as normal before it is flagged. 0: only anomalous
+    // windows are kept out.
+    double learn_p_value = 0;
 };
 
 RateSettings read_rate_settings(const Params& p);

@@ -6,7 +6,7 @@
 #include "detectors/detector.h"
 #include "monitor/app/app.h"
 #include "monitor/app/backtest.h"
-#include "monitor/app/demo.h"
+#include "monitor/app/simulate.h"
 #include "monitor/app/eval.h"
 #include "monitor/config.h"
 
@@ -23,7 +23,7 @@ commands:
   run             start the service (ingest, detection, alerts, /metrics)
   check           validate a configuration file
   default-config  print the embedded default configuration
-  demo            send a simulated SendGrid complaint spike to a running terrain
+  simulate        generate realistic multi-source traffic with an injected incident
   eval nab        score the configured detectors on the NAB anomaly benchmark
   backtest        replay historical events through a configuration; writes an HTML report
   version         print the version
@@ -174,15 +174,8 @@ int main_with_args(const std::vector<std::string>& args) {
             }
             return check(parse_options(args, 2, {"--config"}));
         }
-        if (cmd == "demo") {
-            if (wants_help(args)) {
-                std::cout << "usage: terrain demo [--url http://127.0.0.1:8686]\n\nReplays 4 hours "
-                             "of simulated SendGrid events with a spam-complaint spike at\ngmail.com "
-                             "into a running terrain and prints the alert and its resolution.\n";
-                return 0;
-            }
-            auto opts = parse_options(args, 2, {"--url"});
-            return run_demo(opts.count("--url") ? opts["--url"] : "http://127.0.0.1:8686");
+        if (cmd == "simulate") {
+            return run_simulate(std::vector<std::string>(args.begin() + 2, args.end()));
         }
         if (cmd == "eval") {
             if (wants_help(args) || args.size() < 3 || args[2] != "nab") {
@@ -256,7 +249,7 @@ int main_with_args(const std::vector<std::string>& args) {
             return 0;
         }
         std::cerr << "terrain: unknown command '" << cmd << "'"
-                  << monitor::suggest(cmd, {"run", "check", "default-config", "demo", "eval", "backtest", "version"})
+                  << monitor::suggest(cmd, {"run", "check", "default-config", "simulate", "eval", "backtest", "version"})
                   << "\n\n"
                   << kMainHelp;
         return 2;
