@@ -29,6 +29,19 @@ TEST(ConfigTest, EmbeddedDefaultIsValidAndWatchesSendgrid) {
     EXPECT_EQ(spam.span_ms, 24 * 3'600'000);
     EXPECT_EQ(spam.detectors.at(0).params.at("above").get<double>(), 0.003);
     EXPECT_EQ(c.server.listen, "127.0.0.1:8686");
+    // The catalogue of pairs: each a ratio of customer signals per MAP volume, with the MAP's
+    // own figure, watched by the disagreement detector.
+    for (const char* want : {"spam_folder", "send_backlash", "consent_gone_wrong", "bot_loop",
+                             "ivr_trap"}) {
+        auto it = std::find_if(c.metrics.begin(), c.metrics.end(),
+                               [&](const auto& m) { return m.name == want; });
+        ASSERT_NE(it, c.metrics.end()) << want;
+        ASSERT_TRUE(it->pair.has_value()) << want;
+        EXPECT_EQ(it->aggregation, Aggregation::kRatio);
+        EXPECT_FALSE(it->pair->action.empty()) << want;
+        EXPECT_EQ(it->detectors.at(0).type, "disagreement") << want;
+        EXPECT_EQ(it->numerator.side.value_or(Side::kCustomer), Side::kCustomer) << want;
+    }
 }
 
 struct BadConfig {
@@ -134,6 +147,26 @@ INSTANTIATE_TEST_SUITE_P(
                   "server.threads: 0 is out of range [1, 64]"},
         BadConfig{"bad_lateness", "pipeline:\n  allowed_lateness: soon\n",
                   "pipeline.allowed_lateness: 'soon' is not a duration"},
+        BadConfig{"pair_unknown_metric",
+                  "metrics:\n  - name: sent\n    filter: {kind: a}\npairs:\n  - name: p\n    map: snet\n    customer: sent\n",
+                  "pairs[0].map: no metric named 'snet'; did you mean 'sent'?"},
+        BadConfig{"pair_sum_map",
+                  "metrics:\n  - name: s\n    aggregate: sum\n    filter: {kind: a}\n  - name: c\n    filter: {kind: b}\n"
+                  "pairs:\n  - name: p\n    map: s\n    customer: c\n",
+                  "pairs[0].map: 's' is a sum; a pair needs a count or a ratio on the MAP side"},
+        BadConfig{"pair_name_taken",
+                  "metrics:\n  - name: c\n    filter: {kind: b}\npairs:\n  - name: c\n    map: c\n    customer: c\n",
+                  "pairs[0].name: 'c' is already the name of a metric or pair"},
+        BadConfig{"pair_unknown_key",
+                  "metrics:\n  - name: c\n    filter: {kind: b}\npairs:\n  - name: p\n    map: c\n    customer: c\n    actoin: x\n",
+                  "pairs[0].actoin: unknown key; did you mean 'action'?"},
+        BadConfig{"disagreement_on_a_metric",
+                  "metrics:\n  - name: m\n    aggregate: ratio\n    numerator: {kind: a}\n    denominator: {kind: b}\n"
+                  "    detectors:\n      - type: disagreement\n",
+                  "'disagreement' watches pairs; declare it under `pairs`, not on a metric"},
+        BadConfig{"signing_key_for_postmark",
+                  "sources:\n  postmark:\n    verify_signature: maybe\n",
+                  "sources.postmark.verify_signature: must be true or false"},
         BadConfig{"max_series_text", "metrics:\n  - name: m\n    filter: {kind: a}\n    max_series: lots\n",
                   "metrics[0].max_series: 'lots' is not an integer"}),
     [](const auto& info) { return std::string(info.param.name); });
