@@ -469,6 +469,10 @@ int run_simulate(const std::vector<std::string>& args) {
     };
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
+        if (a == "--help" || a == "-h") {
+            usage();
+            return 0;
+        }
         if (i + 1 >= args.size()) {
             std::cerr << "terrain simulate: " << a << " needs a value\n";
             return usage();
