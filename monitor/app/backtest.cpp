@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <map>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -18,6 +20,7 @@
 #include "monitor/duration.h"
 #include "monitor/hash.h"
 #include "webhooks/events_adapter.h"
+#include "webhooks/api.h"
 #include "webhooks/sendgrid_adapter.h"
 
 namespace terrain::app {
@@ -70,6 +73,17 @@ std::vector<Incident> read_incidents(const std::string& path) {
         doc = nlohmann::json::parse(read_all(path));
     } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error(path + ": " + e.what());
+    }
+    if (doc.is_object() && doc.contains("incidents")) {
+        // The ground truth `terrain simulate` writes: each incident's expected alert.
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& inc : doc["incidents"]) {
+            nlohmann::json flat = inc.value("expect", nlohmann::json::object());
+            flat["start"] = inc.value("start", "");
+            flat["end"] = inc.value("end", "");
+            list.push_back(std::move(flat));
+        }
+        doc = std::move(list);
     }
     if (!doc.is_array()) {
         throw std::runtime_error(path + ": expected a JSON array of incidents");
@@ -173,7 +187,29 @@ std::vector<monitor::Event> read_backtest_events(const std::string& path,
     if (auto whole = parse(body)) {
         return std::move(whole.value().events);
     }
-    // One request body per line (SendGrid dumps are usually an array per line).
+    // One request body per line (SendGrid dumps are usually an array per line), or one
+    // recorded request per line as `terrain simulate --out` writes them:
+    // {"at": ..., "source": "zendesk", "body": {...}}, parsed by that source's adapter.
+    std::map<std::string, std::unique_ptr<webhooks::Adapter>> by_source;
+    for (auto& a : webhooks::builtin_adapters()) {
+        by_source.emplace(std::string(a->source()), std::move(a));
+    }
+    auto recorded = [&](std::string_view text) -> std::optional<monitor::Result<webhooks::Parsed>> {
+        if (text.rfind("{\"at\":", 0) != 0) {
+            return std::nullopt;
+        }
+        const auto request = nlohmann::json::parse(text, nullptr, false);
+        if (!request.is_object() || !request.contains("source") || !request.contains("body")) {
+            return std::nullopt;
+        }
+        auto it = by_source.find(request.value("source", ""));
+        if (it == by_source.end()) {
+            return monitor::Result<webhooks::Parsed>(monitor::Error{
+                "bad_field", "no adapter for source '" + request.value("source", "") + "'", -1,
+                "source"});
+        }
+        return it->second->parse(request["body"].dump(), ctx);
+    };
     std::vector<monitor::Event> out;
     std::istringstream in(body);
     std::string line;
@@ -181,7 +217,8 @@ std::vector<monitor::Event> read_backtest_events(const std::string& path,
         if (line.find_first_not_of(" \t\r") == std::string::npos) {
             continue;
         }
-        auto parsed = parse(line);
+        auto as_recorded = recorded(line);
+        auto parsed = as_recorded ? std::move(*as_recorded) : parse(line);
         if (!parsed) {
             throw std::runtime_error(path + ":" + std::to_string(n) + ": " +
                                      parsed.error().message);

@@ -17,7 +17,7 @@ namespace terrain::app {
 // report for tuning a detector before it is switched on.
 struct BacktestOptions {
     std::string events_path;  // terrain NDJSON / JSON array, or SendGrid webhook dumps
-    std::string labels_path;  // optional: known incidents, for precision and recall
+    std::string labels_path;  // optional: known incidents (or simulate's truth file)
     std::string out_path = "terrain-backtest.html";
     bool progress = false;    // a progress bar on stderr
 };
@@ -50,8 +50,9 @@ struct BacktestResult {
     std::map<std::string, DetectorSummary> detectors;  // "metric/detector"
 };
 
-// Reads the events file: terrain's events (NDJSON or a JSON array, as POST /ingest/events) or
-// SendGrid Event Webhook bodies (a JSON array per line, or one array). Throws
+// Reads the events file: terrain's events (NDJSON or a JSON array, as POST /ingest/events),
+// SendGrid Event Webhook bodies (a JSON array per line, or one array), or recorded requests
+// of any source (`terrain simulate --out`: {"at", "source", "body"} per line). Throws
 // std::runtime_error naming the line and the problem.
 std::vector<monitor::Event> read_backtest_events(const std::string& path,
                                                  const monitor::Config& config);

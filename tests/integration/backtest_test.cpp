@@ -8,6 +8,8 @@
 #include <regex>
 #include <set>
 
+#include "monitor/app/backtest.h"
+#include "monitor/app/simulate.h"
 #include "monitor/duration.h"
 #include "tests/support/builders.h"
 #include "tests/support/temp_dir.h"
@@ -118,6 +120,27 @@ metrics:
     EXPECT_NE(summary.find("recall 100%"), std::string::npos) << summary;
     // No raw address reached the report.
     EXPECT_EQ(html.find("@gmail.com"), std::string::npos);
+}
+
+// MOps can backtest the pairs on a simulated scenario: the recorded multi-vendor requests and
+// the ground truth `terrain simulate --out` writes go straight into a backtest.
+TEST(BacktestTest, ScoresTheDefaultPairsOnASimulatedScenario) {
+    testing::TempDir dir;
+    const std::string out = dir.file("bot_loop.ndjson");
+    ASSERT_EQ(app::run_simulate({"--scenario", "bot_loop", "--out", out, "--days", "1"}), 0);
+    app::BacktestOptions o;
+    o.events_path = out;
+    o.labels_path = out + ".truth.json";
+    o.out_path = dir.file("report.html");
+    const auto r = app::run_backtest(monitor::default_config(), o);
+    EXPECT_GT(r.events, 300'000U);
+    EXPECT_EQ(r.incidents, 1U);
+    const auto& pair = r.detectors.at("bot_loop/disagreement");
+    EXPECT_EQ(pair.alerting_series, 1U);
+    EXPECT_EQ(pair.recall.value_or(0), 1.0);
+    EXPECT_EQ(pair.precision.value_or(0), 1.0);
+    // The other bot stays quiet.
+    EXPECT_EQ(pair.alerts, 1U);
 }
 
 TEST(BacktestTest, NamesTheLineOfABadEvent) {
