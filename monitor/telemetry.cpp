@@ -35,6 +35,8 @@ Telemetry::Telemetry()
                           "Events refused because their metric reached max_series, by metric")),
       findings(make(prometheus::BuildCounter(), *registry, "terrain_findings_total",
                     "Anomalous points reported by detectors, by metric and detector")),
+      pair_windows(make(prometheus::BuildCounter(), *registry, "terrain_pair_windows_total",
+                        "Windows judged per pair, by quadrant of the CX efficiency matrix")),
       alerts(make(prometheus::BuildGauge(), *registry, "terrain_alerts",
                   "Alerts by state and severity")),
       notifications(make(prometheus::BuildCounter(), *registry, "terrain_notifications_total",

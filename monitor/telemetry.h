@@ -30,6 +30,7 @@ public:
     prometheus::Family<prometheus::Gauge>& series;              // {metric}
     prometheus::Family<prometheus::Counter>& series_refused;    // {metric}
     prometheus::Family<prometheus::Counter>& findings;          // {metric, detector}
+    prometheus::Family<prometheus::Counter>& pair_windows;      // {pair, quadrant}
     prometheus::Family<prometheus::Gauge>& alerts;              // {state, severity, team}
     prometheus::Family<prometheus::Counter>& notifications;     // {receiver, result}
     prometheus::Family<prometheus::Histogram>& notify_latency;  // {receiver}

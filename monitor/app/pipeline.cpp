@@ -379,6 +379,10 @@ void Pipeline::on_point(const monitor::Point& p) {
         f.denominator = p.denominator;
         f.reason = std::move(v.reason);
         if (p.metric->pair) {
+            if (v.quadrant != nullptr) {
+                telemetry_.pair_windows.Add({{"pair", p.metric->name}, {"quadrant", v.quadrant}})
+                    .Increment();
+            }
             f.pair = &*p.metric->pair;
             f.claim = p.claim;
             f.claim_expected = v.claim_expected;

@@ -221,19 +221,15 @@ private:
                     delivered_at += 5 * kMinute;
                 }
                 add(delivered_at, kSendgrid, sendgrid(delivered_at, "delivered", address, c.name));
-                reactions(delivered_at, address, name, provider->domain, incident, never_subscribed);
+                reactions(delivered_at, address, c.name, provider->domain, incident, never_subscribed);
             }
         }
     }
 
-    void reactions(std::int64_t at, const std::string& address, const std::string& campaign,
-                   const std::string& provider, bool incident, bool never_subscribed) {
-        const char* c = nullptr;
-        for (const auto& k : kCampaigns) {
-            if (campaign == k.name) {
-                c = k.name;
-            }
-        }
+    // What customers do after a delivery: complain, unsubscribe, open a ticket, hours later.
+    void reactions(std::int64_t at, const std::string& address, const char* c,
+                   std::string_view provider, bool incident, bool never_subscribed) {
+        const std::string_view campaign = c;
         double complaint = 0.0004, unsubscribe = 0.002;
         double not_received = 0.0001, other_ticket = 0.0002, never = 0.00002;
         double complaint_lag = 2 * kHour, unsubscribe_lag = 3 * kHour, ticket_lag = kHour;
