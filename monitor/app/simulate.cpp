@@ -460,7 +460,8 @@ int run_simulate(const std::vector<std::string>& args) {
                      "  --speed X     simulated seconds per real second (default: as fast as "
                      "possible)\n"
                      "  --truth FILE  write the injected incidents (default: next to --out, or "
-                     "printed)\n";
+                     "printed)\n"
+                     "TERRAIN_SIMULATE_TOKEN, when set, is sent as a bearer token with --to.\n";
         return 2;
     };
     for (std::size_t i = 0; i < args.size(); ++i) {
