@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "monitor/config.h"
 #include "monitor/duration.h"
 
 namespace terrain::app {
@@ -513,8 +514,9 @@ int run_simulate(const std::vector<std::string>& args) {
     try {
         truth = ground_truth(o);
     } catch (const std::invalid_argument& e) {
-        std::cerr << "terrain simulate: " << e.what() << "; scenarios: quiet_week spam_folder "
-                     "runaway_send bot_loop ivr_outage consent_bug\n";
+        std::cerr << "terrain simulate: " << e.what() << monitor::suggest(o.scenario, scenarios())
+                  << "; scenarios: quiet_week spam_folder runaway_send bot_loop ivr_outage "
+                     "consent_bug\n";
         return 2;
     }
     if (truth_path.empty() && !out.empty()) {
