@@ -634,10 +634,9 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
                 if (!pairs.IsSequence()) {
                     top.fail("pairs", "must be a list");
                 }
-                const std::vector<MetricConfig> declared = c.metrics;
                 for (std::size_t i = 0; i < pairs.size(); ++i) {
                     auto path = "pairs[" + std::to_string(i) + "]";
-                    auto m = parse_pair(pairs[i], path, declared, labels);
+                    auto m = parse_pair(pairs[i], path, c.metrics, labels);
                     if (!names.insert(m.name).second) {
                         throw ConfigError(path + ".name: '" + m.name +
                                           "' is already the name of a metric or pair");

@@ -20,6 +20,15 @@ monitor::Error event_error(std::string reason, long index, std::string field, st
     return e;
 }
 
+std::string lower(std::string s) {
+    for (auto& c : s) {
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c - 'A' + 'a');
+        }
+    }
+    return s;
+}
+
 std::string mailbox_domain(std::string_view address) {
     auto at = address.rfind('@');
     if (at == std::string_view::npos || at + 1 >= address.size()) {
@@ -29,12 +38,7 @@ std::string mailbox_domain(std::string_view address) {
     while (!domain.empty() && (domain.back() == ' ' || domain.back() == '>')) {
         domain.pop_back();
     }
-    for (auto& c : domain) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return bounded_label(domain);
+    return bounded_label(lower(std::move(domain)));
 }
 
 simdjson::padded_string_view padded_copy(std::string_view body) {

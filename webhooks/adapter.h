@@ -44,6 +44,8 @@ public:
 
 // Shared helpers for adapters.
 monitor::Error event_error(std::string reason, long index, std::string field, std::string what);
+// ASCII lower case ("VOICE" -> "voice").
+std::string lower(std::string s);
 // "jane@Gmail.com" -> "gmail.com"; no '@' -> "unknown".
 std::string mailbox_domain(std::string_view address);
 // Copies `body` into this thread's reusable buffer with the zero padding simdjson reads past

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "monitor/duration.h"
+#include "webhooks/document.h"
 
 namespace terrain::webhooks {
 
@@ -231,10 +232,7 @@ std::optional<monitor::Error> MailgunSignature::verify(const HttpRequest& req,
     if (!body.is_object() || sig == body.end() || !sig->is_object()) {
         return refuse("unauthorized", "missing the Mailgun 'signature' object in the body");
     }
-    auto field = [&](const char* key) {
-        auto it = sig->find(key);
-        return it != sig->end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
+    auto field = [&](const char* key) { return text_at(*sig, key); };
     const std::string timestamp = field("timestamp");
     const std::string token = field("token");
     const std::string signature = field("signature");
@@ -336,10 +334,7 @@ std::optional<monitor::Error> SnsSignature::verify(const HttpRequest& req,
     if (!body.is_object()) {
         return refuse("unauthorized", "the body is not an SNS message");
     }
-    auto field = [&](const char* key) {
-        auto it = body.find(key);
-        return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-    };
+    auto field = [&](const char* key) { return text_at(body, key); };
     const std::string type = field("Type");
     const std::string version = field("SignatureVersion");
     const std::string cert_url = field("SigningCertURL");

@@ -36,15 +36,6 @@ std::string text_at(const nlohmann::json& object, std::string_view key) {
     return it != object.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-std::string lower(std::string s) {
-    for (auto& c : s) {
-        if (c >= 'A' && c <= 'Z') {
-            c = static_cast<char>(c - 'A' + 'a');
-        }
-    }
-    return s;
-}
-
 monitor::Result<std::int64_t> event_time(const nlohmann::json* value, long index,
                                          const std::string& field, const AdapterContext& ctx) {
     if (value == nullptr || value->is_null()) {

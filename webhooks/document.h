@@ -21,9 +21,6 @@ monitor::Result<nlohmann::json> parse_document(std::string_view body);
 // The string at `key` of an object, or "" when it is absent or not a string.
 std::string text_at(const nlohmann::json& object, std::string_view key);
 
-// ASCII lower case ("VOICE" -> "voice").
-std::string lower(std::string s);
-
 // An event time from RFC 3339 text or UNIX seconds (a number, or a numeric string; values
 // above 1e11 are milliseconds). Refuses missing and unreadable values and times further
 // ahead than ctx.max_future_ms, naming `field`.
