@@ -78,6 +78,19 @@ nlohmann::json to_json(const Alert& a) {
         {"feedback_reason", a.feedback_reason},
         {"held_until_recovery", a.held_until_recovery},
     };
+    j["escalated_at_ms"] = a.escalated_at_ms;
+    j["reminded_at_ms"] = a.reminded_at_ms;
+    j["unsnoozed_at_ms"] = a.unsnoozed_at_ms;
+    j["overrides"] = nlohmann::json::array();
+    for (const auto& o : a.overrides) {
+        j["overrides"].push_back({{"action", o.action},
+                                  {"label", o.label},
+                                  {"state", o.state},
+                                  {"by", o.by},
+                                  {"at", optional_time(o.at_ms)},
+                                  {"at_ms", o.at_ms},
+                                  {"detail", o.detail}});
+    }
     if (a.pair) {
         const auto& p = *a.pair;
         j["pair"] = {{"map_metric", p.map_metric},
@@ -133,6 +146,16 @@ Alert alert_from_json(const nlohmann::json& j) {
     a.feedback = j.value("feedback", "");
     a.feedback_reason = j.value("feedback_reason", "");
     a.held_until_recovery = j.value("held_until_recovery", false);
+    a.escalated_at_ms = j.value("escalated_at_ms", std::int64_t{0});
+    a.reminded_at_ms = j.value("reminded_at_ms", std::int64_t{0});
+    a.unsnoozed_at_ms = j.value("unsnoozed_at_ms", std::int64_t{0});
+    if (auto o = j.find("overrides"); o != j.end() && o->is_array()) {
+        for (const auto& x : *o) {
+            a.overrides.push_back({x.value("action", ""), x.value("label", ""),
+                                   x.value("state", ""), x.value("by", ""),
+                                   x.value("at_ms", std::int64_t{0}), x.value("detail", "")});
+        }
+    }
     if (auto p = j.find("pair"); p != j.end() && p->is_object()) {
         PairEvidence e;
         e.map_metric = p->value("map_metric", "");
@@ -147,6 +170,18 @@ Alert alert_from_json(const nlohmann::json& j) {
         a.pair = std::move(e);
     }
     return a;
+}
+
+bool route_matches(const monitor::Labels& match, const Alert& alert) {
+    for (const auto& [k, v] : match) {
+        const std::string* got = k == "severity" ? &alert.severity
+                                 : k == "team"   ? &alert.team
+                                                 : monitor::find_label(alert.labels, k);
+        if (got == nullptr || *got != v) {
+            return false;
+        }
+    }
+    return true;
 }
 
 std::string fingerprint(const std::string& metric, const std::string& detector,

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,6 +27,16 @@ struct PairEvidence {
     double claim_expected = 0;  // and usually
     std::string quadrant;       // good_for_company_bad_for_customer, bad_for_both, ...
     std::string action;         // the suggested action
+};
+
+// An override action taken on an alert, as its card shows it (the latest run of each action).
+struct OverrideRecord {
+    std::string action;  // pause_campaign
+    std::string label;   // Pause campaign
+    std::string state;   // pending | done | failed | reverting | reverted
+    std::string by;      // the person who asked for it
+    std::int64_t at_ms = 0;  // wall time of the latest change
+    std::string detail;      // what the MAP answered, or why it failed
 };
 
 // One incident: a detector that keeps finding one series anomalous. The fingerprint
@@ -67,7 +78,14 @@ struct Alert {
     // for this fingerprint until the detector judges the series normal again.
     bool held_until_recovery = false;
     std::optional<PairEvidence> pair;  // alerts from pairs
+    std::int64_t escalated_at_ms = 0;   // nobody acknowledged in time; escalation targets told
+    std::int64_t reminded_at_ms = 0;    // the latest reminder of an acknowledged alert
+    std::int64_t unsnoozed_at_ms = 0;   // the latest snooze's end (escalation counts from here)
+    std::vector<OverrideRecord> overrides;
 };
+
+// Whether an alert carries every label of a route's `match` (severity and team included).
+bool route_matches(const monitor::Labels& match, const Alert& alert);
 
 nlohmann::json to_json(const Alert& alert);
 Alert alert_from_json(const nlohmann::json& j);

@@ -126,15 +126,16 @@ std::string plain_duration(std::int64_t ms) { return monitor::format_duration_ms
 
 }  // namespace
 
-const std::vector<std::string>& alert_actions() {
-    static const std::vector<std::string> kActions = {"acknowledge", "snooze", "resolve",
-                                                      "not_a_problem", "confirm"};
-    return kActions;
-}
+const std::vector<std::string>& alert_actions() { return monitor::builtin_actions(); }
 
 AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
-                           monitor::Telemetry& telemetry, const monitor::Clock& clock)
-    : store_(store), notifier_(notifier), telemetry_(telemetry), clock_(clock) {
+                           monitor::Telemetry& telemetry, const monitor::Clock& clock,
+                           std::vector<monitor::ReceiverConfig> routes)
+    : store_(store),
+      notifier_(notifier),
+      telemetry_(telemetry),
+      clock_(clock),
+      routes_(std::move(routes)) {
     for (const auto& doc : store_.load_alerts()) {
         try {
             Alert a = alert_from_json(nlohmann::json::parse(doc.body));
@@ -262,9 +263,76 @@ void AlertManager::resolve(Alert& a, const char* why) {
     }
 }
 
-void AlertManager::save_and_notify(const Alert& a, const char* transition) {
+void AlertManager::save_and_notify(const Alert& a, const std::string& transition,
+                                   const std::string& note, const std::string& target) {
     store_.put_alert({a.id, std::string(to_string(a.state)), to_json(a).dump(), a.updated_at_ms});
-    notifier_.enqueue(Notification{a, transition, 0});
+    Notification n{a, transition, 0, note, target, "", ""};
+    notifier_.enqueue(n);
+}
+
+void AlertManager::tick() {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = clock_.now_ms();
+    for (const auto& [fp, id] : open_) {
+        Alert& a = by_id_.at(id);
+        if (a.snoozed_until_ms != 0) {
+            if (now < a.snoozed_until_ms) {
+                continue;  // held until the snooze ends
+            }
+            a.snoozed_until_ms = 0;
+            a.unsnoozed_at_ms = a.updated_at_ms = now;
+            store_.append_audit({now, a.id, "snooze_ended", "terrain", "", "done"});
+            save_and_notify(a, "snooze_ended", "Snooze ended; the alert is still firing.");
+            continue;
+        }
+        for (const auto& r : routes_) {
+            if (!route_matches(r.match, a)) {
+                continue;
+            }
+            const std::int64_t quiet_since = std::max(a.fired_at_ms, a.unsnoozed_at_ms);
+            if (r.escalate_after_ms > 0 && a.acknowledged_at_ms == 0 && a.escalated_at_ms == 0 &&
+                now - quiet_since >= r.escalate_after_ms) {
+                a.escalated_at_ms = a.updated_at_ms = now;
+                const std::string why = "nobody acknowledged within " +
+                                        plain_duration(r.escalate_after_ms) + "; escalated to " +
+                                        r.escalate_to;
+                store_.append_audit({now, a.id, "escalate", "terrain", why, "done"});
+                telemetry_.escalations.Add({{"receiver", r.escalate_to}}).Increment();
+                save_and_notify(a, "escalated", "Escalated: " + why + ".");
+            }
+            const std::int64_t last = std::max(a.acknowledged_at_ms, a.reminded_at_ms);
+            if (r.remind_every_ms > 0 && a.acknowledged_at_ms != 0 &&
+                now - last >= r.remind_every_ms) {
+                a.reminded_at_ms = a.updated_at_ms = now;
+                save_and_notify(a, "reminder",
+                                "Reminder: still firing, acknowledged by " + a.acknowledged_by +
+                                    " " + plain_duration(now - a.acknowledged_at_ms) + " ago.",
+                                r.name);
+            }
+        }
+    }
+}
+
+bool AlertManager::record_override(const std::string& alert_id, const OverrideRecord& record,
+                                   const std::string& note) {
+    std::lock_guard lock(mutex_);
+    Alert* a = find(alert_id);
+    if (a == nullptr) {
+        return false;
+    }
+    auto same = std::find_if(a->overrides.begin(), a->overrides.end(),
+                             [&](const OverrideRecord& o) { return o.action == record.action; });
+    if (same != a->overrides.end()) {
+        *same = record;
+    } else {
+        a->overrides.push_back(record);
+    }
+    a->updated_at_ms = clock_.now_ms();
+    if (a->first_action_at_ms == 0) {
+        a->first_action_at_ms = a->updated_at_ms;
+    }
+    save_and_notify(*a, "action", note);
+    return true;
 }
 
 void AlertManager::update_gauges() {
@@ -410,8 +478,19 @@ ActionResult AlertManager::apply(Alert& a, const ActionRequest& req, std::int64_
             .Observe(static_cast<double>(now - a.fired_at_ms) / 1000.0);
     }
     a.updated_at_ms = now;
-    store_.put_alert({a.id, std::string(to_string(a.state)), to_json(a).dump(), a.updated_at_ms});
-    notifier_.enqueue(Notification{a, transition, 0});
+    std::string note;
+    if (transition == "acknowledged") {
+        note = "Acknowledged by " + req.actor + ".";
+    } else if (transition == "snoozed") {
+        note = "Snoozed for " + plain_duration(req.duration_ms) + " by " + req.actor + ".";
+    } else if (transition == "resolved") {
+        note = "Resolved by " + req.actor + ".";
+    } else if (transition == "not_a_problem") {
+        note = "Marked not a problem by " + req.actor + ": " + req.reason + ".";
+    } else {
+        note = "Confirmed as a real problem by " + req.actor + ".";
+    }
+    save_and_notify(a, transition, note);
     update_gauges();
     return {200, "", "", a};
 }

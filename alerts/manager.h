@@ -41,8 +41,9 @@ const std::vector<std::string>& alert_actions();
 // from API threads. Thread-safe.
 class AlertManager final {
 public:
+    // `routes` are the receivers' configurations, for escalation and reminders.
     AlertManager(monitor::Store& store, Notifier& notifier, monitor::Telemetry& telemetry,
-                 const monitor::Clock& clock);
+                 const monitor::Clock& clock, std::vector<monitor::ReceiverConfig> routes = {});
 
     void on_finding(const monitor::Finding& finding);
     // The series produced no events for its metric's idle_after: its open alerts resolve.
@@ -52,11 +53,23 @@ public:
     // the receivers of the change.
     ActionResult act(const std::string& id_or_fingerprint, const ActionRequest& request);
 
+    // Time-driven changes, called about once a second from one housekeeping thread: a snooze
+    // that ended (notified once), an alert nobody acknowledged within a route's escalate_after
+    // (escalated, audited), an acknowledged alert still firing after remind_every (a
+    // reminder). Snoozed alerts neither escalate nor remind.
+    void tick();
+
+    // An override's progress (requested, done, failed, reverted) on the alert's card, with a
+    // line for its thread. False when there is no such alert.
+    bool record_override(const std::string& alert_id, const OverrideRecord& record,
+                         const std::string& note);
+
     std::vector<Alert> list(std::optional<AlertState> state) const;
     std::optional<Alert> get(const std::string& id_or_fingerprint) const;
 
 private:
-    void save_and_notify(const Alert& alert, const char* transition);
+    void save_and_notify(const Alert& alert, const std::string& transition,
+                         const std::string& note = "", const std::string& target = "");
     void resolve(Alert& alert, const char* why);
     void update_gauges();
     ActionResult apply(Alert& alert, const ActionRequest& request, std::int64_t now);
@@ -68,6 +81,7 @@ private:
     Notifier& notifier_;
     monitor::Telemetry& telemetry_;
     const monitor::Clock& clock_;
+    std::vector<monitor::ReceiverConfig> routes_;
     mutable std::mutex mutex_;
     std::map<std::string, Alert> by_id_;
     std::map<std::string, std::string> open_;  // fingerprint -> id of the firing alert

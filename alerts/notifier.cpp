@@ -34,6 +34,13 @@ Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry,
         lanes_.push_back(std::move(lane));
     }
     for (auto& lane : lanes_) {
+        for (const auto& other : lanes_) {
+            if (other->route.config.escalate_to == lane->route.receiver->name()) {
+                lane->escalation_target = true;
+            }
+        }
+    }
+    for (auto& lane : lanes_) {
         Lane* l = lane.get();
         l->worker = std::thread([this, l] { run(*l); });
     }
@@ -41,16 +48,30 @@ Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry,
 
 Notifier::~Notifier() { stop(); }
 
+bool Notifier::accepts(const Lane& lane, const Notification& n) const {
+    const auto& cfg = lane.route.config;
+    if (!n.target.empty()) {
+        return n.target == lane.route.receiver->name();
+    }
+    if (lane.escalation_target && n.alert.escalated_at_ms == 0) {
+        return false;
+    }
+    return route_matches(cfg.match, n.alert);
+}
+
 void Notifier::enqueue(const Notification& notification) {
     const auto now = std::chrono::steady_clock::now().time_since_epoch();
     {
         std::lock_guard lock(mutex_);
         for (auto& lane : lanes_) {
+            if (!accepts(*lane, notification)) {
+                continue;
+            }
             lane->queue.push_back(notification);
             lane->queue.back().enqueued_steady_ns =
                 std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+            telemetry_.notify_queue.Increment();
         }
-        telemetry_.notify_queue.Increment(static_cast<double>(lanes_.size()));
     }
     cv_.notify_all();
 }

@@ -16,10 +16,17 @@
 namespace terrain::alerts {
 
 // What a receiver is told: an alert and the change that happened to it.
+// transition: firing | resolved | acknowledged | snoozed | snooze_ended | not_a_problem |
+// confirmed | escalated | reminder | action (an override's progress) | private (a message to
+// one person only).
 struct Notification {
     Alert alert;
-    std::string transition;  // "firing" | "resolved"
+    std::string transition;
     std::int64_t enqueued_steady_ns = 0;
+    std::string note;      // a line for the alert's thread: what happened, by whom
+    std::string target;    // only this receiver (reminders, private replies); empty: routed
+    std::string only_for;  // private: the person's user id on the target's platform
+    std::string channel;   // private: where they clicked
 };
 
 struct SendResult {
@@ -85,8 +92,10 @@ private:
         Route route;
         std::deque<Notification> queue;
         std::thread worker;
+        bool escalation_target = false;  // hears only of escalated alerts
     };
     void run(Lane& lane);
+    bool accepts(const Lane& lane, const Notification& n) const;
     void dead_letter(const std::string& receiver, const Notification& n, int attempts,
                      const std::string& error);
 

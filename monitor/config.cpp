@@ -1,6 +1,7 @@
 #include "monitor/config.h"
 
 #include <algorithm>
+#include <functional>
 #include <regex>
 #include <cstdlib>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "monitor/duration.h"
+#include "monitor/template.h"
 
 namespace terrain::monitor {
 
@@ -157,6 +159,24 @@ public:
                           std::to_string(hi) + "]");
         }
         return v;
+    }
+    // A mapping of names to scalar values, in the order written.
+    std::vector<std::pair<std::string, std::string>> pairs(std::string_view key) const {
+        auto n = get(key);
+        std::vector<std::pair<std::string, std::string>> out;
+        if (!n || n.IsNull()) {
+            return out;
+        }
+        if (!n.IsMap()) {
+            fail(key, "must be a mapping of names to values");
+        }
+        for (const auto& kv : n) {
+            if (!kv.second.IsScalar()) {
+                fail(key, "'" + kv.first.as<std::string>() + "' must have a single value");
+            }
+            out.emplace_back(kv.first.as<std::string>(), kv.second.as<std::string>());
+        }
+        return out;
     }
     std::vector<std::string> strings(std::string_view key) const {
         auto n = get(key);
@@ -489,24 +509,66 @@ SecretRef parse_secret(const Section& parent, std::string_view key) {
     return ref;
 }
 
-ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path) {
+void check_url(const Section& s, std::string_view key, const std::string& url) {
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+        s.fail(key, "'" + url + "' must start with http:// or https://");
+    }
+}
+
+ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
+                              const std::vector<std::string>& labels) {
     Section s(node, path,
-              {"name", "type", "url", "timeout", "max_attempts", "initial_backoff",
+              {"name", "type", "url", "channel", "token", "match", "escalate_after",
+               "escalate_to", "remind_every", "timeout", "max_attempts", "initial_backoff",
                "max_backoff"});
     ReceiverConfig r;
+    r.path = path;
     r.name = s.required_str("name");
     r.type = s.required_str("type");
-    static const std::vector<std::string> kTypes = {"log", "webhook", "alertmanager"};
+    static const std::vector<std::string> kTypes = {"log", "webhook", "alertmanager", "slack",
+                                                    "pagerduty"};
     if (std::find(kTypes.begin(), kTypes.end(), r.type) == kTypes.end()) {
-        s.fail("type", "'" + r.type + "' is not a receiver type (use log, webhook or alertmanager)" +
+        s.fail("type", "'" + r.type +
+                           "' is not a receiver type (use log, webhook, alertmanager, slack "
+                           "or pagerduty)" +
                            suggest(r.type, kTypes));
     }
-    if (r.type == "webhook" || r.type == "alertmanager") {
+    const bool chat = r.type == "slack";
+    if (r.type == "slack") {
+        r.url = s.str("url", "https://slack.com/api");
+    } else if (r.type == "pagerduty") {
+        r.url = s.str("url", "https://events.pagerduty.com");
+    } else if (r.type != "log") {
         r.url = s.required_str("url");
-        if (r.url.rfind("http://", 0) != 0 && r.url.rfind("https://", 0) != 0) {
-            s.fail("url", "'" + r.url + "' must start with http:// or https://");
-        }
     }
+    if (!r.url.empty()) {
+        check_url(s, "url", r.url);
+    }
+    if (chat) {
+        r.channel = s.required_str("channel");
+    }
+    r.token = parse_secret(s, "token");
+    if ((chat || r.type == "pagerduty") && r.token.empty()) {
+        s.fail("", std::string("missing required key 'token' (") +
+                       (r.type == "pagerduty" ? "the integration's routing key"
+                                              : "the bot's access token") +
+                       ", as {env: VARIABLE} or {file: PATH})");
+    }
+    std::vector<std::string> match_keys = labels;
+    match_keys.insert(match_keys.end(), {"severity", "team"});
+    for (auto& [k, v] : s.pairs("match")) {
+        if (std::find(match_keys.begin(), match_keys.end(), k) == match_keys.end()) {
+            throw ConfigError(s.child("match") + "." + k + ": unknown label" +
+                              suggest(k, match_keys));
+        }
+        r.match.emplace_back(k, v);
+    }
+    r.escalate_after_ms = s.duration("escalate_after", 0);
+    r.escalate_to = s.str("escalate_to", "");
+    if ((r.escalate_after_ms > 0) != !r.escalate_to.empty()) {
+        s.fail("", "give 'escalate_after' and 'escalate_to' together");
+    }
+    r.remind_every_ms = s.duration("remind_every", 0);
     r.timeout_ms = s.duration("timeout", r.timeout_ms);
     r.max_attempts = static_cast<int>(s.integer("max_attempts", r.max_attempts, 1, 100));
     r.initial_backoff_ms = s.duration("initial_backoff", r.initial_backoff_ms);
@@ -514,7 +576,162 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path) {
     return r;
 }
 
+PersonConfig parse_person(const YAML::Node& node, const std::string& path) {
+    static const std::vector<std::string> kPlatforms = {"slack", "inbox"};
+    std::vector<std::string> keys = {"name", "roles"};
+    keys.insert(keys.end(), kPlatforms.begin(), kPlatforms.end());
+    Section s(node, path, keys);
+    PersonConfig p;
+    p.name = s.required_str("name");
+    p.roles = s.strings("roles");
+    for (const auto& platform : kPlatforms) {
+        if (s.has(platform)) {
+            p.ids.emplace_back(platform, s.str(platform, ""));
+        }
+    }
+    if (p.ids.empty()) {
+        s.fail("", "give at least one identity (slack or inbox: the user id)");
+    }
+    return p;
+}
+
+using TemplateCheck = std::function<void(const std::string&, const std::string&)>;
+
+HttpCallConfig parse_call(const Section& parent, std::string_view key,
+                          const TemplateCheck& check_template) {
+    Section s(parent.get(key), parent.child(key), {"method", "url", "headers", "body"});
+    HttpCallConfig c;
+    c.method = s.str("method", "POST");
+    static const std::vector<std::string> kMethods = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    if (std::find(kMethods.begin(), kMethods.end(), c.method) == kMethods.end()) {
+        s.fail("method", "'" + c.method + "' is not one of GET, POST, PUT, PATCH, DELETE");
+    }
+    c.url = s.required_str("url");
+    check_url(s, "url", c.url);
+    c.headers = s.pairs("headers");
+    c.body = s.str("body", "");
+    check_template(s.child("url"), c.url);
+    for (const auto& [h, v] : c.headers) {
+        check_template(s.child("headers") + "." + h, v);
+    }
+    check_template(s.child("body"), c.body);
+    return c;
+}
+
+// Placeholders an action's templates may use; labels.* must be known labels and secret.* must
+// be declared under the action's `secrets`. Labels used are remembered in needs_labels.
+void check_action_template(ActionConfig& a, const std::vector<std::string>& labels,
+                           const std::string& where, const std::string& text) {
+    auto names = template_names(text);
+    if (!names) {
+        throw ConfigError(where + ": " + names.error().message);
+    }
+    static const std::vector<std::string> kFixed = {
+        "alert.id", "alert.metric", "alert.fingerprint", "alert.severity", "alert.team",
+        "alert.detector", "person", "idempotency_key"};
+    for (const auto& n : names.value()) {
+        if (n.rfind("labels.", 0) == 0) {
+            const auto label = n.substr(7);
+            if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
+                throw ConfigError(where + ": '{{" + n + "}}': unknown label" +
+                                  suggest(label, labels));
+            }
+            if (std::find(a.needs_labels.begin(), a.needs_labels.end(), label) ==
+                a.needs_labels.end()) {
+                a.needs_labels.push_back(label);
+            }
+        } else if (n.rfind("secret.", 0) == 0) {
+            const auto name = n.substr(7);
+            if (std::none_of(a.secrets.begin(), a.secrets.end(),
+                             [&](const auto& x) { return x.first == name; })) {
+                throw ConfigError(where + ": '{{" + n + "}}': no secret '" + name +
+                                  "' under " + a.path + ".secrets");
+            }
+        } else if (std::find(kFixed.begin(), kFixed.end(), n) == kFixed.end()) {
+            std::vector<std::string> known = kFixed;
+            known.emplace_back("labels.campaign");
+            known.emplace_back("secret.NAME");
+            throw ConfigError(where + ": '{{" + n + "}}' is not a placeholder" +
+                              suggest(n, known));
+        }
+    }
+}
+
+ActionConfig parse_action(const YAML::Node& node, const std::string& path,
+                          const std::vector<std::string>& labels) {
+    Section s(node, path,
+              {"name", "label", "roles", "confirm", "executor", "call", "revert", "revert_after",
+               "secrets", "timeout", "max_attempts", "initial_backoff"});
+    ActionConfig a;
+    a.path = path;
+    a.name = snake_case_name(s);
+    const auto& builtins = builtin_actions();
+    const bool builtin = std::find(builtins.begin(), builtins.end(), a.name) != builtins.end();
+    a.executor = s.str("executor", builtin ? "builtin" : "");
+    a.label = s.str("label", "");
+    a.roles = s.strings("roles");
+    a.confirm = s.str("confirm", "");
+    if (builtin) {
+        for (const char* key : {"call", "revert", "revert_after", "secrets"}) {
+            if (s.has(key)) {
+                s.fail(key, "'" + a.name + "' is built in; give it only roles, label or confirm");
+            }
+        }
+        if (a.executor != "builtin") {
+            s.fail("executor", "'" + a.name + "' is built in; give it only roles, label or confirm");
+        }
+        return a;
+    }
+    static const std::vector<std::string> kExecutors = {"http", "dry_run"};
+    if (std::find(kExecutors.begin(), kExecutors.end(), a.executor) == kExecutors.end()) {
+        s.fail("executor", "'" + a.executor + "' is not an executor (use http or dry_run)" +
+                               suggest(a.executor, kExecutors));
+    }
+    if (a.label.empty()) {
+        s.fail("", "missing required key 'label' (the button's text)");
+    }
+    a.revert_after_ms = s.duration("revert_after", 0);
+    a.timeout_ms = s.duration("timeout", a.timeout_ms);
+    a.max_attempts = static_cast<int>(s.integer("max_attempts", a.max_attempts, 1, 20));
+    a.initial_backoff_ms = s.duration("initial_backoff", a.initial_backoff_ms);
+    auto secrets = s.get("secrets");
+    if (secrets && !secrets.IsNull()) {
+        if (!secrets.IsMap()) {
+            s.fail("secrets", "must be a mapping of names to {env: VARIABLE} or {file: PATH}");
+        }
+        std::vector<std::string> names;
+        for (const auto& kv : secrets) {
+            names.push_back(kv.first.as<std::string>());
+        }
+        Section sec(secrets, s.child("secrets"), names);
+        for (const auto& name : names) {
+            a.secrets.emplace_back(name, parse_secret(sec, name));
+        }
+    }
+    const TemplateCheck check = [&](const std::string& where, const std::string& text) {
+        check_action_template(a, labels, where, text);
+    };
+    if (!s.has("call")) {
+        s.fail("", "missing required key 'call' (the request that carries out '" + a.name + "')");
+    }
+    a.call = parse_call(s, "call", check);
+    if (s.has("revert")) {
+        a.revert = parse_call(s, "revert", check);
+    }
+    if (a.revert_after_ms > 0 && !a.revert) {
+        s.fail("revert_after", "needs 'revert', the request that undoes the action");
+    }
+    check(s.child("confirm"), a.confirm);
+    return a;
+}
+
 }  // namespace
+
+const std::vector<std::string>& builtin_actions() {
+    static const std::vector<std::string> kActions = {"acknowledge", "snooze", "resolve",
+                                                      "not_a_problem", "confirm"};
+    return kActions;
+}
 
 std::string suggest(std::string_view word, const std::vector<std::string>& candidates) {
     std::string best;
@@ -540,7 +757,7 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
     try {
         Section top(root, "",
                     {"server", "sources", "api", "pipeline", "labels", "metrics", "pairs",
-                     "receivers"});
+                     "receivers", "people", "actions", "interact"});
         auto sources = top.get("sources");
         if (sources && !sources.IsNull()) {
             if (!sources.IsMap()) {
@@ -645,19 +862,74 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
                 }
             }
         }
-        auto receivers = top.get("receivers");
-        if (receivers && !receivers.IsNull()) {
-            if (!receivers.IsSequence()) {
-                top.fail("receivers", "must be a list");
+        auto list = [&](const char* key, auto parse) {
+            auto node = top.get(key);
+            if (!node || node.IsNull()) {
+                return;
+            }
+            if (!node.IsSequence()) {
+                top.fail(key, "must be a list");
             }
             std::set<std::string> names;
-            for (std::size_t i = 0; i < receivers.size(); ++i) {
-                auto path = "receivers[" + std::to_string(i) + "]";
-                auto r = parse_receiver(receivers[i], path);
-                if (!names.insert(r.name).second) {
-                    throw ConfigError(path + ".name: '" + r.name + "' is declared twice");
+            for (std::size_t i = 0; i < node.size(); ++i) {
+                const auto path = std::string(key) + "[" + std::to_string(i) + "]";
+                const std::string name = parse(node[i], path);
+                if (!names.insert(name).second) {
+                    throw ConfigError(path + ".name: '" + name + "' is declared twice");
                 }
-                c.receivers.push_back(std::move(r));
+            }
+        };
+        list("receivers", [&](const YAML::Node& n, const std::string& path) {
+            c.receivers.push_back(parse_receiver(n, path, labels));
+            return c.receivers.back().name;
+        });
+        std::vector<std::string> receiver_names;
+        for (const auto& r : c.receivers) {
+            receiver_names.push_back(r.name);
+        }
+        for (const auto& r : c.receivers) {
+            if (!r.escalate_to.empty() &&
+                (r.escalate_to == r.name ||
+                 std::find(receiver_names.begin(), receiver_names.end(), r.escalate_to) ==
+                     receiver_names.end())) {
+                throw ConfigError(r.path + ".escalate_to: '" + r.escalate_to +
+                                  "' is not another receiver" +
+                                  suggest(r.escalate_to, receiver_names));
+            }
+        }
+        list("people", [&](const YAML::Node& n, const std::string& path) {
+            c.people.push_back(parse_person(n, path));
+            return c.people.back().name;
+        });
+        for (const auto& name : builtin_actions()) {
+            ActionConfig a;
+            a.name = name;
+            a.executor = "builtin";
+            a.path = "actions";
+            c.actions.push_back(std::move(a));
+        }
+        list("actions", [&](const YAML::Node& n, const std::string& path) {
+            ActionConfig a = parse_action(n, path, labels);
+            auto same = std::find_if(c.actions.begin(), c.actions.end(),
+                                     [&](const ActionConfig& x) { return x.name == a.name; });
+            if (same != c.actions.end() && same->executor == "builtin") {
+                *same = a;  // a built-in's roles or words, configured
+            } else {
+                c.actions.push_back(a);
+            }
+            return a.name;
+        });
+        Section interact(top.get("interact"), "interact",
+                         {"slack_signing_secret", "max_age", "not_a_problem_reasons"});
+        c.interact.slack_signing_secret = parse_secret(interact, "slack_signing_secret");
+        c.interact.max_age_ms = interact.duration("max_age", c.interact.max_age_ms);
+        if (interact.has("not_a_problem_reasons")) {
+            c.interact.not_a_problem_reasons = interact.strings("not_a_problem_reasons");
+        }
+        for (const auto& r : c.receivers) {
+            if (r.type == "slack" && c.interact.slack_signing_secret.empty()) {
+                throw ConfigError(r.path + ": a slack receiver needs "
+                                  "interact.slack_signing_secret to accept its buttons' clicks");
             }
         }
     } catch (const YAML::Exception& e) {

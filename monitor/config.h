@@ -79,16 +79,6 @@ struct MetricConfig {
     std::optional<PairConfig> pair;  // set for pairs
 };
 
-struct ReceiverConfig {
-    std::string name;
-    std::string type;  // "log" | "webhook" | "alertmanager"
-    std::string url;   // webhook: the URL posted to; alertmanager: its base URL
-    std::int64_t timeout_ms = 5000;
-    int max_attempts = 8;
-    std::int64_t initial_backoff_ms = 500;
-    std::int64_t max_backoff_ms = 60'000;
-};
-
 struct ServerConfig {
     std::string listen = "127.0.0.1:8686";
     std::size_t max_body_bytes = 32 * 1024 * 1024;
@@ -123,6 +113,83 @@ struct SecretRef {
 // value) when it is missing or empty. Trailing newlines of a file are dropped.
 std::string resolve_secret(const SecretRef& ref);
 
+// Where alerts go. `match` routes: an alert goes to a receiver when it carries every listed
+// label (severity and team count as labels here); an empty match takes every alert. A
+// receiver named by another's `escalate_to` is an escalation target: it hears of an alert
+// only once the alert has escalated (nobody acknowledged it within `escalate_after`).
+struct ReceiverConfig {
+    std::string name;
+    // log | webhook | alertmanager | slack | pagerduty
+    std::string type;
+    // webhook: the URL posted to; alertmanager: its base URL; slack: the Web API base
+    // (https://slack.com/api); pagerduty: the Events API base (https://events.pagerduty.com)
+    std::string url;
+    std::string channel;  // slack: the channel id alerts are posted in
+    SecretRef token;      // slack: the bot token; pagerduty: the routing key
+    Labels match;
+    std::int64_t escalate_after_ms = 0;  // 0: never escalates
+    std::string escalate_to;
+    std::int64_t remind_every_ms = 0;  // acknowledged but still firing: a reminder this often
+    std::int64_t timeout_ms = 5000;
+    int max_attempts = 8;
+    std::int64_t initial_backoff_ms = 500;
+    std::int64_t max_backoff_ms = 60'000;
+    std::string path;  // "receivers[2]", for messages
+};
+
+// A person who may act on alerts, known by their identities on each chat platform (the user
+// ids those platforms put in verified requests: slack "U024BE7LH"; inbox "local" for the
+// local inbox).
+struct PersonConfig {
+    std::string name;
+    std::vector<std::string> roles;
+    std::vector<std::pair<std::string, std::string>> ids;  // platform -> user id
+};
+
+// An HTTP request an executor sends, as templates: {{labels.campaign}}, {{alert.id}},
+// {{alert.metric}}, {{alert.fingerprint}}, {{person}}, {{idempotency_key}},
+// {{secret.NAME}}. Values are percent-encoded in the URL and JSON-escaped in the body.
+struct HttpCallConfig {
+    std::string method = "POST";
+    std::string url;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+// An action a person can take from an alert. Built-in ones act on the alert itself
+// (acknowledge, snooze, resolve, not_a_problem, confirm); the others run an executor against
+// the MAP or ESP: `http` sends `call` (and `revert` after `revert_after`), `dry_run` records
+// the request it would send without sending it.
+struct ActionConfig {
+    std::string name;
+    std::string label;
+    std::vector<std::string> roles;  // empty: every person in `people`
+    std::string confirm;             // shown before it runs: what it will do, and the impact
+    std::string executor;            // builtin | http | dry_run
+    HttpCallConfig call;
+    std::optional<HttpCallConfig> revert;
+    std::int64_t revert_after_ms = 0;  // 0: never reverted automatically
+    std::vector<std::pair<std::string, SecretRef>> secrets;
+    std::int64_t timeout_ms = 10'000;
+    int max_attempts = 5;
+    std::int64_t initial_backoff_ms = 500;
+    std::vector<std::string> needs_labels;  // from the templates: shown only on such alerts
+    std::string path;
+};
+
+// Chat interactivity: how clicks prove where they come from.
+struct InteractConfig {
+    SecretRef slack_signing_secret;  // Slack app's signing secret (v0 signatures)
+    std::int64_t max_age_ms = 300'000;  // signed clicks older than this are refused
+    std::vector<std::string> not_a_problem_reasons = {
+        "expected (planned send)", "known issue, handled elsewhere", "detector too sensitive",
+        "data problem, not a customer problem"};
+};
+
+// The built-in actions: every configuration has them, with any person allowed unless
+// `actions` lists one of them by name with its own roles.
+const std::vector<std::string>& builtin_actions();
+
 // What a request to POST /ingest/<name> must prove. With neither a token nor a signature key
 // configured, the source is open to loopback clients only.
 struct SourceConfig {
@@ -149,6 +216,9 @@ struct Config {
     std::vector<std::string> extra_labels;
     std::vector<MetricConfig> metrics;
     std::vector<ReceiverConfig> receivers;
+    std::vector<PersonConfig> people;
+    std::vector<ActionConfig> actions;  // built-ins first, then the configured ones
+    InteractConfig interact;
 };
 
 // Parses and validates YAML text. `origin` names the file in messages. Throws ConfigError.

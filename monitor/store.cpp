@@ -1,6 +1,9 @@
 #include "monitor/store.h"
 
+#include <openssl/sha.h>
 #include <sqlite3.h>
+
+#include <cstdio>
 
 #include <stdexcept>
 
@@ -81,7 +84,30 @@ Store::Store(const std::string& path) : path_(path) {
         " actor TEXT NOT NULL,"
         " detail TEXT NOT NULL,"
         " result TEXT NOT NULL)");
+    // Stores created before the hash chain get its columns (their old entries stay unchained).
+    sqlite3_exec(db_, "ALTER TABLE audit ADD COLUMN prev_hash TEXT NOT NULL DEFAULT ''", nullptr,
+                 nullptr, nullptr);
+    sqlite3_exec(db_, "ALTER TABLE audit ADD COLUMN hash TEXT NOT NULL DEFAULT ''", nullptr,
+                 nullptr, nullptr);
     exec("CREATE INDEX IF NOT EXISTS audit_alert ON audit(alert_id, seq)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS executions ("
+        " key TEXT PRIMARY KEY,"
+        " alert_id TEXT NOT NULL,"
+        " action TEXT NOT NULL,"
+        " actor TEXT NOT NULL,"
+        " state TEXT NOT NULL,"
+        " attempts INTEGER NOT NULL,"
+        " detail TEXT NOT NULL,"
+        " created_ms INTEGER NOT NULL,"
+        " updated_ms INTEGER NOT NULL,"
+        " revert_at_ms INTEGER NOT NULL)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS messages ("
+        " receiver TEXT NOT NULL,"
+        " alert_id TEXT NOT NULL,"
+        " ref TEXT NOT NULL,"
+        " PRIMARY KEY (receiver, alert_id))");
     exec(
         "CREATE TABLE IF NOT EXISTS dead_letters ("
         " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
@@ -138,11 +164,40 @@ std::vector<Store::Document> Store::load_alerts() const {
     return out;
 }
 
-void Store::append_audit(const AuditEntry& e) {
+namespace {
+
+std::string audit_hash(const Store::AuditRecord& e, const std::string& prev) {
+    std::string text = prev;
+    for (const std::string* part : {&e.alert_id, &e.action, &e.actor, &e.detail, &e.result}) {
+        text += '\x1e';
+        text += std::to_string(part->size()) + ':' + *part;
+    }
+    text += '\x1e' + std::to_string(e.at_ms);
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+    std::string hex;
+    char buf[3];
+    for (unsigned char b : digest) {
+        std::snprintf(buf, sizeof buf, "%02x", b);
+        hex += buf;
+    }
+    return hex;
+}
+
+}  // namespace
+
+void Store::append_audit(const AuditRecord& e) {
     std::lock_guard lock(mutex_);
+    std::string prev;
+    {
+        Statement last(db_, "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", path_);
+        each_row(db_, last, path_, "the audit trail", [&](sqlite3_stmt* r) {
+            prev = column_text(r, 0);
+        });
+    }
     Statement st(db_,
-                 "INSERT INTO audit(at_ms, alert_id, action, actor, detail, result) "
-                 "VALUES(?,?,?,?,?,?)",
+                 "INSERT INTO audit(at_ms, alert_id, action, actor, detail, result, prev_hash, "
+                 "hash) VALUES(?,?,?,?,?,?,?,?)",
                  path_);
     sqlite3_bind_int64(st.get(), 1, e.at_ms);
     bind_text(st.get(), 2, e.alert_id);
@@ -150,24 +205,120 @@ void Store::append_audit(const AuditEntry& e) {
     bind_text(st.get(), 4, e.actor);
     bind_text(st.get(), 5, e.detail);
     bind_text(st.get(), 6, e.result);
+    bind_text(st.get(), 7, prev);
+    bind_text(st.get(), 8, audit_hash(e, prev));
     step_done(db_, st, path_, "append to the audit trail");
+}
+
+namespace {
+
+Store::AuditEntry audit_row(sqlite3_stmt* r) {
+    return Store::AuditEntry{{sqlite3_column_int64(r, 0), column_text(r, 1), column_text(r, 2),
+                              column_text(r, 3), column_text(r, 4), column_text(r, 5)},
+                             sqlite3_column_int64(r, 6),
+                             column_text(r, 7),
+                             column_text(r, 8)};
+}
+
+}  // namespace
+
+std::int64_t Store::verify_audit() const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "SELECT at_ms, alert_id, action, actor, detail, result, seq, prev_hash, hash "
+                 "FROM audit ORDER BY seq",
+                 path_);
+    std::string prev;
+    std::int64_t broken = 0;
+    each_row(db_, st, path_, "the audit trail", [&](sqlite3_stmt* r) {
+        if (broken != 0) {
+            return;
+        }
+        const auto e = audit_row(r);
+        if (e.prev_hash != prev || e.hash != audit_hash(e, prev)) {
+            broken = e.seq;
+        }
+        prev = e.hash;
+    });
+    return broken;
 }
 
 std::vector<Store::AuditEntry> Store::load_audit(const std::string& alert_id,
                                                  std::size_t limit) const {
     std::lock_guard lock(mutex_);
     Statement st(db_,
-                 "SELECT at_ms, alert_id, action, actor, detail, result FROM ("
-                 " SELECT * FROM audit WHERE ?1 = '' OR alert_id = ?1 ORDER BY seq DESC LIMIT ?2"
-                 ") ORDER BY seq",
+                 "SELECT at_ms, alert_id, action, actor, detail, result, seq, prev_hash, hash "
+                 "FROM (SELECT * FROM audit WHERE ?1 = '' OR alert_id = ?1 ORDER BY seq DESC "
+                 "LIMIT ?2) ORDER BY seq",
                  path_);
     bind_text(st.get(), 1, alert_id);
     sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(limit));
     std::vector<AuditEntry> out;
-    each_row(db_, st, path_, "the audit trail", [&](sqlite3_stmt* r) {
-        out.push_back(AuditEntry{sqlite3_column_int64(r, 0), column_text(r, 1), column_text(r, 2),
-                                 column_text(r, 3), column_text(r, 4), column_text(r, 5)});
+    each_row(db_, st, path_, "the audit trail",
+             [&](sqlite3_stmt* r) { out.push_back(audit_row(r)); });
+    return out;
+}
+
+void Store::put_execution(const Execution& x) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "INSERT INTO executions(key, alert_id, action, actor, state, attempts, detail, "
+                 "created_ms, updated_ms, revert_at_ms) VALUES(?,?,?,?,?,?,?,?,?,?) "
+                 "ON CONFLICT(key) DO UPDATE SET state=excluded.state, "
+                 "attempts=excluded.attempts, detail=excluded.detail, "
+                 "updated_ms=excluded.updated_ms, revert_at_ms=excluded.revert_at_ms",
+                 path_);
+    bind_text(st.get(), 1, x.key);
+    bind_text(st.get(), 2, x.alert_id);
+    bind_text(st.get(), 3, x.action);
+    bind_text(st.get(), 4, x.actor);
+    bind_text(st.get(), 5, x.state);
+    sqlite3_bind_int(st.get(), 6, x.attempts);
+    bind_text(st.get(), 7, x.detail);
+    sqlite3_bind_int64(st.get(), 8, x.created_ms);
+    sqlite3_bind_int64(st.get(), 9, x.updated_ms);
+    sqlite3_bind_int64(st.get(), 10, x.revert_at_ms);
+    step_done(db_, st, path_, "save an action execution");
+}
+
+std::vector<Store::Execution> Store::load_executions(const std::string& alert_id) const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "SELECT key, alert_id, action, actor, state, attempts, detail, created_ms, "
+                 "updated_ms, revert_at_ms FROM executions WHERE ?1 = '' OR alert_id = ?1 "
+                 "ORDER BY created_ms, rowid",
+                 path_);
+    bind_text(st.get(), 1, alert_id);
+    std::vector<Execution> out;
+    each_row(db_, st, path_, "action executions", [&](sqlite3_stmt* r) {
+        out.push_back(Execution{column_text(r, 0), column_text(r, 1), column_text(r, 2),
+                                column_text(r, 3), column_text(r, 4), sqlite3_column_int(r, 5),
+                                column_text(r, 6), sqlite3_column_int64(r, 7),
+                                sqlite3_column_int64(r, 8), sqlite3_column_int64(r, 9)});
     });
+    return out;
+}
+
+void Store::put_message(const std::string& receiver, const std::string& alert_id,
+                        const std::string& ref) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "INSERT INTO messages(receiver, alert_id, ref) VALUES(?,?,?) "
+                 "ON CONFLICT(receiver, alert_id) DO UPDATE SET ref=excluded.ref",
+                 path_);
+    bind_text(st.get(), 1, receiver);
+    bind_text(st.get(), 2, alert_id);
+    bind_text(st.get(), 3, ref);
+    step_done(db_, st, path_, "save a message reference");
+}
+
+std::map<std::string, std::string> Store::load_messages(const std::string& receiver) const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT alert_id, ref FROM messages WHERE receiver = ?1", path_);
+    bind_text(st.get(), 1, receiver);
+    std::map<std::string, std::string> out;
+    each_row(db_, st, path_, "message references",
+             [&](sqlite3_stmt* r) { out[column_text(r, 0)] = column_text(r, 1); });
     return out;
 }
 

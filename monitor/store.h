@@ -32,7 +32,7 @@ public:
     std::vector<Document> load_alerts() const;
 
     // The audit trail: who did what to which alert, and what came of it. Append-only.
-    struct AuditEntry {
+    struct AuditRecord {
         std::int64_t at_ms = 0;
         std::string alert_id;
         std::string action;
@@ -40,7 +40,18 @@ public:
         std::string detail;
         std::string result;  // "done" or "refused: why"
     };
-    void append_audit(const AuditEntry& entry);
+    // Tamper evidence: `hash` is SHA-256 (hex) over the previous entry's hash and this
+    // entry's fields, so an edited or deleted entry breaks the chain after it.
+    struct AuditEntry : AuditRecord {
+        std::int64_t seq = 0;
+        std::string prev_hash;
+        std::string hash;
+    };
+    // Fills seq, prev_hash and hash.
+    void append_audit(const AuditRecord& entry);
+    // The seq of the first entry whose hash does not match its content and predecessor; 0 when
+    // the whole chain holds.
+    std::int64_t verify_audit() const;
     // Oldest first; all alerts when alert_id is empty. At most `limit` most recent entries.
     std::vector<AuditEntry> load_audit(const std::string& alert_id, std::size_t limit) const;
 
@@ -58,6 +69,30 @@ public:
     void append_dead_letter(const DeadLetter& letter);
     std::vector<DeadLetter> load_dead_letters(std::size_t limit) const;  // oldest first
     std::map<std::string, std::size_t> count_dead_letters() const;  // per receiver
+
+    // Override actions carried out against a MAP or ESP, keyed by their idempotency key, so a
+    // repeated click is recognised and a pending one is resumed after a restart.
+    struct Execution {
+        std::string key;  // idempotency key
+        std::string alert_id;
+        std::string action;
+        std::string actor;
+        std::string state;  // pending | done | failed | reverting | reverted
+        int attempts = 0;
+        std::string detail;  // what came back, or why it failed
+        std::int64_t created_ms = 0;
+        std::int64_t updated_ms = 0;
+        std::int64_t revert_at_ms = 0;  // 0: no automatic revert
+    };
+    void put_execution(const Execution& execution);
+    // All of them when alert_id is empty; oldest first.
+    std::vector<Execution> load_executions(const std::string& alert_id) const;
+
+    // Where a receiver's living message for an alert is (a Slack channel and ts, a Mattermost
+    // post id), so an update after a restart edits the same message.
+    void put_message(const std::string& receiver, const std::string& alert_id,
+                     const std::string& ref);
+    std::map<std::string, std::string> load_messages(const std::string& receiver) const;
 
     // Detector snapshots: the learned state of each series' detectors, so that a restart does
     // not forget a weekly baseline. `fed_until_ms` is the end of the last window the state has

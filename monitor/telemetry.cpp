@@ -84,6 +84,18 @@ Telemetry::Telemetry()
                           "terrain_alert_time_to_first_action_seconds",
                           "Time from an alert firing to the first action a person took on it, "
                           "by severity")),
+      interactions(make(prometheus::BuildCounter(), *registry, "terrain_interactions_total",
+                        "Button clicks received from chat and the inbox, by platform and "
+                        "result (accepted, refused, bad_signature, stale, replayed, bad_request)")),
+      overrides(make(prometheus::BuildCounter(), *registry, "terrain_overrides_total",
+                     "Override actions run against the MAP or ESP, by action and result "
+                     "(done, failed, reverted, revert_failed, already)")),
+      override_latency(make(prometheus::BuildHistogram(), *registry,
+                            "terrain_override_latency_seconds",
+                            "Time from a click being accepted to the MAP's answer, by action")),
+      escalations(make(prometheus::BuildCounter(), *registry, "terrain_escalations_total",
+                       "Alerts escalated because nobody acknowledged them in time, by the "
+                       "receiver escalated to")),
       queue_events(make(prometheus::BuildGauge(), *registry, "terrain_pipeline_queue_events",
                         "Events waiting in the pipeline queue")
                        .Add({})),

@@ -51,6 +51,10 @@ public:
     prometheus::Family<prometheus::Histogram>& time_to_ack;       // {severity}
     prometheus::Family<prometheus::Histogram>& time_to_action;    // {severity}
     static const prometheus::Histogram::BucketBoundaries& human_buckets();
+    prometheus::Family<prometheus::Counter>& interactions;   // {platform, result}
+    prometheus::Family<prometheus::Counter>& overrides;      // {action, result}
+    prometheus::Family<prometheus::Histogram>& override_latency;  // {action}
+    prometheus::Family<prometheus::Counter>& escalations;    // {receiver}
     prometheus::Gauge& queue_events;
     prometheus::Gauge& queue_capacity;
     prometheus::Gauge& watermark_seconds;

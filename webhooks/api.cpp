@@ -186,7 +186,10 @@ nlohmann::json audit_json(const std::vector<monitor::Store::AuditEntry>& entries
                        {"action", e.action},
                        {"by", e.actor},
                        {"detail", e.detail},
-                       {"result", e.result}});
+                       {"result", e.result},
+                       {"seq", e.seq},
+                       {"prev_hash", e.prev_hash},
+                       {"hash", e.hash}});
     }
     return nlohmann::json{{"entries", arr}};
 }
@@ -330,7 +333,7 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
                                        monitor::suggest(sc.name, names));
         }
     }
-    const auto api_guard = std::make_shared<SourceGuard>(
+    const auto api_guard = std::make_shared<const SourceGuard>(
         "the API",
         ctx.config->api.token.empty() ? "" : monitor::resolve_secret(ctx.config->api.token),
         nullptr);
@@ -362,6 +365,9 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
                          return ingest(*adapter, ctx, *labels, c, *guard, req);
                      });
     }
+    if (ctx.interact.overrides != nullptr) {
+        install_interact_routes(server, ctx.interact, api_guard);
+    }
     server.route("GET", "/api/v1/alerts",
                  guarded([ctx](const HttpRequest& req) { return list_alerts(ctx, req); }));
     static const std::string kAlertsPrefix = "/api/v1/alerts/";
@@ -376,7 +382,11 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
         return act_on_alert(ctx, rest.substr(0, rest.size() - kSuffix.size()), req);
     }));
     server.route("GET", "/api/v1/audit", guarded([ctx](const HttpRequest&) {
-        return HttpResponse::json(200, audit_json(ctx.store->load_audit("", 1000)).dump());
+        auto j = audit_json(ctx.store->load_audit("", 1000));
+        const std::int64_t broken = ctx.store->verify_audit();
+        j["chain"] = broken == 0 ? nlohmann::json{{"intact", true}}
+                                 : nlohmann::json{{"intact", false}, {"broken_at_seq", broken}};
+        return HttpResponse::json(200, j.dump());
     }));
     server.route("GET", kAlertsPrefix + "*", guarded([ctx](const HttpRequest& req) {
         std::string id = req.path.substr(kAlertsPrefix.size());

@@ -15,6 +15,7 @@
 #include "monitor/telemetry.h"
 #include "webhooks/adapter.h"
 #include "webhooks/http_server.h"
+#include "webhooks/interact.h"
 
 namespace terrain::webhooks {
 
@@ -29,6 +30,7 @@ struct ApiContext {
     const monitor::Config* config = nullptr;
     std::function<nlohmann::json()> status;  // pipeline state for /api/v1/status
     std::function<bool()> ready;             // for /readyz
+    InteractContext interact;                // chat clicks and the inbox; unset: not served
 };
 
 // The list of inbound adapters, one line each: POST /ingest/<source>.

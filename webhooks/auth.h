@@ -106,6 +106,22 @@ private:
     mutable ReplayGuard replays_;
 };
 
+// Slack (interactivity requests): "v0=" + hex HMAC-SHA256 of "v0:" + X-Slack-Request-Timestamp
+// + ":" + the raw body, keyed with the app's signing secret, in X-Slack-Signature. Timestamps
+// more than max_age (Slack says 5 minutes) from now, and signatures already used, are refused.
+class SlackSignature final : public SignatureVerifier {
+public:
+    SlackSignature(std::string signing_secret, std::int64_t max_age_ms)
+        : secret_(std::move(signing_secret)), max_age_ms_(max_age_ms) {}
+    std::optional<monitor::Error> verify(const HttpRequest& req,
+                                         std::int64_t now_ms) const override;
+
+private:
+    std::string secret_;
+    std::int64_t max_age_ms_;
+    mutable ReplayGuard replays_;
+};
+
 // Amazon SNS (SES notifications): SignatureVersion 1 (SHA1withRSA) or 2 (SHA256withRSA) over
 // SNS's canonical "name\nvalue\n" string, verified with the certificate at SigningCertURL.
 // The certificate is fetched only from URLs matching `cert_url_pattern` (by default Amazon

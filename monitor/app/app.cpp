@@ -1,11 +1,17 @@
 #include "monitor/app/app.h"
 
+#include <condition_variable>
 #include <csignal>
+#include <functional>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 #include <memory>
 
 #include "alerts/manager.h"
 #include "alerts/notifier.h"
+#include "alerts/overrides.h"
+#include "alerts/policy.h"
 #include "detectors/detector.h"
 #include "monitor/app/pipeline.h"
 #include "monitor/clock.h"
@@ -19,18 +25,27 @@
 #include "webhooks/alertmanager_receiver.h"
 #include "webhooks/api.h"
 #include "webhooks/http_server.h"
+#include "webhooks/action_executor.h"
+#include "webhooks/pagerduty_receiver.h"
+#include "webhooks/slack_receiver.h"
 #include "webhooks/webhook_receiver.h"
 
 namespace terrain::app {
 
 namespace {
 
-std::vector<alerts::Notifier::Route> make_receivers(const monitor::Config& config) {
+std::vector<alerts::Notifier::Route> make_receivers(const monitor::Config& config,
+                                                   const alerts::Policy& policy,
+                                                   monitor::Store& store) {
     std::vector<alerts::Notifier::Route> routes;
     for (const auto& r : config.receivers) {
         alerts::Notifier::Route route;
         route.config = r;
-        if (r.type == "webhook") {
+        if (r.type == "slack") {
+            route.receiver = std::make_unique<webhooks::SlackReceiver>(r, policy, store);
+        } else if (r.type == "pagerduty") {
+            route.receiver = std::make_unique<webhooks::PagerDutyReceiver>(r);
+        } else if (r.type == "webhook") {
             route.receiver = std::make_unique<webhooks::WebhookReceiver>(r);
         } else if (r.type == "alertmanager") {
             route.receiver = std::make_unique<webhooks::AlertmanagerReceiver>(r);
@@ -41,6 +56,45 @@ std::vector<alerts::Notifier::Route> make_receivers(const monitor::Config& confi
     }
     return routes;
 }
+
+// Calls `work` about once a second on its own thread (escalations, reminders, snooze ends,
+// automatic reverts) until stopped.
+class Housekeeping final {
+public:
+    explicit Housekeeping(std::function<void()> work)
+        : work_(std::move(work)), thread_([this] { run(); }) {}
+    ~Housekeeping() { stop(); }
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+private:
+    void run() {
+        std::unique_lock lock(mutex_);
+        while (!cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) {
+            lock.unlock();
+            try {
+                work_();
+            } catch (const std::exception& e) {
+                monitor::log_error(std::string("housekeeping: ") + e.what());
+            }
+            lock.lock();
+        }
+    }
+
+    std::function<void()> work_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
 
 std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
     auto colon = listen.rfind(':');
@@ -105,8 +159,11 @@ int run_service(const RunOptions& options) {
     monitor::Telemetry telemetry;
     monitor::Store store(dir + "/terrain.db");
     monitor::SubjectHasher hasher(monitor::load_or_create_key(dir + "/subject.key"));
-    alerts::Notifier notifier(make_receivers(config), telemetry, &store);
-    alerts::AlertManager alert_manager(store, notifier, telemetry, clock);
+    alerts::Policy policy(config.people, config.actions, config.interact);
+    webhooks::HttpExecutor executor(config.actions);
+    alerts::Notifier notifier(make_receivers(config, policy, store), telemetry, &store);
+    alerts::AlertManager alert_manager(store, notifier, telemetry, clock, config.receivers);
+    alerts::Overrides overrides(policy, alert_manager, store, executor, telemetry, clock);
     notifier.restore(alert_manager.list(alerts::AlertState::kFiring));
     monitor::EventLog event_log(
         dir + "/log", {64 * 1024 * 1024,
@@ -148,8 +205,14 @@ int run_service(const RunOptions& options) {
     ctx.ready = [&pipeline, &intake] {
         return pipeline.running() && intake.queued_events() < intake.capacity();
     };
+    ctx.interact = {&overrides, &alert_manager, &notifier, &policy, &clock, &telemetry, &config};
     webhooks::install_routes(server, ctx, webhooks::builtin_adapters());
 
+    overrides.start();
+    Housekeeping housekeeping([&] {
+        alert_manager.tick();
+        overrides.tick();
+    });
     pipeline.start();
     const std::uint16_t bound = server.start();
     monitor::log_info(std::string("terrain ") + TERRAIN_VERSION + " listening on http://" +
@@ -165,6 +228,8 @@ int run_service(const RunOptions& options) {
                       ", stopping");
     server.stop();
     pipeline.stop();
+    housekeeping.stop();
+    overrides.stop();
     notifier.stop();
     monitor::log_info("stopped cleanly");
     return 0;

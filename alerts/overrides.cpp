@@ -1,0 +1,283 @@
+#include "alerts/overrides.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "monitor/duration.h"
+#include "monitor/log.h"
+
+namespace terrain::alerts {
+
+namespace {
+
+// The idempotency key of the n-th run of an action on an alert: stable across retries,
+// restarts and repeated clicks, new only after a failure or a revert.
+std::string idempotency_key(const std::string& alert, const std::string& action, std::size_t n) {
+    const std::string text = alert + '\x1e' + action + '\x1e' + std::to_string(n);
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+    std::string out = "terrain-";
+    char buf[3];
+    for (int i = 0; i < 16; ++i) {
+        std::snprintf(buf, sizeof buf, "%02x", digest[i]);
+        out += buf;
+    }
+    return out;
+}
+
+bool in_flight_or_done(const std::string& state) {
+    return state == "pending" || state == "done" || state == "reverting";
+}
+
+}  // namespace
+
+Overrides::Overrides(const Policy& policy, AlertManager& alerts, monitor::Store& store,
+                     Executor& executor, monitor::Telemetry& telemetry,
+                     const monitor::Clock& clock)
+    : policy_(policy),
+      alerts_(alerts),
+      store_(store),
+      executor_(executor),
+      telemetry_(telemetry),
+      clock_(clock) {}
+
+Overrides::~Overrides() { stop(); }
+
+void Overrides::start() {
+    std::size_t resumed = 0;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& x : store_.load_executions("")) {
+            if (x.state == "pending" || x.state == "reverting") {
+                jobs_.push_back({x.key, x.state == "reverting"});
+                ++resumed;
+            }
+        }
+    }
+    if (resumed > 0) {
+        monitor::log_info("overrides: resuming " + std::to_string(resumed) +
+                          " action(s) left pending at the last stop");
+    }
+    worker_ = std::thread([this] { run(); });
+}
+
+void Overrides::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (worker_.joinable()) {
+        worker_.join();
+    }
+}
+
+void Overrides::tick() {
+    const std::int64_t now = clock_.now_ms();
+    std::lock_guard click_lock(click_mutex_);
+    for (auto x : store_.load_executions("")) {
+        if (x.state != "done" || x.revert_at_ms == 0 || x.revert_at_ms > now) {
+            continue;
+        }
+        x.state = "reverting";
+        x.updated_ms = now;
+        store_.put_execution(x);
+        {
+            std::lock_guard lock(mutex_);
+            jobs_.push_back({x.key, true});
+        }
+        cv_.notify_all();
+    }
+}
+
+ClickOutcome Overrides::audit_refusal(const Click& click, const std::string& actor, int status,
+                                      const std::string& reason, const std::string& message) {
+    store_.append_audit({clock_.now_ms(), click.alert, click.action, actor,
+                         "clicked on " + click.platform, "refused: " + message});
+    telemetry_.interactions.Add({{"platform", click.platform}, {"result", reason}}).Increment();
+    return {status, message, std::nullopt};
+}
+
+ClickOutcome Overrides::click(const Click& click) {
+    std::lock_guard click_lock(click_mutex_);
+    const monitor::PersonConfig* who = policy_.person(click.platform, click.user_id);
+    const std::string actor = (who != nullptr ? who->name + " " : std::string()) + "(" +
+                              click.platform + ":" + click.user_id + ")";
+    const monitor::ActionConfig* action = policy_.action(click.action);
+    if (action == nullptr) {
+        return audit_refusal(click, actor, 400, "bad_request",
+                             "'" + click.action + "' is not an action terrain knows");
+    }
+    if (auto why = policy_.refusal(who, *action, click.platform, click.user_id)) {
+        return audit_refusal(click, actor, 403, "refused", *why);
+    }
+    auto alert = alerts_.get(click.alert);
+    if (!alert) {
+        return audit_refusal(click, actor, 404, "bad_request",
+                             "there is no alert '" + click.alert + "'");
+    }
+    if (action->executor == "builtin") {
+        ActionRequest req;
+        req.action = action->name;
+        req.actor = who->name;
+        if (action->name == "snooze") {
+            const auto ms = monitor::parse_duration_ms(click.arg.empty() ? "1h" : click.arg);
+            if (!ms || *ms <= 0 || *ms > 30LL * 24 * 3'600'000) {
+                return audit_refusal(click, actor, 400, "bad_request",
+                                     "'" + click.arg + "' is not a snooze time (1m to 30d)");
+            }
+            req.duration_ms = *ms;
+        } else {
+            req.reason = click.arg;
+        }
+        auto r = alerts_.act(alert->id, req);
+        telemetry_.interactions
+            .Add({{"platform", click.platform}, {"result", r.status == 200 ? "accepted" : "refused"}})
+            .Increment();
+        return {r.status, r.status == 200 ? Policy::label(*action) + ": done" : r.message,
+                r.alert};
+    }
+    const std::string label = Policy::label(*action);
+    if (alert->state != AlertState::kFiring) {
+        return audit_refusal(click, actor, 409, "refused",
+                             "the alert is resolved; '" + label + "' was not run");
+    }
+    std::vector<monitor::Store::Execution> runs;
+    for (auto& x : store_.load_executions(alert->id)) {
+        if (x.action == action->name) {
+            runs.push_back(std::move(x));
+        }
+    }
+    if (!runs.empty() && in_flight_or_done(runs.back().state)) {
+        const auto& last = runs.back();
+        telemetry_.overrides.Add({{"action", action->name}, {"result", "already"}}).Increment();
+        return audit_refusal(click, actor, 409, "already",
+                             "'" + label + "' is already " +
+                                 (last.state == "done" ? std::string("done") : last.state) +
+                                 " (asked by " + last.actor + "); not sent again");
+    }
+    const std::int64_t now = clock_.now_ms();
+    monitor::Store::Execution x;
+    x.key = idempotency_key(alert->id, action->name, runs.size());
+    x.alert_id = alert->id;
+    x.action = action->name;
+    x.actor = who->name;
+    x.state = "pending";
+    x.created_ms = x.updated_ms = now;
+    store_.put_execution(x);
+    store_.append_audit({now, alert->id, action->name, actor,
+                         "requested; idempotency key " + x.key, "accepted"});
+    telemetry_.interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
+        .Increment();
+    alerts_.record_override(alert->id, {action->name, label, "pending", who->name, now, ""},
+                            label + " requested by " + who->name + "; running it now.");
+    {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back({x.key, false});
+    }
+    cv_.notify_all();
+    return {200, label + " requested; the result follows in the alert's thread",
+            alerts_.get(alert->id)};
+}
+
+void Overrides::run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) {
+            return;  // what is queued stays pending in the store
+        }
+        Job job = jobs_.front();
+        jobs_.pop_front();
+        lock.unlock();
+        try {
+            execute(job);
+        } catch (const std::exception& e) {
+            monitor::log_error("overrides: " + job.key + ": " + e.what());
+        }
+        lock.lock();
+    }
+}
+
+void Overrides::execute(const Job& job) {
+    std::optional<monitor::Store::Execution> found;
+    for (auto& x : store_.load_executions("")) {
+        if (x.key == job.key) {
+            found = std::move(x);
+        }
+    }
+    if (!found) {
+        return;
+    }
+    auto& x = *found;
+    const monitor::ActionConfig* action = policy_.action(x.action);
+    auto alert = alerts_.get(x.alert_id);
+    Executor::Outcome outcome;
+    int attempts = 0;
+    if (action == nullptr || !alert) {
+        outcome = {false, false,
+                   action == nullptr ? "the action is no longer configured" : "no such alert"};
+    } else {
+        std::mt19937_64 rng(std::random_device{}());
+        std::int64_t backoff = action->initial_backoff_ms;
+        for (attempts = 1;; ++attempts) {
+            outcome = executor_.run(*action, *alert, x.actor, x.key, job.revert);
+            if (outcome.ok || !outcome.retryable || attempts >= action->max_attempts) {
+                break;
+            }
+            std::uniform_int_distribution<std::int64_t> jitter(0, backoff / 2);
+            std::unique_lock lock(mutex_);
+            if (cv_.wait_for(lock, std::chrono::milliseconds(backoff + jitter(rng)),
+                             [&] { return stopping_; })) {
+                return;  // stays pending; resumed at the next start with the same key
+            }
+            backoff = std::min<std::int64_t>(backoff * 2, 30'000);
+        }
+    }
+    const std::int64_t now = clock_.now_ms();
+    const std::string label = action != nullptr ? Policy::label(*action) : x.action;
+    std::string result;
+    if (job.revert) {
+        x.state = outcome.ok ? "reverted" : "revert_failed";
+        result = outcome.ok ? "reverted" : "revert_failed";
+    } else {
+        x.state = outcome.ok ? "done" : "failed";
+        result = x.state;
+        telemetry_.override_latency.Add({{"action", x.action}},
+                                        prometheus::Histogram::BucketBoundaries{
+                                            0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
+            .Observe(static_cast<double>(now - x.created_ms) / 1000.0);
+    }
+    x.attempts += attempts;
+    x.detail = outcome.detail;
+    x.updated_ms = now;
+    x.revert_at_ms = outcome.ok && !job.revert && action->revert_after_ms > 0
+                         ? now + action->revert_after_ms
+                         : 0;
+    store_.put_execution(x);
+    store_.append_audit({now, x.alert_id, job.revert ? "revert " + x.action : x.action,
+                         "terrain for " + x.actor, outcome.detail,
+                         outcome.ok ? "done" : "failed: " + outcome.detail});
+    telemetry_.overrides.Add({{"action", x.action}, {"result", result}}).Increment();
+    std::string note;
+    if (job.revert) {
+        note = outcome.ok ? label + " reverted automatically."
+                          : label + ": the automatic revert failed: " + outcome.detail;
+    } else if (outcome.ok) {
+        note = label + ": done (asked by " + x.actor + "). " + outcome.detail;
+        if (x.revert_at_ms != 0) {
+            note += " Reverts automatically at " + monitor::format_rfc3339_ms(x.revert_at_ms) + ".";
+        }
+    } else {
+        note = label + ": failed after " + std::to_string(attempts) + " attempt(s): " +
+               outcome.detail;
+    }
+    alerts_.record_override(x.alert_id, {x.action, label, x.state, x.actor, now, outcome.detail},
+                            note);
+}
+
+}  // namespace terrain::alerts

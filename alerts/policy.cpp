@@ -1,0 +1,136 @@
+#include "alerts/policy.h"
+
+#include <algorithm>
+
+#include "monitor/template.h"
+
+namespace terrain::alerts {
+
+Policy::Policy(std::vector<monitor::PersonConfig> people,
+               std::vector<monitor::ActionConfig> actions, monitor::InteractConfig interact)
+    : people_(std::move(people)), actions_(std::move(actions)), interact_(std::move(interact)) {}
+
+const monitor::PersonConfig* Policy::person(std::string_view platform,
+                                            std::string_view user_id) const {
+    if (user_id.empty()) {
+        return nullptr;
+    }
+    for (const auto& p : people_) {
+        for (const auto& [where, id] : p.ids) {
+            if (where == platform && id == user_id) {
+                return &p;
+            }
+        }
+    }
+    return nullptr;
+}
+
+const monitor::ActionConfig* Policy::action(std::string_view name) const {
+    for (const auto& a : actions_) {
+        if (a.name == name) {
+            return &a;
+        }
+    }
+    return nullptr;
+}
+
+std::vector<const monitor::ActionConfig*> Policy::offered(const Alert& alert) const {
+    std::vector<const monitor::ActionConfig*> out;
+    if (alert.state != AlertState::kFiring) {
+        return out;
+    }
+    for (const char* name : {"acknowledge", "snooze", "not_a_problem"}) {
+        if (std::string_view(name) == "acknowledge" && alert.acknowledged_at_ms != 0) {
+            continue;
+        }
+        out.push_back(action(name));
+    }
+    for (const auto& a : actions_) {
+        if (a.executor == "builtin") {
+            continue;
+        }
+        const bool has_labels = std::all_of(
+            a.needs_labels.begin(), a.needs_labels.end(),
+            [&](const std::string& l) { return monitor::find_label(alert.labels, l) != nullptr; });
+        if (has_labels) {
+            out.push_back(&a);
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> Policy::refusal(const monitor::PersonConfig* who,
+                                           const monitor::ActionConfig& action,
+                                           std::string_view platform,
+                                           std::string_view user_id) const {
+    if (who == nullptr) {
+        return "your " + std::string(platform) + " account (" + std::string(user_id) +
+               ") is not one of terrain's people; ask an administrator to add it under 'people'";
+    }
+    if (action.roles.empty()) {
+        return std::nullopt;
+    }
+    for (const auto& r : who->roles) {
+        if (std::find(action.roles.begin(), action.roles.end(), r) != action.roles.end()) {
+            return std::nullopt;
+        }
+    }
+    std::string roles;
+    for (const auto& r : action.roles) {
+        roles += (roles.empty() ? "" : ", ") + r;
+    }
+    return "'" + label(action) + "' needs one of the roles " + roles + "; " + who->name +
+           " has " + (who->roles.empty() ? std::string("none") : [&] {
+               std::string mine;
+               for (const auto& r : who->roles) {
+                   mine += (mine.empty() ? "" : ", ") + r;
+               }
+               return mine;
+           }());
+}
+
+std::optional<std::string> alert_placeholder(const Alert& alert, const std::string& name,
+                                             const std::string& person, const std::string& key) {
+    if (name.rfind("labels.", 0) == 0) {
+        if (const std::string* v = monitor::find_label(alert.labels, name.substr(7))) {
+            return *v;
+        }
+        return std::nullopt;
+    }
+    if (name == "alert.id") return alert.id;
+    if (name == "alert.metric") return alert.metric;
+    if (name == "alert.fingerprint") return alert.fingerprint;
+    if (name == "alert.severity") return alert.severity;
+    if (name == "alert.team") return alert.team;
+    if (name == "alert.detector") return alert.detector;
+    if (name == "person") return person;
+    if (name == "idempotency_key") return key;
+    return std::nullopt;
+}
+
+std::string Policy::confirmation(const monitor::ActionConfig& action, const Alert& alert) const {
+    auto text = monitor::render_template(
+        action.confirm,
+        [&](const std::string& name) -> std::optional<std::string> {
+            if (name.rfind("secret.", 0) == 0) {
+                return "(secret)";
+            }
+            return alert_placeholder(alert, name, "", "");
+        },
+        monitor::Escape::kNone);
+    return text ? text.value() : action.confirm;
+}
+
+std::string Policy::label(const monitor::ActionConfig& action) {
+    if (!action.label.empty()) {
+        return action.label;
+    }
+    if (action.name == "acknowledge") return "Acknowledge";
+    if (action.name == "snooze") return "Snooze";
+    if (action.name == "resolve") return "Resolve";
+    if (action.name == "not_a_problem") return "Not a problem";
+    if (action.name == "confirm") return "Confirm: a real problem";
+    return action.name;
+}
+
+}  // namespace terrain::alerts

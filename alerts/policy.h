@@ -1,0 +1,54 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alerts/alert.h"
+#include "monitor/config.h"
+
+namespace terrain::alerts {
+
+// Who may do what: people known by their chat identities, the actions configured (built-ins
+// included) and the roles each allows. Built from configuration once; immutable, so any
+// thread may read it.
+class Policy final {
+public:
+    Policy(std::vector<monitor::PersonConfig> people, std::vector<monitor::ActionConfig> actions,
+           monitor::InteractConfig interact);
+
+    // The person whose identity on `platform` (slack, mattermost, inbox) is `user_id`.
+    const monitor::PersonConfig* person(std::string_view platform, std::string_view user_id) const;
+    const monitor::ActionConfig* action(std::string_view name) const;
+
+    // The buttons an alert's card offers, in order: acknowledge, snooze and not_a_problem,
+    // then each configured override whose templates' labels the alert carries. None once the
+    // alert is resolved.
+    std::vector<const monitor::ActionConfig*> offered(const Alert& alert) const;
+
+    // nullopt when `who` may take `action`; otherwise why not, worded for that person.
+    std::optional<std::string> refusal(const monitor::PersonConfig* who,
+                                       const monitor::ActionConfig& action,
+                                       std::string_view platform, std::string_view user_id) const;
+
+    // The action's confirmation text with the alert's values filled in ("" when it has none).
+    std::string confirmation(const monitor::ActionConfig& action, const Alert& alert) const;
+    // The label a button shows: the configured one, or the built-in's own words.
+    static std::string label(const monitor::ActionConfig& action);
+
+    const monitor::InteractConfig& interact() const { return interact_; }
+
+private:
+    std::vector<monitor::PersonConfig> people_;
+    std::vector<monitor::ActionConfig> actions_;
+    monitor::InteractConfig interact_;
+};
+
+// What a template placeholder of an action means for one alert (labels.X, alert.id, ...);
+// nullopt when the alert has no such value. `person` and `key` fill {{person}} and
+// {{idempotency_key}}.
+std::optional<std::string> alert_placeholder(const Alert& alert, const std::string& name,
+                                             const std::string& person, const std::string& key);
+
+}  // namespace terrain::alerts

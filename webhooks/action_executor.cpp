@@ -1,0 +1,81 @@
+#include "webhooks/action_executor.h"
+
+#include "alerts/policy.h"
+#include "monitor/template.h"
+#include "webhooks/json_poster.h"
+
+namespace terrain::webhooks {
+
+HttpExecutor::HttpExecutor(const std::vector<monitor::ActionConfig>& actions) {
+    for (const auto& a : actions) {
+        for (const auto& [name, ref] : a.secrets) {
+            secrets_[a.name][name] = monitor::resolve_secret(ref);
+        }
+    }
+}
+
+monitor::Result<RenderedCall> HttpExecutor::render(const monitor::ActionConfig& action,
+                                                   const alerts::Alert& alert,
+                                                   const std::string& person,
+                                                   const std::string& key, bool revert,
+                                                   bool mask_secrets) const {
+    const monitor::HttpCallConfig& call = revert ? *action.revert : action.call;
+    auto lookup = [&](const std::string& name) -> std::optional<std::string> {
+        if (name.rfind("secret.", 0) == 0) {
+            if (mask_secrets) {
+                return "****";
+            }
+            auto a = secrets_.find(action.name);
+            if (a == secrets_.end()) {
+                return std::nullopt;
+            }
+            auto s = a->second.find(name.substr(7));
+            return s == a->second.end() ? std::nullopt : std::optional<std::string>(s->second);
+        }
+        return alerts::alert_placeholder(alert, name, person, key);
+    };
+    RenderedCall out;
+    out.method = call.method;
+    auto url = monitor::render_template(call.url, lookup, monitor::Escape::kUrl);
+    if (!url) {
+        return url.error();
+    }
+    out.url = url.value();
+    for (const auto& [name, value] : call.headers) {
+        auto v = monitor::render_template(value, lookup, monitor::Escape::kHeader);
+        if (!v) {
+            return v.error();
+        }
+        out.headers.emplace_back(name, v.value());
+    }
+    out.headers.emplace_back("Idempotency-Key", key);
+    auto body = monitor::render_template(call.body, lookup, monitor::Escape::kJson);
+    if (!body) {
+        return body.error();
+    }
+    out.body = body.value();
+    return out;
+}
+
+alerts::Executor::Outcome HttpExecutor::run(const monitor::ActionConfig& action,
+                                            const alerts::Alert& alert, const std::string& person,
+                                            const std::string& key, bool revert) {
+    if (revert && !action.revert) {
+        return {false, false, "'" + action.name + "' has no revert request"};
+    }
+    const bool dry = action.executor == "dry_run";
+    auto call = render(action, alert, person, key, revert, dry);
+    if (!call) {
+        return {false, false, "cannot build the request: " + call.error().message};
+    }
+    const auto& c = call.value();
+    if (dry) {
+        return {true, false,
+                "dry run, nothing sent: would " + c.method + " " + c.url +
+                    (c.body.empty() ? "" : " " + c.body)};
+    }
+    const HttpReply reply = http_call(c.method, c.url, c.headers, c.body, action.timeout_ms);
+    return {reply.ok(), reply.retryable(), reply.describe()};
+}
+
+}  // namespace terrain::webhooks

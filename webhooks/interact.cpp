@@ -1,0 +1,253 @@
+#include "webhooks/interact.h"
+
+#include <cctype>
+
+#include "monitor/log.h"
+
+namespace terrain::webhooks {
+
+namespace {
+
+constexpr std::size_t kMaxField = 512;
+
+monitor::Error bad(const std::string& message) { return {"bad_request", message, -1, ""}; }
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// application/x-www-form-urlencoded value of `name`, decoded; nullopt when absent or malformed.
+std::optional<std::string> form_value(std::string_view body, std::string_view name) {
+    std::size_t pos = 0;
+    while (pos <= body.size()) {
+        auto end = body.find('&', pos);
+        if (end == std::string_view::npos) {
+            end = body.size();
+        }
+        const std::string_view pair = body.substr(pos, end - pos);
+        const auto eq = pair.find('=');
+        if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+            std::string out;
+            const std::string_view v = pair.substr(eq + 1);
+            for (std::size_t i = 0; i < v.size(); ++i) {
+                if (v[i] == '+') {
+                    out += ' ';
+                } else if (v[i] == '%') {
+                    if (i + 2 >= v.size()) {
+                        return std::nullopt;
+                    }
+                    const int hi = hex_value(v[i + 1]);
+                    const int lo = hex_value(v[i + 2]);
+                    if (hi < 0 || lo < 0) {
+                        return std::nullopt;
+                    }
+                    out += static_cast<char>(hi * 16 + lo);
+                    i += 2;
+                } else {
+                    out += v[i];
+                }
+            }
+            return out;
+        }
+        pos = end + 1;
+    }
+    return std::nullopt;
+}
+
+// A string member of at most kMaxField bytes, or "" when absent.
+std::string text(const nlohmann::json& j, const char* key) {
+    auto it = j.find(key);
+    if (it == j.end() || !it->is_string()) {
+        return "";
+    }
+    const auto& s = it->get_ref<const std::string&>();
+    return s.size() > kMaxField ? "" : s;
+}
+
+void split_value(const std::string& value, std::string& alert, std::string& arg) {
+    const auto bar = value.find('|');
+    alert = value.substr(0, bar);
+    arg = bar == std::string::npos ? "" : value.substr(bar + 1);
+}
+
+HttpResponse refused(const monitor::Error& e) {
+    return HttpResponse::error(401, e.reason, e.message);
+}
+
+}  // namespace
+
+monitor::Result<SlackClick> parse_slack_interaction(std::string_view body) {
+    auto payload = form_value(body, "payload");
+    if (!payload) {
+        return bad("the body has no form field 'payload' (Slack sends payload=<JSON>)");
+    }
+    const auto j = nlohmann::json::parse(*payload, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return bad("'payload' is not a JSON object");
+    }
+    if (text(j, "type") != "block_actions") {
+        return bad("only block_actions payloads are handled, not '" + text(j, "type") + "'");
+    }
+    SlackClick c;
+    if (auto u = j.find("user"); u != j.end() && u->is_object()) {
+        c.user_id = text(*u, "id");
+    }
+    if (auto ch = j.find("channel"); ch != j.end() && ch->is_object()) {
+        c.channel = text(*ch, "id");
+    }
+    auto actions = j.find("actions");
+    if (c.user_id.empty() || actions == j.end() || !actions->is_array() || actions->empty() ||
+        !actions->front().is_object()) {
+        return bad("the payload needs user.id and one entry in actions");
+    }
+    const auto& a = actions->front();
+    c.action = text(a, "action_id");
+    std::string value = text(a, "value");
+    if (auto opt = a.find("selected_option"); opt != a.end() && opt->is_object()) {
+        value = text(*opt, "value");
+    }
+    split_value(value, c.alert, c.arg);
+    if (c.action.empty() || c.alert.empty()) {
+        return bad("the action has no action_id or no alert in its value");
+    }
+    return c;
+}
+
+monitor::Result<alerts::Click> parse_inbox_action(std::string_view body) {
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return bad("the body must be a JSON object {\"alert\", \"action\", \"arg\"}");
+    }
+    alerts::Click c;
+    c.platform = "inbox";
+    c.alert = text(j, "alert");
+    c.action = text(j, "action");
+    c.arg = text(j, "arg");
+    if (c.alert.empty() || c.action.empty()) {
+        return bad("'alert' and 'action' are required strings (at most 512 bytes)");
+    }
+    return c;
+}
+
+nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& policy) {
+    nlohmann::json j = alerts::to_json(alert);
+    nlohmann::json buttons = nlohmann::json::array();
+    for (const auto* a : policy.offered(alert)) {
+        nlohmann::json b = {{"action", a->name},
+                            {"label", alerts::Policy::label(*a)},
+                            {"confirm", policy.confirmation(*a, alert)},
+                            {"override", a->executor != "builtin"}};
+        if (a->name == "snooze") {
+            b["options"] = {"1h", "4h", "1d"};
+        } else if (a->name == "not_a_problem") {
+            b["options"] = policy.interact().not_a_problem_reasons;
+        }
+        buttons.push_back(std::move(b));
+    }
+    j["buttons"] = std::move(buttons);
+    return j;
+}
+
+void install_interact_routes(HttpServer& server, const InteractContext& ctx,
+                             std::shared_ptr<const SourceGuard> api_guard) {
+    const auto& cfg = *ctx.config;
+    std::string slack_receiver;
+    for (const auto& r : cfg.receivers) {
+        if (r.type == "slack" && slack_receiver.empty()) {
+            slack_receiver = r.name;
+        }
+    }
+    if (!cfg.interact.slack_signing_secret.empty()) {
+        auto verifier = std::make_shared<SlackSignature>(
+            monitor::resolve_secret(cfg.interact.slack_signing_secret), cfg.interact.max_age_ms);
+        server.route("POST", "/interact/slack", [ctx, verifier, slack_receiver](
+                                                    const HttpRequest& req) {
+            auto& counter = *ctx.telemetry;
+            if (auto denied = verifier->verify(req, ctx.clock->now_ms())) {
+                counter.interactions.Add({{"platform", "slack"}, {"result", denied->reason}})
+                    .Increment();
+                return refused(*denied);
+            }
+            auto parsed = parse_slack_interaction(req.body);
+            if (!parsed) {
+                counter.interactions.Add({{"platform", "slack"}, {"result", "bad_request"}})
+                    .Increment();
+                return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
+            }
+            const SlackClick& s = parsed.value();
+            alerts::Click click{"slack", s.user_id, s.alert, s.action,
+                                s.arg,   slack_receiver, s.channel};
+            auto outcome = ctx.overrides->click(click);
+            if (outcome.status != 200 && !slack_receiver.empty()) {
+                alerts::Notification n;
+                n.alert = outcome.alert.value_or(alerts::Alert{});
+                n.alert.id = s.alert;
+                n.transition = "private";
+                n.note = outcome.message;
+                n.target = slack_receiver;
+                n.only_for = s.user_id;
+                n.channel = s.channel;
+                ctx.notifier->enqueue(n);
+            }
+            // Slack wants a quick 200; what happened shows in the message and its thread.
+            HttpResponse r;
+            r.status = 200;
+            r.body = "";
+            return r;
+        });
+    }
+    server.route("GET", "/inbox", [](const HttpRequest&) {
+        HttpResponse r;
+        r.content_type = "text/html; charset=utf-8";
+        r.body = std::string(kInboxPage);
+        r.headers.emplace_back("Content-Security-Policy",
+                               "default-src 'self'; script-src 'unsafe-inline' 'self'; "
+                               "style-src 'unsafe-inline' 'self'");
+        return r;
+    });
+    server.route("GET", "/inbox/alerts", [ctx, api_guard](const HttpRequest& req) {
+        if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
+            return refused(*denied);
+        }
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& a : ctx.alerts->list(std::nullopt)) {
+            if (out.size() >= 200) {
+                break;
+            }
+            out.push_back(inbox_card(a, *ctx.policy));
+        }
+        const auto* you = ctx.policy->person("inbox", "local");
+        return HttpResponse::json(
+            200, nlohmann::json{{"alerts", out}, {"you", you != nullptr ? you->name : ""}}.dump());
+    });
+    server.route("POST", "/inbox/act", [ctx, api_guard](const HttpRequest& req) {
+        if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
+            return refused(*denied);
+        }
+        auto parsed = parse_inbox_action(req.body);
+        if (!parsed) {
+            ctx.telemetry->interactions.Add({{"platform", "inbox"}, {"result", "bad_request"}})
+                .Increment();
+            return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
+        }
+        alerts::Click click = parsed.value();
+        click.user_id = "local";
+        auto outcome = ctx.overrides->click(click);
+        nlohmann::json body = {{"message", outcome.message}};
+        if (outcome.alert) {
+            body["alert"] = inbox_card(*outcome.alert, *ctx.policy);
+        }
+        if (outcome.status != 200) {
+            body["error"] = outcome.status == 403   ? "forbidden"
+                            : outcome.status == 404 ? "not_found"
+                            : outcome.status == 409 ? "conflict"
+                                                    : "bad_request";
+        }
+        return HttpResponse::json(outcome.status, body.dump());
+    });
+}
+
+}  // namespace terrain::webhooks

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "alerts/manager.h"
+#include "alerts/notifier.h"
+#include "alerts/overrides.h"
+#include "alerts/policy.h"
+#include "monitor/clock.h"
+#include "monitor/config.h"
+#include "monitor/result.h"
+#include "monitor/telemetry.h"
+#include "webhooks/auth.h"
+#include "webhooks/http_server.h"
+
+namespace terrain::webhooks {
+
+// What the interactivity endpoints need; owned by the app, outliving the server.
+struct InteractContext {
+    alerts::Overrides* overrides = nullptr;
+    alerts::AlertManager* alerts = nullptr;
+    alerts::Notifier* notifier = nullptr;  // private replies to the clicker
+    const alerts::Policy* policy = nullptr;
+    const monitor::Clock* clock = nullptr;
+    monitor::Telemetry* telemetry = nullptr;
+    const monitor::Config* config = nullptr;
+};
+
+// A Slack block_actions payload reduced to the click it carries.
+struct SlackClick {
+    std::string user_id;
+    std::string channel;
+    std::string action;
+    std::string alert;
+    std::string arg;
+};
+// Parses the form-encoded body ("payload=<JSON>"); an error names what is missing or wrong.
+monitor::Result<SlackClick> parse_slack_interaction(std::string_view body);
+
+// The inbox's POST /inbox/act body: {"alert", "action", "arg"?}.
+monitor::Result<alerts::Click> parse_inbox_action(std::string_view body);
+
+// The inbox's view of an alert: the alert and the buttons it offers.
+nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& policy);
+
+// POST /interact/slack (Slack's signature, answered at once: overrides run after answering),
+// GET /inbox (the page), GET /inbox/alerts and POST /inbox/act (behind `api_guard`: the API
+// token, or loopback when none is configured; the inbox acts as the person whose `inbox`
+// identity is "local").
+void install_interact_routes(HttpServer& server, const InteractContext& ctx,
+                             std::shared_ptr<const SourceGuard> api_guard);
+
+// The inbox page (HTML, CSS and script in one document).
+extern const std::string_view kInboxPage;
+
+}  // namespace terrain::webhooks

@@ -1,0 +1,195 @@
+#include "webhooks/slack_receiver.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "monitor/duration.h"
+#include "monitor/log.h"
+
+namespace terrain::webhooks {
+
+namespace {
+
+std::string figure(double v, bool ratio) {
+    if (!std::isfinite(v)) {
+        return "n/a";
+    }
+    char buf[48];
+    if (ratio) {
+        std::snprintf(buf, sizeof buf, "%.3g%%", v * 100.0);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.6g", v);
+    }
+    return buf;
+}
+
+nlohmann::json plain(const std::string& text) {
+    return {{"type", "plain_text"}, {"text", text.substr(0, 2000)}, {"emoji", false}};
+}
+
+nlohmann::json option(const std::string& text, const std::string& value) {
+    return {{"text", plain(text.substr(0, 75))}, {"value", value.substr(0, 150)}};
+}
+
+}  // namespace
+
+std::string card_state_line(const alerts::Alert& a) {
+    std::string line;
+    auto add = [&](const std::string& part) { line += (line.empty() ? "" : " · ") + part; };
+    if (a.state == alerts::AlertState::kResolved) {
+        add("Resolved (" + a.resolved_by + ")");
+    } else {
+        add("Firing since " + monitor::format_rfc3339_ms(a.since_ms));
+    }
+    if (a.acknowledged_at_ms != 0) {
+        add("Acknowledged by " + a.acknowledged_by);
+    }
+    if (a.snoozed_until_ms != 0) {
+        add("Snoozed until " + monitor::format_rfc3339_ms(a.snoozed_until_ms));
+    }
+    if (a.escalated_at_ms != 0) {
+        add("Escalated");
+    }
+    if (a.feedback == "not_a_problem") {
+        add("Not a problem: " + a.feedback_reason);
+    }
+    for (const auto& o : a.overrides) {
+        add(o.label + ": " + o.state + " (" + o.by + ")");
+    }
+    return line;
+}
+
+std::vector<std::pair<std::string, std::string>> card_facts(const alerts::Alert& a) {
+    const bool ratio = a.denominator > 0;
+    if (a.pair) {
+        const auto& p = *a.pair;
+        return {{"Customers: " + p.customer_says,
+                 figure(a.observed, true) + " (usually " + figure(a.expected, true) + ")"},
+                {"MAP: " + p.map_says, figure(p.claim, p.claim_is_ratio) + " (usually " +
+                                           figure(p.claim_expected, p.claim_is_ratio) + ")"}};
+    }
+    return {{"Now", figure(a.observed, ratio)}, {"Usually", figure(a.expected, ratio)}};
+}
+
+SlackReceiver::SlackReceiver(const monitor::ReceiverConfig& config, const alerts::Policy& policy,
+                             monitor::Store& store)
+    : config_(config),
+      policy_(policy),
+      store_(store),
+      token_(monitor::resolve_secret(config.token)),
+      api_(config.url, config.timeout_ms),
+      messages_(store.load_messages(config.name)) {}
+
+nlohmann::json SlackReceiver::blocks(const alerts::Alert& a, const alerts::Policy& policy) {
+    nlohmann::json blocks = nlohmann::json::array();
+    const std::string status = a.state == alerts::AlertState::kResolved ? "Resolved" : "Firing";
+    blocks.push_back({{"type", "header"},
+                      {"text", plain(status + " · " + a.severity + " · " + a.metric)}});
+    blocks.push_back({{"type", "section"},
+                      {"text", {{"type", "mrkdwn"}, {"text", a.summary.substr(0, 2900)}}}});
+    nlohmann::json fields = nlohmann::json::array();
+    for (const auto& [k, v] : card_facts(a)) {
+        fields.push_back({{"type", "mrkdwn"}, {"text", ("*" + k + "*\n" + v).substr(0, 1900)}});
+    }
+    blocks.push_back({{"type", "section"}, {"fields", fields}});
+    blocks.push_back(
+        {{"type", "context"},
+         {"elements", {{{"type", "mrkdwn"}, {"text", card_state_line(a).substr(0, 2900)}}}}});
+    nlohmann::json elements = nlohmann::json::array();
+    for (const auto* action : policy.offered(a)) {
+        const std::string label = alerts::Policy::label(*action);
+        nlohmann::json e;
+        if (action->name == "snooze") {
+            nlohmann::json options = nlohmann::json::array();
+            for (const char* d : {"1h", "4h", "1d"}) {
+                options.push_back(option("Snooze " + std::string(d), a.id + "|" + d));
+            }
+            e = {{"type", "static_select"}, {"placeholder", plain(label)}, {"options", options}};
+        } else if (action->name == "not_a_problem") {
+            nlohmann::json options = nlohmann::json::array();
+            for (const auto& reason : policy.interact().not_a_problem_reasons) {
+                options.push_back(option(reason, a.id + "|" + reason));
+            }
+            e = {{"type", "static_select"}, {"placeholder", plain(label)}, {"options", options}};
+        } else {
+            e = {{"type", "button"}, {"text", plain(label)}, {"value", a.id}};
+            if (action->executor != "builtin") {
+                e["style"] = "danger";
+            }
+        }
+        e["action_id"] = action->name;
+        const std::string confirm = policy.confirmation(*action, a);
+        if (!confirm.empty()) {
+            e["confirm"] = {{"title", plain(label + "?")},
+                            {"text", plain(confirm)},
+                            {"confirm", plain(label)},
+                            {"deny", plain("Cancel")}};
+        }
+        elements.push_back(std::move(e));
+    }
+    if (!elements.empty()) {
+        blocks.push_back({{"type", "actions"}, {"block_id", "terrain"}, {"elements", elements}});
+    }
+    return blocks;
+}
+
+alerts::SendResult SlackReceiver::call(const std::string& method, const nlohmann::json& body,
+                                       nlohmann::json* reply) {
+    HttpReply r = api_.send("POST", "/" + method, body.dump(),
+                            {{"Authorization", "Bearer " + token_},
+                             {"Content-Type", "application/json; charset=utf-8"}});
+    if (!r.ok()) {
+        return r.as_send_result();
+    }
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return {false, true, method + ": the answer is not JSON"};
+    }
+    if (!j.value("ok", false)) {
+        const std::string error = j.value("error", "unknown_error");
+        const bool retryable = error == "ratelimited" || error == "internal_error" ||
+                               error == "fatal_error" || error == "service_unavailable";
+        return {false, retryable, method + ": " + error};
+    }
+    if (reply != nullptr) {
+        *reply = std::move(j);
+    }
+    return {true, false, ""};
+}
+
+alerts::SendResult SlackReceiver::send(const alerts::Notification& n) {
+    const alerts::Alert& a = n.alert;
+    if (n.transition == "private") {
+        return call("chat.postEphemeral",
+                    {{"channel", n.channel.empty() ? config_.channel : n.channel},
+                     {"user", n.only_for},
+                     {"text", n.note}});
+    }
+    const nlohmann::json blocks = SlackReceiver::blocks(a, policy_);
+    auto found = messages_.find(a.id);
+    if (found == messages_.end()) {
+        nlohmann::json reply;
+        auto r = call("chat.postMessage",
+                      {{"channel", config_.channel}, {"text", a.summary}, {"blocks", blocks}},
+                      &reply);
+        if (!r.ok) {
+            return r;
+        }
+        const std::string ref =
+            reply.value("channel", config_.channel) + " " + reply.value("ts", "");
+        store_.put_message(config_.name, a.id, ref);
+        messages_[a.id] = ref;
+        return r;
+    }
+    const auto space = found->second.find(' ');
+    const std::string channel = found->second.substr(0, space);
+    const std::string ts = found->second.substr(space + 1);
+    auto r = call("chat.update",
+                  {{"channel", channel}, {"ts", ts}, {"text", a.summary}, {"blocks", blocks}});
+    if (!r.ok || n.note.empty()) {
+        return r;
+    }
+    return call("chat.postMessage", {{"channel", channel}, {"thread_ts", ts}, {"text", n.note}});
+}
+
+}  // namespace terrain::webhooks
