@@ -14,6 +14,9 @@ SendResult LogReceiver::send(const Notification& n) {
     if (n.transition == "resolved") {
         line += " resolved_by=\"" + a.resolved_by + "\"";
     }
+    if (!n.note.empty() && n.transition != "firing") {
+        line = "alert " + n.transition + " id=" + a.id + ": " + n.note;
+    }
     monitor::log(n.transition == "firing" ? monitor::LogLevel::kWarn : monitor::LogLevel::kInfo,
                  line);
     return {true, false, ""};

@@ -1,0 +1,294 @@
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "monitor/template.h"
+#include "tests/support/chat_stand_in.h"
+#include "tests/support/service.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/traffic.h"
+#include "webhooks/auth.h"
+
+namespace terrain {
+namespace {
+
+using nlohmann::json;
+using testing::eventually;
+using testing::Service;
+
+constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
+
+// The embedded default's metrics with Slack, PagerDuty as its escalation target, two people
+// and a "Pause campaign" override calling the stand-in MAP.
+std::string humans_config(const std::string& stand_in) {
+    auto [status, yaml] = testing::run_command(std::string(TERRAIN_BINARY) + " default-config", "");
+    EXPECT_EQ(status, 0);
+    yaml = yaml.substr(0, yaml.find("\nreceivers:"));
+    return yaml + R"(
+receivers:
+  - name: cx-slack
+    type: slack
+    url: )" + stand_in + R"(/api
+    channel: C0TERRAIN
+    token: {env: TEST_SLACK_TOKEN}
+    escalate_after: 2s
+    escalate_to: on-call
+    initial_backoff: 100ms
+  - name: on-call
+    type: pagerduty
+    url: )" + stand_in + R"(/pd
+    token: {env: TEST_PD_KEY}
+    initial_backoff: 100ms
+people:
+  - name: Ana Ortiz
+    roles: [campaign_owner]
+    slack: U0ANA
+  - name: Bob Byrne
+    roles: [agent]
+    slack: U0BOB
+actions:
+  - name: pause_campaign
+    label: Pause campaign
+    roles: [campaign_owner]
+    confirm: "Stops every send of {{labels.campaign}}."
+    executor: http
+    secrets:
+      map_key: {env: TEST_MAP_KEY}
+    call:
+      method: POST
+      url: )" + stand_in + R"(/map/campaigns/{{labels.campaign}}/pause
+      headers: {Authorization: "Bearer {{secret.map_key}}"}
+      body: '{"campaign": "{{labels.campaign}}", "by": "{{person}}"}'
+interact:
+  slack_signing_secret: {env: TEST_SLACK_SIGNING_SECRET}
+)";
+}
+
+std::int64_t now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// A Slack block_actions request for a button (or a select's option when `arg` is given);
+// every click is a new request (its own trigger_id), as two presses of a button are.
+struct SlackClick {
+    static inline int clicks = 0;
+    std::string body;
+    std::string timestamp;
+    std::string signature;
+
+    SlackClick(const std::string& user, const std::string& action, const std::string& alert,
+               const std::string& arg = "", std::int64_t at_s = now_s(),
+               const std::string& secret = kSigningSecret) {
+        json a = {{"action_id", action}, {"block_id", "terrain"}, {"type", "button"},
+                  {"value", alert}, {"action_ts", std::to_string(at_s) + ".000100"}};
+        if (!arg.empty()) {
+            a["selected_option"] = {{"value", alert + "|" + arg}};
+        }
+        json payload = {{"type", "block_actions"},
+                        {"user", {{"id", user}, {"username", user}}},
+                        {"channel", {{"id", "C0TERRAIN"}}},
+                        {"trigger_id", std::to_string(++clicks)},
+                        {"actions", json::array({a})}};
+        body = "payload=" + monitor::percent_encode(payload.dump());
+        timestamp = std::to_string(at_s);
+        signature =
+            "v0=" + webhooks::hex(webhooks::hmac_sha256(secret, {"v0:", timestamp, ":", body}));
+    }
+    int post(httplib::Client& c, bool signed_request = true) const {
+        httplib::Headers h;
+        if (signed_request) {
+            h = {{"X-Slack-Request-Timestamp", timestamp}, {"X-Slack-Signature", signature}};
+        }
+        auto r = c.Post("/interact/slack", h, body, "application/x-www-form-urlencoded");
+        return r ? r->status : -1;
+    }
+};
+
+json get(httplib::Client& c, const std::string& path) {
+    auto r = c.Get(path);
+    return r && r->status == 200 ? json::parse(r->body) : json();
+}
+
+std::string spam_alert_id(httplib::Client& c) {
+    const json list = get(c, "/api/v1/alerts?state=firing");
+    for (const auto& a : list.value("alerts", json::array())) {
+        if (a["metric"] == "spam_complaint_rate") {
+            return a["id"];
+        }
+    }
+    return "";
+}
+
+std::size_t top_level_posts(testing::ChatStandIn& chat) {
+    std::size_t n = 0;
+    for (const auto& r : chat.to("/api/chat.postMessage")) {
+        n += r.body.contains("thread_ts") ? 0 : 1;
+    }
+    return n;
+}
+
+bool has_audit(httplib::Client& c, const std::string& action, const std::string& by_prefix,
+               const std::string& result_prefix) {
+    const json audit = get(c, "/api/v1/audit");
+    for (const auto& e : audit.value("entries", json::array())) {
+        if (e["action"] == action && e["by"].get<std::string>().rfind(by_prefix, 0) == 0 &&
+            e["result"].get<std::string>().rfind(result_prefix, 0) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndRestart) {
+    testing::TempDir dir;
+    testing::ChatStandIn chat;
+    ::setenv("TEST_SLACK_TOKEN", "xoxb-test-token", 1);
+    ::setenv("TEST_PD_KEY", "pd-routing-key", 1);
+    ::setenv("TEST_MAP_KEY", "map-secret-key", 1);
+    ::setenv("TEST_SLACK_SIGNING_SECRET", kSigningSecret, 1);
+    const std::string config = dir.file("terrain.yaml");
+    std::ofstream(config) << humans_config(chat.base());
+    auto [check_status, check_out] =
+        testing::run_command(std::string(TERRAIN_BINARY) + " check --config " + config, "");
+    ASSERT_EQ(check_status, 0) << check_out;
+    const std::vector<std::string> args = {"--config", config, "--data-dir", dir.file("data")};
+
+    std::string alert;
+    {
+        Service svc(args, dir.file("terrain.log"));
+        httplib::Client c("127.0.0.1", svc.port());
+        testing::Traffic traffic{(now_s() - 2 * 86400) / 300 * 300};
+        for (int m = 0; m < 60; ++m) {
+            testing::post_json(c, "/ingest/sendgrid", traffic.minute(m, 200, 100, 1).dump());
+        }
+        ASSERT_TRUE(eventually([&] { return !(alert = spam_alert_id(c)).empty(); },
+                               std::chrono::seconds(90)))
+            << svc.read_log() << get(c, "/api/v1/alerts").dump(1);
+
+        // One message, with the override's button (and its confirmation) on it.
+        ASSERT_TRUE(eventually([&] { return top_level_posts(chat) >= 1; })) << svc.read_log();
+        const auto first = chat.to("/api/chat.postMessage").front();
+        EXPECT_EQ(first.authorization, "Bearer xoxb-test-token");
+        EXPECT_EQ(first.body["channel"], "C0TERRAIN");
+        bool pause_button = false;
+        for (const auto& b : first.body["blocks"]) {
+            if (b["type"] == "actions") {
+                for (const auto& e : b["elements"]) {
+                    if (e["action_id"] == "pause_campaign") {
+                        pause_button = e["value"] == alert &&
+                                       e["confirm"]["text"]["text"] ==
+                                           "Stops every send of spring-sale.";
+                    }
+                }
+            }
+        }
+        EXPECT_TRUE(pause_button) << first.body.dump(2);
+
+        // Nobody acknowledged within 2s: PagerDuty gets a trigger with the alert as dedup key.
+        ASSERT_TRUE(eventually([&] { return !chat.to("/pd/v2/enqueue").empty(); }))
+            << svc.read_log();
+        const auto page = chat.to("/pd/v2/enqueue").front().body;
+        EXPECT_EQ(page["event_action"], "trigger");
+        EXPECT_EQ(page["dedup_key"], alert);
+        EXPECT_EQ(page["routing_key"], "pd-routing-key");
+        EXPECT_TRUE(has_audit(c, "escalate", "terrain", "done"));
+
+        // Unsigned, forged and stale clicks are refused; nothing reaches the MAP.
+        SlackClick ana(std::string("U0ANA"), "pause_campaign", alert);
+        EXPECT_EQ(ana.post(c, false), 401);
+        SlackClick forged("U0ANA", "pause_campaign", alert, "", now_s(), "not-the-secret");
+        EXPECT_EQ(forged.post(c), 401);
+        SlackClick stale("U0ANA", "pause_campaign", alert, "", now_s() - 600);
+        EXPECT_EQ(stale.post(c), 401);
+
+        // Bob has no campaign_owner role: refused, told privately, audited.
+        SlackClick bob("U0BOB", "pause_campaign", alert);
+        EXPECT_EQ(bob.post(c), 200);
+        ASSERT_TRUE(eventually([&] { return !chat.to("/api/chat.postEphemeral").empty(); }));
+        const auto told = chat.to("/api/chat.postEphemeral").front().body;
+        EXPECT_EQ(told["user"], "U0BOB");
+        EXPECT_NE(told["text"].get<std::string>().find("campaign_owner"), std::string::npos);
+        EXPECT_TRUE(has_audit(c, "pause_campaign", "Bob Byrne", "refused"));
+
+        // Ana may: the MAP is called once, with the secret and an idempotency key.
+        EXPECT_EQ(ana.post(c), 200);
+        EXPECT_EQ(ana.post(c), 401);  // the same signed request again: a replay
+        SlackClick again("U0ANA", "pause_campaign", alert);  // a second click
+        EXPECT_EQ(again.post(c), 200);
+        ASSERT_TRUE(eventually([&] { return has_audit(c, "pause_campaign", "terrain for Ana", "done"); }))
+            << svc.read_log();
+        const auto map_calls = chat.to("/map/campaigns/spring-sale/pause");
+        ASSERT_EQ(map_calls.size(), 1U);
+        EXPECT_EQ(map_calls[0].authorization, "Bearer map-secret-key");
+        EXPECT_EQ(map_calls[0].body["by"], "Ana Ortiz");
+        EXPECT_FALSE(map_calls[0].idempotency_key.empty());
+        EXPECT_TRUE(has_audit(c, "pause_campaign", "Ana Ortiz", "refused: 'Pause campaign' is already"));
+
+        // The message is updated in place and the result is told in its thread.
+        ASSERT_TRUE(eventually([&] {
+            for (const auto& u : chat.to("/api/chat.update")) {
+                if (u.body.dump().find("Pause campaign: done (Ana Ortiz)") != std::string::npos) {
+                    return u.body["ts"] == "1764500000.100001";
+                }
+            }
+            return false;
+        })) << svc.read_log();
+        ASSERT_TRUE(eventually([&] {
+            for (const auto& r : chat.to("/api/chat.postMessage")) {
+                if (r.body.value("thread_ts", "") == "1764500000.100001" &&
+                    r.body["text"].get<std::string>().rfind("Pause campaign: done", 0) == 0) {
+                    return true;
+                }
+            }
+            return false;
+        }));
+
+        // Ana acknowledges: PagerDuty's incident is acknowledged too.
+        EXPECT_EQ(SlackClick("U0ANA", "acknowledge", alert).post(c), 200);
+        ASSERT_TRUE(eventually([&] {
+            const auto pd = chat.to("/pd/v2/enqueue");
+            return pd.size() == 2 && pd[1].body["event_action"] == "acknowledge";
+        }));
+        auto audit = get(c, "/api/v1/audit");
+        EXPECT_EQ(audit["chain"]["intact"], true) << audit.dump(2);
+        EXPECT_EQ(svc.stop(), 0);
+    }
+    {
+        const std::string log = testing::read_file(dir.file("terrain.log"));
+        for (const char* secret : {"xoxb-test-token", "map-secret-key", "pd-routing-key",
+                                   kSigningSecret}) {
+            EXPECT_EQ(log.find(secret), std::string::npos) << secret << " in the log";
+        }
+    }
+
+    // After a restart: still acknowledged, nothing re-posted, the same message updated.
+    const auto posts_before = top_level_posts(chat);
+    const auto map_before = chat.to("/map/campaigns/spring-sale/pause").size();
+    Service svc(args, dir.file("terrain.log"));
+    httplib::Client c("127.0.0.1", svc.port());
+    auto a = get(c, "/api/v1/alerts/" + alert);
+    EXPECT_EQ(a["acknowledged_by"], "Ana Ortiz");
+    EXPECT_EQ(a["overrides"][0]["state"], "done");
+    EXPECT_EQ(SlackClick("U0ANA", "pause_campaign", alert).post(c), 200);  // still once
+    EXPECT_EQ(SlackClick("U0ANA", "not_a_problem", alert, "expected (planned send)").post(c), 200);
+    ASSERT_TRUE(eventually([&] {
+        for (const auto& u : chat.to("/api/chat.update")) {
+            if (u.body.dump().find("Not a problem: expected (planned send)") != std::string::npos) {
+                return u.body["ts"] == "1764500000.100001";
+            }
+        }
+        return false;
+    })) << svc.read_log();
+    EXPECT_EQ(top_level_posts(chat), posts_before);
+    EXPECT_EQ(chat.to("/map/campaigns/spring-sale/pause").size(), map_before);
+    EXPECT_EQ(get(c, "/api/v1/audit")["chain"]["intact"], true);
+}
+
+}  // namespace
+}  // namespace terrain

@@ -1,0 +1,96 @@
+#pragma once
+
+#include <httplib.h>
+
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace terrain::testing {
+
+// One local HTTP server standing in for what cannot run here: Slack's Web API (under /api:
+// chat.postMessage, chat.update, chat.postEphemeral, answered as Slack documents), PagerDuty's
+// Events API v2 (/pd/v2/enqueue, 202) and a MAP's REST API (/map/*, 200 with a small JSON
+// body). It records every request it gets.
+class ChatStandIn final {
+public:
+    struct Request {
+        std::string path;
+        std::string authorization;
+        std::string idempotency_key;
+        nlohmann::json body;
+    };
+
+    ChatStandIn() {
+        server_.Post(R"(/api/(chat\.[A-Za-z]+))", [this](const httplib::Request& req,
+                                                         httplib::Response& res) {
+            const std::string method = req.matches[1];
+            nlohmann::json reply = {{"ok", true}};
+            {
+                std::lock_guard lock(mutex_);
+                record(req);
+                if (method == "chat.postMessage") {
+                    reply["channel"] = "C0TERRAIN";
+                    reply["ts"] = "1764500000." + std::to_string(100000 + ++posts_);
+                }
+            }
+            res.set_content(reply.dump(), "application/json");
+        });
+        server_.Post("/pd/v2/enqueue", [this](const httplib::Request& req, httplib::Response& res) {
+            std::lock_guard lock(mutex_);
+            record(req);
+            res.status = 202;
+            res.set_content(R"({"status":"success","message":"Event processed"})",
+                            "application/json");
+        });
+        server_.Post(R"(/map/.*)", [this](const httplib::Request& req, httplib::Response& res) {
+            std::lock_guard lock(mutex_);
+            record(req);
+            res.set_content(R"({"status":"paused"})", "application/json");
+        });
+        port_ = server_.bind_to_any_port("127.0.0.1");
+        thread_ = std::thread([this] { server_.listen_after_bind(); });
+        while (!server_.is_running()) {
+            std::this_thread::yield();
+        }
+    }
+    ~ChatStandIn() {
+        server_.stop();
+        thread_.join();
+    }
+    ChatStandIn(const ChatStandIn&) = delete;
+    ChatStandIn& operator=(const ChatStandIn&) = delete;
+
+    std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+    // The requests whose path is `path`, oldest first.
+    std::vector<Request> to(const std::string& path) {
+        std::lock_guard lock(mutex_);
+        std::vector<Request> out;
+        for (const auto& r : requests_) {
+            if (r.path == path) {
+                out.push_back(r);
+            }
+        }
+        return out;
+    }
+
+private:
+    void record(const httplib::Request& req) {
+        requests_.push_back({req.path, req.get_header_value("Authorization"),
+                             req.get_header_value("Idempotency-Key"),
+                             nlohmann::json::parse(req.body, nullptr, false)});
+    }
+
+    httplib::Server server_;
+    int port_ = 0;
+    std::thread thread_;
+    std::mutex mutex_;
+    std::vector<Request> requests_;
+    int posts_ = 0;
+};
+
+}  // namespace terrain::testing
