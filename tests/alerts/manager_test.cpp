@@ -192,6 +192,73 @@ TEST_F(AlertManagerTest, AcknowledgeOnceThenConflict) {
               std::string::npos);
 }
 
+// A chat receiver that escalates to a pager after 10 minutes without an acknowledgement.
+std::vector<Notifier::Route> chat_and_pager(std::vector<Notification>* chat,
+                                            std::vector<Notification>* pager,
+                                            std::vector<monitor::ReceiverConfig>& configs) {
+    std::vector<Notifier::Route> routes(2);
+    routes[0].receiver = std::make_unique<testing::CaptureReceiver>(chat, 0, "chat");
+    routes[0].config.name = "chat";
+    routes[0].config.escalate_after_ms = 600'000;
+    routes[0].config.escalate_to = "pager";
+    routes[1].receiver = std::make_unique<testing::CaptureReceiver>(pager, 0, "pager");
+    routes[1].config.name = "pager";
+    configs = {routes[0].config, routes[1].config};
+    return routes;
+}
+
+TEST_F(AlertManagerTest, UnacknowledgedAlertEscalatesOnceToTheEscalationTargetOnly) {
+    monitor::Store store(dir_.file("t.db"));
+    std::vector<Notification> pager;
+    std::vector<monitor::ReceiverConfig> configs;
+    Notifier notifier(chat_and_pager(&sent_, &pager, configs), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_, configs);
+    m.on_finding(finding(true, 0.005, 0));
+    clock_.advance(599'000);
+    m.tick();
+    clock_.advance(2'000);
+    m.tick();
+    m.tick();
+    notifier.stop();
+    ASSERT_EQ(pager.size(), 1U);  // not told of the firing, only of the escalation
+    EXPECT_EQ(pager[0].transition, "escalated");
+    ASSERT_EQ(sent_.size(), 2U);
+    EXPECT_EQ(sent_[1].transition, "escalated");
+    EXPECT_NE(sent_[1].note.find("nobody acknowledged within 10m"), std::string::npos);
+}
+
+TEST_F(AlertManagerTest, SnoozeHoldsEscalationUntilItEnds) {
+    monitor::Store store(dir_.file("t.db"));
+    std::vector<Notification> pager;
+    std::vector<monitor::ReceiverConfig> configs;
+    Notifier notifier(chat_and_pager(&sent_, &pager, configs), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_, configs);
+    m.on_finding(finding(true, 0.005, 0));
+    const std::string id = m.list(AlertState::kFiring).at(0).id;
+    ActionRequest snooze{"snooze", "ana", "", 3'600'000};
+    ASSERT_EQ(m.act(id, snooze).status, 200);
+    for (int minute = 1; minute < 60; ++minute) {  // past escalate_after, inside the snooze
+        clock_.advance(60'000);
+        m.tick();
+    }
+    clock_.advance(61'000);
+    m.tick();  // the snooze ends: told once, and the escalation clock starts again
+    const std::int64_t snooze_ended = clock_.now_ms();
+    clock_.advance(599'000);
+    m.tick();
+    EXPECT_EQ(m.get(id)->escalated_at_ms, 0);
+    clock_.advance(1'000);
+    m.tick();
+    EXPECT_EQ(m.get(id)->escalated_at_ms, snooze_ended + 600'000);
+    notifier.stop();
+    EXPECT_EQ(sent_[0].transition, "firing");
+    EXPECT_EQ(sent_[1].transition, "snoozed");
+    EXPECT_EQ(sent_[2].transition, "snooze_ended");
+    ASSERT_EQ(sent_.size(), 4U);
+    EXPECT_EQ(sent_[3].transition, "escalated");
+    ASSERT_EQ(pager.size(), 1U);
+}
+
 TEST_F(AlertManagerTest, SnoozeNeedsADuration) {
     monitor::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);

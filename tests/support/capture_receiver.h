@@ -10,8 +10,9 @@ namespace terrain::testing {
 // Records what it is sent. `fail_first` makes the first N sends fail as retryable.
 class CaptureReceiver final : public alerts::Receiver {
 public:
-    explicit CaptureReceiver(std::vector<alerts::Notification>* sink, int fail_first = 0)
-        : sink_(sink), fail_first_(fail_first) {}
+    explicit CaptureReceiver(std::vector<alerts::Notification>* sink, int fail_first = 0,
+                             std::string name = "capture")
+        : name_(std::move(name)), sink_(sink), fail_first_(fail_first) {}
     const std::string& name() const override { return name_; }
     alerts::SendResult send(const alerts::Notification& n) override {
         std::lock_guard lock(mutex_);
@@ -24,7 +25,7 @@ public:
     }
 
 private:
-    std::string name_ = "capture";
+    std::string name_;
     std::vector<alerts::Notification>* sink_;
     int fail_first_;
     std::mutex mutex_;

@@ -88,6 +88,32 @@ TEST(ZendeskSignatureTest, VerifiesTheVectorAndRefusesTamperingStaleAndReplay) {
     EXPECT_EQ(other.verify(bare, at)->reason, "unauthorized");
 }
 
+TEST(SlackSignatureTest, VerifiesSlacksVectorAndRefusesStaleForgedAndReplayed) {
+    const json v = json::parse(testing::fixture("slack_signing_vector.json"));
+    const std::string ts = v["x_slack_request_timestamp"];
+    const std::int64_t at = std::stoll(ts) * 1000;  // the clock pinned to the vector's time
+    auto request = [&](const std::string& body, const std::string& signature) {
+        HttpRequest r;
+        r.body = body;
+        r.headers = {{"x-slack-request-timestamp", ts}, {"x-slack-signature", signature}};
+        return r;
+    };
+    const std::string expected = v["expected_x_slack_signature"];
+    SlackSignature sig(v["signing_secret"], kFiveMinutes);
+    EXPECT_FALSE(sig.verify(request(v["body"], expected), at + 1000).has_value());
+    EXPECT_EQ(sig.verify(request(v["body"], expected), at + 2000)->reason, "replayed");
+    SlackSignature fresh(v["signing_secret"], kFiveMinutes);
+    EXPECT_EQ(fresh.verify(request(v["body"], expected), at + 5 * 60'000 + 1000)->reason,
+              "stale_timestamp");
+    EXPECT_EQ(fresh.verify(request(v["body"].get<std::string>() + "&x=1", expected), at)->reason,
+              "bad_signature");
+    SlackSignature wrong("another-secret", kFiveMinutes);
+    EXPECT_EQ(wrong.verify(request(v["body"], expected), at)->reason, "bad_signature");
+    HttpRequest bare;
+    bare.body = v["body"];
+    EXPECT_EQ(fresh.verify(bare, at)->reason, "unauthorized");
+}
+
 TEST(AuthHelpersTest, HmacHexAndBase64EncodeRoundTrip) {
     // RFC 4231 test case 2.
     EXPECT_EQ(hex(hmac_sha256("Jefe", {"what do ya want ", "for nothing?"})),
