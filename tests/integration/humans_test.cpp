@@ -27,7 +27,7 @@ constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
 std::string humans_config(const std::string& stand_in) {
     auto [status, yaml] = testing::run_command(std::string(TERRAIN_BINARY) + " default-config", "");
     EXPECT_EQ(status, 0);
-    yaml = yaml.substr(0, yaml.find("\nreceivers:"));
+    yaml = yaml.substr(0, yaml.find("\npeople:"));
     return yaml + R"(
 receivers:
   - name: cx-slack
