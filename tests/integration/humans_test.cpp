@@ -133,6 +133,16 @@ std::size_t top_level_posts(testing::ChatStandIn& chat) {
     return n;
 }
 
+// Whether the first message posted (the stand-in's first ts) was updated to show `text`.
+bool first_message_updated(testing::ChatStandIn& chat, const std::string& text) {
+    for (const auto& u : chat.to("/api/chat.update")) {
+        if (u.body.dump().find(text) != std::string::npos) {
+            return u.body["ts"] == "1764500000.100001";
+        }
+    }
+    return false;
+}
+
 bool has_audit(httplib::Client& c, const std::string& action, const std::string& by_prefix,
                const std::string& result_prefix) {
     const json audit = get(c, "/api/v1/audit");
@@ -231,14 +241,8 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
         EXPECT_TRUE(has_audit(c, "pause_campaign", "Ana Ortiz", "refused: 'Pause campaign' is already"));
 
         // The message is updated in place and the result is told in its thread.
-        ASSERT_TRUE(eventually([&] {
-            for (const auto& u : chat.to("/api/chat.update")) {
-                if (u.body.dump().find("Pause campaign: done (Ana Ortiz)") != std::string::npos) {
-                    return u.body["ts"] == "1764500000.100001";
-                }
-            }
-            return false;
-        })) << svc.read_log();
+        ASSERT_TRUE(eventually([&] { return first_message_updated(chat, "Pause campaign: done (Ana Ortiz)"); }))
+            << svc.read_log();
         ASSERT_TRUE(eventually([&] {
             for (const auto& r : chat.to("/api/chat.postMessage")) {
                 if (r.body.value("thread_ts", "") == "1764500000.100001" &&
@@ -277,14 +281,8 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
     EXPECT_EQ(a["overrides"][0]["state"], "done");
     EXPECT_EQ(SlackClick("U0ANA", "pause_campaign", alert).post(c), 200);  // still once
     EXPECT_EQ(SlackClick("U0ANA", "not_a_problem", alert, "expected (planned send)").post(c), 200);
-    ASSERT_TRUE(eventually([&] {
-        for (const auto& u : chat.to("/api/chat.update")) {
-            if (u.body.dump().find("Not a problem: expected (planned send)") != std::string::npos) {
-                return u.body["ts"] == "1764500000.100001";
-            }
-        }
-        return false;
-    })) << svc.read_log();
+    ASSERT_TRUE(eventually([&] { return first_message_updated(chat, "Not a problem: expected (planned send)"); }))
+        << svc.read_log();
     EXPECT_EQ(top_level_posts(chat), posts_before);
     EXPECT_EQ(chat.to("/map/campaigns/spring-sale/pause").size(), map_before);
     EXPECT_EQ(get(c, "/api/v1/audit")["chain"]["intact"], true);
