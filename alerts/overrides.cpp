@@ -1,13 +1,11 @@
 #include "alerts/overrides.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <random>
 
 #include "monitor/duration.h"
+#include "monitor/hash.h"
 #include "monitor/log.h"
 
 namespace terrain::alerts {
@@ -17,16 +15,8 @@ namespace {
 // The idempotency key of the n-th run of an action on an alert: stable across retries,
 // restarts and repeated clicks, new only after a failure or a revert.
 std::string idempotency_key(const std::string& alert, const std::string& action, std::size_t n) {
-    const std::string text = alert + '\x1e' + action + '\x1e' + std::to_string(n);
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-    std::string out = "terrain-";
-    char buf[3];
-    for (int i = 0; i < 16; ++i) {
-        std::snprintf(buf, sizeof buf, "%02x", digest[i]);
-        out += buf;
-    }
-    return out;
+    return "terrain-" +
+           monitor::sha256_hex(alert + '\x1e' + action + '\x1e' + std::to_string(n)).substr(0, 32);
 }
 
 bool in_flight_or_done(const std::string& state) {

@@ -1,5 +1,7 @@
 #include "monitor/hash.h"
 
+#include <openssl/sha.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +12,20 @@
 #include <stdexcept>
 
 namespace terrain::monitor {
+
+std::string sha256_hex(std::string_view data) {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+    static constexpr char kDigits[] = "0123456789abcdef";
+    std::string out;
+    out.reserve(2 * SHA256_DIGEST_LENGTH);
+    for (unsigned char b : digest) {
+        out += kDigits[b >> 4];
+        out += kDigits[b & 0xf];
+    }
+    return out;
+}
+
 
 namespace {
 

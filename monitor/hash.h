@@ -15,6 +15,9 @@ std::uint64_t siphash24(const HashKey& key, std::string_view data);
 // outlen = 16), as two 64-bit halves.
 std::array<std::uint64_t, 2> siphash24_128(const HashKey& key, std::string_view data);
 
+// SHA-256 of `data` as 64 lower-case hex characters (audit chain, idempotency keys).
+std::string sha256_hex(std::string_view data);
+
 // Turns customer identifiers (email addresses, phone numbers) into stable pseudonyms. The key
 // is secret, so the pseudonym cannot be reversed by hashing a list of known addresses.
 // Thread-safe after construction.

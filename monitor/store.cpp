@@ -1,11 +1,10 @@
 #include "monitor/store.h"
 
-#include <openssl/sha.h>
 #include <sqlite3.h>
 
-#include <cstdio>
-
 #include <stdexcept>
+
+#include "monitor/hash.h"
 
 namespace terrain::monitor {
 
@@ -173,15 +172,7 @@ std::string audit_hash(const Store::AuditRecord& e, const std::string& prev) {
         text += std::to_string(part->size()) + ':' + *part;
     }
     text += '\x1e' + std::to_string(e.at_ms);
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-    std::string hex;
-    char buf[3];
-    for (unsigned char b : digest) {
-        std::snprintf(buf, sizeof buf, "%02x", b);
-        hex += buf;
-    }
-    return hex;
+    return sha256_hex(text);
 }
 
 }  // namespace
