@@ -41,11 +41,9 @@ void Overrides::start() {
     std::size_t resumed = 0;
     {
         std::lock_guard lock(mutex_);
-        for (const auto& x : store_.load_executions("")) {
-            if (x.state == "pending" || x.state == "reverting") {
-                jobs_.push_back({x.key, x.state == "reverting"});
-                ++resumed;
-            }
+        for (const auto& x : store_.load_unfinished_executions()) {
+            jobs_.push_back({x.key, x.state == "reverting"});
+            ++resumed;
         }
     }
     if (resumed > 0) {
@@ -69,10 +67,7 @@ void Overrides::stop() {
 void Overrides::tick() {
     const std::int64_t now = clock_.now_ms();
     std::lock_guard click_lock(click_mutex_);
-    for (auto x : store_.load_executions("")) {
-        if (x.state != "done" || x.revert_at_ms == 0 || x.revert_at_ms > now) {
-            continue;
-        }
+    for (auto x : store_.load_due_reverts(now)) {
         x.state = "reverting";
         x.updated_ms = now;
         store_.put_execution(x);
@@ -194,12 +189,7 @@ void Overrides::run() {
 }
 
 void Overrides::execute(const Job& job) {
-    std::optional<monitor::Store::Execution> found;
-    for (auto& x : store_.load_executions("")) {
-        if (x.key == job.key) {
-            found = std::move(x);
-        }
-    }
+    std::optional<monitor::Store::Execution> found = store_.load_execution(job.key);
     if (!found) {
         return;
     }

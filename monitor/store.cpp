@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <stdexcept>
 
 #include "monitor/hash.h"
@@ -272,22 +273,54 @@ void Store::put_execution(const Execution& x) {
     step_done(db_, st, path_, "save an action execution");
 }
 
-std::vector<Store::Execution> Store::load_executions(const std::string& alert_id) const {
+namespace {
+
+constexpr const char* kExecutionColumns =
+    "SELECT key, alert_id, action, actor, state, attempts, detail, created_ms, updated_ms, "
+    "revert_at_ms FROM executions ";
+
+Store::Execution execution_row(sqlite3_stmt* r) {
+    return Store::Execution{column_text(r, 0), column_text(r, 1), column_text(r, 2),
+                            column_text(r, 3), column_text(r, 4), sqlite3_column_int(r, 5),
+                            column_text(r, 6), sqlite3_column_int64(r, 7),
+                            sqlite3_column_int64(r, 8), sqlite3_column_int64(r, 9)};
+}
+
+}  // namespace
+
+std::vector<Store::Execution> Store::query_executions(
+    const std::string& where, const std::function<void(sqlite3_stmt*)>& bind) const {
     std::lock_guard lock(mutex_);
-    Statement st(db_,
-                 "SELECT key, alert_id, action, actor, state, attempts, detail, created_ms, "
-                 "updated_ms, revert_at_ms FROM executions WHERE ?1 = '' OR alert_id = ?1 "
-                 "ORDER BY created_ms, rowid",
-                 path_);
-    bind_text(st.get(), 1, alert_id);
+    const std::string sql = kExecutionColumns + where + " ORDER BY created_ms, rowid";
+    Statement st(db_, sql.c_str(), path_);
+    bind(st.get());
     std::vector<Execution> out;
-    each_row(db_, st, path_, "action executions", [&](sqlite3_stmt* r) {
-        out.push_back(Execution{column_text(r, 0), column_text(r, 1), column_text(r, 2),
-                                column_text(r, 3), column_text(r, 4), sqlite3_column_int(r, 5),
-                                column_text(r, 6), sqlite3_column_int64(r, 7),
-                                sqlite3_column_int64(r, 8), sqlite3_column_int64(r, 9)});
-    });
+    each_row(db_, st, path_, "action executions",
+             [&](sqlite3_stmt* r) { out.push_back(execution_row(r)); });
     return out;
+}
+
+std::vector<Store::Execution> Store::load_executions(const std::string& alert_id) const {
+    return query_executions("WHERE ?1 = '' OR alert_id = ?1",
+                            [&](sqlite3_stmt* s) { bind_text(s, 1, alert_id); });
+}
+
+std::optional<Store::Execution> Store::load_execution(const std::string& key) const {
+    auto found = query_executions("WHERE key = ?1", [&](sqlite3_stmt* s) { bind_text(s, 1, key); });
+    if (found.empty()) {
+        return std::nullopt;
+    }
+    return std::move(found.front());
+}
+
+std::vector<Store::Execution> Store::load_unfinished_executions() const {
+    return query_executions("WHERE state IN ('pending', 'reverting')", [](sqlite3_stmt*) {});
+}
+
+std::vector<Store::Execution> Store::load_due_reverts(std::int64_t now_ms) const {
+    return query_executions(
+        "WHERE state = 'done' AND revert_at_ms != 0 AND revert_at_ms <= ?1",
+        [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, now_ms); });
 }
 
 void Store::put_message(const std::string& receiver, const std::string& alert_id,

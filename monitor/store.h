@@ -1,12 +1,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace terrain::monitor {
 
@@ -87,6 +90,11 @@ public:
     void put_execution(const Execution& execution);
     // All of them when alert_id is empty; oldest first.
     std::vector<Execution> load_executions(const std::string& alert_id) const;
+    std::optional<Execution> load_execution(const std::string& key) const;
+    // Runs left pending or reverting (work a stop interrupted), oldest first.
+    std::vector<Execution> load_unfinished_executions() const;
+    // Done runs whose automatic revert is due at `now_ms`, oldest first.
+    std::vector<Execution> load_due_reverts(std::int64_t now_ms) const;
 
     // Where a receiver's living message for an alert is (a Slack channel and ts, a Mattermost
     // post id), so an update after a restart edits the same message.
@@ -108,6 +116,9 @@ public:
 
 private:
     void exec(const char* sql);
+    // Executions matching `where` (SQL after FROM executions), parameters bound by `bind`.
+    std::vector<Execution> query_executions(
+        const std::string& where, const std::function<void(sqlite3_stmt*)>& bind) const;
 
     std::string path_;
     sqlite3* db_ = nullptr;

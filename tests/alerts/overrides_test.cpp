@@ -1,0 +1,148 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "alerts/overrides.h"
+#include "tests/support/capture_receiver.h"
+#include "tests/support/temp_dir.h"
+
+namespace terrain::alerts {
+namespace {
+
+// Records each run; answers as told.
+class FakeExecutor final : public Executor {
+public:
+    struct Run {
+        std::string key;
+        bool revert = false;
+    };
+    Outcome run(const monitor::ActionConfig&, const Alert&, const std::string&,
+                const std::string& key, bool revert) override {
+        std::lock_guard lock(mutex_);
+        runs_.push_back({key, revert});
+        cv_.notify_all();
+        return {true, false, "HTTP 200"};
+    }
+    // Waits (bounded) until `n` runs happened; returns them.
+    std::vector<Run> wait_for(std::size_t n) {
+        std::unique_lock lock(mutex_);
+        cv_.wait_for(lock, std::chrono::seconds(10), [&] { return runs_.size() >= n; });
+        return runs_;
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<Run> runs_;
+};
+
+monitor::Finding anomalous() {
+    monitor::Finding f;
+    f.metric = "spam_complaint_rate";
+    f.detector = "threshold";
+    f.severity = "critical";
+    f.labels = {{"campaign", "spring"}};
+    f.window_start_ms = 0;
+    f.window_end_ms = 300'000;
+    f.evaluated = true;
+    f.anomalous = true;
+    f.observed = 0.01;
+    return f;
+}
+
+Policy pause_policy() {
+    monitor::PersonConfig ana{"Ana", {"owner"}, {{"inbox", "local"}}};
+    monitor::ActionConfig pause;
+    pause.name = "pause_campaign";
+    pause.label = "Pause campaign";
+    pause.roles = {"owner"};
+    pause.executor = "http";
+    pause.call.url = "http://map.test/pause";
+    pause.revert = monitor::HttpCallConfig{"POST", "http://map.test/resume", {}, ""};
+    pause.revert_after_ms = 3'600'000;
+    return Policy({ana}, {pause}, {});
+}
+
+class OverridesTest : public ::testing::Test {
+protected:
+    testing::TempDir dir_;
+    monitor::FakeClock clock_{1'800'000'000'000};
+    monitor::Telemetry telemetry_;
+    std::vector<Notification> sent_;
+    Policy policy_ = pause_policy();
+    FakeExecutor executor_;
+};
+
+// Waits up to 10 s for `done`, which depends on the overrides worker thread.
+bool until(const std::function<bool()>& done) {
+    for (int i = 0; i < 1000 && !done(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return done();
+}
+
+std::string state_of(monitor::Store& store, const std::string& key) {
+    auto x = store.load_execution(key);
+    return x ? x->state : "";
+}
+
+TEST_F(OverridesTest, RevertsWhenDueAndThenAllowsANewRunUnderANewKey) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager alerts(store, notifier, telemetry_, clock_);
+    alerts.on_finding(anomalous());
+    const std::string id = alerts.list(AlertState::kFiring).at(0).id;
+    Overrides overrides(policy_, alerts, store, executor_, telemetry_, clock_);
+    overrides.start();
+    const Click click{"inbox", "local", id, "pause_campaign", "", "", ""};
+    ASSERT_EQ(overrides.click(click).status, 200);
+    const auto first = executor_.wait_for(1).at(0);
+    EXPECT_FALSE(first.revert);
+    ASSERT_TRUE(until([&] { return state_of(store, first.key) == "done"; }));
+    EXPECT_EQ(overrides.click(click).status, 409);  // done: not sent again
+
+    clock_.advance(3'599'000);
+    overrides.tick();  // not due yet
+    clock_.advance(1'000);
+    overrides.tick();
+    const auto runs = executor_.wait_for(2);
+    ASSERT_EQ(runs.size(), 2U);
+    EXPECT_TRUE(runs[1].revert);
+    EXPECT_EQ(runs[1].key, first.key);  // the revert carries the run's key
+    ASSERT_TRUE(until([&] { return state_of(store, first.key) == "reverted"; }));
+
+    ASSERT_EQ(overrides.click(click).status, 200);  // reverted: may be asked for again
+    const auto again = executor_.wait_for(3).at(2);
+    EXPECT_FALSE(again.revert);
+    EXPECT_NE(again.key, first.key);
+    overrides.stop();
+    notifier.stop();
+}
+
+TEST_F(OverridesTest, ResumesARunLeftPendingWithItsKey) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager alerts(store, notifier, telemetry_, clock_);
+    alerts.on_finding(anomalous());
+    const std::string id = alerts.list(AlertState::kFiring).at(0).id;
+    store.put_execution({"terrain-left-pending", id, "pause_campaign", "Ana", "pending", 0, "",
+                         clock_.now_ms(), clock_.now_ms(), 0});
+    store.put_execution({"terrain-finished", id, "pause_campaign", "Ana", "failed", 1, "",
+                         clock_.now_ms() - 1, clock_.now_ms(), 0});
+    Overrides overrides(policy_, alerts, store, executor_, telemetry_, clock_);
+    overrides.start();
+    const auto runs = executor_.wait_for(1);
+    ASSERT_EQ(runs.size(), 1U);
+    EXPECT_EQ(runs[0].key, "terrain-left-pending");
+    ASSERT_TRUE(
+        until([&] { return state_of(store, "terrain-left-pending") == "done"; }));
+    overrides.stop();
+    notifier.stop();
+}
+
+}  // namespace
+}  // namespace terrain::alerts
