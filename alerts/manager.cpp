@@ -128,6 +128,14 @@ std::string plain_duration(std::int64_t ms) { return monitor::format_duration_ms
 
 const std::vector<std::string>& alert_actions() { return monitor::builtin_actions(); }
 
+std::optional<std::int64_t> parse_snooze(std::string_view text) {
+    const auto ms = monitor::parse_duration_ms(text);
+    if (!ms || *ms <= 0 || *ms > 30LL * 24 * 3'600'000) {
+        return std::nullopt;
+    }
+    return ms;
+}
+
 AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
                            monitor::Telemetry& telemetry, const monitor::Clock& clock,
                            std::vector<monitor::ReceiverConfig> routes)

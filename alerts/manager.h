@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -30,6 +31,10 @@ struct ActionResult {
     std::string message;
     std::optional<Alert> alert;
 };
+
+// A snooze length read from text ("30m", "4h"): more than zero and at most 30 days, else
+// nullopt. Shared by the API and chat clicks so both accept the same snoozes.
+std::optional<std::int64_t> parse_snooze(std::string_view text);
 
 // The actions terrain itself carries out on an alert.
 const std::vector<std::string>& alert_actions();

@@ -110,10 +110,10 @@ ClickOutcome Overrides::click(const Click& click) {
         req.action = action->name;
         req.actor = who->name;
         if (action->name == "snooze") {
-            const auto ms = monitor::parse_duration_ms(click.arg.empty() ? "1h" : click.arg);
-            if (!ms || *ms <= 0 || *ms > 30LL * 24 * 3'600'000) {
+            const auto ms = parse_snooze(click.arg.empty() ? "1h" : click.arg);
+            if (!ms) {
                 return audit_refusal(click, actor, 400, "bad_request",
-                                     "'" + click.arg + "' is not a snooze time (1m to 30d)");
+                                     "'" + click.arg + "' is not a snooze time (up to 30d, e.g. 4h)");
             }
             req.duration_ms = *ms;
         } else {

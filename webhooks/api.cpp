@@ -242,8 +242,8 @@ monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view tex
         return fail("missing_field", "'by' must name who is acting");
     }
     if (!duration.empty()) {
-        auto ms = monitor::parse_duration_ms(duration);
-        if (!ms || *ms <= 0 || *ms > 30LL * 24 * 3600 * 1000) {
+        auto ms = alerts::parse_snooze(duration);
+        if (!ms) {
             return fail("bad_field",
                         "'for': '" + duration + "' is not a duration between 1s and 30d (e.g. 4h)");
         }
