@@ -557,10 +557,7 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
     std::vector<std::string> match_keys = labels;
     match_keys.insert(match_keys.end(), {"severity", "team"});
     for (auto& [k, v] : s.pairs("match")) {
-        if (std::find(match_keys.begin(), match_keys.end(), k) == match_keys.end()) {
-            throw ConfigError(s.child("match") + "." + k + ": unknown label" +
-                              suggest(k, match_keys));
-        }
+        check_label(k, match_keys, s.child("match") + "." + k);
         r.match.emplace_back(k, v);
     }
     r.escalate_after_ms = s.duration("escalate_after", 0);
@@ -632,10 +629,7 @@ void check_action_template(ActionConfig& a, const std::vector<std::string>& labe
     for (const auto& n : names.value()) {
         if (n.rfind("labels.", 0) == 0) {
             const auto label = n.substr(7);
-            if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
-                throw ConfigError(where + ": '{{" + n + "}}': unknown label" +
-                                  suggest(label, labels));
-            }
+            check_label(label, labels, where + ": '{{" + n + "}}'");
             if (std::find(a.needs_labels.begin(), a.needs_labels.end(), label) ==
                 a.needs_labels.end()) {
                 a.needs_labels.push_back(label);

@@ -42,6 +42,18 @@ TEST(ConfigTest, EmbeddedDefaultIsValidAndWatchesSendgrid) {
         EXPECT_EQ(it->detectors.at(0).type, "disagreement") << want;
         EXPECT_EQ(it->numerator.side.value_or(Side::kCustomer), Side::kCustomer) << want;
     }
+    // People and actions: built-ins first, then the overrides, which show only on alerts that
+    // carry the labels their templates use.
+    ASSERT_EQ(c.people.size(), 1U);
+    EXPECT_EQ(c.people[0].ids.at(0), (std::pair<std::string, std::string>{"inbox", "local"}));
+    ASSERT_EQ(c.actions.size(), builtin_actions().size() + 2);
+    EXPECT_EQ(c.actions[0].executor, "builtin");
+    const auto& pause = c.actions[builtin_actions().size()];
+    EXPECT_EQ(pause.name, "pause_campaign");
+    EXPECT_EQ(pause.executor, "dry_run");
+    EXPECT_EQ(pause.needs_labels, std::vector<std::string>{"campaign"});
+    EXPECT_EQ(pause.revert_after_ms, 4 * 3'600'000);
+    EXPECT_TRUE(pause.revert.has_value());
 }
 
 struct BadConfig {
@@ -168,7 +180,45 @@ INSTANTIATE_TEST_SUITE_P(
                   "sources:\n  postmark:\n    verify_signature: maybe\n",
                   "sources.postmark.verify_signature: must be true or false"},
         BadConfig{"max_series_text", "metrics:\n  - name: m\n    filter: {kind: a}\n    max_series: lots\n",
-                  "metrics[0].max_series: 'lots' is not an integer"}),
+                  "metrics[0].max_series: 'lots' is not an integer"},
+        BadConfig{"match_unknown_label", "receivers:\n  - name: r\n    type: log\n    match: {campain: x}\n",
+                  "receivers[0].match.campain: unknown label 'campain'; did you mean 'campaign'?"},
+        BadConfig{"escalate_to_nobody",
+                  "receivers:\n  - name: r\n    type: log\n    escalate_after: 5m\n    escalate_to: pagr\n"
+                  "  - name: pager\n    type: log\n",
+                  "receivers[0].escalate_to: 'pagr' is not another receiver; did you mean 'pager'?"},
+        BadConfig{"escalate_half", "receivers:\n  - name: r\n    type: log\n    escalate_after: 5m\n",
+                  "receivers[0]: give 'escalate_after' and 'escalate_to' together"},
+        BadConfig{"slack_token_literal",
+                  "receivers:\n  - name: s\n    type: slack\n    channel: C1\n    token: xoxb-1\n",
+                  "receivers[0].token: secrets are not written in the configuration"},
+        BadConfig{"slack_without_signing_secret",
+                  "receivers:\n  - name: s\n    type: slack\n    channel: C1\n    token: {env: T}\n",
+                  "receivers[0]: a slack receiver needs interact.slack_signing_secret"},
+        BadConfig{"person_without_identity", "people:\n  - name: Ana\n    roles: [x]\n",
+                  "people[0]: give at least one identity"},
+        BadConfig{"action_unknown_placeholder",
+                  "actions:\n  - name: pause\n    label: Pause\n    executor: http\n"
+                  "    call: {url: 'http://map/{{alert.idd}}'}\n",
+                  "actions[0].call.url: '{{alert.idd}}' is not a placeholder; did you mean 'alert.id'?"},
+        BadConfig{"action_undeclared_secret",
+                  "actions:\n  - name: pause\n    label: Pause\n    executor: http\n"
+                  "    call: {url: 'http://map/x', headers: {Authorization: 'Bearer {{secret.key}}'}}\n",
+                  "'{{secret.key}}': no secret 'key' under actions[0].secrets"},
+        BadConfig{"action_unclosed_placeholder",
+                  "actions:\n  - name: pause\n    label: Pause\n    executor: dry_run\n"
+                  "    call: {url: 'http://map/{{labels.campaign'}\n",
+                  "actions[0].call.url: '{{' at offset 11 is never closed with '}}'"},
+        BadConfig{"builtin_with_call",
+                  "actions:\n  - name: snooze\n    call: {url: 'http://x'}\n",
+                  "actions[0].call: 'snooze' is built in; give it only roles, label or confirm"},
+        BadConfig{"revert_after_without_revert",
+                  "actions:\n  - name: pause\n    label: Pause\n    executor: http\n"
+                  "    call: {url: 'http://map/x'}\n    revert_after: 1h\n",
+                  "actions[0].revert_after: needs 'revert'"},
+        BadConfig{"unknown_executor",
+                  "actions:\n  - name: pause\n    label: Pause\n    executor: htp\n    call: {url: 'http://x'}\n",
+                  "actions[0].executor: 'htp' is not an executor (use http or dry_run); did you mean 'http'?"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(ConfigTest, CustomLabelsCanBeDeclared) {
