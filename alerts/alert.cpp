@@ -172,6 +172,44 @@ Alert alert_from_json(const nlohmann::json& j) {
     return a;
 }
 
+std::string plain_value(double v, bool ratio) {
+    char buf[64];
+    if (std::isnan(v)) {
+        return "n/a";
+    }
+    if (ratio) {
+        std::snprintf(buf, sizeof buf, "%.2f%%", v * 100.0);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.4g", v);
+    }
+    return buf;
+}
+
+std::string percent_text(double v) {
+    if (!std::isfinite(v)) {
+        return "n/a";
+    }
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%.3g%%", v * 100.0);
+    return buf;
+}
+
+std::string count_text(double v) {
+    if (!std::isfinite(v)) {
+        return "n/a";
+    }
+    const long long n = std::llround(v);
+    const std::string digits = std::to_string(n < 0 ? -n : n);
+    std::string out = n < 0 ? "-" : "";
+    for (std::size_t i = 0; i < digits.size(); ++i) {
+        if (i > 0 && (digits.size() - i) % 3 == 0) {
+            out += ',';
+        }
+        out += digits[i];
+    }
+    return out;
+}
+
 bool route_matches(const monitor::Labels& match, const Alert& alert) {
     for (const auto& [k, v] : match) {
         const std::string* got = k == "severity" ? &alert.severity

@@ -84,6 +84,13 @@ struct Alert {
     std::vector<OverrideRecord> overrides;
 };
 
+// Figures as people read them, the same in summaries and on chat cards ("n/a" for NaN):
+// a ratio as a percentage with three significant digits ("0.269%"), a count rounded with
+// thousands separators ("1,193"), and a series value (a ratio as "0.27%", else "%.4g").
+std::string percent_text(double ratio);
+std::string count_text(double count);
+std::string plain_value(double value, bool ratio);
+
 // Whether an alert carries every label of a route's `match` (severity and team included).
 bool route_matches(const monitor::Labels& match, const Alert& alert);
 

@@ -1,6 +1,7 @@
 #include "alerts/manager.h"
 
 #include <cmath>
+#include <cstdio>
 #include <utility>
 
 #include "monitor/duration.h"
@@ -18,40 +19,6 @@ std::string series_text(const monitor::Labels& labels) {
         out += (out.empty() ? "" : " ") + k + "=" + v;
     }
     return out.empty() ? "all traffic" : out;
-}
-
-// A value as a person reads it: ratios (findings with a denominator) as percentages.
-std::string plain_value(double v, const monitor::Finding& f) {
-    char buf[64];
-    if (std::isnan(v)) {
-        return "n/a";
-    }
-    if (f.denominator > 0) {
-        std::snprintf(buf, sizeof buf, "%.2f%%", v * 100.0);
-    } else {
-        std::snprintf(buf, sizeof buf, "%.4g", v);
-    }
-    return buf;
-}
-
-std::string percent(double v) {
-    if (!std::isfinite(v)) {
-        return "n/a";
-    }
-    char buf[48];
-    std::snprintf(buf, sizeof buf, "%.3g%%", v * 100.0);
-    return buf;
-}
-
-std::string count(double v) {
-    if (!std::isfinite(v)) {
-        return "n/a";
-    }
-    std::string digits = std::to_string(static_cast<long long>(std::llround(v)));
-    for (int i = static_cast<int>(digits.size()) - 3; i > 0 && digits[i - 1] != '-'; i -= 3) {
-        digits.insert(static_cast<std::size_t>(i), ",");
-    }
-    return digits;
 }
 
 std::string quadrant_words(const std::string& q) {
@@ -82,11 +49,11 @@ void copy_pair_evidence(Alert& a, const monitor::Finding& f) {
     e.claim_expected = f.claim_expected;
     e.quadrant = f.quadrant;
     e.action = cfg.action;
-    auto map_figure = [&](double v) { return e.claim_is_ratio ? percent(v) : count(v); };
+    auto map_figure = [&](double v) { return e.claim_is_ratio ? percent_text(v) : count_text(v); };
     a.summary = cfg.title + " (" + series_text(f.labels) + ", since " +
                 monitor::format_rfc3339_ms(a.since_ms) + "). Customers: " + cfg.customer_says +
-                ": " + count(f.numerator) + " per " + count(f.denominator) + " (" +
-                percent(f.observed) + ", usually " + percent(f.expected) + "). MAP: " +
+                ": " + count_text(f.numerator) + " per " + count_text(f.denominator) + " (" +
+                percent_text(f.observed) + ", usually " + percent_text(f.expected) + "). MAP: " +
                 cfg.map_says + ": " + map_figure(f.claim) + " (usually " +
                 map_figure(f.claim_expected) + "). " + quadrant_words(f.quadrant) + ".";
     if (!cfg.action.empty()) {
@@ -109,8 +76,8 @@ void copy_evidence(Alert& a, const monitor::Finding& f) {
     }
     // Detectors word only anomalous points; a normal one says where the series is now.
     a.reason = !f.reason.empty() ? f.reason
-                                 : "back to normal: now " + plain_value(f.observed, f) +
-                                       " (expected " + plain_value(f.expected, f) + ")";
+                                 : "back to normal: now " + plain_value(f.observed, f.denominator > 0) +
+                                       " (expected " + plain_value(f.expected, f.denominator > 0) + ")";
     a.summary = f.metric + " for " + series_text(f.labels) + ": " + a.reason;
     if (f.denominator > 0) {
         char buf[96];

@@ -9,13 +9,14 @@ namespace terrain::alerts {
 
 SendResult LogReceiver::send(const Notification& n) {
     const Alert& a = n.alert;
-    std::string line = "alert " + n.transition + " [" + a.severity + "] " + a.summary +
-                       " id=" + a.id;
-    if (n.transition == "resolved") {
-        line += " resolved_by=\"" + a.resolved_by + "\"";
-    }
+    std::string line;
     if (!n.note.empty() && n.transition != "firing") {
         line = "alert " + n.transition + " id=" + a.id + ": " + n.note;
+    } else {
+        line = "alert " + n.transition + " [" + a.severity + "] " + a.summary + " id=" + a.id;
+        if (n.transition == "resolved") {
+            line += " resolved_by=\"" + a.resolved_by + "\"";
+        }
     }
     monitor::log(n.transition == "firing" ? monitor::LogLevel::kWarn : monitor::LogLevel::kInfo,
                  line);

@@ -141,9 +141,8 @@ ClickOutcome Overrides::click(const Click& click) {
         const auto& last = runs.back();
         telemetry_.overrides.Add({{"action", action->name}, {"result", "already"}}).Increment();
         return audit_refusal(click, actor, 409, "already",
-                             "'" + label + "' is already " +
-                                 (last.state == "done" ? std::string("done") : last.state) +
-                                 " (asked by " + last.actor + "); not sent again");
+                             "'" + label + "' is already " + last.state + " (asked by " +
+                                 last.actor + "); not sent again");
     }
     const std::int64_t now = clock_.now_ms();
     monitor::Store::Execution x;
@@ -220,13 +219,10 @@ void Overrides::execute(const Job& job) {
     }
     const std::int64_t now = clock_.now_ms();
     const std::string label = action != nullptr ? Policy::label(*action) : x.action;
-    std::string result;
     if (job.revert) {
         x.state = outcome.ok ? "reverted" : "revert_failed";
-        result = outcome.ok ? "reverted" : "revert_failed";
     } else {
         x.state = outcome.ok ? "done" : "failed";
-        result = x.state;
         telemetry_.override_latency.Add({{"action", x.action}},
                                         prometheus::Histogram::BucketBoundaries{
                                             0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
@@ -242,7 +238,7 @@ void Overrides::execute(const Job& job) {
     store_.append_audit({now, x.alert_id, job.revert ? "revert " + x.action : x.action,
                          "terrain for " + x.actor, outcome.detail,
                          outcome.ok ? "done" : "failed: " + outcome.detail});
-    telemetry_.overrides.Add({{"action", x.action}, {"result", result}}).Increment();
+    telemetry_.overrides.Add({{"action", x.action}, {"result", x.state}}).Increment();
     std::string note;
     if (job.revert) {
         note = outcome.ok ? label + " reverted automatically."

@@ -45,12 +45,6 @@ struct SourceCounters {
 
 constexpr std::size_t kMaxIdBytes = 256;
 
-HttpResponse unauthorized(const monitor::Error& e) {
-    auto r = HttpResponse::error(401, e.reason, e.message);
-    r.headers.emplace_back("WWW-Authenticate", "Bearer");
-    return r;
-}
-
 // Where SNS subscription URLs may point for a source (its configured pattern, else Amazon's).
 std::string subscribe_url_pattern(const std::string& source, const monitor::Config& config) {
     for (const auto& sc : config.sources) {

@@ -461,6 +461,12 @@ std::optional<monitor::Error> confirm_subscription(const std::string& url,
     return std::nullopt;
 }
 
+HttpResponse unauthorized(const monitor::Error& e) {
+    auto r = HttpResponse::error(401, e.reason, e.message);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return r;
+}
+
 bool is_loopback(std::string_view address) {
     return address.rfind("127.", 0) == 0 || address == "::1" ||
            address.rfind("::ffff:127.", 0) == 0;

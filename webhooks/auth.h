@@ -169,4 +169,8 @@ private:
 
 bool is_loopback(std::string_view address);
 
+// The 401 answer to a refused request: {"error": reason, "message": ...} and
+// WWW-Authenticate: Bearer.
+HttpResponse unauthorized(const monitor::Error& e);
+
 }  // namespace terrain::webhooks

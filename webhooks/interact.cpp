@@ -73,10 +73,6 @@ void split_value(const std::string& value, std::string& alert, std::string& arg)
     arg = bar == std::string::npos ? "" : value.substr(bar + 1);
 }
 
-HttpResponse refused(const monitor::Error& e) {
-    return HttpResponse::error(401, e.reason, e.message);
-}
-
 }  // namespace
 
 monitor::Result<SlackClick> parse_slack_interaction(std::string_view body) {
@@ -169,7 +165,7 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
             if (auto denied = verifier->verify(req, ctx.clock->now_ms())) {
                 counter.interactions.Add({{"platform", "slack"}, {"result", denied->reason}})
                     .Increment();
-                return refused(*denied);
+                return unauthorized(*denied);
             }
             auto parsed = parse_slack_interaction(req.body);
             if (!parsed) {
@@ -210,7 +206,7 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
     });
     server.route("GET", "/inbox/alerts", [ctx, api_guard](const HttpRequest& req) {
         if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
-            return refused(*denied);
+            return unauthorized(*denied);
         }
         nlohmann::json out = nlohmann::json::array();
         for (const auto& a : ctx.alerts->list(std::nullopt)) {
@@ -225,7 +221,7 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
     });
     server.route("POST", "/inbox/act", [ctx, api_guard](const HttpRequest& req) {
         if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
-            return refused(*denied);
+            return unauthorized(*denied);
         }
         auto parsed = parse_inbox_action(req.body);
         if (!parsed) {

@@ -1,27 +1,10 @@
 #include "webhooks/slack_receiver.h"
 
-#include <cmath>
-#include <cstdio>
-
 #include "monitor/duration.h"
-#include "monitor/log.h"
 
 namespace terrain::webhooks {
 
 namespace {
-
-std::string figure(double v, bool ratio) {
-    if (!std::isfinite(v)) {
-        return "n/a";
-    }
-    char buf[48];
-    if (ratio) {
-        std::snprintf(buf, sizeof buf, "%.3g%%", v * 100.0);
-    } else {
-        std::snprintf(buf, sizeof buf, "%.6g", v);
-    }
-    return buf;
-}
 
 nlohmann::json plain(const std::string& text) {
     return {{"type", "plain_text"}, {"text", text.substr(0, 2000)}, {"emoji", false}};
@@ -60,15 +43,20 @@ std::string card_state_line(const alerts::Alert& a) {
 }
 
 std::vector<std::pair<std::string, std::string>> card_facts(const alerts::Alert& a) {
-    const bool ratio = a.denominator > 0;
+    using alerts::percent_text;
     if (a.pair) {
         const auto& p = *a.pair;
+        auto map_figure = [&](double v) {
+            return p.claim_is_ratio ? percent_text(v) : alerts::count_text(v);
+        };
         return {{"Customers: " + p.customer_says,
-                 figure(a.observed, true) + " (usually " + figure(a.expected, true) + ")"},
-                {"MAP: " + p.map_says, figure(p.claim, p.claim_is_ratio) + " (usually " +
-                                           figure(p.claim_expected, p.claim_is_ratio) + ")"}};
+                 percent_text(a.observed) + " (usually " + percent_text(a.expected) + ")"},
+                {"MAP: " + p.map_says,
+                 map_figure(p.claim) + " (usually " + map_figure(p.claim_expected) + ")"}};
     }
-    return {{"Now", figure(a.observed, ratio)}, {"Usually", figure(a.expected, ratio)}};
+    const bool ratio = a.denominator > 0;
+    return {{"Now", alerts::plain_value(a.observed, ratio)},
+            {"Usually", alerts::plain_value(a.expected, ratio)}};
 }
 
 SlackReceiver::SlackReceiver(const monitor::ReceiverConfig& config, const alerts::Policy& policy,

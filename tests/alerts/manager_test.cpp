@@ -334,3 +334,22 @@ TEST(FingerprintTest, StableAndLabelOrderIndependent) {
 
 }  // namespace
 }  // namespace terrain::alerts
+
+namespace terrain::alerts {
+namespace {
+
+TEST(AlertTextTest, FiguresReadTheSameInSummariesAndCards) {
+    EXPECT_EQ(count_text(12), "12");
+    EXPECT_EQ(count_text(1193), "1,193");
+    EXPECT_EQ(count_text(123456.4), "123,456");
+    EXPECT_EQ(count_text(-1234567), "-1,234,567");
+    EXPECT_EQ(percent_text(0.00269), "0.269%");
+    EXPECT_EQ(plain_value(0.0027, true), "0.27%");
+    EXPECT_EQ(plain_value(1234.5678, false), "1235");
+    EXPECT_EQ(count_text(std::nan("")), "n/a");
+    EXPECT_EQ(percent_text(std::nan("")), "n/a");
+    EXPECT_EQ(plain_value(std::nan(""), true), "n/a");
+}
+
+}  // namespace
+}  // namespace terrain::alerts
