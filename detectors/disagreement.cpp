@@ -93,14 +93,17 @@ private:
 void register_disagreement(Registry& registry) {
     registry.add(
         "disagreement",
-        {{"p_value", "alpha", "max_strength", "min_baseline", "learn_p_value", "claim_alpha",
-          "claim_z"},
+        {{"p_value", "alpha", "max_strength", "min_baseline", "min_history", "learn_p_value",
+          "claim_alpha", "claim_z"},
          [](const Params& p) -> std::unique_ptr<DetectorFactory> {
              DisagreementSettings s;
              s.rate = read_rate_settings(p);
              s.rate.p_value = p.number("p_value", 1e-6, 1e-15, 0.5);
              s.rate.min_baseline = p.number("min_baseline", 2000, 0, 1e12);
              s.rate.learn_p_value = p.number("learn_p_value", 1e-3, 0, 0.5);
+             // Customer signals lag the MAP's exposure by hours (repeat contacts, tickets):
+             // half a day of history before the first judgement.
+             s.rate.min_history_ms = p.duration("min_history", 12 * 3'600'000);
              s.claim_alpha = p.number("claim_alpha", s.claim_alpha, 1e-4, 1);
              s.claim_z = p.number("claim_z", s.claim_z, 0.5, 100);
              return std::make_unique<FactoryOf<Disagreement, DisagreementSettings>>(s);

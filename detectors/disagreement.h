@@ -20,7 +20,8 @@ namespace terrain::detectors {
 //   good_for_both                      nothing to see
 //
 // Parameters: those of `rate` (p_value default 1e-6 here, alpha, max_strength, min_baseline
-// default 2000 exposures learned before judging), learn_p_value (1e-3: windows less likely
+// default 2000 exposures learned before judging, min_history default 12h: customer signals
+// lag the exposure, so a younger baseline is too low), learn_p_value (1e-3: windows less likely
 // than this are kept out of the baseline, so an incident building up over a few windows is
 // not learned as normal before it is flagged), claim_alpha (0.05: how fast the MAP
 // figure's baseline follows), claim_z (3: how many deviations below its baseline the MAP

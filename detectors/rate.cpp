@@ -51,8 +51,12 @@ Verdict Rate::evaluate(const monitor::Point& p) {
     if (!std::isfinite(p.value) || n <= 0 || p.numerator < 0 || p.numerator > n) {
         return v;
     }
+    if (first_window_end_ms_ == kUnseen) {
+        first_window_end_ms_ = p.window_end_ms;
+    }
+    const bool old_enough = p.window_end_ms - first_window_end_ms_ >= s_.min_history_ms;
     double p_learn = 1;  // the window's p-value, when judged
-    if (trials_ >= s_.min_baseline) {
+    if (trials_ >= s_.min_baseline && old_enough) {
         const double a = p0 * m + 0.5;
         const double b = (1 - p0) * m + 0.5;
         const double k = std::round(p.numerator);
@@ -85,11 +89,13 @@ Verdict Rate::evaluate(const monitor::Point& p) {
     return v;
 }
 
-nlohmann::json Rate::save_state() const { return {successes_, trials_}; }
+nlohmann::json Rate::save_state() const { return {successes_, trials_, first_window_end_ms_}; }
 
 void Rate::restore_state(const nlohmann::json& j) {
     successes_ = j.at(0).get<double>();
     trials_ = j.at(1).get<double>();
+    // Snapshots from before min_history have no first window: their history counts as long.
+    first_window_end_ms_ = j.size() > 2 ? j.at(2).get<std::int64_t>() : INT64_MIN / 2;
 }
 
 double Rate::baseline() const {
@@ -112,11 +118,12 @@ RateSettings read_rate_settings(const Params& p) {
     s.alpha = p.number("alpha", s.alpha, 1e-4, 1);
     s.max_strength = p.number("max_strength", s.max_strength, 1, 1e9);
     s.min_baseline = p.number("min_baseline", s.min_baseline, 0, 1e12);
+    s.min_history_ms = p.duration("min_history", s.min_history_ms);
     return s;
 }
 
 void register_rate(Registry& registry) {
-    registry.add("rate", {{"p_value", "alpha", "max_strength", "min_baseline"},
+    registry.add("rate", {{"p_value", "alpha", "max_strength", "min_baseline", "min_history"},
                           [](const Params& p) -> std::unique_ptr<DetectorFactory> {
                               return std::make_unique<FactoryOf<Rate, RateSettings>>(
                                   read_rate_settings(p));

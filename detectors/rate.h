@@ -29,6 +29,11 @@ struct RateSettings {
     // builds up slowly is not learned as normal before it is flagged. 0: only anomalous
     // windows are kept out.
     double learn_p_value = 0;
+    // Windows are judged only once the series has this much history (window ends since its
+    // first window). A signal that lags its exposure (a repeat contact hours after the bot
+    // session, a complaint days after the delivery) makes a young baseline too low: its first
+    // windows hold the exposure but not yet the signals it brings. They are still learned.
+    std::int64_t min_history_ms = 0;
 };
 
 RateSettings read_rate_settings(const Params& p);
@@ -54,6 +59,8 @@ private:
     double band_z_;  // the band's half-width in deviations, from p_value
     double successes_ = 0;
     double trials_ = 0;
+    std::int64_t first_window_end_ms_ = kUnseen;  // for min_history
+    static constexpr std::int64_t kUnseen = INT64_MIN;
 };
 
 }  // namespace terrain::detectors

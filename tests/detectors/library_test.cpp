@@ -244,6 +244,31 @@ TEST(DisagreementTest, FewerCustomerSignalsIsNotADisagreementAndSmallCountsAreWe
     EXPECT_STREQ(runaway.quadrant, "good_for_company_bad_for_customer");
 }
 
+TEST(DisagreementTest, JudgesOnlyAfterMinHistoryWhileLearningFromTheStart) {
+    // A lagging signal: the first windows hold the exposure but not yet its signals, so a
+    // young baseline is too low. Nothing is judged before 12 hours of history (the default).
+    const auto m = pair_metric(true);
+    auto d = testing::make_detector("disagreement", m, {});
+    Feed feed{*d, m};
+    feed.claim = 0.99;
+    constexpr int kHalfDay = 12 * 12;  // 5-minute windows
+    for (int i = 0; i < kHalfDay; ++i) {
+        const double rate = i < 24 ? 0.0 : 0.01;  // two hours before the signals catch up
+        auto v = feed(rate, 5000);
+        EXPECT_FALSE(v.evaluated) << i;
+    }
+    auto v = feed(0.01, 5000);
+    EXPECT_TRUE(v.evaluated);
+    EXPECT_FALSE(v.anomalous) << v.reason;
+    auto set = testing::make_detector("disagreement", m, {{"min_history", "1h"}});
+    Feed early{*set, m};
+    early.claim = 0.99;
+    for (int i = 0; i < 12; ++i) {
+        EXPECT_FALSE(early(0.01, 5000).evaluated) << i;
+    }
+    EXPECT_TRUE(early(0.01, 5000).evaluated);
+}
+
 TEST(DisagreementTest, RefusedOutsidePairs) {
     EXPECT_THROW(testing::make_detector("disagreement", testing::ratio_metric(), {}),
                  monitor::ConfigError);
