@@ -40,10 +40,12 @@ std::vector<const monitor::ActionConfig*> Policy::offered(const Alert& alert) co
         return out;
     }
     for (const char* name : {"acknowledge", "snooze", "not_a_problem"}) {
-        if (std::string_view(name) == "acknowledge" && alert.acknowledged_at_ms != 0) {
-            continue;
+        const monitor::ActionConfig* builtin = action(name);
+        if (builtin == nullptr ||
+            (builtin->name == "acknowledge" && alert.acknowledged_at_ms != 0)) {
+            continue;  // a policy built without the built-ins (parse_config adds them)
         }
-        out.push_back(action(name));
+        out.push_back(builtin);
     }
     for (const auto& a : actions_) {
         if (a.executor == "builtin") {

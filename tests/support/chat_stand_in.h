@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -51,6 +54,7 @@ public:
             record(req);
             res.set_content(R"({"status":"paused"})", "application/json");
         });
+        server_.set_tcp_nodelay(true);  // as real APIs answer: no Nagle delay on small replies
         port_ = server_.bind_to_any_port("127.0.0.1");
         thread_ = std::thread([this] { server_.listen_after_bind(); });
         while (!server_.is_running()) {
@@ -65,6 +69,13 @@ public:
     ChatStandIn& operator=(const ChatStandIn&) = delete;
 
     std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+    // Waits (at most `limit`) until `n` requests reached `path`; true when they did.
+    bool wait_for(const std::string& path, std::size_t n,
+                  std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+        std::unique_lock lock(mutex_);
+        return arrived_.wait_for(lock, limit, [&] { return counts_[path] >= n; });
+    }
 
     // The requests whose path is `path`, oldest first.
     std::vector<Request> to(const std::string& path) {
@@ -83,6 +94,8 @@ private:
         requests_.push_back({req.path, req.get_header_value("Authorization"),
                              req.get_header_value("Idempotency-Key"),
                              nlohmann::json::parse(req.body, nullptr, false)});
+        ++counts_[req.path];
+        arrived_.notify_all();
     }
 
     httplib::Server server_;
@@ -90,6 +103,8 @@ private:
     std::thread thread_;
     std::mutex mutex_;
     std::vector<Request> requests_;
+    std::map<std::string, std::size_t> counts_;
+    std::condition_variable arrived_;
     int posts_ = 0;
 };
 
