@@ -31,9 +31,7 @@ protected:
         }
         const bool map_worse = judge_claim(p, v);
         if (v.evaluated) {
-            v.quadrant = v.anomalous ? (map_worse ? "bad_for_both" : "good_for_company_bad_for_customer")
-                                     : (map_worse ? "bad_for_company_good_for_customer"
-                                                  : "good_for_both");
+            v.quadrant = quadrants()[v.anomalous ? (map_worse ? 1 : 0) : (map_worse ? 2 : 3)];
         }
         return v;
     }
@@ -89,6 +87,13 @@ private:
 };
 
 }  // namespace
+
+const std::vector<const char*>& quadrants() {
+    static const std::vector<const char*> kQuadrants = {
+        "good_for_company_bad_for_customer", "bad_for_both", "bad_for_company_good_for_customer",
+        "good_for_both"};
+    return kQuadrants;
+}
 
 void register_disagreement(Registry& registry) {
     registry.add(

@@ -28,4 +28,7 @@ namespace terrain::detectors {
 // figure must be to count as worse). Pairs only.
 void register_disagreement(Registry& registry);
 
+// The four quadrants a disagreement verdict names, for series that start at zero.
+const std::vector<const char*>& quadrants();
+
 }  // namespace terrain::detectors

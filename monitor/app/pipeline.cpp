@@ -4,6 +4,7 @@
 #include <cctype>
 #include <limits>
 
+#include "detectors/disagreement.h"
 #include "monitor/duration.h"
 #include "monitor/log.h"
 
@@ -129,6 +130,11 @@ Pipeline::Pipeline(const monitor::Config& config, const detectors::Registry& reg
         added_.push_back(&telemetry_.aggregated_events.Add({{"metric", m.name}}));
         refused_.push_back(&telemetry_.series_refused.Add({{"metric", m.name}}));
         series_.push_back(&telemetry_.series.Add({{"metric", m.name}}));
+        if (m.pair) {  // every quadrant from zero, so a dashboard shows zeros, not gaps
+            for (const char* q : detectors::quadrants()) {
+                telemetry_.pair_windows.Add({{"pair", m.name}, {"quadrant", q}});
+            }
+        }
     }
     telemetry_.series_export_limit.Set(static_cast<double>(export_budget_.limit));
     if (store_ != nullptr) {
