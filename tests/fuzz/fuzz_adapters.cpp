@@ -1,5 +1,6 @@
 // libFuzzer targets for everything terrain parses from outside: one binary per adapter and one
-// for the action (interactivity) parser, chosen at compile time by TERRAIN_FUZZ_TARGET.
+// per action parser (the API's, Slack's block_actions and the inbox's), chosen at compile time
+// by TERRAIN_FUZZ_TARGET.
 // Built with clang by scripts/fuzz; a crash, a sanitizer report or an exception escaping a
 // parser fails the run.
 #include <cstddef>
@@ -12,6 +13,7 @@
 #include "webhooks/api.h"
 #include "webhooks/connect_adapter.h"
 #include "webhooks/events_adapter.h"
+#include "webhooks/interact.h"
 #include "webhooks/mailgun_adapter.h"
 #include "webhooks/postmark_adapter.h"
 #include "webhooks/sendgrid_adapter.h"
@@ -30,6 +32,14 @@ webhooks::AdapterContext context() {
     ctx.now_ms = 1'795'400'000'000;
     ctx.labels = &labels;
     return ctx;
+}
+
+// A refused request must say why; an accepted click must name an alert and an action.
+template <typename Click>
+void click(const monitor::Result<Click>& r) {
+    if (r.ok() ? r.value().alert.empty() || r.value().action.empty() : r.error().message.empty()) {
+        __builtin_trap();
+    }
 }
 
 template <typename Adapter>
@@ -75,8 +85,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     parse<webhooks::ZendeskAdapter>(body);
 #elif TERRAIN_FUZZ_TARGET == 9
     parse<webhooks::ConnectAdapter>(body);
+#elif TERRAIN_FUZZ_TARGET == 10
+    click(webhooks::parse_slack_interaction(body));
+#elif TERRAIN_FUZZ_TARGET == 11
+    click(webhooks::parse_inbox_action(body));
 #else
-#error "TERRAIN_FUZZ_TARGET must be 1 to 9"
+#error "TERRAIN_FUZZ_TARGET must be 1 to 11"
 #endif
     return 0;
 }
