@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+
+#include "monitor/binary.h"
 
 namespace terrain::monitor {
 
@@ -14,6 +17,37 @@ std::int64_t floor_to(std::int64_t t, std::int64_t step) {
     }
     return q * step;
 }
+
+// What a metric's windows depend on; a checkpoint is restored only into the same definition.
+std::string definition(const MetricConfig& m) {
+    std::string out;
+    auto filter = [&](const char* role, const Filter& f) {
+        out += role;
+        for (const auto& k : f.kinds) {
+            out += k + ',';
+        }
+        out += f.side ? std::to_string(static_cast<int>(*f.side)) : "-";
+        for (const auto& [k, v] : f.labels) {
+            out += k + '=' + v + ',';
+        }
+        out += ';';
+    };
+    out += std::to_string(static_cast<int>(m.aggregation)) + ';' + std::to_string(m.window_ms) +
+           ';' + std::to_string(m.span_ms) + ';';
+    for (const auto& g : m.group_by) {
+        out += g + ',';
+    }
+    filter("f", m.filter);
+    filter("n", m.numerator);
+    filter("d", m.denominator);
+    if (m.pair) {
+        filter(m.pair->claim_is_ratio ? "cr" : "c", m.pair->claim);
+    }
+    return out;
+}
+
+constexpr std::uint8_t kCheckpointVersion = 1;
+constexpr std::size_t kMinSeriesBytes = 4 + 4 + 4 + 4 + 8 + 24 + 8 + 1;
 
 }  // namespace
 
@@ -284,6 +318,148 @@ std::size_t Aggregator::series_count(std::size_t metric_index) const {
 
 const AggregatorStats& Aggregator::stats(std::size_t metric_index) const {
     return state_[metric_index].stats;
+}
+
+std::string Aggregator::save() const {
+    using namespace binary;
+    std::string out;
+    out.push_back(static_cast<char>(kCheckpointVersion));
+    put_i64(out, max_event_time_);
+    put_u32(out, static_cast<std::uint32_t>(metrics_.size()));
+    auto put_sums = [&](const Sums& s) {
+        put_f64(out, s.num);
+        put_f64(out, s.den);
+        put_f64(out, s.claim);
+    };
+    for (std::size_t m = 0; m < metrics_.size(); ++m) {
+        const auto& st = state_[m];
+        put_str(out, metrics_[m].name);
+        put_str(out, definition(metrics_[m]));
+        put_i64(out, st.closed_until);
+        put_u64(out, st.stats.added);
+        put_u64(out, st.stats.late);
+        put_u64(out, st.stats.refused);
+        put_u32(out, static_cast<std::uint32_t>(st.series.size()));
+        for (const auto& [key, s] : st.series) {
+            put_str(out, key);
+            put_u32(out, static_cast<std::uint32_t>(s.labels.size()));
+            for (const auto& [k, v] : s.labels) {
+                put_str(out, k);
+                put_str(out, v);
+            }
+            put_u32(out, static_cast<std::uint32_t>(s.open.size()));
+            for (const auto& b : s.open) {
+                put_i64(out, b.start);
+                put_sums(b.sums);
+            }
+            put_u32(out, static_cast<std::uint32_t>(s.ring.size()));
+            for (const auto& r : s.ring) {
+                put_sums(r);
+            }
+            put_u64(out, s.ring_pos);
+            put_sums(s.sum);
+            put_i64(out, s.last_data_ms);
+            out.push_back(s.active ? 1 : 0);
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> Aggregator::restore(std::string_view data) {
+    binary::Reader r(data);
+    auto fail = [](const std::string& what) {
+        throw std::runtime_error("window checkpoint unreadable: " + what);
+    };
+    auto sums = [&](Sums& s) {
+        if (!r.f64(s.num) || !r.f64(s.den) || !r.f64(s.claim)) {
+            fail("truncated window sums");
+        }
+    };
+    std::uint8_t version = 0;
+    std::int64_t max_event_time = 0;
+    std::uint32_t metric_count = 0;
+    if (!r.u8(version) || version != kCheckpointVersion || !r.i64(max_event_time) ||
+        !r.count(metric_count, 4)) {
+        fail("unknown format");
+    }
+    std::unordered_map<std::string, MetricState> saved;
+    std::unordered_map<std::string, std::string> definitions;
+    for (std::uint32_t i = 0; i < metric_count; ++i) {
+        std::string name;
+        std::string def;
+        MetricState st;
+        std::uint32_t series_count = 0;
+        if (!r.str(name) || !r.str(def) || !r.i64(st.closed_until) || !r.u64(st.stats.added) ||
+            !r.u64(st.stats.late) || !r.u64(st.stats.refused) ||
+            !r.count(series_count, kMinSeriesBytes)) {
+            fail("truncated metric");
+        }
+        for (std::uint32_t k = 0; k < series_count; ++k) {
+            std::string key;
+            Series s;
+            std::uint32_t n = 0;
+            if (!r.str(key) || !r.count(n, 8)) {
+                fail("truncated series");
+            }
+            s.labels.resize(n);
+            for (auto& [lk, lv] : s.labels) {
+                if (!r.str(lk) || !r.str(lv)) {
+                    fail("truncated labels");
+                }
+            }
+            if (!r.count(n, 32)) {
+                fail("truncated open windows");
+            }
+            s.open.resize(n);
+            for (auto& b : s.open) {
+                if (!r.i64(b.start)) {
+                    fail("truncated open window");
+                }
+                sums(b.sums);
+            }
+            if (!r.count(n, 24)) {
+                fail("truncated closed windows");
+            }
+            s.ring.resize(n);
+            for (auto& ring : s.ring) {
+                sums(ring);
+            }
+            std::uint64_t pos = 0;
+            std::uint8_t active = 0;
+            if (!r.u64(pos)) {
+                fail("truncated series");
+            }
+            sums(s.sum);
+            if (!r.i64(s.last_data_ms) || !r.u8(active) || s.ring.empty() || pos >= s.ring.size()) {
+                fail("bad series");
+            }
+            s.ring_pos = static_cast<std::size_t>(pos);
+            s.active = active != 0;
+            st.series.emplace(std::move(key), std::move(s));
+        }
+        definitions[name] = std::move(def);
+        saved[name] = std::move(st);
+    }
+    if (!r.done()) {
+        fail("trailing bytes");
+    }
+    // Everything read: now take it over.
+    std::vector<std::string> fresh;
+    max_event_time_ = max_event_time;
+    next_close_ = std::numeric_limits<std::int64_t>::max();
+    for (std::size_t m = 0; m < metrics_.size(); ++m) {
+        auto it = saved.find(metrics_[m].name);
+        if (it == saved.end() || definitions[metrics_[m].name] != definition(metrics_[m])) {
+            fresh.push_back(metrics_[m].name);
+            state_[m] = MetricState{};
+            continue;
+        }
+        state_[m] = std::move(it->second);
+        if (state_[m].closed_until != std::numeric_limits<std::int64_t>::min()) {
+            next_close_ = std::min(next_close_, state_[m].closed_until + metrics_[m].window_ms);
+        }
+    }
+    return fresh;
 }
 
 }  // namespace terrain::monitor

@@ -85,6 +85,14 @@ public:
                                                   const SeriesAttachment*)>& visit) const;
     const AggregatorStats& stats(std::size_t metric_index) const;
 
+    // Checkpoints: every series' open and closed windows, the watermark and the counts, without
+    // the attachments (detector state is saved separately). restore() takes back each metric
+    // whose definition (filters, grouping, window, span) is unchanged; the others start empty
+    // and are named in the result. Throws std::runtime_error, changing nothing, on data save()
+    // did not write.
+    std::string save() const;
+    std::vector<std::string> restore(std::string_view data);
+
 private:
     struct Sums {
         double num = 0;

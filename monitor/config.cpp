@@ -799,14 +799,14 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
 
         Section pipe(top.get("pipeline"), "pipeline",
                      {"allowed_lateness", "idle_flush", "max_future", "max_past", "queue_events",
-                      "dedup_capacity", "export_series", "fsync", "snapshot_interval"});
+                      "dedup_capacity", "export_series", "fsync", "checkpoint_interval"});
         c.pipeline.allowed_lateness_ms =
             pipe.duration("allowed_lateness", c.pipeline.allowed_lateness_ms);
         c.pipeline.idle_flush_ms = pipe.duration("idle_flush", c.pipeline.idle_flush_ms);
         c.pipeline.max_future_ms = pipe.duration("max_future", c.pipeline.max_future_ms);
         c.pipeline.max_past_ms = pipe.duration("max_past", c.pipeline.max_past_ms);
-        c.pipeline.snapshot_interval_ms =
-            pipe.duration("snapshot_interval", c.pipeline.snapshot_interval_ms);
+        c.pipeline.checkpoint_interval_ms =
+            pipe.duration("checkpoint_interval", c.pipeline.checkpoint_interval_ms);
         c.pipeline.queue_events = static_cast<std::size_t>(pipe.integer(
             "queue_events", static_cast<std::int64_t>(c.pipeline.queue_events), 1, 1LL << 32));
         c.pipeline.dedup_capacity = static_cast<std::size_t>(

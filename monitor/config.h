@@ -89,7 +89,7 @@ struct ServerConfig {
 struct PipelineConfig {
     std::int64_t allowed_lateness_ms = 120'000;
     std::int64_t idle_flush_ms = 30'000;
-    std::int64_t snapshot_interval_ms = 60'000;  // how often detector state is saved
+    std::int64_t checkpoint_interval_ms = 60'000;  // how often the pipeline checkpoints
     std::int64_t max_future_ms = 3'600'000;
     std::int64_t max_past_ms = 30LL * 24 * 3'600'000;  // older events are refused (400)
     std::size_t queue_events = 2'000'000;

@@ -2,6 +2,8 @@
 
 #include <bit>
 
+#include "monitor/binary.h"
+
 namespace terrain::monitor {
 
 namespace {
@@ -68,6 +70,47 @@ bool Deduplicator::seen(std::uint64_t hash) {
     }
     current_.insert(hash);
     return false;
+}
+
+std::string Deduplicator::save() const {
+    std::string out;
+    out.reserve((current_.used + previous_.used) * 8 + 8);
+    for (const Table* t : {&previous_, &current_}) {
+        binary::put_u32(out, static_cast<std::uint32_t>(t->used));
+        for (auto h : t->slots) {
+            if (h != kEmpty) {
+                binary::put_u64(out, h);
+            }
+        }
+    }
+    return out;
+}
+
+bool Deduplicator::restore(std::string_view data) {
+    binary::Reader r(data);
+    std::vector<std::uint64_t> generations[2];
+    for (auto& g : generations) {
+        std::uint32_t n = 0;
+        if (!r.count(n, 8)) {
+            return false;
+        }
+        g.resize(n);
+        for (auto& h : g) {
+            if (!r.u64(h) || h == kEmpty) {
+                return false;
+            }
+        }
+    }
+    if (!r.done() || limit_ == 0) {
+        return r.done();
+    }
+    // Oldest first, so that with a smaller capacity the newest hashes are the ones kept.
+    for (const auto& g : generations) {
+        for (auto h : g) {
+            seen(h);
+        }
+    }
+    return true;
 }
 
 }  // namespace terrain::monitor

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace terrain::monitor {
@@ -20,6 +22,11 @@ public:
     bool seen(std::uint64_t hash);
     // True when `hash` was seen before; remembers nothing.
     bool contains(std::uint64_t hash) const;
+
+    // The remembered hashes (checkpoints), and taking them back: as many as this capacity holds,
+    // the newest generation first. restore() returns false for data save() did not write.
+    std::string save() const;
+    bool restore(std::string_view data);
 
 private:
     struct Table {

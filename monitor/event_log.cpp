@@ -10,11 +10,15 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "monitor/binary.h"
 #include "monitor/log.h"
 
 namespace terrain::monitor {
 
 namespace fs = std::filesystem;
+using binary::put_str;
+using binary::put_u32;
+using binary::put_u64;
 
 std::uint32_t crc32(const void* data, std::size_t size) {
     static const auto kTable = [] {
@@ -37,43 +41,6 @@ std::uint32_t crc32(const void* data, std::size_t size) {
 }
 
 namespace {
-
-void put_u32(std::string& out, std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
-void put_u64(std::string& out, std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
-void put_str(std::string& out, std::string_view s) {
-    put_u32(out, static_cast<std::uint32_t>(s.size()));
-    out.append(s);
-}
-
-class Reader final {
-public:
-    explicit Reader(std::string_view data) : data_(data) {}
-    bool u8(std::uint8_t& v) { return raw(&v, 1); }
-    bool u32(std::uint32_t& v) { return raw(&v, 4); }
-    bool u64(std::uint64_t& v) { return raw(&v, 8); }
-    bool str(std::string& s) {
-        std::uint32_t n = 0;
-        if (!u32(n) || n > data_.size() - pos_) {
-            return false;
-        }
-        s.assign(data_.substr(pos_, n));
-        pos_ += n;
-        return true;
-    }
-    bool done() const { return pos_ == data_.size(); }
-
-private:
-    bool raw(void* out, std::size_t n) {
-        if (n > data_.size() - pos_) {
-            return false;
-        }
-        std::memcpy(out, data_.data() + pos_, n);
-        pos_ += n;
-        return true;
-    }
-    std::string_view data_;
-    std::size_t pos_ = 0;
-};
 
 std::string segment_name(std::uint64_t seq) {
     char buf[40];
@@ -111,7 +78,7 @@ bool decode_batch(std::string_view payload, std::string& source, std::vector<Eve
     if (payload.empty() || payload[0] != 1) {
         return false;
     }
-    Reader r(payload.substr(1));
+    binary::Reader r(payload.substr(1));
     std::uint32_t n = 0;
     if (!r.str(source) || !r.u32(n)) {
         return false;
@@ -174,12 +141,16 @@ EventLog::~EventLog() {
     }
 }
 
-void EventLog::replay(const Visitor& visit) {
+void EventLog::replay(std::uint64_t from_seq, const Visitor& visit) {
     std::lock_guard lock(mutex_);
     std::string source;
     std::vector<Event> events;
+    next_seq_ = std::max(next_seq_, from_seq);
     for (std::size_t s = 0; s < segments_.size(); ++s) {
         Segment& seg = segments_[s];
+        if (s + 1 < segments_.size() && segments_[s + 1].first_seq <= from_seq) {
+            continue;  // wholly in the checkpoint (retired at the next one)
+        }
         std::string data;
         {
             int fd = ::open(seg.path.c_str(), O_RDONLY);
@@ -210,10 +181,9 @@ void EventLog::replay(const Visitor& visit) {
                 !decode_batch(std::string_view(data).substr(pos + 8, len), source, events)) {
                 break;
             }
-            for (const auto& e : events) {
-                seg.max_event_ms = std::max(seg.max_event_ms, e.time_ms);
+            if (seg.first_seq + records >= from_seq) {
+                visit(std::move(source), std::move(events));
             }
-            visit(std::move(source), std::move(events));
             pos += 8 + len;
             ++records;
         }
@@ -236,7 +206,7 @@ void EventLog::open_new_segment() {
         ::close(fd_);
     }
     Segment seg;
-    seg.first_seq = next_seq_;
+    seg.first_seq = durable_seq_ + 1;  // the first record of the batch being written
     seg.path = dir_ + "/" + segment_name(seg.first_seq);
     fd_ = ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd_ < 0) {
@@ -251,7 +221,7 @@ void EventLog::open_new_segment() {
     }
 }
 
-void EventLog::write_out(const std::string& data) {
+void EventLog::write_out(const std::string& data, const std::string& path) {
     std::size_t off = 0;
     while (off < data.size()) {
         auto n = ::write(fd_, data.data() + off, data.size() - off);
@@ -259,13 +229,13 @@ void EventLog::write_out(const std::string& data) {
             if (errno == EINTR) {
                 continue;
             }
-            throw std::runtime_error(segments_.back().path + ": write failed: " +
+            throw std::runtime_error(path + ": write failed: " +
                                      std::strerror(errno));
         }
         off += static_cast<std::size_t>(n);
     }
     if (options_.fsync == Fsync::kAlways && ::fdatasync(fd_) != 0) {
-        throw std::runtime_error(segments_.back().path + ": fdatasync failed: " +
+        throw std::runtime_error(path + ": fdatasync failed: " +
                                  std::strerror(errno));
     }
 }
@@ -277,17 +247,12 @@ void EventLog::append(const std::string& source, const std::vector<Event>& event
     put_u32(record, static_cast<std::uint32_t>(payload.size()));
     put_u32(record, crc32(payload.data(), payload.size()));
     record += payload;
-    std::int64_t max_ms = 0;
-    for (const auto& e : events) {
-        max_ms = std::max(max_ms, e.time_ms);
-    }
 
     std::unique_lock lock(mutex_);
     if (!broken_.empty()) {
         throw std::runtime_error(broken_);
     }
     pending_ += record;
-    pending_max_event_ms_ = std::max(pending_max_event_ms_, max_ms);
     const std::uint64_t mine = next_seq_++;
     if (flushing_) {
         // Another caller is writing; it (or its successor) will take ours too.
@@ -306,17 +271,15 @@ void EventLog::append(const std::string& source, const std::vector<Event>& event
             std::string batch;
             batch.swap(pending_);
             const std::uint64_t upto = next_seq_ - 1;
-            const std::int64_t batch_max = pending_max_event_ms_;
-            pending_max_event_ms_ = 0;
             if (fd_ < 0 || segments_.back().bytes >= options_.segment_bytes) {
                 open_new_segment();
             }
+            const std::string path = segments_.back().path;
             lock.unlock();
-            write_out(batch);
+            write_out(batch, path);
             lock.lock();
             Segment& seg = segments_.back();
             seg.bytes += batch.size();
-            seg.max_event_ms = std::max(seg.max_event_ms, batch_max);
             bytes_written_ += batch.size();
             durable_seq_ = upto;
             durable_cv_.notify_all();
@@ -337,14 +300,28 @@ void EventLog::append(const std::string& source, const std::vector<Event>& event
     durable_cv_.notify_all();
 }
 
-void EventLog::retire_before(std::int64_t event_time_ms) {
+void EventLog::retire_before(std::uint64_t seq) {
     std::lock_guard lock(mutex_);
-    // Never the segment being written.
-    while (segments_.size() > 1 && segments_.front().max_event_ms < event_time_ms) {
+    while (!segments_.empty()) {
+        const bool writing = segments_.size() == 1;
+        // One past the segment's last record.
+        const std::uint64_t end = writing ? next_seq_ : segments_[1].first_seq;
+        if (end > seq || (writing && (flushing_ || !pending_.empty()))) {
+            return;
+        }
+        if (writing && fd_ >= 0) {
+            ::close(fd_);
+            fd_ = -1;
+        }
         std::error_code ec;
         fs::remove(segments_.front().path, ec);
         segments_.erase(segments_.begin());
     }
+}
+
+std::uint64_t EventLog::next_seq() const {
+    std::lock_guard lock(mutex_);
+    return next_seq_;
 }
 
 std::size_t EventLog::segments() const {

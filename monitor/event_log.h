@@ -39,11 +39,18 @@ public:
     EventLog(const EventLog&) = delete;
     EventLog& operator=(const EventLog&) = delete;
 
-    // Reads every record in order. Call once, before the first append.
-    void replay(const Visitor& visit);
+    // Reads every record from sequence number `from_seq` on, in order (records before it are in
+    // a checkpoint). Call once, before the first append; later records are numbered from at
+    // least `from_seq`, also when no segment is left.
+    void replay(std::uint64_t from_seq, const Visitor& visit);
     void append(const std::string& source, const std::vector<Event>& events);
-    // Deletes closed segments whose newest event is older than `event_time_ms`.
-    void retire_before(std::int64_t event_time_ms);
+    // The sequence number the next record gets: every record before it is on disk once no
+    // append() is running.
+    std::uint64_t next_seq() const;
+    // Deletes the segments whose records all come before `seq` (a checkpoint holds them),
+    // including the one being written when nothing is being appended: the next append starts a
+    // new segment.
+    void retire_before(std::uint64_t seq);
 
     std::size_t segments() const;
     std::uint64_t bytes_written() const;
@@ -52,11 +59,10 @@ private:
     struct Segment {
         std::string path;
         std::uint64_t first_seq = 0;
-        std::int64_t max_event_ms = 0;
         std::uint64_t bytes = 0;
     };
     void open_new_segment();
-    void write_out(const std::string& data);
+    void write_out(const std::string& data, const std::string& path);
 
     std::string dir_;
     Options options_;
@@ -65,7 +71,6 @@ private:
     std::vector<Segment> segments_;  // the last one is being written
     int fd_ = -1;
     std::string pending_;
-    std::int64_t pending_max_event_ms_ = 0;
     std::uint64_t next_seq_ = 1;
     std::uint64_t durable_seq_ = 0;
     bool flushing_ = false;

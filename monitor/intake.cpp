@@ -62,7 +62,8 @@ Intake::Outcome Intake::submit(const std::string& source, std::vector<Event>&& e
     auto hashes = id_hashes(id_key_, source, events);
     Outcome out;
     {
-        std::lock_guard lock(mutex_);
+        std::unique_lock lock(mutex_);
+        door_.wait(lock, [&] { return !held_; });
         if (closed_ || queued_events_ + in_flight_ + reserved_ >= capacity_) {
             return out;
         }
@@ -77,6 +78,7 @@ Intake::Outcome Intake::submit(const std::string& source, std::vector<Event>&& e
         } catch (const std::exception& e) {
             std::lock_guard lock(mutex_);
             reserved_ -= events.size();
+            door_.notify_all();
             out.error = e.what();
             return out;
         }
@@ -85,6 +87,9 @@ Intake::Outcome Intake::submit(const std::string& source, std::vector<Event>&& e
     {
         std::lock_guard lock(mutex_);
         reserved_ -= events.size();
+        if (held_ && reserved_ == 0) {
+            door_.notify_all();
+        }
         out.queued = true;
         // A concurrent retry of the same event may have been accepted meanwhile.
         out.duplicates += compact(events, hashes, [&](std::size_t i) {
@@ -149,6 +154,30 @@ void Intake::wait_drained() {
 std::size_t Intake::queued_events() const {
     std::lock_guard lock(mutex_);
     return queued_events_ + in_flight_;
+}
+
+void Intake::hold() {
+    std::unique_lock lock(mutex_);
+    held_ = true;
+    door_.wait(lock, [&] { return reserved_ == 0; });
+}
+
+void Intake::release() {
+    {
+        std::lock_guard lock(mutex_);
+        held_ = false;
+    }
+    door_.notify_all();
+}
+
+std::string Intake::save_ids() const {
+    std::lock_guard lock(mutex_);
+    return dedup_.save();
+}
+
+bool Intake::restore_ids(std::string_view data) {
+    std::lock_guard lock(mutex_);
+    return dedup_.restore(data);
 }
 
 }  // namespace terrain::monitor

@@ -63,6 +63,15 @@ public:
     std::size_t queued_events() const;
     std::size_t capacity() const { return capacity_; }
 
+    // Checkpoints. hold() makes later submits wait at the door and returns once every batch
+    // already past it is queued (its log write done), so that after the consumer has taken and
+    // processed them, its state holds every record in the event log; release() opens the door.
+    void hold();
+    void release();
+    // The memory of event ids, for a checkpoint taken while held; and taking it back at start.
+    std::string save_ids() const;
+    bool restore_ids(std::string_view data);
+
 private:
     const std::size_t capacity_;
     Deduplicator dedup_;
@@ -71,6 +80,7 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable not_empty_;
     std::condition_variable drained_;
+    std::condition_variable door_;  // hold(): the door closes, reserved_ drains to 0
     std::deque<Batch> queue_;
     std::size_t queued_events_ = 0;
     std::size_t reserved_ = 0;  // room held by batches being written to the log
@@ -78,6 +88,7 @@ private:
     std::size_t in_flight_ = 0;
     bool closed_ = false;
     bool lingering_ = false;
+    bool held_ = false;
 };
 
 }  // namespace terrain::monitor

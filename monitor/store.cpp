@@ -32,6 +32,15 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
     sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
+void bind_blob(sqlite3_stmt* s, int i, const std::string& v) {
+    sqlite3_bind_blob64(s, i, v.data(), v.size(), SQLITE_TRANSIENT);
+}
+
+std::string column_blob(sqlite3_stmt* s, int i) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(s, i));
+    return p == nullptr ? std::string() : std::string(p, sqlite3_column_bytes(s, i));
+}
+
 std::string column_text(sqlite3_stmt* s, int i) {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
     return p == nullptr ? std::string() : std::string(p, sqlite3_column_bytes(s, i));
@@ -125,6 +134,19 @@ Store::Store(const std::string& path) : path_(path) {
         " fed_until_ms INTEGER NOT NULL,"
         " state TEXT NOT NULL,"
         " PRIMARY KEY (metric, series_key))");
+    exec(
+        "CREATE TABLE IF NOT EXISTS checkpoint ("
+        " id INTEGER PRIMARY KEY CHECK (id = 1),"
+        " log_seq INTEGER NOT NULL,"
+        " windows BLOB NOT NULL,"
+        " ids BLOB NOT NULL,"
+        " saved_ms INTEGER NOT NULL)");
+    exec(
+        "CREATE TABLE IF NOT EXISTS used_signatures ("
+        " scope TEXT NOT NULL,"
+        " key TEXT NOT NULL,"
+        " expires_ms INTEGER NOT NULL,"
+        " PRIMARY KEY (scope, key)) WITHOUT ROWID");
 }
 
 Store::~Store() { sqlite3_close(db_); }
@@ -388,28 +410,91 @@ std::map<std::string, std::size_t> Store::count_dead_letters() const {
     return out;
 }
 
+void Store::write_snapshots(const std::vector<Snapshot>& snapshots) {
+    exec("DELETE FROM snapshots");
+    Statement st(db_,
+                 "INSERT INTO snapshots(metric, series_key, fed_until_ms, state)"
+                 " VALUES(?1, ?2, ?3, ?4)",
+                 path_);
+    for (const auto& s : snapshots) {
+        sqlite3_reset(st.get());
+        bind_text(st.get(), 1, s.metric);
+        bind_text(st.get(), 2, s.series_key);
+        sqlite3_bind_int64(st.get(), 3, s.fed_until_ms);
+        bind_text(st.get(), 4, s.state);
+        step_done(db_, st, path_, "save a snapshot");
+    }
+}
+
 void Store::replace_snapshots(const std::vector<Snapshot>& snapshots) {
     std::lock_guard lock(mutex_);
     exec("BEGIN IMMEDIATE");
     try {
-        exec("DELETE FROM snapshots");
-        Statement st(db_,
-                     "INSERT INTO snapshots(metric, series_key, fed_until_ms, state)"
-                     " VALUES(?1, ?2, ?3, ?4)",
-                     path_);
-        for (const auto& s : snapshots) {
-            sqlite3_reset(st.get());
-            bind_text(st.get(), 1, s.metric);
-            bind_text(st.get(), 2, s.series_key);
-            sqlite3_bind_int64(st.get(), 3, s.fed_until_ms);
-            bind_text(st.get(), 4, s.state);
-            step_done(db_, st, path_, "save a snapshot");
-        }
+        write_snapshots(snapshots);
         exec("COMMIT");
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
     }
+}
+
+void Store::save_checkpoint(const Checkpoint& checkpoint, const std::vector<Snapshot>& snapshots) {
+    std::lock_guard lock(mutex_);
+    // The event log's segments before the checkpoint are deleted next: the commit must be on
+    // disk first, also against a power cut (the store otherwise syncs at WAL checkpoints).
+    exec("PRAGMA synchronous=FULL");
+    exec("BEGIN IMMEDIATE");
+    try {
+        write_snapshots(snapshots);
+        Statement st(db_,
+                     "INSERT OR REPLACE INTO checkpoint(id, log_seq, windows, ids, saved_ms)"
+                     " VALUES(1, ?1, ?2, ?3, ?4)",
+                     path_);
+        sqlite3_bind_int64(st.get(), 1, static_cast<std::int64_t>(checkpoint.log_seq));
+        bind_blob(st.get(), 2, checkpoint.windows);
+        bind_blob(st.get(), 3, checkpoint.ids);
+        sqlite3_bind_int64(st.get(), 4, checkpoint.saved_ms);
+        step_done(db_, st, path_, "save the checkpoint");
+        exec("COMMIT");
+    } catch (...) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
+        throw;
+    }
+    exec("PRAGMA synchronous=NORMAL");
+}
+
+bool Store::first_use(const std::string& scope, const std::string& key, std::int64_t now_ms,
+                      std::int64_t expires_ms) {
+    std::lock_guard lock(mutex_);
+    if (++uses_ % 1024 == 0) {
+        Statement prune(db_, "DELETE FROM used_signatures WHERE expires_ms < ?1", path_);
+        sqlite3_bind_int64(prune.get(), 1, now_ms);
+        step_done(db_, prune, path_, "prune used signatures");
+    }
+    // Inserted, or an expired use taken over: one changed row means first use.
+    Statement st(db_,
+                 "INSERT INTO used_signatures(scope, key, expires_ms) VALUES(?1, ?2, ?3)"
+                 " ON CONFLICT(scope, key) DO UPDATE SET expires_ms = excluded.expires_ms"
+                 " WHERE used_signatures.expires_ms < ?4",
+                 path_);
+    bind_text(st.get(), 1, scope);
+    bind_text(st.get(), 2, key);
+    sqlite3_bind_int64(st.get(), 3, expires_ms);
+    sqlite3_bind_int64(st.get(), 4, now_ms);
+    step_done(db_, st, path_, "remember a used signature");
+    return sqlite3_changes(db_) == 1;
+}
+
+std::optional<Store::Checkpoint> Store::load_checkpoint() const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT log_seq, windows, ids, saved_ms FROM checkpoint WHERE id = 1", path_);
+    std::optional<Checkpoint> out;
+    each_row(db_, st, path_, "the checkpoint", [&](sqlite3_stmt* r) {
+        out = Checkpoint{static_cast<std::uint64_t>(sqlite3_column_int64(r, 0)),
+                         column_blob(r, 1), column_blob(r, 2), sqlite3_column_int64(r, 3)};
+    });
+    return out;
 }
 
 std::vector<Store::Snapshot> Store::load_snapshots() const {

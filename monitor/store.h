@@ -114,8 +114,26 @@ public:
     void replace_snapshots(const std::vector<Snapshot>& snapshots);
     std::vector<Snapshot> load_snapshots() const;
 
+    // The pipeline's checkpoint: its windows and memory of event ids as they were after the
+    // event log's records before `log_seq`, saved with the detector snapshots in one fully
+    // synced transaction, so a start restores all of it and replays only the later records.
+    struct Checkpoint {
+        std::uint64_t log_seq = 1;
+        std::string windows;  // Aggregator::save()
+        std::string ids;      // Intake::save_ids()
+        std::int64_t saved_ms = 0;
+    };
+    void save_checkpoint(const Checkpoint& checkpoint, const std::vector<Snapshot>& snapshots);
+    std::optional<Checkpoint> load_checkpoint() const;
+
+    // Replay guards: true the first time `key` is used within `scope` (or once its earlier use
+    // expired), remembering it until `expires_ms`. Expired entries are pruned as it goes.
+    bool first_use(const std::string& scope, const std::string& key, std::int64_t now_ms,
+                   std::int64_t expires_ms);
+
 private:
     void exec(const char* sql);
+    void write_snapshots(const std::vector<Snapshot>& snapshots);
     // Executions matching `where` (SQL after FROM executions), parameters bound by `bind`.
     std::vector<Execution> query_executions(
         const std::string& where, const std::function<void(sqlite3_stmt*)>& bind) const;
@@ -123,6 +141,7 @@ private:
     std::string path_;
     sqlite3* db_ = nullptr;
     mutable std::mutex mutex_;
+    std::uint64_t uses_ = 0;  // first_use calls, for pruning
 };
 
 }  // namespace terrain::monitor

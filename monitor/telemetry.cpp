@@ -116,7 +116,20 @@ Telemetry::Telemetry()
                               .Add({})),
       log_segments(make(prometheus::BuildGauge(), *registry, "terrain_event_log_segments",
                         "Segment files in the event log")
-                       .Add({})) {
+                       .Add({})),
+      checkpoints(make(prometheus::BuildCounter(), *registry, "terrain_checkpoints_total",
+                       "Checkpoints of windows, event ids and detector state, by result")),
+      checkpoint_seconds(make(prometheus::BuildGauge(), *registry,
+                              "terrain_checkpoint_duration_seconds",
+                              "Time the last checkpoint took, from holding ingest to the commit")
+                             .Add({})),
+      checkpoint_hold_seconds(make(prometheus::BuildGauge(), *registry,
+                                   "terrain_checkpoint_hold_seconds",
+                                   "Time new ingest requests waited during the last checkpoint")
+                                  .Add({})),
+      checkpoint_bytes(make(prometheus::BuildGauge(), *registry, "terrain_checkpoint_bytes",
+                            "Size of the last checkpoint (windows and event ids)")
+                           .Add({})) {
     make(prometheus::BuildGauge(), *registry, "terrain_build_info",
          "terrain version and revision; always 1")
         .Add({{"version", TERRAIN_VERSION}, {"revision", TERRAIN_REVISION}})

@@ -61,6 +61,10 @@ public:
     prometheus::Gauge& notify_queue;
     prometheus::Counter& log_replayed_events;
     prometheus::Gauge& log_segments;
+    prometheus::Family<prometheus::Counter>& checkpoints;  // {result}: saved, failed
+    prometheus::Gauge& checkpoint_seconds;      // how long the last checkpoint took
+    prometheus::Gauge& checkpoint_hold_seconds;  // how long ingest waited at its door
+    prometheus::Gauge& checkpoint_bytes;
 };
 
 }  // namespace terrain::monitor

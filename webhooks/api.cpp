@@ -265,7 +265,8 @@ HttpResponse act_on_alert(const ApiContext& ctx, const std::string& id, const Ht
 // A guard per source from the configuration's `sources`, secrets read now. Each vendor's
 // signature scheme is used where its key is configured; a key for a vendor that does not sign
 // (or a scheme for another vendor) is refused, naming the key.
-std::shared_ptr<SourceGuard> make_guard(const std::string& source, const monitor::Config& config) {
+std::shared_ptr<SourceGuard> make_guard(const std::string& source, const monitor::Config& config,
+                                        monitor::Store* store) {
     for (const auto& sc : config.sources) {
         if (sc.name != source) {
             continue;
@@ -303,6 +304,9 @@ std::shared_ptr<SourceGuard> make_guard(const std::string& source, const monitor
                 only_for("verify_signature", "ses (Amazon SNS)");
             }
             verifier = std::make_unique<SnsSignature>(sc.cert_url_pattern, sc.max_age_ms);
+        }
+        if (verifier && store != nullptr) {
+            verifier->remember_in(store, source);
         }
         return std::make_shared<SourceGuard>(source, std::move(token), std::move(verifier));
     }
@@ -343,7 +347,7 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
     for (auto& owned : adapters) {
         std::shared_ptr<Adapter> adapter(std::move(owned));
         const std::string source(adapter->source());
-        auto guard = make_guard(source, *ctx.config);
+        auto guard = make_guard(source, *ctx.config, ctx.store);
         auto& t = *ctx.telemetry;
         auto counter = [&](const char* result) {
             return &t.events_received.Add({{"source", source}, {"result", result}});

@@ -23,7 +23,7 @@ namespace terrain::webhooks {
 struct ApiContext {
     monitor::Intake* intake = nullptr;
     alerts::AlertManager* alerts = nullptr;
-    const monitor::Store* store = nullptr;  // the audit trail
+    monitor::Store* store = nullptr;  // the audit trail, the memory of used signatures
     monitor::Telemetry* telemetry = nullptr;
     const monitor::SubjectHasher* hasher = nullptr;
     const monitor::Clock* clock = nullptr;

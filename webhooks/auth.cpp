@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "monitor/duration.h"
+#include "monitor/hash.h"
 #include "webhooks/document.h"
 
 namespace terrain::webhooks {
@@ -129,9 +130,18 @@ std::string hex(std::string_view bytes) {
     return out;
 }
 
+void ReplayGuard::remember_in(monitor::Store* store, std::string scope) {
+    std::lock_guard lock(mutex_);
+    store_ = store;
+    scope_ = std::move(scope);
+}
+
 bool ReplayGuard::first_use(const std::string& signature, std::int64_t now_ms,
                             std::int64_t expires_ms) {
     std::lock_guard lock(mutex_);
+    if (store_ != nullptr) {
+        return store_->first_use(scope_, monitor::sha256_hex(signature), now_ms, expires_ms);
+    }
     while (!by_expiry_.empty() &&
            (by_expiry_.front().first < now_ms || by_expiry_.size() >= capacity_)) {
         seen_.erase(by_expiry_.front().second);

@@ -13,6 +13,7 @@
 
 #include "monitor/config.h"
 #include "monitor/result.h"
+#include "monitor/store.h"
 #include "webhooks/http_server.h"
 
 namespace terrain::webhooks {
@@ -31,11 +32,14 @@ std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_
 std::string hex(std::string_view bytes);
 
 // Remembers recently seen signatures until they expire, so a captured request cannot be sent
-// again while its timestamp is still fresh. Bounded: beyond `capacity` the oldest are
-// forgotten (they are then refused as stale anyway once max_age passes). Thread-safe.
+// again while its timestamp is still fresh. In memory it is bounded: beyond `capacity` the
+// oldest are forgotten (they are then refused as stale anyway once max_age passes). Given a
+// store (remember_in), it remembers there instead, under a scope, so the memory outlives a
+// restart: a request captured before a crash is still refused after it. Thread-safe.
 class ReplayGuard final {
 public:
     explicit ReplayGuard(std::size_t capacity = 100'000) : capacity_(capacity) {}
+    void remember_in(monitor::Store* store, std::string scope);
     // True the first time `signature` is seen (and remembers it until expires_ms).
     bool first_use(const std::string& signature, std::int64_t now_ms, std::int64_t expires_ms);
 
@@ -44,6 +48,8 @@ private:
     std::mutex mutex_;
     std::unordered_set<std::string> seen_;
     std::deque<std::pair<std::int64_t, std::string>> by_expiry_;
+    monitor::Store* store_ = nullptr;
+    std::string scope_;
 };
 
 // A vendor's request signature scheme. verify() is given the raw request.
@@ -52,6 +58,13 @@ public:
     virtual ~SignatureVerifier() = default;
     virtual std::optional<monitor::Error> verify(const HttpRequest& req,
                                                  std::int64_t now_ms) const = 0;
+    // Keeps the memory of used signatures in the store (see ReplayGuard).
+    void remember_in(monitor::Store* store, std::string scope) {
+        replays_.remember_in(store, std::move(scope));
+    }
+
+protected:
+    mutable ReplayGuard replays_;
 };
 
 // SendGrid's Signed Event Webhook: ECDSA P-256 with SHA-256 over the timestamp header's bytes
@@ -71,7 +84,6 @@ private:
     struct Key;
     std::unique_ptr<Key> key_;
     std::int64_t max_age_ms_;
-    mutable ReplayGuard replays_;
 };
 
 // Mailgun: hex HMAC-SHA256 of timestamp followed by token, keyed with the webhook signing key,
@@ -87,7 +99,6 @@ public:
 private:
     std::string key_;
     std::int64_t max_age_ms_;
-    mutable ReplayGuard replays_;
 };
 
 // Zendesk: base64 HMAC-SHA256 of the X-Zendesk-Webhook-Signature-Timestamp header's bytes
@@ -103,7 +114,6 @@ public:
 private:
     std::string secret_;
     std::int64_t max_age_ms_;
-    mutable ReplayGuard replays_;
 };
 
 // Slack (interactivity requests): "v0=" + hex HMAC-SHA256 of "v0:" + X-Slack-Request-Timestamp
@@ -119,7 +129,6 @@ public:
 private:
     std::string secret_;
     std::int64_t max_age_ms_;
-    mutable ReplayGuard replays_;
 };
 
 // Amazon SNS (SES notifications): SignatureVersion 1 (SHA1withRSA) or 2 (SHA256withRSA) over
@@ -137,7 +146,6 @@ private:
     struct Certs;
     std::unique_ptr<Certs> certs_;
     std::int64_t max_age_ms_;
-    mutable ReplayGuard replays_;
 };
 
 // The Amazon SNS hosts certificates and subscription URLs must come from by default.

@@ -159,6 +159,9 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
     if (!cfg.interact.slack_signing_secret.empty()) {
         auto verifier = std::make_shared<SlackSignature>(
             monitor::resolve_secret(cfg.interact.slack_signing_secret), cfg.interact.max_age_ms);
+        if (ctx.store != nullptr) {
+            verifier->remember_in(ctx.store, "slack_interactivity");
+        }
         server.route("POST", "/interact/slack", [ctx, verifier, slack_receiver](
                                                     const HttpRequest& req) {
             auto& counter = *ctx.telemetry;

@@ -28,6 +28,7 @@ struct InteractContext {
     const monitor::Clock* clock = nullptr;
     monitor::Telemetry* telemetry = nullptr;
     const monitor::Config* config = nullptr;
+    monitor::Store* store = nullptr;  // the replay guard's memory of used signatures
 };
 
 // A Slack block_actions payload reduced to the click it carries.

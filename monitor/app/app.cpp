@@ -16,6 +16,7 @@
 #include "monitor/app/pipeline.h"
 #include "monitor/clock.h"
 #include "monitor/config.h"
+#include "monitor/duration.h"
 #include "monitor/event_log.h"
 #include "monitor/hash.h"
 #include "monitor/intake.h"
@@ -173,10 +174,23 @@ int run_service(const RunOptions& options) {
                            telemetry, &event_log);
     Pipeline pipeline(config, registry, alert_manager, intake, telemetry, clock, &event_log, &store);
 
-    // Rebuild windows, detector state and the de-duplication memory from the event log before
-    // accepting anything new. Alerts already stored are not raised or notified again.
+    // Restore the last checkpoint (windows, event ids; detector state comes with the
+    // snapshots), then replay the event log's later records before accepting anything new.
+    // Alerts already stored are not raised or notified again.
+    std::uint64_t replay_from = 1;
+    if (auto checkpoint = store.load_checkpoint()) {
+        pipeline.restore_windows(checkpoint->windows);
+        if (!intake.restore_ids(checkpoint->ids)) {
+            monitor::log_error("the checkpoint's event ids are unreadable: a retry of an event "
+                               "acknowledged before it may be counted twice");
+        }
+        replay_from = checkpoint->log_seq;
+        monitor::log_info("restored the checkpoint of " +
+                          monitor::format_rfc3339_ms(checkpoint->saved_ms) +
+                          "; replaying the event log from record " + std::to_string(replay_from));
+    }
     std::size_t replayed = 0;
-    event_log.replay([&](std::string&& source, std::vector<monitor::Event>&& events) {
+    event_log.replay(replay_from, [&](std::string&& source, std::vector<monitor::Event>&& events) {
         intake.replayed(source, events);
         replayed += events.size();
         pipeline.process(events);
@@ -205,7 +219,8 @@ int run_service(const RunOptions& options) {
     ctx.ready = [&pipeline, &intake] {
         return pipeline.running() && intake.queued_events() < intake.capacity();
     };
-    ctx.interact = {&overrides, &alert_manager, &notifier, &policy, &clock, &telemetry, &config};
+    ctx.interact = {&overrides, &alert_manager, &notifier, &policy, &clock, &telemetry, &config,
+                    &store};
     webhooks::install_routes(server, ctx, webhooks::builtin_adapters());
 
     overrides.start();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <limits>
 
 #include "detectors/disagreement.h"
@@ -147,7 +148,7 @@ Pipeline::Pipeline(const monitor::Config& config, const detectors::Registry& reg
                               " series' detector state restored from the last snapshot");
         }
     }
-    last_snapshot_ms_ = clock_.now_ms();
+    last_checkpoint_ms_ = clock_.now_ms();
     publish_status();
 }
 
@@ -192,24 +193,73 @@ void Pipeline::run() {
         if (n == 0 || now - last_status_ms_ >= 250) {
             publish_status();
             last_status_ms_ = now;
-            if (store_ != nullptr && now - last_snapshot_ms_ >= config_.pipeline.snapshot_interval_ms) {
-                save_snapshots();
-            }
-            if (log_ != nullptr && aggregator_.max_event_time_ms() !=
-                                       std::numeric_limits<std::int64_t>::min()) {
-                log_->retire_before(aggregator_.watermark_ms() - log_horizon_ms());
-                telemetry_.log_segments.Set(static_cast<double>(log_->segments()));
-            }
+        }
+        if (now - last_checkpoint_ms_ >= config_.pipeline.checkpoint_interval_ms) {
+            checkpoint();
         }
     }
     publish_status();
-    if (store_ != nullptr) {
-        save_snapshots();
-    }
+    checkpoint();
 }
 
-void Pipeline::save_snapshots() {
-    last_snapshot_ms_ = clock_.now_ms();
+void Pipeline::checkpoint() {
+    const auto started = std::chrono::steady_clock::now();
+    last_checkpoint_ms_ = clock_.now_ms();
+    if (store_ == nullptr) {
+        return;
+    }
+    monitor::Store::Checkpoint c;
+    intake_.hold();
+    // Everything accepted so far is queued now: take it in, so the state covers the whole log.
+    std::vector<monitor::Intake::Batch> batches;
+    intake_.take(batches, std::chrono::milliseconds(0));
+    std::size_t n = 0;
+    for (const auto& b : batches) {
+        process(b.events);
+        n += b.events.size();
+    }
+    intake_.mark_done(n);
+    if (n > 0) {
+        last_arrival_wall_ = clock_.now_ms();
+        idle_anchor_event_ = aggregator_.max_event_time_ms();
+    }
+    c.log_seq = log_ != nullptr ? log_->next_seq() : 1;
+    c.ids = intake_.save_ids();
+    intake_.release();
+    const auto held = std::chrono::steady_clock::now() - started;
+    c.windows = aggregator_.save();
+    c.saved_ms = clock_.now_ms();
+    try {
+        store_->save_checkpoint(c, snapshot_rows());
+    } catch (const std::exception& e) {
+        telemetry_.checkpoints.Add({{"result", "failed"}}).Increment();
+        monitor::log_warn(std::string("pipeline: checkpoint not saved: ") + e.what());
+        return;
+    }
+    if (log_ != nullptr) {
+        log_->retire_before(c.log_seq);
+        telemetry_.log_segments.Set(static_cast<double>(log_->segments()));
+    }
+    telemetry_.checkpoints.Add({{"result", "saved"}}).Increment();
+    telemetry_.checkpoint_bytes.Set(static_cast<double>(c.windows.size() + c.ids.size()));
+    telemetry_.checkpoint_hold_seconds.Set(std::chrono::duration<double>(held).count());
+    telemetry_.checkpoint_seconds.Set(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+void Pipeline::restore_windows(std::string_view windows) {
+    try {
+        for (const auto& name : aggregator_.restore(windows)) {
+            monitor::log_warn("pipeline: metric " + name +
+                              " is new or changed since the checkpoint: its windows start empty");
+        }
+    } catch (const std::exception& e) {
+        monitor::log_error(std::string("pipeline: ") + e.what() + "; every window starts empty");
+    }
+    report_stats();
+}
+
+std::vector<monitor::Store::Snapshot> Pipeline::snapshot_rows() const {
     std::vector<monitor::Store::Snapshot> rows;
     aggregator_.for_each_series([&](const monitor::MetricConfig& m, const std::string& key,
                                     const monitor::SeriesAttachment* attachment) {
@@ -229,11 +279,7 @@ void Pipeline::save_snapshots() {
     for (const auto& [key, snapshot] : restored_) {
         rows.push_back(snapshot);
     }
-    try {
-        store_->replace_snapshots(rows);
-    } catch (const std::exception& e) {
-        monitor::log_warn(std::string("pipeline: snapshot not saved: ") + e.what());
-    }
+    return rows;
 }
 
 void Pipeline::process(const std::vector<monitor::Event>& events) {
@@ -243,6 +289,10 @@ void Pipeline::process(const std::vector<monitor::Event>& events) {
             close_due_windows();
         }
     }
+    report_stats();
+}
+
+void Pipeline::report_stats() {
     for (std::size_t m = 0; m < reported_.size(); ++m) {
         const auto& s = aggregator_.stats(m);
         late_[m]->Increment(static_cast<double>(s.late - reported_[m].late));
@@ -251,14 +301,6 @@ void Pipeline::process(const std::vector<monitor::Event>& events) {
         reported_[m] = s;
         series_[m]->Set(static_cast<double>(aggregator_.series_count(m)));
     }
-}
-
-std::int64_t Pipeline::log_horizon_ms() const {
-    std::int64_t h = 0;
-    for (const auto& m : config_.metrics) {
-        h = std::max(h, m.span_ms + m.idle_after_ms);
-    }
-    return h + config_.pipeline.allowed_lateness_ms;
 }
 
 void Pipeline::idle_tick() {

@@ -35,9 +35,6 @@ public:
              const monitor::Clock& clock, monitor::EventLog* log = nullptr,
              monitor::Store* snapshots = nullptr);
 
-    // How far behind the watermark the event log must reach back so that a replay rebuilds
-    // every window span and idle state: max(span + idle_after) + allowed lateness.
-    std::int64_t log_horizon_ms() const;
     ~Pipeline();
     Pipeline(const Pipeline&) = delete;
     Pipeline& operator=(const Pipeline&) = delete;
@@ -52,10 +49,16 @@ public:
     // mixed with start().
     void process(const std::vector<monitor::Event>& events);
 
-    // Saves every series' detector state to the store (also done every
-    // pipeline.snapshot_interval while running, and on stop). A series restored from a
-    // snapshot is not fed the replayed windows its state has already seen.
-    void save_snapshots();
+    // Saves a checkpoint to the store: every series' windows and detector state and the memory
+    // of event ids, consistent with the event log's records before its position, then deletes
+    // the log segments it covers. Done every pipeline.checkpoint_interval while running and on
+    // stop. Ingest waits at the door while the pipeline catches up with what the log holds
+    // (milliseconds: one log write and the queued batches), not while the state is written.
+    void checkpoint();
+    // Start-up, before the log replay: takes back the windows of a checkpoint (detector state
+    // comes from the store's snapshots when each series is next seen; a series restored from a
+    // snapshot is not fed the windows its state has already seen).
+    void restore_windows(std::string_view windows);
 
     // How many series are exported on /metrics; declared before the aggregator because the
     // series' export slots (owned by the aggregator) give their place back on destruction.
@@ -78,6 +81,8 @@ private:
                  const monitor::MetricConfig& metric, const std::string& series_key);
     void idle_tick();
     void publish_status();
+    void report_stats();
+    std::vector<monitor::Store::Snapshot> snapshot_rows() const;
 
     const monitor::Config& config_;
     alerts::AlertManager& alerts_;
@@ -87,7 +92,7 @@ private:
     monitor::EventLog* log_;
     monitor::Store* store_;
     std::unordered_map<std::string, monitor::Store::Snapshot> restored_;  // metric \x1f series
-    std::int64_t last_snapshot_ms_ = 0;
+    std::int64_t last_checkpoint_ms_ = 0;
     ExportBudget export_budget_;
     monitor::Aggregator aggregator_;
     std::vector<std::vector<Binding>> bindings_;  // per metric

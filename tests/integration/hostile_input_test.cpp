@@ -44,8 +44,7 @@ protected:
         {
             std::ofstream(dir_.file("events.token")) << "events-token-for-tests\n";
         }
-        const std::string config = dir_.file("terrain.yaml");
-        std::ofstream(config) << "server:\n  max_body_bytes: 1048576\n"
+        std::ofstream(config_) << "server:\n  max_body_bytes: 1048576\n"
                               << "  max_events_per_request: 1000\n"
                               << "sources:\n"
                               << "  sendgrid:\n    public_key: {env: TERRAIN_TEST_SENDGRID_KEY}\n"
@@ -55,13 +54,17 @@ protected:
                               << "api:\n  token: {env: TERRAIN_TEST_API_TOKEN}\n"
                               << "metrics:\n  - name: delivered\n"
                               << "    filter: {kind: email.delivered}\n    window: 5m\n";
+        start();
+    }
+    void start() {
         svc_ = std::make_unique<Service>(
-            std::vector<std::string>{"--config", config, "--data-dir", dir_.file("data")},
+            std::vector<std::string>{"--config", config_, "--data-dir", dir_.file("data")},
             dir_.file("terrain.log"));
         client_ = std::make_unique<httplib::Client>("127.0.0.1", svc_->port());
     }
 
     testing::TempDir dir_;
+    const std::string config_ = dir_.file("terrain.yaml");
     testing::SendgridSigner signer_;
     std::unique_ptr<Service> svc_;
     std::unique_ptr<httplib::Client> client_;
@@ -189,6 +192,28 @@ TEST_F(HostileInputTest, EachCaseGetsItsDocumentedStatusAndTheServiceStaysUp) {
         EXPECT_EQ(svc_->read_log().find(secret), std::string::npos);
         EXPECT_EQ(metrics.find(secret), std::string::npos);
     }
+}
+
+// The memory of used signatures is in the store: a request captured before a crash is still a
+// replay after the restart (its event id would de-duplicate it, but the request is refused
+// outright, as a replay).
+TEST_F(HostileInputTest, ASignedRequestIsStillAReplayAfterARestart) {
+    const auto ts = std::chrono::duration_cast<std::chrono::seconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+    const std::string body =
+        R"([{"email": "a@example.org", "timestamp": )" + std::to_string(ts) +
+        R"(, "event": "delivered", "sg_event_id": "restart-1"}])";
+    const auto headers = signer_.headers(body, ts);
+    auto first = client_->Post("/ingest/sendgrid", headers, body, "application/json");
+    ASSERT_TRUE(first);
+    EXPECT_EQ(first->status, 200) << first->body;
+    svc_->stop(SIGKILL);
+    start();
+    auto again = client_->Post("/ingest/sendgrid", headers, body, "application/json");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 401);
+    EXPECT_EQ(json::parse(again->body)["error"], "replayed");
 }
 
 TEST(HostileConfigTest, SecretsAreNeverLiteralAndMissingOnesAreNamed) {

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "monitor/aggregator.h"
 #include "tests/support/builders.h"
@@ -194,6 +196,80 @@ TEST(AggregatorTest, SumAddsValues) {
     r.drain(a);
     ASSERT_EQ(r.points.size(), 1U);
     EXPECT_DOUBLE_EQ(r.points[0].value, 6.5);
+}
+
+// Interrupting a stream with a checkpoint (save, restore into a new aggregator) changes none of
+// the points: open windows, closed windows within a ratio's span, the watermark and the counts
+// all come back.
+TEST(AggregatorTest, ACheckpointRestoresEveryWindow) {
+    auto events = [](int from, int to) {
+        std::vector<Event> out;
+        for (int i = from; i < to; ++i) {
+            const auto at = kT0 + i * 7'000;
+            out.push_back(EventBuilder().label("campaign", i % 3 ? "spring" : "fall").at(at));
+            if (i % 11 == 0) {
+                out.push_back(EventBuilder().kind("email.complaint").at(at - 3 * kMin));
+            }
+        }
+        return out;
+    };
+    auto metrics = [] { return std::vector<MetricConfig>{count_metric(), ratio_metric(60 * kMin)}; };
+    Aggregator straight(metrics(), 2 * kMin);
+    Recorder all;
+    for (const auto& e : events(0, 2000)) {
+        straight.add(e);
+        all.drain(straight);
+    }
+
+    Aggregator before(metrics(), 2 * kMin);
+    Recorder split;
+    for (const auto& e : events(0, 1000)) {
+        before.add(e);
+        split.drain(before);
+    }
+    Aggregator after(metrics(), 2 * kMin);
+    EXPECT_TRUE(after.restore(before.save()).empty());
+    EXPECT_EQ(after.watermark_ms(), before.watermark_ms());
+    EXPECT_EQ(after.series_count(0), before.series_count(0));
+    for (const auto& e : events(1000, 2000)) {
+        after.add(e);
+        split.drain(after);
+    }
+    ASSERT_EQ(split.points.size(), all.points.size());
+    // Series within one window come in no particular order.
+    auto by_window = [](const Recorded& x, const Recorded& y) {
+        return std::tie(x.metric, x.start, x.series) < std::tie(y.metric, y.start, y.series);
+    };
+    std::sort(split.points.begin(), split.points.end(), by_window);
+    std::sort(all.points.begin(), all.points.end(), by_window);
+    for (std::size_t i = 0; i < all.points.size(); ++i) {
+        EXPECT_EQ(split.points[i].series, all.points[i].series) << i;
+        EXPECT_EQ(split.points[i].start, all.points[i].start) << i;
+        EXPECT_EQ(split.points[i].num, all.points[i].num) << i;
+        EXPECT_EQ(split.points[i].den, all.points[i].den) << i;
+    }
+    EXPECT_EQ(after.stats(0).added, straight.stats(0).added);
+    EXPECT_EQ(after.stats(1).late, straight.stats(1).late);
+}
+
+TEST(AggregatorTest, AChangedMetricStartsEmptyAndBadDataIsRefused) {
+    Aggregator a({count_metric(), ratio_metric()}, 0);
+    for (int i = 0; i < 100; ++i) {
+        a.add(EventBuilder().at(kT0 + i * 10'000));
+    }
+    const std::string saved = a.save();
+    auto wider = ratio_metric();
+    wider.window_ms = 600'000;
+    wider.span_ms = 600'000;
+    Aggregator b({count_metric(), wider}, 0);
+    EXPECT_EQ(b.restore(saved), std::vector<std::string>{"complaint_rate"});
+    EXPECT_EQ(b.series_count(0), 1U);
+    EXPECT_EQ(b.series_count(1), 0U);
+
+    Aggregator c({count_metric()}, 0);
+    EXPECT_THROW(c.restore(saved.substr(0, saved.size() / 2)), std::runtime_error);
+    EXPECT_THROW(c.restore("not a checkpoint"), std::runtime_error);
+    EXPECT_EQ(c.series_count(0), 0U);  // nothing half-restored
 }
 
 }  // namespace

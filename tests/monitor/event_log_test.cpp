@@ -21,10 +21,10 @@ std::vector<Event> batch(int first, int n) {
     return out;
 }
 
-std::vector<std::string> replay_ids(const std::string& dir) {
+std::vector<std::string> replay_ids(const std::string& dir, std::uint64_t from_seq = 1) {
     EventLog log(dir, {});
     std::vector<std::string> ids;
-    log.replay([&](std::string&& source, std::vector<Event>&& events) {
+    log.replay(from_seq, [&](std::string&& source, std::vector<Event>&& events) {
         EXPECT_EQ(source, "sendgrid");
         for (const auto& e : events) {
             ids.push_back(e.id);
@@ -45,12 +45,12 @@ TEST(EventLogTest, RoundTripKeepsEveryField) {
     e.subject = "0123456789abcdef0123456789abcdef";
     {
         EventLog log(dir.path(), {});
-        log.replay([](std::string&&, std::vector<Event>&&) { FAIL(); });
+        log.replay(1, [](std::string&&, std::vector<Event>&&) { FAIL(); });
         log.append("sendgrid", {e});
     }
     EventLog log(dir.path(), {});
     int batches = 0;
-    log.replay([&](std::string&& source, std::vector<Event>&& events) {
+    log.replay(1, [&](std::string&& source, std::vector<Event>&& events) {
         ++batches;
         EXPECT_EQ(source, "sendgrid");
         ASSERT_EQ(events.size(), 1U);
@@ -70,7 +70,7 @@ TEST(EventLogTest, TornTailIsTruncatedAndLoggingContinues) {
     testing::TempDir dir;
     {
         EventLog log(dir.path(), {});
-        log.replay([](std::string&&, std::vector<Event>&&) {});
+        log.replay(1, [](std::string&&, std::vector<Event>&&) {});
         log.append("sendgrid", batch(0, 10));
         log.append("sendgrid", batch(10, 10));
         log.append("sendgrid", batch(20, 10));
@@ -84,7 +84,7 @@ TEST(EventLogTest, TornTailIsTruncatedAndLoggingContinues) {
     {
         EventLog log(dir.path(), {});
         int events = 0;
-        log.replay([&](std::string&&, std::vector<Event>&& ev) { events += static_cast<int>(ev.size()); });
+        log.replay(1, [&](std::string&&, std::vector<Event>&& ev) { events += static_cast<int>(ev.size()); });
         EXPECT_EQ(events, 20);
         log.append("sendgrid", batch(30, 5));
     }
@@ -97,7 +97,7 @@ TEST(EventLogTest, ConcurrentAppendsAreAllDurableOnce) {
     testing::TempDir dir;
     {
         EventLog log(dir.path(), {});
-        log.replay([](std::string&&, std::vector<Event>&&) {});
+        log.replay(1, [](std::string&&, std::vector<Event>&&) {});
         std::vector<std::thread> threads;
         for (int t = 0; t < 8; ++t) {
             threads.emplace_back([&, t] {
@@ -116,22 +116,49 @@ TEST(EventLogTest, ConcurrentAppendsAreAllDurableOnce) {
     EXPECT_EQ(unique.size(), ids.size());
 }
 
-TEST(EventLogTest, SegmentsRotateAndOldOnesRetire) {
+TEST(EventLogTest, CheckpointedSegmentsRetireAndReplayStartsAfterTheCheckpoint) {
     testing::TempDir dir;
-    EventLog log(dir.path(), {4096, EventLog::Fsync::kNever});
-    log.replay([](std::string&&, std::vector<Event>&&) {});
-    for (int i = 0; i < 40; ++i) {
-        log.append("sendgrid", batch(i * 10, 10));
+    {
+        EventLog log(dir.path(), {4096, EventLog::Fsync::kNever});
+        log.replay(1, [](std::string&&, std::vector<Event>&&) {});
+        for (int i = 0; i < 40; ++i) {
+            log.append("sendgrid", batch(i * 10, 10));  // record i + 1 holds e(10i)..e(10i+9)
+        }
+        const auto before = log.segments();
+        EXPECT_GT(before, 3U);
+        log.retire_before(21);  // a checkpoint holds records 1..20 (events e0..e199)
+        EXPECT_LT(log.segments(), before);
+        EXPECT_GE(log.segments(), 1U);
     }
-    const auto before = log.segments();
-    EXPECT_GT(before, 3U);
-    log.retire_before(1'700'000'000'000 + 200);  // events 0..199 are older
-    EXPECT_LT(log.segments(), before);
-    EXPECT_GE(log.segments(), 1U);
-    // What remains replays, starting at a segment boundary after event 199's segment.
-    auto ids = replay_ids(dir.path());
-    ASSERT_FALSE(ids.empty());
+    // Replay from the checkpoint visits exactly the records after it, whatever segments remain.
+    auto ids = replay_ids(dir.path(), 21);
+    ASSERT_EQ(ids.size(), 200U);
+    EXPECT_EQ(ids.front(), "e200");
     EXPECT_EQ(ids.back(), "e399");
+}
+
+TEST(EventLogTest, AFullyCheckpointedLogKeepsNumberingAfterTheCheckpoint) {
+    testing::TempDir dir;
+    {
+        EventLog log(dir.path(), {});
+        log.replay(1, [](std::string&&, std::vector<Event>&&) {});
+        log.append("sendgrid", batch(0, 10));
+        log.append("sendgrid", batch(10, 10));
+        EXPECT_EQ(log.next_seq(), 3U);
+        log.retire_before(3);  // everything is checkpointed: the segment being written goes too
+        EXPECT_EQ(log.segments(), 0U);
+    }
+    {
+        // A restart finds no segment; the checkpoint's position keeps the numbering going, so
+        // new records are not mistaken for checkpointed ones.
+        EventLog log(dir.path(), {});
+        log.replay(3, [](std::string&&, std::vector<Event>&&) { FAIL(); });
+        EXPECT_EQ(log.next_seq(), 3U);
+        log.append("sendgrid", batch(20, 5));
+    }
+    auto ids = replay_ids(dir.path(), 3);
+    ASSERT_EQ(ids.size(), 5U);
+    EXPECT_EQ(ids.front(), "e20");
 }
 
 TEST(EventLogTest, Crc32MatchesZlib) {

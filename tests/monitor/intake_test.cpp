@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "monitor/intake.h"
 #include "tests/support/builders.h"
 
@@ -56,6 +59,41 @@ TEST(IntakeTest, CloseLetsConsumerDrainThenStop) {
     EXPECT_TRUE(in.take(taken, std::chrono::milliseconds(0)));
     EXPECT_EQ(taken.size(), 1U);
     EXPECT_FALSE(in.take(taken, std::chrono::milliseconds(0)));
+}
+
+TEST(IntakeTest, SavedIdsStillRecogniseRetriesAfterARestore) {
+    Telemetry t;
+    Intake first(100, 1000, t);
+    first.submit("sendgrid", batch({"x", "y"}));
+    Intake second(100, 1000, t);
+    ASSERT_TRUE(second.restore_ids(first.save_ids()));
+    auto retry = second.submit("sendgrid", batch({"y", "z"}));
+    EXPECT_EQ(retry.accepted, 1U);
+    EXPECT_EQ(retry.duplicates, 1U);
+    EXPECT_FALSE(second.restore_ids("garbage"));
+}
+
+TEST(IntakeTest, HoldKeepsNewBatchesAtTheDoorUntilRelease) {
+    Telemetry t;
+    Intake in(100, 1000, t);
+    in.submit("s", batch({"a"}));
+    in.hold();  // nothing between the door and the queue: returns at once
+    std::atomic<bool> submitted{false};
+    std::thread sender([&] {
+        in.submit("s", batch({"b"}));
+        submitted = true;
+    });
+    std::vector<Intake::Batch> taken;
+    ASSERT_TRUE(in.take(taken, std::chrono::milliseconds(0)));
+    ASSERT_EQ(taken.size(), 1U);  // only what was accepted before the hold
+    EXPECT_EQ(taken[0].events[0].id, "a");
+    EXPECT_FALSE(submitted.load());
+    in.release();
+    sender.join();
+    EXPECT_TRUE(submitted.load());
+    taken.clear();
+    ASSERT_TRUE(in.take(taken, std::chrono::milliseconds(100)));
+    EXPECT_EQ(taken[0].events[0].id, "b");
 }
 
 }  // namespace

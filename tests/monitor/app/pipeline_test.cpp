@@ -217,7 +217,7 @@ metrics:
     {
         Pipeline pipeline(config, registry, alerts, intake, telemetry, clock, nullptr, &store);
         pipeline.process(events);
-        pipeline.save_snapshots();
+        pipeline.checkpoint();
     }
     notifier.stop();
     std::vector<std::string> out;
