@@ -525,15 +525,15 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
     r.path = path;
     r.name = s.required_str("name");
     r.type = s.required_str("type");
-    static const std::vector<std::string> kTypes = {"log", "webhook", "alertmanager", "slack",
-                                                    "pagerduty"};
+    static const std::vector<std::string> kTypes = {"log",   "webhook",    "alertmanager",
+                                                    "slack", "mattermost", "pagerduty"};
     if (std::find(kTypes.begin(), kTypes.end(), r.type) == kTypes.end()) {
         s.fail("type", "'" + r.type +
-                           "' is not a receiver type (use log, webhook, alertmanager, slack "
-                           "or pagerduty)" +
+                           "' is not a receiver type (use log, webhook, alertmanager, slack, "
+                           "mattermost or pagerduty)" +
                            suggest(r.type, kTypes));
     }
-    const bool chat = r.type == "slack";
+    const bool chat = r.type == "slack" || r.type == "mattermost";
     if (r.type == "slack") {
         r.url = s.str("url", "https://slack.com/api");
     } else if (r.type == "pagerduty") {
@@ -574,7 +574,7 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
 }
 
 PersonConfig parse_person(const YAML::Node& node, const std::string& path) {
-    static const std::vector<std::string> kPlatforms = {"slack", "inbox"};
+    static const std::vector<std::string> kPlatforms = {"slack", "mattermost", "inbox"};
     std::vector<std::string> keys = {"name", "roles"};
     keys.insert(keys.end(), kPlatforms.begin(), kPlatforms.end());
     Section s(node, path, keys);
@@ -587,7 +587,7 @@ PersonConfig parse_person(const YAML::Node& node, const std::string& path) {
         }
     }
     if (p.ids.empty()) {
-        s.fail("", "give at least one identity (slack or inbox: the user id)");
+        s.fail("", "give at least one identity (slack, mattermost or inbox: the user id)");
     }
     return p;
 }
@@ -914,8 +914,17 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
             return a.name;
         });
         Section interact(top.get("interact"), "interact",
-                         {"slack_signing_secret", "max_age", "not_a_problem_reasons"});
+                         {"slack_signing_secret", "mattermost_secret", "public_url", "max_age",
+                          "not_a_problem_reasons"});
         c.interact.slack_signing_secret = parse_secret(interact, "slack_signing_secret");
+        c.interact.mattermost_secret = parse_secret(interact, "mattermost_secret");
+        c.interact.public_url = interact.str("public_url", "");
+        if (!c.interact.public_url.empty()) {
+            check_url(interact, "public_url", c.interact.public_url);
+            while (!c.interact.public_url.empty() && c.interact.public_url.back() == '/') {
+                c.interact.public_url.pop_back();
+            }
+        }
         c.interact.max_age_ms = interact.duration("max_age", c.interact.max_age_ms);
         if (interact.has("not_a_problem_reasons")) {
             c.interact.not_a_problem_reasons = interact.strings("not_a_problem_reasons");
@@ -924,6 +933,12 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
             if (r.type == "slack" && c.interact.slack_signing_secret.empty()) {
                 throw ConfigError(r.path + ": a slack receiver needs "
                                   "interact.slack_signing_secret to accept its buttons' clicks");
+            }
+            if (r.type == "mattermost" &&
+                (c.interact.mattermost_secret.empty() || c.interact.public_url.empty())) {
+                throw ConfigError(r.path + ": a mattermost receiver needs "
+                                  "interact.mattermost_secret (to sign its buttons) and "
+                                  "interact.public_url (where Mattermost sends their clicks)");
             }
         }
     } catch (const YAML::Exception& e) {

@@ -119,13 +119,14 @@ std::string resolve_secret(const SecretRef& ref);
 // only once the alert has escalated (nobody acknowledged it within `escalate_after`).
 struct ReceiverConfig {
     std::string name;
-    // log | webhook | alertmanager | slack | pagerduty
+    // log | webhook | alertmanager | slack | mattermost | pagerduty
     std::string type;
     // webhook: the URL posted to; alertmanager: its base URL; slack: the Web API base
-    // (https://slack.com/api); pagerduty: the Events API base (https://events.pagerduty.com)
+    // (https://slack.com/api); mattermost: the server (https://chat.example.com); pagerduty:
+    // the Events API base (https://events.pagerduty.com)
     std::string url;
-    std::string channel;  // slack: the channel id alerts are posted in
-    SecretRef token;      // slack: the bot token; pagerduty: the routing key
+    std::string channel;  // slack, mattermost: the channel id alerts are posted in
+    SecretRef token;      // slack, mattermost: the bot token; pagerduty: the routing key
     Labels match;
     std::int64_t escalate_after_ms = 0;  // 0: never escalates
     std::string escalate_to;
@@ -180,6 +181,8 @@ struct ActionConfig {
 // Chat interactivity: how clicks prove where they come from.
 struct InteractConfig {
     SecretRef slack_signing_secret;  // Slack app's signing secret (v0 signatures)
+    SecretRef mattermost_secret;     // terrain's key for the tokens in Mattermost buttons
+    std::string public_url;          // where chat servers reach terrain (Mattermost buttons)
     std::int64_t max_age_ms = 300'000;  // signed clicks older than this are refused
     std::vector<std::string> not_a_problem_reasons = {
         "expected (planned send)", "known issue, handled elsewhere", "detector too sensitive",

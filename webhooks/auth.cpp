@@ -130,6 +130,11 @@ std::string hex(std::string_view bytes) {
     return out;
 }
 
+std::string mattermost_token(std::string_view secret, std::string_view alert,
+                             std::string_view action) {
+    return hex(hmac_sha256(secret, {"terrain-mattermost\n", alert, "\n", action}));
+}
+
 void ReplayGuard::remember_in(monitor::Store* store, std::string scope) {
     std::lock_guard lock(mutex_);
     store_ = store;

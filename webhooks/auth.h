@@ -31,6 +31,13 @@ std::string base64_encode(std::string_view bytes);
 std::string hmac_sha256(std::string_view key, std::initializer_list<std::string_view> parts);
 std::string hex(std::string_view bytes);
 
+// The token a Mattermost button's context carries: hex HMAC-SHA256, keyed with
+// interact.mattermost_secret, over the alert id and the action's name. Mattermost posts the
+// context back unchanged with the clicker's user id, so a click whose token verifies came
+// through a button terrain made for that alert and action.
+std::string mattermost_token(std::string_view secret, std::string_view alert,
+                             std::string_view action);
+
 // Remembers recently seen signatures until they expire, so a captured request cannot be sent
 // again while its timestamp is still fresh. In memory it is bounded: beyond `capacity` the
 // oldest are forgotten (they are then refused as stale anyway once max_age passes). Given a

@@ -112,6 +112,29 @@ monitor::Result<SlackClick> parse_slack_interaction(std::string_view body) {
     return c;
 }
 
+monitor::Result<MattermostClick> parse_mattermost_action(std::string_view body) {
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return bad("the body must be a JSON object (a Mattermost interactive message action)");
+    }
+    auto context = j.find("context");
+    if (context == j.end() || !context->is_object()) {
+        return bad("the action has no 'context' object (it comes from a terrain button)");
+    }
+    MattermostClick m;
+    m.click.platform = "mattermost";
+    m.click.user_id = text(j, "user_id");
+    m.click.channel = text(j, "channel_id");
+    m.click.alert = text(*context, "alert");
+    m.click.action = text(*context, "action");
+    m.click.arg = text(*context, "selected_option");
+    m.token = text(*context, "token");
+    if (m.click.user_id.empty() || m.click.alert.empty() || m.click.action.empty()) {
+        return bad("the action needs user_id and a context with alert and action");
+    }
+    return m;
+}
+
 monitor::Result<alerts::Click> parse_inbox_action(std::string_view body) {
     const auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -150,12 +173,16 @@ nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& poli
 void install_interact_routes(HttpServer& server, const InteractContext& ctx,
                              std::shared_ptr<const SourceGuard> api_guard) {
     const auto& cfg = *ctx.config;
-    std::string slack_receiver;
-    for (const auto& r : cfg.receivers) {
-        if (r.type == "slack" && slack_receiver.empty()) {
-            slack_receiver = r.name;
+    // Private replies go through the first receiver of the platform.
+    auto first_receiver = [&](const char* type) {
+        for (const auto& r : cfg.receivers) {
+            if (r.type == type) {
+                return r.name;
+            }
         }
-    }
+        return std::string();
+    };
+    const std::string slack_receiver = first_receiver("slack");
     if (!cfg.interact.slack_signing_secret.empty()) {
         auto verifier = std::make_shared<SlackSignature>(
             monitor::resolve_secret(cfg.interact.slack_signing_secret), cfg.interact.max_age_ms);
@@ -196,6 +223,41 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
             r.status = 200;
             r.body = "";
             return r;
+        });
+    }
+    if (!cfg.interact.mattermost_secret.empty()) {
+        auto secret = std::make_shared<const std::string>(
+            monitor::resolve_secret(cfg.interact.mattermost_secret));
+        const std::string receiver = first_receiver("mattermost");
+        server.route("POST", "/interact/mattermost", [ctx, secret, receiver](
+                                                         const HttpRequest& req) {
+            auto count = [&](const char* result) {
+                ctx.telemetry->interactions.Add({{"platform", "mattermost"}, {"result", result}})
+                    .Increment();
+            };
+            auto parsed = parse_mattermost_action(req.body);
+            if (!parsed) {
+                count("bad_request");
+                return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
+            }
+            MattermostClick& m = parsed.value();
+            if (!secret_equals(m.token,
+                               mattermost_token(*secret, m.click.alert, m.click.action))) {
+                count("bad_signature");
+                return unauthorized({"bad_signature",
+                                     "the button's token does not verify for this alert and "
+                                     "action (not a button terrain made)",
+                                     -1, ""});
+            }
+            m.click.receiver = receiver;
+            auto outcome = ctx.overrides->click(m.click);
+            // Mattermost shows ephemeral_text to the clicker alone; the post itself is
+            // updated by the receiver.
+            nlohmann::json body = nlohmann::json::object();
+            if (outcome.status != 200) {
+                body["ephemeral_text"] = outcome.message;
+            }
+            return HttpResponse::json(200, body.dump());
         });
     }
     server.route("GET", "/inbox", [](const HttpRequest&) {

@@ -42,6 +42,15 @@ struct SlackClick {
 // Parses the form-encoded body ("payload=<JSON>"); an error names what is missing or wrong.
 monitor::Result<SlackClick> parse_slack_interaction(std::string_view body);
 
+// A Mattermost interactive message action, as Mattermost posts it to the button's integration
+// URL: {"user_id", "channel_id", "post_id", "context": {"alert", "action", "token",
+// "selected_option"?}}. `token` is the context's token, to be checked by the caller.
+struct MattermostClick {
+    alerts::Click click;
+    std::string token;
+};
+monitor::Result<MattermostClick> parse_mattermost_action(std::string_view body);
+
 // The inbox's POST /inbox/act body: {"alert", "action", "arg"?}.
 monitor::Result<alerts::Click> parse_inbox_action(std::string_view body);
 
@@ -49,6 +58,8 @@ monitor::Result<alerts::Click> parse_inbox_action(std::string_view body);
 nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& policy);
 
 // POST /interact/slack (Slack's signature, answered at once: overrides run after answering),
+// POST /interact/mattermost (the button's signed token; a refusal is answered as
+// ephemeral_text, shown to the clicker alone),
 // GET /inbox (the page), GET /inbox/alerts and POST /inbox/act (behind `api_guard`: the API
 // token, or loopback when none is configured; the inbox acts as the person whose `inbox`
 // identity is "local").

@@ -27,6 +27,7 @@
 #include "webhooks/api.h"
 #include "webhooks/http_server.h"
 #include "webhooks/action_executor.h"
+#include "webhooks/mattermost_receiver.h"
 #include "webhooks/pagerduty_receiver.h"
 #include "webhooks/slack_receiver.h"
 #include "webhooks/webhook_receiver.h"
@@ -44,6 +45,8 @@ std::vector<alerts::Notifier::Route> make_receivers(const monitor::Config& confi
         route.config = r;
         if (r.type == "slack") {
             route.receiver = std::make_unique<webhooks::SlackReceiver>(r, policy, store);
+        } else if (r.type == "mattermost") {
+            route.receiver = std::make_unique<webhooks::MattermostReceiver>(r, policy, store);
         } else if (r.type == "pagerduty") {
             route.receiver = std::make_unique<webhooks::PagerDutyReceiver>(r);
         } else if (r.type == "webhook") {

@@ -1,5 +1,5 @@
 // libFuzzer targets for everything terrain parses from outside: one binary per adapter and one
-// per action parser (the API's, Slack's block_actions and the inbox's), chosen at compile time
+// per action parser (the API's, Slack's block_actions, Mattermost's and the inbox's), chosen at compile time
 // by TERRAIN_FUZZ_TARGET.
 // Built with clang by scripts/fuzz; a crash, a sanitizer report or an exception escaping a
 // parser fails the run.
@@ -89,8 +89,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     click(webhooks::parse_slack_interaction(body));
 #elif TERRAIN_FUZZ_TARGET == 11
     click(webhooks::parse_inbox_action(body));
+#elif TERRAIN_FUZZ_TARGET == 12
+    auto r = webhooks::parse_mattermost_action(body);
+    if (r.ok() ? r.value().click.alert.empty() || r.value().click.action.empty()
+               : r.error().message.empty()) {
+        __builtin_trap();
+    }
 #else
-#error "TERRAIN_FUZZ_TARGET must be 1 to 11"
+#error "TERRAIN_FUZZ_TARGET must be 1 to 12"
 #endif
     return 0;
 }

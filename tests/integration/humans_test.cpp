@@ -25,10 +25,7 @@ constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
 // The embedded default's metrics with Slack, PagerDuty as its escalation target, two people
 // and a "Pause campaign" override calling the stand-in MAP.
 std::string humans_config(const std::string& stand_in) {
-    auto [status, yaml] = testing::run_command(std::string(TERRAIN_BINARY) + " default-config", "");
-    EXPECT_EQ(status, 0);
-    yaml = yaml.substr(0, yaml.find("\npeople:"));
-    return yaml + R"(
+    return R"(
 receivers:
   - name: cx-slack
     type: slack
@@ -50,6 +47,18 @@ people:
   - name: Bob Byrne
     roles: [agent]
     slack: U0BOB
+interact:
+  slack_signing_secret: {env: TEST_SLACK_SIGNING_SECRET}
+)";
+}
+
+// The embedded default's metrics, the receivers, people and interact sections given, and a
+// "Pause campaign" override calling the stand-in MAP.
+std::string with_pause_action(const std::string& stand_in, const std::string& chat) {
+    auto [status, yaml] = testing::run_command(std::string(TERRAIN_BINARY) + " default-config", "");
+    EXPECT_EQ(status, 0);
+    yaml = yaml.substr(0, yaml.find("\npeople:"));
+    return yaml + chat + R"(
 actions:
   - name: pause_campaign
     label: Pause campaign
@@ -63,8 +72,6 @@ actions:
       url: )" + stand_in + R"(/map/campaigns/{{labels.campaign}}/pause
       headers: {Authorization: "Bearer {{secret.map_key}}"}
       body: '{"campaign": "{{labels.campaign}}", "by": "{{person}}"}'
-interact:
-  slack_signing_secret: {env: TEST_SLACK_SIGNING_SECRET}
 )";
 }
 
@@ -143,6 +150,19 @@ bool first_message_updated(testing::ChatStandIn& chat, const std::string& text) 
     return false;
 }
 
+// Posts the spam complaint scenario's first hour until the spam_complaint_rate alert fires.
+std::string raise_spam_alert(httplib::Client& c, Service& svc) {
+    testing::Traffic traffic{(now_s() - 2 * 86400) / 300 * 300};
+    for (int m = 0; m < 60; ++m) {
+        testing::post_json(c, "/ingest/sendgrid", traffic.minute(m, 200, 100, 1).dump());
+    }
+    std::string alert;
+    EXPECT_TRUE(eventually([&] { return !(alert = spam_alert_id(c)).empty(); },
+                           std::chrono::seconds(90)))
+        << svc.read_log() << get(c, "/api/v1/alerts").dump(1);
+    return alert;
+}
+
 bool has_audit(httplib::Client& c, const std::string& action, const std::string& by_prefix,
                const std::string& result_prefix) {
     const json audit = get(c, "/api/v1/audit");
@@ -163,7 +183,7 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
     ::setenv("TEST_MAP_KEY", "map-secret-key", 1);
     ::setenv("TEST_SLACK_SIGNING_SECRET", kSigningSecret, 1);
     const std::string config = dir.file("terrain.yaml");
-    std::ofstream(config) << humans_config(chat.base());
+    std::ofstream(config) << with_pause_action(chat.base(), humans_config(chat.base()));
     auto [check_status, check_out] =
         testing::run_command(std::string(TERRAIN_BINARY) + " check --config " + config, "");
     ASSERT_EQ(check_status, 0) << check_out;
@@ -173,13 +193,8 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
     {
         Service svc(args, dir.file("terrain.log"));
         httplib::Client c("127.0.0.1", svc.port());
-        testing::Traffic traffic{(now_s() - 2 * 86400) / 300 * 300};
-        for (int m = 0; m < 60; ++m) {
-            testing::post_json(c, "/ingest/sendgrid", traffic.minute(m, 200, 100, 1).dump());
-        }
-        ASSERT_TRUE(eventually([&] { return !(alert = spam_alert_id(c)).empty(); },
-                               std::chrono::seconds(90)))
-            << svc.read_log() << get(c, "/api/v1/alerts").dump(1);
+        alert = raise_spam_alert(c, svc);
+        ASSERT_FALSE(alert.empty());
 
         // One message, with the override's button (and its confirmation) on it.
         ASSERT_TRUE(eventually([&] { return top_level_posts(chat) >= 1; })) << svc.read_log();
@@ -286,6 +301,112 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
     EXPECT_EQ(top_level_posts(chat), posts_before);
     EXPECT_EQ(chat.to("/map/campaigns/spring-sale/pause").size(), map_before);
     EXPECT_EQ(get(c, "/api/v1/audit")["chain"]["intact"], true);
+}
+
+// Mattermost: one post per alert with interactive buttons whose context carries a signed token;
+// a click with a token that does not verify is refused; a person without the role is told in
+// ephemeral_text (and audited); an allowed click calls the MAP once and the post is updated in
+// place, the result told in its thread.
+TEST(HumansInTheLoop, MattermostButtonsCarryASignedTokenAndUpdateTheSamePost) {
+    testing::TempDir dir;
+    testing::ChatStandIn chat;
+    ::setenv("TEST_MM_TOKEN", "mm-bot-token", 1);
+    ::setenv("TEST_MM_SECRET", "mm-button-secret", 1);
+    ::setenv("TEST_MAP_KEY", "map-secret-key", 1);
+    const std::string config = dir.file("terrain.yaml");
+    std::ofstream(config) << with_pause_action(chat.base(), R"(
+receivers:
+  - name: cx-mattermost
+    type: mattermost
+    url: )" + chat.base() + R"(
+    channel: mmchannel1
+    token: {env: TEST_MM_TOKEN}
+    initial_backoff: 100ms
+people:
+  - name: Ana Ortiz
+    roles: [campaign_owner]
+    mattermost: anaid
+  - name: Bob Byrne
+    roles: [agent]
+    mattermost: bobid
+interact:
+  mattermost_secret: {env: TEST_MM_SECRET}
+  public_url: https://terrain.example.com/
+)");
+    Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
+    httplib::Client c("127.0.0.1", svc.port());
+    const std::string alert = raise_spam_alert(c, svc);
+    ASSERT_FALSE(alert.empty());
+
+    ASSERT_TRUE(chat.wait_for("/api/v4/posts", 1)) << svc.read_log();
+    const auto first = chat.to("/api/v4/posts").front();
+    EXPECT_EQ(first.authorization, "Bearer mm-bot-token");
+    EXPECT_EQ(first.body["channel_id"], "mmchannel1");
+    json pause;
+    for (const auto& a : first.body["props"]["attachments"][0]["actions"]) {
+        if (a["integration"]["context"]["action"] == "pause_campaign") {
+            pause = a;
+        }
+    }
+    ASSERT_TRUE(pause.is_object()) << first.body.dump(2);
+    EXPECT_EQ(pause["name"], "Pause campaign");
+    EXPECT_EQ(pause["integration"]["url"], "https://terrain.example.com/interact/mattermost");
+    const json context = pause["integration"]["context"];
+    EXPECT_EQ(context["alert"], alert);
+
+    // What Mattermost posts when someone presses the button: the context, unchanged.
+    auto press = [&](const std::string& user, json ctx) {
+        const json body = {{"user_id", user}, {"user_name", user}, {"channel_id", "mmchannel1"},
+                           {"post_id", "mmpost1"}, {"context", ctx}};
+        return c.Post("/interact/mattermost", body.dump(), "application/json");
+    };
+    json forged = context;
+    forged["token"] = std::string(64, 'a');
+    auto refused = press("anaid", forged);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 401);
+    json other_alert = context;
+    other_alert["alert"] = "another-alert";  // a valid token moved to another alert
+    EXPECT_EQ(press("anaid", other_alert)->status, 401);
+
+    auto bob = press("bobid", context);
+    ASSERT_TRUE(bob);
+    EXPECT_EQ(bob->status, 200);
+    EXPECT_NE(json::parse(bob->body).value("ephemeral_text", "").find("campaign_owner"),
+              std::string::npos)
+        << bob->body;
+    EXPECT_TRUE(has_audit(c, "pause_campaign", "Bob Byrne", "refused"));
+
+    EXPECT_EQ(press("anaid", context)->status, 200);
+    EXPECT_EQ(press("anaid", context)->status, 200);  // pressed twice
+    ASSERT_TRUE(eventually([&] { return has_audit(c, "pause_campaign", "terrain for Ana", "done"); }))
+        << svc.read_log();
+    EXPECT_EQ(chat.to("/map/campaigns/spring-sale/pause").size(), 1U);
+
+    // The same post is updated, and the result is a reply in its thread.
+    ASSERT_TRUE(eventually([&] {
+        for (const auto& u : chat.to("/api/v4/posts/mmpost1")) {
+            if (u.body.dump().find("Pause campaign: done (Ana Ortiz)") != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    })) << svc.read_log();
+    ASSERT_TRUE(eventually([&] {
+        for (const auto& r : chat.to("/api/v4/posts")) {
+            if (r.body.value("root_id", "") == "mmpost1" &&
+                r.body["message"].get<std::string>().rfind("Pause campaign: done", 0) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }));
+    std::size_t top_level = 0;
+    for (const auto& r : chat.to("/api/v4/posts")) {
+        top_level += r.body.contains("root_id") ? 0 : 1;
+    }
+    EXPECT_EQ(top_level, 1U);
+    EXPECT_EQ(svc.read_log().find("mm-button-secret"), std::string::npos);
 }
 
 }  // namespace

@@ -195,6 +195,17 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"slack_without_signing_secret",
                   "receivers:\n  - name: s\n    type: slack\n    channel: C1\n    token: {env: T}\n",
                   "receivers[0]: a slack receiver needs interact.slack_signing_secret"},
+        BadConfig{"mattermost_without_url",
+                  "receivers:\n  - name: m\n    type: mattermost\n    channel: c1\n    token: {env: T}\n",
+                  "receivers[0]: missing required key 'url'"},
+        BadConfig{"mattermost_without_public_url",
+                  "receivers:\n  - name: m\n    type: mattermost\n    url: https://chat.example.com\n"
+                  "    channel: c1\n    token: {env: T}\n"
+                  "interact:\n  mattermost_secret: {env: S}\n",
+                  "receivers[0]: a mattermost receiver needs interact.mattermost_secret (to sign its "
+                  "buttons) and interact.public_url"},
+        BadConfig{"mattermost_secret_literal", "interact:\n  mattermost_secret: hunter2\n",
+                  "interact.mattermost_secret: secrets are not written in the configuration"},
         BadConfig{"person_without_identity", "people:\n  - name: Ana\n    roles: [x]\n",
                   "people[0]: give at least one identity"},
         BadConfig{"action_unknown_placeholder",

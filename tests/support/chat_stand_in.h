@@ -15,9 +15,11 @@
 namespace terrain::testing {
 
 // One local HTTP server standing in for what cannot run here: Slack's Web API (under /api:
-// chat.postMessage, chat.update, chat.postEphemeral, answered as Slack documents), PagerDuty's
-// Events API v2 (/pd/v2/enqueue, 202) and a MAP's REST API (/map/*, 200 with a small JSON
-// body). It records every request it gets.
+// chat.postMessage, chat.update, chat.postEphemeral, answered as Slack documents),
+// Mattermost's REST API v4 (/api/v4/posts: create, answered with the new post's id;
+// /api/v4/posts/{id}: update; /api/v4/posts/ephemeral), PagerDuty's Events API v2
+// (/pd/v2/enqueue, 202) and a MAP's REST API (/map/*, 200 with a small JSON body). It records
+// every request it gets.
 class ChatStandIn final {
 public:
     struct Request {
@@ -41,6 +43,27 @@ public:
                 }
             }
             res.set_content(reply.dump(), "application/json");
+        });
+        server_.Post("/api/v4/posts", [this](const httplib::Request& req, httplib::Response& res) {
+            std::lock_guard lock(mutex_);
+            record(req);
+            nlohmann::json post = nlohmann::json::parse(req.body, nullptr, false);
+            post["id"] = "mmpost" + std::to_string(++posts_);
+            res.status = 201;
+            res.set_content(post.dump(), "application/json");
+        });
+        server_.Post("/api/v4/posts/ephemeral", [this](const httplib::Request& req,
+                                                       httplib::Response& res) {
+            std::lock_guard lock(mutex_);
+            record(req);
+            res.status = 201;
+            res.set_content(req.body, "application/json");
+        });
+        server_.Put(R"(/api/v4/posts/([a-z0-9]+))", [this](const httplib::Request& req,
+                                                          httplib::Response& res) {
+            std::lock_guard lock(mutex_);
+            record(req);
+            res.set_content(req.body, "application/json");
         });
         server_.Post("/pd/v2/enqueue", [this](const httplib::Request& req, httplib::Response& res) {
             std::lock_guard lock(mutex_);

@@ -1,0 +1,50 @@
+#include "webhooks/chat_card.h"
+
+#include "monitor/duration.h"
+
+namespace terrain::webhooks {
+
+std::string card_state_line(const alerts::Alert& a) {
+    std::string line;
+    auto add = [&](const std::string& part) { line += (line.empty() ? "" : " · ") + part; };
+    if (a.state == alerts::AlertState::kResolved) {
+        add("Resolved (" + a.resolved_by + ")");
+    } else {
+        add("Firing since " + monitor::format_rfc3339_ms(a.since_ms));
+    }
+    if (a.acknowledged_at_ms != 0) {
+        add("Acknowledged by " + a.acknowledged_by);
+    }
+    if (a.snoozed_until_ms != 0) {
+        add("Snoozed until " + monitor::format_rfc3339_ms(a.snoozed_until_ms));
+    }
+    if (a.escalated_at_ms != 0) {
+        add("Escalated");
+    }
+    if (a.feedback == "not_a_problem") {
+        add("Not a problem: " + a.feedback_reason);
+    }
+    for (const auto& o : a.overrides) {
+        add(o.label + ": " + o.state + " (" + o.by + ")");
+    }
+    return line;
+}
+
+std::vector<std::pair<std::string, std::string>> card_facts(const alerts::Alert& a) {
+    using alerts::percent_text;
+    if (a.pair) {
+        const auto& p = *a.pair;
+        auto map_figure = [&](double v) {
+            return p.claim_is_ratio ? percent_text(v) : alerts::count_text(v);
+        };
+        return {{"Customers: " + p.customer_says,
+                 percent_text(a.observed) + " (usually " + percent_text(a.expected) + ")"},
+                {"MAP: " + p.map_says,
+                 map_figure(p.claim) + " (usually " + map_figure(p.claim_expected) + ")"}};
+    }
+    const bool ratio = a.denominator > 0;
+    return {{"Now", alerts::plain_value(a.observed, ratio)},
+            {"Usually", alerts::plain_value(a.expected, ratio)}};
+}
+
+}  // namespace terrain::webhooks
