@@ -81,6 +81,8 @@ nlohmann::json to_json(const Alert& a) {
     j["escalated_at_ms"] = a.escalated_at_ms;
     j["reminded_at_ms"] = a.reminded_at_ms;
     j["unsnoozed_at_ms"] = a.unsnoozed_at_ms;
+    j["held_by"] = a.held_by;
+    j["notified"] = a.notified;
     j["overrides"] = nlohmann::json::array();
     for (const auto& o : a.overrides) {
         j["overrides"].push_back({{"action", o.action},
@@ -149,6 +151,8 @@ Alert alert_from_json(const nlohmann::json& j) {
     a.escalated_at_ms = j.value("escalated_at_ms", std::int64_t{0});
     a.reminded_at_ms = j.value("reminded_at_ms", std::int64_t{0});
     a.unsnoozed_at_ms = j.value("unsnoozed_at_ms", std::int64_t{0});
+    a.held_by = j.value("held_by", "");
+    a.notified = j.value("notified", true);  // alerts saved before holds existed were told
     if (auto o = j.find("overrides"); o != j.end() && o->is_array()) {
         for (const auto& x : *o) {
             a.overrides.push_back({x.value("action", ""), x.value("label", ""),
@@ -212,9 +216,11 @@ std::string count_text(double v) {
 
 bool route_matches(const monitor::Labels& match, const Alert& alert) {
     for (const auto& [k, v] : match) {
-        const std::string* got = k == "severity" ? &alert.severity
-                                 : k == "team"   ? &alert.team
-                                                 : monitor::find_label(alert.labels, k);
+        const std::string* got = k == "severity"   ? &alert.severity
+                                 : k == "team"     ? &alert.team
+                                 : k == "metric"   ? &alert.metric
+                                 : k == "detector" ? &alert.detector
+                                                   : monitor::find_label(alert.labels, k);
         if (got == nullptr || *got != v) {
             return false;
         }

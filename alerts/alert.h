@@ -82,6 +82,11 @@ struct Alert {
     std::int64_t reminded_at_ms = 0;    // the latest reminder of an acknowledged alert
     std::int64_t unsnoozed_at_ms = 0;   // the latest snooze's end (escalation counts from here)
     std::vector<OverrideRecord> overrides;
+    // Why its notifications are held ("silence 3f2a…: planned send", "held: campaign=spring
+    // paused on alert …"); empty when they go out. Receivers hear of the alert when the hold
+    // ends, if it still matters then.
+    std::string held_by;
+    bool notified = false;  // a receiver has been told of it
 };
 
 // Figures as people read them, the same in summaries and on chat cards ("n/a" for NaN):
@@ -91,7 +96,8 @@ std::string percent_text(double ratio);
 std::string count_text(double count);
 std::string plain_value(double value, bool ratio);
 
-// Whether an alert carries every label of a route's `match` (severity and team included).
+// Whether an alert carries every label of a route's or silence's `match` (metric, detector,
+// severity and team included).
 bool route_matches(const monitor::Labels& match, const Alert& alert);
 
 nlohmann::json to_json(const Alert& alert);

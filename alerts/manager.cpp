@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "monitor/duration.h"
+#include "monitor/hash.h"
 #include "monitor/log.h"
 
 namespace terrain::alerts {
@@ -95,6 +96,34 @@ std::string plain_duration(std::int64_t ms) { return monitor::format_duration_ms
 
 const std::vector<std::string>& alert_actions() { return monitor::builtin_actions(); }
 
+nlohmann::json to_json(const Silence& s) {
+    nlohmann::json matchers = nlohmann::json::object();
+    for (const auto& [k, v] : s.matchers) {
+        matchers[k] = v;
+    }
+    return {{"id", s.id},
+            {"matchers", matchers},
+            {"starts_at", monitor::format_rfc3339_ms(s.starts_ms)},
+            {"starts_ms", s.starts_ms},
+            {"ends_at", monitor::format_rfc3339_ms(s.ends_ms)},
+            {"ends_ms", s.ends_ms},
+            {"created_by", s.created_by},
+            {"comment", s.comment}};
+}
+
+Silence silence_from_json(const nlohmann::json& j) {
+    Silence s;
+    s.id = j.at("id").get<std::string>();
+    for (const auto& [k, v] : j.at("matchers").items()) {
+        s.matchers.emplace_back(k, v.get<std::string>());
+    }
+    s.starts_ms = j.value("starts_ms", std::int64_t{0});
+    s.ends_ms = j.value("ends_ms", std::int64_t{0});
+    s.created_by = j.value("created_by", "");
+    s.comment = j.value("comment", "");
+    return s;
+}
+
 std::optional<std::int64_t> parse_snooze(std::string_view text) {
     const auto ms = monitor::parse_duration_ms(text);
     if (!ms || *ms <= 0 || *ms > 30LL * 24 * 3'600'000) {
@@ -105,12 +134,21 @@ std::optional<std::int64_t> parse_snooze(std::string_view text) {
 
 AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
                            monitor::Telemetry& telemetry, const monitor::Clock& clock,
-                           std::vector<monitor::ReceiverConfig> routes)
+                           std::vector<monitor::ReceiverConfig> routes,
+                           std::map<std::string, std::vector<std::string>> holds)
     : store_(store),
       notifier_(notifier),
       telemetry_(telemetry),
       clock_(clock),
-      routes_(std::move(routes)) {
+      routes_(std::move(routes)),
+      holds_(std::move(holds)) {
+    for (const auto& doc : store_.load_silences()) {
+        try {
+            silences_.push_back(silence_from_json(nlohmann::json::parse(doc.body)));
+        } catch (const std::exception& e) {
+            monitor::log_warn("store: skipping unreadable silence " + doc.key + ": " + e.what());
+        }
+    }
     for (const auto& doc : store_.load_alerts()) {
         try {
             Alert a = alert_from_json(nlohmann::json::parse(doc.body));
@@ -238,18 +276,134 @@ void AlertManager::resolve(Alert& a, const char* why) {
     }
 }
 
-void AlertManager::save_and_notify(const Alert& a, const std::string& transition,
+void AlertManager::save_and_notify(Alert& a, const std::string& transition,
                                    const std::string& note, const std::string& target) {
+    const auto why = hold_reason(a, clock_.now_ms());
+    a.held_by = why.value_or("");
+    // A resolved alert nobody was told of stays quiet.
+    const bool tell = !why && (a.state == AlertState::kFiring || a.notified);
+    a.notified = a.notified || tell;
     store_.put_alert({a.id, std::string(to_string(a.state)), to_json(a).dump(), a.updated_at_ms});
-    Notification n{a, transition, 0, note, target, "", ""};
-    notifier_.enqueue(n);
+    if (tell) {
+        notifier_.enqueue(Notification{a, transition, 0, note, target, "", ""});
+    }
+}
+
+std::optional<std::string> AlertManager::hold_reason(const Alert& a, std::int64_t now) const {
+    for (const auto& s : silences_) {
+        if (s.active(now) && route_matches(s.matchers, a)) {
+            return "silenced by " + s.id + " until " + monitor::format_rfc3339_ms(s.ends_ms) +
+                   (s.comment.empty() ? "" : " (" + s.comment + ")");
+        }
+    }
+    if (holds_.empty()) {
+        return std::nullopt;
+    }
+    for (const auto& [id, b] : by_id_) {
+        if (id == a.id) {
+            continue;
+        }
+        for (const auto& o : b.overrides) {
+            auto labels = holds_.find(o.action);
+            if (o.state != "done" || labels == holds_.end() || labels->second.empty()) {
+                continue;
+            }
+            std::string shared;
+            for (const auto& label : labels->second) {
+                const std::string* mine = monitor::find_label(a.labels, label);
+                const std::string* theirs = monitor::find_label(b.labels, label);
+                if (mine == nullptr || theirs == nullptr || *mine != *theirs) {
+                    shared.clear();
+                    break;
+                }
+                shared += (shared.empty() ? "" : " ") + label + "=" + *mine;
+            }
+            if (!shared.empty()) {
+                return "held: " + o.label + " (" + shared + ") by " + o.by + " on alert " + b.id;
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+void AlertManager::release_holds(std::int64_t now) {
+    for (auto& [id, a] : by_id_) {
+        if (a.held_by.empty() || hold_reason(a, now)) {
+            continue;
+        }
+        const std::string was = a.held_by;
+        a.updated_at_ms = now;
+        if (a.state == AlertState::kFiring) {
+            a.unsnoozed_at_ms = now;  // escalation counts from the end of the hold
+            store_.append_audit({now, a.id, "hold_ended", "terrain", was, "done"});
+            save_and_notify(a, a.notified ? "released" : "firing",
+                            "No longer held (" + was + "); the alert is still firing.");
+        } else {
+            save_and_notify(a, "resolved", "Resolved while held (" + was + ").");
+        }
+    }
+}
+
+Silence AlertManager::add_silence(Silence s) {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = clock_.now_ms();
+    if (s.starts_ms == 0) {
+        s.starts_ms = now;
+    }
+    std::string text;
+    for (const auto& [k, v] : s.matchers) {
+        text += (text.empty() ? "" : " ") + k + "=" + v;
+    }
+    s.id = "silence-" + monitor::sha256_hex(text + "\n" + std::to_string(now) + "\n" +
+                                            std::to_string(silences_.size()) + s.created_by)
+                            .substr(0, 12);
+    silences_.push_back(s);
+    store_.put_silence({s.id, "active", to_json(s).dump(), now});
+    store_.append_audit({now, s.id, "silence", s.created_by,
+                         text + " until " + monitor::format_rfc3339_ms(s.ends_ms) +
+                             (s.comment.empty() ? "" : "; " + s.comment),
+                         "done"});
+    // Open alerts it covers show it at once; their receivers hear of them when it ends.
+    for (const auto& [fp, id] : open_) {
+        Alert& a = by_id_.at(id);
+        if (auto why = hold_reason(a, now); why && a.held_by != *why) {
+            a.held_by = *why;
+            store_.put_alert({a.id, "firing", to_json(a).dump(), a.updated_at_ms});
+        }
+    }
+    return s;
+}
+
+bool AlertManager::expire_silence(const std::string& id, const std::string& actor) {
+    std::lock_guard lock(mutex_);
+    const std::int64_t now = clock_.now_ms();
+    for (auto& s : silences_) {
+        if (s.id == id && s.ends_ms > now) {
+            s.ends_ms = now;
+            store_.put_silence({s.id, "expired", to_json(s).dump(), now});
+            store_.append_audit({now, s.id, "expire_silence", actor, "", "done"});
+            release_holds(now);
+            return true;
+        }
+    }
+    return false;
+}
+
+std::vector<Silence> AlertManager::silences() const {
+    std::lock_guard lock(mutex_);
+    std::vector<Silence> out(silences_.rbegin(), silences_.rend());
+    return out;
 }
 
 void AlertManager::tick() {
     std::lock_guard lock(mutex_);
     const std::int64_t now = clock_.now_ms();
+    release_holds(now);
     for (const auto& [fp, id] : open_) {
         Alert& a = by_id_.at(id);
+        if (!a.held_by.empty()) {
+            continue;  // receivers hear of it when the hold ends
+        }
         if (a.snoozed_until_ms != 0) {
             if (now < a.snoozed_until_ms) {
                 continue;  // held until the snooze ends

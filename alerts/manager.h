@@ -39,6 +39,21 @@ std::optional<std::int64_t> parse_snooze(std::string_view text);
 // The actions terrain itself carries out on an alert.
 const std::vector<std::string>& alert_actions();
 
+// A silence, as Alertmanager users know it: from starts to ends, alerts matching every
+// matcher (their labels, metric, detector, severity and team) are held: receivers are not told
+// of them. When it ends, the still-firing ones are notified (once).
+struct Silence {
+    std::string id;
+    monitor::Labels matchers;
+    std::int64_t starts_ms = 0;
+    std::int64_t ends_ms = 0;
+    std::string created_by;
+    std::string comment;
+    bool active(std::int64_t now_ms) const { return starts_ms <= now_ms && now_ms < ends_ms; }
+};
+nlohmann::json to_json(const Silence& silence);
+Silence silence_from_json(const nlohmann::json& j);
+
 // Turns findings into alerts. Idempotent under replay: see seen_until_. A finding that is anomalous opens an alert for its fingerprint,
 // or updates the open one (no second notification); an evaluated, normal finding resolves it.
 // Every change is written to the store before notifying, so a restart keeps alerts and does
@@ -46,9 +61,12 @@ const std::vector<std::string>& alert_actions();
 // from API threads. Thread-safe.
 class AlertManager final {
 public:
-    // `routes` are the receivers' configurations, for escalation and reminders.
+    // `routes` are the receivers' configurations, for escalation and reminders; `holds` the
+    // labels each override action holds while it is done (ActionConfig::holds), so that a
+    // paused campaign's other alerts do not notify.
     AlertManager(monitor::Store& store, Notifier& notifier, monitor::Telemetry& telemetry,
-                 const monitor::Clock& clock, std::vector<monitor::ReceiverConfig> routes = {});
+                 const monitor::Clock& clock, std::vector<monitor::ReceiverConfig> routes = {},
+                 std::map<std::string, std::vector<std::string>> holds = {});
 
     void on_finding(const monitor::Finding& finding);
     // The series produced no events for its metric's idle_after: its open alerts resolve.
@@ -59,10 +77,17 @@ public:
     ActionResult act(const std::string& id_or_fingerprint, const ActionRequest& request);
 
     // Time-driven changes, called about once a second from one housekeeping thread: a snooze
-    // that ended (notified once), an alert nobody acknowledged within a route's escalate_after
-    // (escalated, audited), an acknowledged alert still firing after remind_every (a
-    // reminder). Snoozed alerts neither escalate nor remind.
+    // that ended (notified once), a hold that ended (a silence expired, an override reverted:
+    // the alert is notified as it is now), an alert nobody acknowledged within a route's
+    // escalate_after (escalated, audited), an acknowledged alert still firing after
+    // remind_every (a reminder). Snoozed and held alerts neither escalate nor remind.
     void tick();
+
+    // Silences: added (an id is given; audited), ended now by a person (false when there is no
+    // such active silence), and listed (newest first).
+    Silence add_silence(Silence silence);
+    bool expire_silence(const std::string& id, const std::string& actor);
+    std::vector<Silence> silences() const;
 
     // An override's progress (requested, done, failed, reverted) on the alert's card, with a
     // line for its thread. False when there is no such alert.
@@ -73,8 +98,13 @@ public:
     std::optional<Alert> get(const std::string& id_or_fingerprint) const;
 
 private:
-    void save_and_notify(const Alert& alert, const std::string& transition,
+    // Saves the alert and tells the receivers, unless it is held (then only saved, with why).
+    void save_and_notify(Alert& alert, const std::string& transition,
                          const std::string& note = "", const std::string& target = "");
+    // Why the alert's notifications are held now: an active silence, or a done override of
+    // another alert that holds the labels this alert shares with it.
+    std::optional<std::string> hold_reason(const Alert& alert, std::int64_t now) const;
+    void release_holds(std::int64_t now);
     void resolve(Alert& alert, const char* why);
     void update_gauges();
     ActionResult apply(Alert& alert, const ActionRequest& request, std::int64_t now);
@@ -87,7 +117,9 @@ private:
     monitor::Telemetry& telemetry_;
     const monitor::Clock& clock_;
     std::vector<monitor::ReceiverConfig> routes_;
+    std::map<std::string, std::vector<std::string>> holds_;
     mutable std::mutex mutex_;
+    std::vector<Silence> silences_;
     std::map<std::string, Alert> by_id_;
     std::map<std::string, std::string> open_;  // fingerprint -> id of the firing alert
     // fingerprint -> end of the latest window any of its alerts has seen. Findings for windows

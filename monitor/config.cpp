@@ -655,7 +655,7 @@ ActionConfig parse_action(const YAML::Node& node, const std::string& path,
                           const std::vector<std::string>& labels) {
     Section s(node, path,
               {"name", "label", "roles", "confirm", "executor", "call", "revert", "revert_after",
-               "secrets", "timeout", "max_attempts", "initial_backoff"});
+               "secrets", "timeout", "max_attempts", "initial_backoff", "holds"});
     ActionConfig a;
     a.path = path;
     a.name = snake_case_name(s);
@@ -666,7 +666,7 @@ ActionConfig parse_action(const YAML::Node& node, const std::string& path,
     a.roles = s.strings("roles");
     a.confirm = s.str("confirm", "");
     if (builtin) {
-        for (const char* key : {"call", "revert", "revert_after", "secrets"}) {
+        for (const char* key : {"call", "revert", "revert_after", "secrets", "holds"}) {
             if (s.has(key)) {
                 s.fail(key, "'" + a.name + "' is built in; give it only roles, label or confirm");
             }
@@ -685,6 +685,10 @@ ActionConfig parse_action(const YAML::Node& node, const std::string& path,
         s.fail("", "missing required key 'label' (the button's text)");
     }
     a.revert_after_ms = s.duration("revert_after", 0);
+    a.holds = s.strings("holds");
+    for (std::size_t i = 0; i < a.holds.size(); ++i) {
+        check_label(a.holds[i], labels, s.child("holds") + "[" + std::to_string(i) + "]");
+    }
     a.timeout_ms = s.duration("timeout", a.timeout_ms);
     a.max_attempts = static_cast<int>(s.integer("max_attempts", a.max_attempts, 1, 20));
     a.initial_backoff_ms = s.duration("initial_backoff", a.initial_backoff_ms);

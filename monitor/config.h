@@ -175,6 +175,9 @@ struct ActionConfig {
     int max_attempts = 5;
     std::int64_t initial_backoff_ms = 500;
     std::vector<std::string> needs_labels;  // from the templates: shown only on such alerts
+    // While this override is done (not failed or reverted), other alerts with the same values
+    // of these labels are held: a paused campaign's downstream alerts do not notify.
+    std::vector<std::string> holds;
     std::string path;
 };
 

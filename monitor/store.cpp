@@ -135,6 +135,12 @@ Store::Store(const std::string& path) : path_(path) {
         " state TEXT NOT NULL,"
         " PRIMARY KEY (metric, series_key))");
     exec(
+        "CREATE TABLE IF NOT EXISTS silences ("
+        " fingerprint TEXT PRIMARY KEY,"
+        " state TEXT NOT NULL,"
+        " body TEXT NOT NULL,"
+        " updated_ms INTEGER NOT NULL)");
+    exec(
         "CREATE TABLE IF NOT EXISTS checkpoint ("
         " id INTEGER PRIMARY KEY CHECK (id = 1),"
         " log_seq INTEGER NOT NULL,"
@@ -160,31 +166,37 @@ void Store::exec(const char* sql) {
     }
 }
 
-void Store::put_alert(const Document& doc) {
+void Store::put_document(const std::string& table, const Document& doc) {
     std::lock_guard lock(mutex_);
-    Statement st(db_,
-                 "INSERT INTO alerts(fingerprint, state, body, updated_ms) VALUES(?,?,?,?) "
-                 "ON CONFLICT(fingerprint) DO UPDATE SET state=excluded.state, "
-                 "body=excluded.body, updated_ms=excluded.updated_ms",
-                 path_);
+    const std::string sql = "INSERT INTO " + table +
+                            "(fingerprint, state, body, updated_ms) VALUES(?,?,?,?) "
+                            "ON CONFLICT(fingerprint) DO UPDATE SET state=excluded.state, "
+                            "body=excluded.body, updated_ms=excluded.updated_ms";
+    Statement st(db_, sql.c_str(), path_);
     bind_text(st.get(), 1, doc.key);
     bind_text(st.get(), 2, doc.state);
     bind_text(st.get(), 3, doc.body);
     sqlite3_bind_int64(st.get(), 4, doc.updated_ms);
-    step_done(db_, st, path_, "save alert");
+    step_done(db_, st, path_, "save a document");
 }
 
-std::vector<Store::Document> Store::load_alerts() const {
+std::vector<Store::Document> Store::load_documents(const std::string& table) const {
     std::lock_guard lock(mutex_);
-    Statement st(db_, "SELECT fingerprint, state, body, updated_ms FROM alerts ORDER BY updated_ms",
-                 path_);
+    const std::string sql =
+        "SELECT fingerprint, state, body, updated_ms FROM " + table + " ORDER BY updated_ms";
+    Statement st(db_, sql.c_str(), path_);
     std::vector<Document> out;
-    each_row(db_, st, path_, "alerts", [&](sqlite3_stmt* r) {
+    each_row(db_, st, path_, "documents", [&](sqlite3_stmt* r) {
         out.push_back(Document{column_text(r, 0), column_text(r, 1), column_text(r, 2),
                                sqlite3_column_int64(r, 3)});
     });
     return out;
 }
+
+void Store::put_alert(const Document& doc) { put_document("alerts", doc); }
+std::vector<Store::Document> Store::load_alerts() const { return load_documents("alerts"); }
+void Store::put_silence(const Document& doc) { put_document("silences", doc); }
+std::vector<Store::Document> Store::load_silences() const { return load_documents("silences"); }
 
 namespace {
 

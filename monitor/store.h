@@ -33,6 +33,9 @@ public:
 
     void put_alert(const Document& doc);
     std::vector<Document> load_alerts() const;
+    // Silences: key is the silence id, state "active" or "expired".
+    void put_silence(const Document& doc);
+    std::vector<Document> load_silences() const;
 
     // The audit trail: who did what to which alert, and what came of it. Append-only.
     struct AuditRecord {
@@ -133,6 +136,9 @@ public:
 
 private:
     void exec(const char* sql);
+    // A JSON document table (alerts, silences): key, state, body, updated_ms.
+    void put_document(const std::string& table, const Document& doc);
+    std::vector<Document> load_documents(const std::string& table) const;
     void write_snapshots(const std::vector<Snapshot>& snapshots);
     // Executions matching `where` (SQL after FROM executions), parameters bound by `bind`.
     std::vector<Execution> query_executions(

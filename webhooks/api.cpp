@@ -188,30 +188,30 @@ nlohmann::json audit_json(const std::vector<monitor::Store::AuditEntry>& entries
     return nlohmann::json{{"entries", arr}};
 }
 
-}  // namespace
+monitor::Error fail(const char* reason, std::string message) {
+    monitor::Error e;
+    e.reason = reason;
+    e.message = std::move(message);
+    return e;
+}
 
-monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view text) {
-    auto fail = [](const char* reason, std::string message) {
-        monitor::Error e;
-        e.reason = reason;
-        e.message = std::move(message);
-        return e;
-    };
-    const nlohmann::json body = nlohmann::json::parse(text, nullptr, false);
-    if (body.is_discarded()) {
-        return fail("bad_json", "the body is not valid JSON");
+// An API request body: a JSON object whose string members are read with limits; the first
+// problem is kept.
+class Body final {
+public:
+    explicit Body(std::string_view text) : json_(nlohmann::json::parse(text, nullptr, false)) {
+        if (json_.is_discarded()) {
+            problem = fail("bad_json", "the body is not valid JSON");
+        } else if (!json_.is_object()) {
+            problem = fail("bad_json", "the body must be a JSON object");
+        }
     }
-    if (!body.is_object()) {
-        return fail("bad_json", "the body must be a JSON object");
-    }
-    alerts::ActionRequest a;
-    std::optional<monitor::Error> problem;
-    auto read = [&](const char* key, std::string& out, bool required, std::size_t max) {
-        auto it = body.find(key);
+    void read(const char* key, std::string& out, bool required, std::size_t max) {
         if (problem) {
             return;
         }
-        if (it == body.end() || it->is_null()) {
+        auto it = json_.find(key);
+        if (it == json_.end() || it->is_null()) {
             if (required) {
                 problem = fail("missing_field", std::string("'") + key + "' is required");
             }
@@ -223,14 +223,26 @@ monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view tex
             return;
         }
         out = it->get<std::string>();
-    };
+    }
+    const nlohmann::json& json() const { return json_; }
+    std::optional<monitor::Error> problem;
+
+private:
+    nlohmann::json json_;
+};
+
+}  // namespace
+
+monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view text) {
+    Body body(text);
+    alerts::ActionRequest a;
     std::string duration;
-    read("action", a.action, true, 64);
-    read("by", a.actor, true, 128);
-    read("reason", a.reason, false, 1000);
-    read("for", duration, false, 32);
-    if (problem) {
-        return *problem;
+    body.read("action", a.action, true, 64);
+    body.read("by", a.actor, true, 128);
+    body.read("reason", a.reason, false, 1000);
+    body.read("for", duration, false, 32);
+    if (body.problem) {
+        return *body.problem;
     }
     if (a.actor.empty()) {
         return fail("missing_field", "'by' must name who is acting");
@@ -244,6 +256,59 @@ monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view tex
         a.duration_ms = *ms;
     }
     return a;
+}
+
+monitor::Result<alerts::Silence> parse_silence_request(std::string_view text,
+                                                      std::int64_t now_ms) {
+    Body body(text);
+    alerts::Silence s;
+    std::string ends_at;
+    std::string duration;
+    body.read("created_by", s.created_by, true, 128);
+    body.read("comment", s.comment, false, 1000);
+    body.read("ends_at", ends_at, false, 40);
+    body.read("for", duration, false, 32);
+    if (body.problem) {
+        return *body.problem;
+    }
+    auto matchers = body.json().find("matchers");
+    if (matchers == body.json().end() || !matchers->is_object() || matchers->empty() ||
+        matchers->size() > 32) {
+        return fail("missing_field",
+                    "'matchers' must be an object of 1 to 32 label values, e.g. "
+                    "{\"campaign\": \"spring-sale\"} (metric, detector, severity and team "
+                    "count as labels)");
+    }
+    for (const auto& [k, v] : matchers->items()) {
+        if (!v.is_string() || k.size() > 64 || v.get_ref<const std::string&>().size() > 512) {
+            return fail("bad_field", "matcher '" + k.substr(0, 64) +
+                                         "' must be a label name with a string value");
+        }
+        s.matchers.emplace_back(k, v.get<std::string>());
+    }
+    if (s.created_by.empty()) {
+        return fail("missing_field", "'created_by' must name who silences");
+    }
+    if (ends_at.empty() == duration.empty()) {
+        return fail("missing_field", "give the silence's end: 'ends_at' (RFC 3339) or 'for' (4h)");
+    }
+    constexpr std::int64_t kLongest = 90LL * 24 * 3'600'000;
+    if (!duration.empty()) {
+        auto ms = monitor::parse_duration_ms(duration);
+        if (!ms || *ms <= 0 || *ms > kLongest) {
+            return fail("bad_field", "'for': '" + duration + "' is not a duration up to 90d");
+        }
+        s.ends_ms = now_ms + *ms;
+    } else {
+        auto at = monitor::parse_rfc3339_ms(ends_at);
+        if (!at || *at <= now_ms || *at > now_ms + kLongest) {
+            return fail("bad_field", "'ends_at': '" + ends_at +
+                                         "' is not an RFC 3339 time within the next 90 days");
+        }
+        s.ends_ms = *at;
+    }
+    s.starts_ms = now_ms;
+    return s;
 }
 
 namespace {
@@ -405,6 +470,32 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
                                                              id + "'");
         }
         return HttpResponse::json(200, alerts::to_json(*a).dump());
+    }));
+    server.route("POST", "/api/v1/silences", guarded([ctx](const HttpRequest& req) {
+        auto parsed = parse_silence_request(req.body, ctx.clock->now_ms());
+        if (!parsed.ok()) {
+            return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
+        }
+        return HttpResponse::json(201, alerts::to_json(ctx.alerts->add_silence(parsed.value())).dump());
+    }));
+    server.route("GET", "/api/v1/silences", guarded([ctx](const HttpRequest&) {
+        const std::int64_t now = ctx.clock->now_ms();
+        nlohmann::json arr = nlohmann::json::array();
+        for (const auto& s : ctx.alerts->silences()) {
+            auto j = alerts::to_json(s);
+            j["active"] = s.active(now);
+            arr.push_back(std::move(j));
+        }
+        return HttpResponse::json(200, nlohmann::json{{"silences", arr}}.dump());
+    }));
+    static const std::string kSilencesPrefix = "/api/v1/silences/";
+    server.route("DELETE", kSilencesPrefix + "*", guarded([ctx](const HttpRequest& req) {
+        const std::string id = req.path.substr(kSilencesPrefix.size());
+        std::string by = req.query_param("by").substr(0, 128);
+        if (!ctx.alerts->expire_silence(id, by.empty() ? "api" : by)) {
+            return HttpResponse::error(404, "not_found", "no active silence '" + id + "'");
+        }
+        return HttpResponse::json(200, nlohmann::json{{"expired", id}}.dump());
     }));
     server.route("GET", "/api/v1/dead-letters", guarded([ctx](const HttpRequest&) {
         nlohmann::json arr = nlohmann::json::array();

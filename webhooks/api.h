@@ -38,6 +38,9 @@ std::vector<std::unique_ptr<Adapter>> builtin_adapters();
 
 // The body of POST /api/v1/alerts/<id>/actions: {"action", "by", "reason"?, "for"?}.
 monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view body);
+// POST /api/v1/silences {"matchers": {label: value}, "ends_at" | "for", "created_by",
+// "comment"?}; the silence starts now.
+monitor::Result<alerts::Silence> parse_silence_request(std::string_view body, std::int64_t now_ms);
 
 // Installs /ingest/<source> for every adapter, /api/v1/*, /metrics, /healthz and /readyz.
 void install_routes(HttpServer& server, const ApiContext& ctx,

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <filesystem>
@@ -166,7 +167,14 @@ int run_service(const RunOptions& options) {
     alerts::Policy policy(config.people, config.actions, config.interact);
     webhooks::HttpExecutor executor(config.actions);
     alerts::Notifier notifier(make_receivers(config, policy, store), telemetry, &store);
-    alerts::AlertManager alert_manager(store, notifier, telemetry, clock, config.receivers);
+    std::map<std::string, std::vector<std::string>> holds;
+    for (const auto& a : config.actions) {
+        if (!a.holds.empty()) {
+            holds[a.name] = a.holds;
+        }
+    }
+    alerts::AlertManager alert_manager(store, notifier, telemetry, clock, config.receivers,
+                                       std::move(holds));
     alerts::Overrides overrides(policy, alert_manager, store, executor, telemetry, clock);
     notifier.restore(alert_manager.list(alerts::AlertState::kFiring));
     monitor::EventLog event_log(

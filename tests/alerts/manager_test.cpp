@@ -324,6 +324,113 @@ TEST_F(AlertManagerTest, ConfirmRecordsFeedbackOnResolvedAlerts) {
     EXPECT_EQ(r.alert->resolved_by, "recovered");
 }
 
+// A silence holds what matches it: the alert exists (and says why it is quiet) but nobody is
+// told until the silence ends; an alert that fired and resolved within it is never told; and
+// the silence outlives a restart.
+TEST_F(AlertManagerTest, SilenceHoldsMatchingAlertsUntilItEnds) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    std::string silence_id;
+    {
+        AlertManager m(store, notifier, telemetry_, clock_);
+        Silence s;
+        s.matchers = {{"campaign", "spring"}, {"severity", "critical"}};
+        s.ends_ms = clock_.now_ms() + 3'600'000;
+        s.created_by = "ana";
+        s.comment = "planned re-send";
+        silence_id = m.add_silence(s).id;
+        auto other = finding(true, 0.009, 0);
+        other.labels = {{"campaign", "autumn"}, {"provider", "gmail.com"}};
+        m.on_finding(other);                       // not covered: told
+        m.on_finding(finding(true, 0.005, 0));     // covered: held
+        auto held = m.list(AlertState::kFiring);
+        ASSERT_EQ(held.size(), 2U);
+        for (const auto& a : held) {
+            EXPECT_EQ(a.held_by.empty(), a.labels[0].second == "autumn") << a.held_by;
+        }
+    }
+    AlertManager m(store, notifier, telemetry_, clock_);  // a restart keeps the silence
+    ASSERT_EQ(m.silences().size(), 1U);
+    clock_.advance(1'800'000);
+    m.tick();  // still silenced
+    EXPECT_FALSE(m.expire_silence("silence-unknown", "ana"));
+    EXPECT_TRUE(m.expire_silence(silence_id, "ana"));  // ended early: told once, as firing
+    m.tick();
+    notifier.stop();
+    std::vector<std::string> told;
+    for (const auto& n : sent_) {
+        told.push_back(n.alert.labels[0].second + " " + n.transition);
+    }
+    EXPECT_EQ(told, (std::vector<std::string>{"autumn firing", "spring firing"}));
+    for (const auto& a : m.list(AlertState::kFiring)) {
+        EXPECT_TRUE(a.held_by.empty());
+        EXPECT_TRUE(a.notified);
+    }
+}
+
+TEST_F(AlertManagerTest, AnAlertThatFiresAndResolvesWithinASilenceIsNeverTold) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_);
+    Silence s;
+    s.matchers = {{"metric", "spam_complaint_rate"}};
+    s.ends_ms = clock_.now_ms() + 600'000;
+    s.created_by = "ana";
+    m.add_silence(s);
+    m.on_finding(finding(true, 0.005, 0));
+    m.on_finding(finding(false, 0.001, 300'000));
+    clock_.advance(900'000);
+    m.tick();
+    notifier.stop();
+    EXPECT_TRUE(sent_.empty());
+    ASSERT_EQ(m.list(AlertState::kResolved).size(), 1U);
+}
+
+// A paused campaign holds its other alerts: while "Pause campaign" (holds: [campaign]) is done
+// on one alert, another alert of the same campaign is not told; once the pause is reverted,
+// it is.
+TEST_F(AlertManagerTest, ADoneOverrideHoldsTheSameCampaignsOtherAlerts) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_, {}, {{"pause_campaign", {"campaign"}}});
+    m.on_finding(finding(true, 0.005, 0));
+    const std::string paused = m.list(AlertState::kFiring).front().id;
+    ASSERT_TRUE(m.record_override(paused, {"pause_campaign", "Pause campaign", "done", "Ana",
+                                           clock_.now_ms(), "paused"},
+                                  "Pause campaign: done"));
+    auto downstream = finding(true, 40, 0);
+    downstream.metric = "unsubscribes";
+    downstream.labels = {{"campaign", "spring"}};
+    m.on_finding(downstream);
+    auto elsewhere = finding(true, 40, 0);
+    elsewhere.metric = "unsubscribes";
+    elsewhere.labels = {{"campaign", "autumn"}};
+    m.on_finding(elsewhere);
+    std::string held_by;
+    for (const auto& a : m.list(AlertState::kFiring)) {
+        if (a.metric == "unsubscribes" && a.labels[0].second == "spring") {
+            held_by = a.held_by;
+        }
+    }
+    EXPECT_NE(held_by.find("Pause campaign (campaign=spring) by Ana"), std::string::npos)
+        << held_by;
+    m.tick();  // still paused: still held
+    ASSERT_TRUE(m.record_override(paused, {"pause_campaign", "Pause campaign", "reverted", "Ana",
+                                           clock_.now_ms(), "resumed"},
+                                  "Pause campaign: reverted"));
+    m.tick();
+    notifier.stop();
+    std::vector<std::string> told;
+    for (const auto& n : sent_) {
+        told.push_back(n.alert.metric + " " + n.alert.labels[0].second + " " + n.transition);
+    }
+    EXPECT_EQ(told, (std::vector<std::string>{"spam_complaint_rate spring firing",
+                                              "spam_complaint_rate spring action",
+                                              "unsubscribes autumn firing",
+                                              "spam_complaint_rate spring action",
+                                              "unsubscribes spring firing"}));
+}
+
 TEST(FingerprintTest, StableAndLabelOrderIndependent) {
     auto a = fingerprint("m", "d", {{"campaign", "x"}, {"provider", "y"}});
     auto b = fingerprint("m", "d", {{"provider", "y"}, {"campaign", "x"}});

@@ -186,6 +186,48 @@ TEST(ServiceTest, BadInputGetsA4xxNamingTheProblemAndServiceStaysUp) {
     EXPECT_EQ(svc.stop(), 0);
 }
 
+// Silences over the API: refused with a reason when incomplete; created, listed, ended early
+// and audited; they survive a restart.
+TEST(ServiceTest, SilencesAreCreatedListedEndedAndAudited) {
+    testing::TempDir dir;
+    const std::vector<std::string> args = {"--data-dir", dir.file("data")};
+    std::string id;
+    {
+        Service svc(args, dir.file("terrain.log"));
+        httplib::Client client("127.0.0.1", svc.port());
+        auto no_end = post_json(client, "/api/v1/silences",
+                                R"({"matchers": {"campaign": "spring"}, "created_by": "ana"})", 400);
+        EXPECT_NE(no_end["message"].get<std::string>().find("'ends_at'"), std::string::npos);
+        auto no_matchers = post_json(client, "/api/v1/silences",
+                                     R"({"matchers": {}, "for": "2h", "created_by": "ana"})", 400);
+        EXPECT_EQ(no_matchers["error"], "missing_field");
+        auto created = post_json(client, "/api/v1/silences",
+                                 R"({"matchers": {"campaign": "spring"}, "for": "2h",
+                                     "created_by": "ana", "comment": "planned re-send"})",
+                                 201);
+        id = created["id"];
+        EXPECT_EQ(id.rfind("silence-", 0), 0U);
+        EXPECT_EQ(svc.stop(), 0);
+    }
+    Service svc(args, dir.file("terrain.log"));
+    httplib::Client client("127.0.0.1", svc.port());
+    auto list = json::parse(client.Get("/api/v1/silences")->body)["silences"];
+    ASSERT_EQ(list.size(), 1U);
+    EXPECT_EQ(list[0]["id"], id);
+    EXPECT_EQ(list[0]["active"], true);
+    EXPECT_EQ(list[0]["matchers"]["campaign"], "spring");
+    EXPECT_EQ(client.Delete("/api/v1/silences/" + id + "?by=ana")->status, 200);
+    EXPECT_EQ(client.Delete("/api/v1/silences/" + id)->status, 404);
+    EXPECT_EQ(json::parse(client.Get("/api/v1/silences")->body)["silences"][0]["active"], false);
+    std::vector<std::string> audited;
+    const json audit = json::parse(client.Get("/api/v1/audit")->body);
+    for (const auto& e : audit["entries"]) {
+        audited.push_back(e["action"].get<std::string>() + " " + e["by"].get<std::string>());
+    }
+    EXPECT_NE(std::find(audited.begin(), audited.end(), "silence ana"), audited.end());
+    EXPECT_NE(std::find(audited.begin(), audited.end(), "expire_silence ana"), audited.end());
+}
+
 TEST(ServiceTest, CheckNamesTheBadKeyAndValue) {
     testing::TempDir dir;
     std::ofstream(dir.file("bad.yaml"))

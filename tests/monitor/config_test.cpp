@@ -206,6 +206,10 @@ INSTANTIATE_TEST_SUITE_P(
                   "buttons) and interact.public_url"},
         BadConfig{"mattermost_secret_literal", "interact:\n  mattermost_secret: hunter2\n",
                   "interact.mattermost_secret: secrets are not written in the configuration"},
+        BadConfig{"holds_unknown_label",
+                  "actions:\n  - name: pause\n    label: Pause\n    executor: dry_run\n"
+                  "    holds: [campain]\n    call: {url: 'http://map/{{labels.campaign}}'}\n",
+                  "actions[0].holds[0]: unknown label 'campain'; did you mean 'campaign'?"},
         BadConfig{"person_without_identity", "people:\n  - name: Ana\n    roles: [x]\n",
                   "people[0]: give at least one identity"},
         BadConfig{"action_unknown_placeholder",
