@@ -137,6 +137,9 @@ ClickOutcome Overrides::click(const Click& click) {
             runs.push_back(std::move(x));
         }
     }
+    if (!runs.empty() && runs.back().state == "awaiting_approval") {
+        return approve(click, actor, *who, *action, runs.back());
+    }
     if (!runs.empty() && in_flight_or_done(runs.back().state)) {
         const auto& last = runs.back();
         telemetry_.overrides.Add({{"action", action->name}, {"result", "already"}}).Increment();
@@ -150,9 +153,21 @@ ClickOutcome Overrides::click(const Click& click) {
     x.alert_id = alert->id;
     x.action = action->name;
     x.actor = who->name;
-    x.state = "pending";
+    x.state = action->second_approver ? "awaiting_approval" : "pending";
     x.created_ms = x.updated_ms = now;
     store_.put_execution(x);
+    if (action->second_approver) {
+        store_.append_audit({now, alert->id, action->name, actor,
+                             "requested; needs a second person to approve", "awaiting approval"});
+        telemetry_.interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
+            .Increment();
+        const std::string note = label + " asked for by " + who->name +
+                                 "; it runs once another person approves (click it too).";
+        alerts_.record_override(alert->id,
+                                {action->name, label, "awaiting_approval", who->name, now, ""},
+                                note);
+        return {200, note, alerts_.get(alert->id)};
+    }
     store_.append_audit({now, alert->id, action->name, actor,
                          "requested; idempotency key " + x.key, "accepted"});
     telemetry_.interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
@@ -166,6 +181,36 @@ ClickOutcome Overrides::click(const Click& click) {
     cv_.notify_all();
     return {200, label + " requested; the result follows in the alert's thread",
             alerts_.get(alert->id)};
+}
+
+ClickOutcome Overrides::approve(const Click& click, const std::string& actor,
+                                const monitor::PersonConfig& who,
+                                const monitor::ActionConfig& action, monitor::Store::Execution x) {
+    const std::string label = Policy::label(action);
+    if (who.name == x.actor) {
+        return audit_refusal(click, actor, 409, "already",
+                             "'" + label + "' needs a second person: " + who.name +
+                                 " asked for it; someone else must approve");
+    }
+    const std::int64_t now = clock_.now_ms();
+    x.state = "pending";
+    x.detail = "approved by " + who.name;
+    x.updated_ms = now;
+    store_.put_execution(x);
+    store_.append_audit({now, x.alert_id, action.name, actor,
+                         "approved " + x.actor + "'s request; idempotency key " + x.key,
+                         "accepted"});
+    telemetry_.interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
+        .Increment();
+    alerts_.record_override(x.alert_id, {action.name, label, "pending", x.actor, now, x.detail},
+                            label + " approved by " + who.name + "; running it now.");
+    {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back({x.key, false});
+    }
+    cv_.notify_all();
+    return {200, label + " approved; the result follows in the alert's thread",
+            alerts_.get(x.alert_id)};
 }
 
 void Overrides::run() {

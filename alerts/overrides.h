@@ -80,6 +80,11 @@ private:
     void execute(const Job& job);
     ClickOutcome audit_refusal(const Click& click, const std::string& actor, int status,
                                const std::string& reason, const std::string& message);
+    // A second allowed person's click on a run awaiting approval: it runs (the first person
+    // clicking again is refused).
+    ClickOutcome approve(const Click& click, const std::string& actor,
+                         const monitor::PersonConfig& who, const monitor::ActionConfig& action,
+                         monitor::Store::Execution run);
 
     const Policy& policy_;
     AlertManager& alerts_;

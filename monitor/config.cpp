@@ -655,7 +655,8 @@ ActionConfig parse_action(const YAML::Node& node, const std::string& path,
                           const std::vector<std::string>& labels) {
     Section s(node, path,
               {"name", "label", "roles", "confirm", "executor", "call", "revert", "revert_after",
-               "secrets", "timeout", "max_attempts", "initial_backoff", "holds"});
+               "secrets", "timeout", "max_attempts", "initial_backoff", "holds",
+               "second_approver"});
     ActionConfig a;
     a.path = path;
     a.name = snake_case_name(s);
@@ -666,7 +667,8 @@ ActionConfig parse_action(const YAML::Node& node, const std::string& path,
     a.roles = s.strings("roles");
     a.confirm = s.str("confirm", "");
     if (builtin) {
-        for (const char* key : {"call", "revert", "revert_after", "secrets", "holds"}) {
+        for (const char* key :
+             {"call", "revert", "revert_after", "secrets", "holds", "second_approver"}) {
             if (s.has(key)) {
                 s.fail(key, "'" + a.name + "' is built in; give it only roles, label or confirm");
             }
@@ -686,6 +688,7 @@ ActionConfig parse_action(const YAML::Node& node, const std::string& path,
     }
     a.revert_after_ms = s.duration("revert_after", 0);
     a.holds = s.strings("holds");
+    a.second_approver = s.boolean("second_approver", false);
     for (std::size_t i = 0; i < a.holds.size(); ++i) {
         check_label(a.holds[i], labels, s.child("holds") + "[" + std::to_string(i) + "]");
     }

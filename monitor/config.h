@@ -178,6 +178,8 @@ struct ActionConfig {
     // While this override is done (not failed or reverted), other alerts with the same values
     // of these labels are held: a paused campaign's downstream alerts do not notify.
     std::vector<std::string> holds;
+    // High impact: a second person (another allowed person) must approve before it runs.
+    bool second_approver = false;
     std::string path;
 };
 

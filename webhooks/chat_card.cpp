@@ -1,5 +1,7 @@
 #include "webhooks/chat_card.h"
 
+#include <algorithm>
+
 #include "monitor/duration.h"
 
 namespace terrain::webhooks {
@@ -25,7 +27,9 @@ std::string card_state_line(const alerts::Alert& a) {
         add("Not a problem: " + a.feedback_reason);
     }
     for (const auto& o : a.overrides) {
-        add(o.label + ": " + o.state + " (" + o.by + ")");
+        std::string state = o.state;
+        std::replace(state.begin(), state.end(), '_', ' ');
+        add(o.label + ": " + state + " (" + o.by + ")");
     }
     return line;
 }

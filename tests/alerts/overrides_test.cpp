@@ -54,14 +54,19 @@ monitor::Finding anomalous() {
     return f;
 }
 
-Policy pause_policy() {
-    monitor::PersonConfig ana{"Ana", {"owner"}, {{"inbox", "local"}}};
+monitor::ActionConfig pause_action() {
     monitor::ActionConfig pause;
     pause.name = "pause_campaign";
     pause.label = "Pause campaign";
     pause.roles = {"owner"};
     pause.executor = "http";
     pause.call.url = "http://map.test/pause";
+    return pause;
+}
+
+Policy pause_policy() {
+    monitor::PersonConfig ana{"Ana", {"owner"}, {{"inbox", "local"}}};
+    monitor::ActionConfig pause = pause_action();
     pause.revert = monitor::HttpCallConfig{"POST", "http://map.test/resume", {}, ""};
     pause.revert_after_ms = 3'600'000;
     return Policy({ana}, {pause}, {});
@@ -121,6 +126,44 @@ TEST_F(OverridesTest, RevertsWhenDueAndThenAllowsANewRunUnderANewKey) {
     EXPECT_NE(again.key, first.key);
     overrides.stop();
     notifier.stop();
+}
+
+// A high-impact action waits for a second person: the first click records the request (the
+// MAP is not called), the same person clicking again is refused, another allowed person's
+// click approves it and it runs once.
+TEST_F(OverridesTest, ASecondApproverIsNeededBeforeAHighImpactActionRuns) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager alerts(store, notifier, telemetry_, clock_);
+    alerts.on_finding(anomalous());
+    const std::string id = alerts.list(AlertState::kFiring).at(0).id;
+    monitor::PersonConfig ana{"Ana", {"owner"}, {{"slack", "UANA"}}};
+    monitor::PersonConfig bob{"Bob", {"owner"}, {{"slack", "UBOB"}}};
+    monitor::ActionConfig pause = pause_action();
+    pause.second_approver = true;
+    const Policy policy({ana, bob}, {pause}, {});
+    Overrides overrides(policy, alerts, store, executor_, telemetry_, clock_);
+    overrides.start();
+    auto asked = overrides.click({"slack", "UANA", id, "pause_campaign", "", "", ""});
+    ASSERT_EQ(asked.status, 200);
+    EXPECT_NE(asked.message.find("once another person approves"), std::string::npos);
+    ASSERT_TRUE(asked.alert);
+    EXPECT_EQ(asked.alert->overrides.at(0).state, "awaiting_approval");
+    EXPECT_EQ(overrides.click({"slack", "UANA", id, "pause_campaign", "", "", ""}).status, 409);
+    const auto approved = overrides.click({"slack", "UBOB", id, "pause_campaign", "", "", ""});
+    ASSERT_EQ(approved.status, 200) << approved.message;
+    const auto runs = executor_.wait_for(1);
+    ASSERT_EQ(runs.size(), 1U);
+    ASSERT_TRUE(until([&] { return state_of(store, runs[0].key) == "done"; }));
+    EXPECT_EQ(overrides.click({"slack", "UBOB", id, "pause_campaign", "", "", ""}).status, 409);
+    overrides.stop();
+    notifier.stop();
+    EXPECT_EQ(executor_.wait_for(2).size(), 1U);  // never a second call
+    std::vector<std::string> audited;
+    for (const auto& e : store.load_audit(id, 100)) {
+        audited.push_back(e.action + " " + e.result.substr(0, 8));
+    }
+    EXPECT_NE(std::find(audited.begin(), audited.end(), "pause_campaign awaiting"), audited.end());
 }
 
 TEST_F(OverridesTest, ResumesARunLeftPendingWithItsKey) {
