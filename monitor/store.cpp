@@ -146,7 +146,8 @@ Store::Store(const std::string& path) : path_(path) {
         " log_seq INTEGER NOT NULL,"
         " windows BLOB NOT NULL,"
         " ids BLOB NOT NULL,"
-        " saved_ms INTEGER NOT NULL)");
+        " saved_ms INTEGER NOT NULL,"
+        " events INTEGER NOT NULL DEFAULT 0)");
     exec(
         "CREATE TABLE IF NOT EXISTS used_signatures ("
         " scope TEXT NOT NULL,"
@@ -459,13 +460,14 @@ void Store::save_checkpoint(const Checkpoint& checkpoint, const std::vector<Snap
     try {
         write_snapshots(snapshots);
         Statement st(db_,
-                     "INSERT OR REPLACE INTO checkpoint(id, log_seq, windows, ids, saved_ms)"
-                     " VALUES(1, ?1, ?2, ?3, ?4)",
+                     "INSERT OR REPLACE INTO checkpoint(id, log_seq, windows, ids, saved_ms, events)"
+                     " VALUES(1, ?1, ?2, ?3, ?4, ?5)",
                      path_);
         sqlite3_bind_int64(st.get(), 1, static_cast<std::int64_t>(checkpoint.log_seq));
         bind_blob(st.get(), 2, checkpoint.windows);
         bind_blob(st.get(), 3, checkpoint.ids);
         sqlite3_bind_int64(st.get(), 4, checkpoint.saved_ms);
+        sqlite3_bind_int64(st.get(), 5, static_cast<std::int64_t>(checkpoint.events));
         step_done(db_, st, path_, "save the checkpoint");
         exec("COMMIT");
     } catch (...) {
@@ -500,11 +502,14 @@ bool Store::first_use(const std::string& scope, const std::string& key, std::int
 
 std::optional<Store::Checkpoint> Store::load_checkpoint() const {
     std::lock_guard lock(mutex_);
-    Statement st(db_, "SELECT log_seq, windows, ids, saved_ms FROM checkpoint WHERE id = 1", path_);
+    Statement st(db_,
+                 "SELECT log_seq, windows, ids, saved_ms, events FROM checkpoint WHERE id = 1",
+                 path_);
     std::optional<Checkpoint> out;
     each_row(db_, st, path_, "the checkpoint", [&](sqlite3_stmt* r) {
         out = Checkpoint{static_cast<std::uint64_t>(sqlite3_column_int64(r, 0)),
-                         column_blob(r, 1), column_blob(r, 2), sqlite3_column_int64(r, 3)};
+                         column_blob(r, 1), column_blob(r, 2), sqlite3_column_int64(r, 3),
+                         static_cast<std::uint64_t>(sqlite3_column_int64(r, 4))};
     });
     return out;
 }

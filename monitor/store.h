@@ -125,6 +125,7 @@ public:
         std::string windows;  // Aggregator::save()
         std::string ids;      // Intake::save_ids()
         std::int64_t saved_ms = 0;
+        std::uint64_t events = 0;  // events taken into the windows, all told, up to log_seq
     };
     void save_checkpoint(const Checkpoint& checkpoint, const std::vector<Snapshot>& snapshots);
     std::optional<Checkpoint> load_checkpoint() const;

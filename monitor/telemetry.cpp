@@ -117,6 +117,11 @@ Telemetry::Telemetry()
       log_segments(make(prometheus::BuildGauge(), *registry, "terrain_event_log_segments",
                         "Segment files in the event log")
                        .Add({})),
+      pipeline_events(make(prometheus::BuildCounter(), *registry,
+                           "terrain_pipeline_events_total",
+                           "Events taken into the windows since the data directory began: "
+                           "those in the restored checkpoint, replayed and new")
+                          .Add({})),
       checkpoints(make(prometheus::BuildCounter(), *registry, "terrain_checkpoints_total",
                        "Checkpoints of windows, event ids and detector state, by result")),
       checkpoint_seconds(make(prometheus::BuildGauge(), *registry,

@@ -61,6 +61,7 @@ public:
     prometheus::Gauge& notify_queue;
     prometheus::Counter& log_replayed_events;
     prometheus::Gauge& log_segments;
+    prometheus::Counter& pipeline_events;  // taken into the windows, restored ones included
     prometheus::Family<prometheus::Counter>& checkpoints;  // {result}: saved, failed
     prometheus::Gauge& checkpoint_seconds;      // how long the last checkpoint took
     prometheus::Gauge& checkpoint_hold_seconds;  // how long ingest waited at its door

@@ -190,7 +190,7 @@ int run_service(const RunOptions& options) {
     // Alerts already stored are not raised or notified again.
     std::uint64_t replay_from = 1;
     if (auto checkpoint = store.load_checkpoint()) {
-        pipeline.restore_windows(checkpoint->windows);
+        pipeline.restore_windows(checkpoint->windows, checkpoint->events);
         if (!intake.restore_ids(checkpoint->ids)) {
             monitor::log_error("the checkpoint's event ids are unreadable: a retry of an event "
                                "acknowledged before it may be counted twice");

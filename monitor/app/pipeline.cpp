@@ -225,6 +225,7 @@ void Pipeline::checkpoint() {
     }
     c.log_seq = log_ != nullptr ? log_->next_seq() : 1;
     c.ids = intake_.save_ids();
+    c.events = events_;
     intake_.release();
     const auto held = std::chrono::steady_clock::now() - started;
     c.windows = aggregator_.save();
@@ -247,7 +248,9 @@ void Pipeline::checkpoint() {
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
-void Pipeline::restore_windows(std::string_view windows) {
+void Pipeline::restore_windows(std::string_view windows, std::uint64_t events) {
+    events_ = events;
+    telemetry_.pipeline_events.Increment(static_cast<double>(events));
     try {
         for (const auto& name : aggregator_.restore(windows)) {
             monitor::log_warn("pipeline: metric " + name +
@@ -283,6 +286,8 @@ std::vector<monitor::Store::Snapshot> Pipeline::snapshot_rows() const {
 }
 
 void Pipeline::process(const std::vector<monitor::Event>& events) {
+    events_ += events.size();
+    telemetry_.pipeline_events.Increment(static_cast<double>(events.size()));
     for (const auto& e : events) {
         aggregator_.add(e);
         if (aggregator_.window_due()) {

@@ -58,7 +58,7 @@ public:
     // Start-up, before the log replay: takes back the windows of a checkpoint (detector state
     // comes from the store's snapshots when each series is next seen; a series restored from a
     // snapshot is not fed the windows its state has already seen).
-    void restore_windows(std::string_view windows);
+    void restore_windows(std::string_view windows, std::uint64_t events);
 
     // How many series are exported on /metrics; declared before the aggregator because the
     // series' export slots (owned by the aggregator) give their place back on destruction.
@@ -93,6 +93,7 @@ private:
     monitor::Store* store_;
     std::unordered_map<std::string, monitor::Store::Snapshot> restored_;  // metric \x1f series
     std::int64_t last_checkpoint_ms_ = 0;
+    std::uint64_t events_ = 0;  // taken into the windows, all told (see pipeline_events)
     ExportBudget export_budget_;
     monitor::Aggregator aggregator_;
     std::vector<std::vector<Binding>> bindings_;  // per metric

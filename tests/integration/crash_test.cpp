@@ -136,6 +136,8 @@ TEST(CrashTest, KillNineLosesNothingAndNotifiesNothingTwice) {
     ASSERT_TRUE(metrics);
     EXPECT_EQ(metric_value(metrics->body, aggregated), static_cast<double>(sequence))
         << "kills: " << kills << ", refused attempts: " << refused;
+    EXPECT_EQ(metric_value(metrics->body, "terrain_pipeline_events_total"),
+              static_cast<double>(sequence));
 
     // Once a checkpoint has been taken after the last event, a crash replays nothing: the
     // checkpoint holds every event, and the log segments it covers are gone.
