@@ -301,21 +301,31 @@ void EventLog::append(const std::string& source, const std::vector<Event>& event
 }
 
 void EventLog::retire_before(std::uint64_t seq) {
-    std::lock_guard lock(mutex_);
-    while (!segments_.empty()) {
-        const bool writing = segments_.size() == 1;
-        // One past the segment's last record.
-        const std::uint64_t end = writing ? next_seq_ : segments_[1].first_seq;
-        if (end > seq || (writing && (flushing_ || !pending_.empty()))) {
-            return;
+    std::vector<std::string> retired;
+    {
+        std::lock_guard lock(mutex_);
+        while (!segments_.empty()) {
+            const bool writing = segments_.size() == 1;
+            // One past the segment's last record.
+            const std::uint64_t end = writing ? next_seq_ : segments_[1].first_seq;
+            // The segment being written goes only when complete and not empty (an empty one
+            // would share its name with the next).
+            if (end > seq ||
+                (writing && (flushing_ || !pending_.empty() || segments_.front().bytes == 0))) {
+                break;
+            }
+            if (writing && fd_ >= 0) {
+                ::close(fd_);
+                fd_ = -1;
+            }
+            retired.push_back(segments_.front().path);
+            segments_.erase(segments_.begin());
         }
-        if (writing && fd_ >= 0) {
-            ::close(fd_);
-            fd_ = -1;
-        }
+    }
+    // Unlinking gigabytes takes a while: not while appends wait for the lock.
+    for (const auto& path : retired) {
         std::error_code ec;
-        fs::remove(segments_.front().path, ec);
-        segments_.erase(segments_.begin());
+        fs::remove(path, ec);
     }
 }
 
