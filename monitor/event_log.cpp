@@ -198,6 +198,18 @@ void EventLog::replay(std::uint64_t from_seq, const Visitor& visit) {
             seg.bytes = pos;
         }
     }
+    // A segment with no whole record (created, then a crash before its first write) goes: the
+    // next segment would get its name, and retiring the old entry would delete the new file.
+    std::vector<Segment> kept;
+    for (auto& seg : segments_) {
+        if (seg.bytes == 0) {
+            std::error_code ec;
+            fs::remove(seg.path, ec);
+        } else {
+            kept.push_back(std::move(seg));
+        }
+    }
+    segments_ = std::move(kept);
     durable_seq_ = next_seq_ - 1;
 }
 
@@ -211,6 +223,9 @@ void EventLog::open_new_segment() {
     fd_ = ::open(seg.path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd_ < 0) {
         throw std::runtime_error(seg.path + ": cannot create: " + std::strerror(errno));
+    }
+    if (!segments_.empty() && segments_.back().path == seg.path) {
+        return;  // the same (still empty) file: one entry, so retiring it deletes it once
     }
     segments_.push_back(seg);
     // Make the new file's directory entry durable too.
