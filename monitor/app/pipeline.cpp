@@ -176,19 +176,11 @@ void Pipeline::run() {
         if (!intake_.take(batches, std::chrono::milliseconds(1000))) {
             break;
         }
-        std::size_t n = 0;
-        for (const auto& b : batches) {
-            process(b.events);
-            n += b.events.size();
-        }
+        const std::size_t n = take_in(batches);
         const std::int64_t now = clock_.now_ms();
-        if (n > 0) {
-            last_arrival_wall_ = now;
-            idle_anchor_event_ = aggregator_.max_event_time_ms();
-        } else {
+        if (n == 0) {
             idle_tick();
         }
-        intake_.mark_done(n);
         // The status document is for people and probes; a few times a second is plenty.
         if (n == 0 || now - last_status_ms_ >= 250) {
             publish_status();
@@ -202,6 +194,20 @@ void Pipeline::run() {
     checkpoint();
 }
 
+std::size_t Pipeline::take_in(const std::vector<monitor::Intake::Batch>& batches) {
+    std::size_t n = 0;
+    for (const auto& b : batches) {
+        process(b.events);
+        n += b.events.size();
+    }
+    if (n > 0) {
+        last_arrival_wall_ = clock_.now_ms();
+        idle_anchor_event_ = aggregator_.max_event_time_ms();
+    }
+    intake_.mark_done(n);
+    return n;
+}
+
 void Pipeline::checkpoint() {
     const auto started = std::chrono::steady_clock::now();
     last_checkpoint_ms_ = clock_.now_ms();
@@ -213,16 +219,7 @@ void Pipeline::checkpoint() {
     // Everything accepted so far is queued now: take it in, so the state covers the whole log.
     std::vector<monitor::Intake::Batch> batches;
     intake_.take(batches, std::chrono::milliseconds(0));
-    std::size_t n = 0;
-    for (const auto& b : batches) {
-        process(b.events);
-        n += b.events.size();
-    }
-    intake_.mark_done(n);
-    if (n > 0) {
-        last_arrival_wall_ = clock_.now_ms();
-        idle_anchor_event_ = aggregator_.max_event_time_ms();
-    }
+    take_in(batches);
     c.log_seq = log_ != nullptr ? log_->next_seq() : 1;
     c.ids = intake_.save_ids();
     c.events = events_;

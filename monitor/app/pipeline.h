@@ -79,6 +79,8 @@ private:
     void on_point(const monitor::Point& p);
     void restore(monitor::SeriesAttachment& attachment, const std::vector<Binding>& bindings,
                  const monitor::MetricConfig& metric, const std::string& series_key);
+    // Processes batches taken from the intake, marks them done; returns their event count.
+    std::size_t take_in(const std::vector<monitor::Intake::Batch>& batches);
     void idle_tick();
     void publish_status();
     void report_stats();
