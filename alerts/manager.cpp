@@ -135,13 +135,15 @@ std::optional<std::int64_t> parse_snooze(std::string_view text) {
 AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
                            monitor::Telemetry& telemetry, const monitor::Clock& clock,
                            std::vector<monitor::ReceiverConfig> routes,
-                           std::map<std::string, std::vector<std::string>> holds)
+                           std::map<std::string, std::vector<std::string>> holds,
+                           std::vector<QuietWindow> quiet)
     : store_(store),
       notifier_(notifier),
       telemetry_(telemetry),
       clock_(clock),
       routes_(std::move(routes)),
-      holds_(std::move(holds)) {
+      holds_(std::move(holds)),
+      quiet_(std::move(quiet)) {
     for (const auto& doc : store_.load_silences()) {
         try {
             silences_.push_back(silence_from_json(nlohmann::json::parse(doc.body)));
@@ -296,6 +298,11 @@ std::optional<std::string> AlertManager::hold_reason(const Alert& a, std::int64_
                    (s.comment.empty() ? "" : " (" + s.comment + ")");
         }
     }
+    for (const auto& q : quiet_) {
+        if (route_matches(q.config().match, a) && q.active(now)) {
+            return "held: " + q.describe();
+        }
+    }
     if (holds_.empty()) {
         return std::nullopt;
     }
@@ -364,6 +371,11 @@ Silence AlertManager::add_silence(Silence s) {
                              (s.comment.empty() ? "" : "; " + s.comment),
                          "done"});
     // Open alerts it covers show it at once; their receivers hear of them when it ends.
+    apply_holds(now);
+    return s;
+}
+
+void AlertManager::apply_holds(std::int64_t now) {
     for (const auto& [fp, id] : open_) {
         Alert& a = by_id_.at(id);
         if (auto why = hold_reason(a, now); why && a.held_by != *why) {
@@ -371,7 +383,6 @@ Silence AlertManager::add_silence(Silence s) {
             store_.put_alert({a.id, "firing", to_json(a).dump(), a.updated_at_ms});
         }
     }
-    return s;
 }
 
 bool AlertManager::expire_silence(const std::string& id, const std::string& actor) {
@@ -399,6 +410,9 @@ void AlertManager::tick() {
     std::lock_guard lock(mutex_);
     const std::int64_t now = clock_.now_ms();
     release_holds(now);
+    if (!quiet_.empty()) {
+        apply_holds(now);
+    }
     for (const auto& [fp, id] : open_) {
         Alert& a = by_id_.at(id);
         if (!a.held_by.empty()) {

@@ -10,6 +10,7 @@
 
 #include "alerts/alert.h"
 #include "alerts/notifier.h"
+#include "alerts/quiet_window.h"
 #include "monitor/clock.h"
 #include "monitor/finding.h"
 #include "monitor/store.h"
@@ -63,10 +64,11 @@ class AlertManager final {
 public:
     // `routes` are the receivers' configurations, for escalation and reminders; `holds` the
     // labels each override action holds while it is done (ActionConfig::holds), so that a
-    // paused campaign's other alerts do not notify.
+    // paused campaign's other alerts do not notify; `quiet` the quiet windows.
     AlertManager(monitor::Store& store, Notifier& notifier, monitor::Telemetry& telemetry,
                  const monitor::Clock& clock, std::vector<monitor::ReceiverConfig> routes = {},
-                 std::map<std::string, std::vector<std::string>> holds = {});
+                 std::map<std::string, std::vector<std::string>> holds = {},
+                 std::vector<QuietWindow> quiet = {});
 
     void on_finding(const monitor::Finding& finding);
     // The series produced no events for its metric's idle_after: its open alerts resolve.
@@ -76,9 +78,10 @@ public:
     // the receivers of the change.
     ActionResult act(const std::string& id_or_fingerprint, const ActionRequest& request);
 
-    // Time-driven changes, called about once a second from one housekeeping thread: a snooze
-    // that ended (notified once), a hold that ended (a silence expired, an override reverted:
-    // the alert is notified as it is now), an alert nobody acknowledged within a route's
+    // Time-driven changes, called about once a second from one housekeeping thread: a hold
+    // that began (a quiet window opened: the open alerts it matches say so), a snooze that
+    // ended (notified once), a hold that ended (a silence expired, a quiet window closed, an
+    // override reverted: the alert is notified as it is now), an alert nobody acknowledged within a route's
     // escalate_after (escalated, audited), an acknowledged alert still firing after
     // remind_every (a reminder). Snoozed and held alerts neither escalate nor remind.
     void tick();
@@ -101,9 +104,11 @@ private:
     // Saves the alert and tells the receivers, unless it is held (then only saved, with why).
     void save_and_notify(Alert& alert, const std::string& transition,
                          const std::string& note = "", const std::string& target = "");
-    // Why the alert's notifications are held now: an active silence, or a done override of
-    // another alert that holds the labels this alert shares with it.
+    // Why the alert's notifications are held now: an active silence, an open quiet window, or
+    // a done override of another alert that holds the labels this alert shares with it.
     std::optional<std::string> hold_reason(const Alert& alert, std::int64_t now) const;
+    // Open alerts a hold began for show it (saved, not notified).
+    void apply_holds(std::int64_t now);
     void release_holds(std::int64_t now);
     void resolve(Alert& alert, const char* why);
     void update_gauges();
@@ -118,6 +123,7 @@ private:
     const monitor::Clock& clock_;
     std::vector<monitor::ReceiverConfig> routes_;
     std::map<std::string, std::vector<std::string>> holds_;
+    std::vector<QuietWindow> quiet_;
     mutable std::mutex mutex_;
     std::vector<Silence> silences_;
     std::map<std::string, Alert> by_id_;

@@ -20,7 +20,7 @@ namespace terrain::alerts {
 // A button pressed on an alert, as a verified request tells it. The identity comes only from
 // the verified request (the platform's signed payload), never from anything the page says.
 struct Click {
-    std::string platform;  // slack | inbox
+    std::string platform;  // slack | mattermost | teams | inbox
     std::string user_id;
     std::string alert;     // alert id
     std::string action;    // an action's name

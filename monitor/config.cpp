@@ -12,6 +12,7 @@
 
 #include "monitor/duration.h"
 #include "monitor/template.h"
+#include "monitor/time_zone.h"
 
 namespace terrain::monitor {
 
@@ -525,17 +526,19 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
     r.path = path;
     r.name = s.required_str("name");
     r.type = s.required_str("type");
-    static const std::vector<std::string> kTypes = {"log",   "webhook",    "alertmanager",
-                                                    "slack", "mattermost", "pagerduty"};
+    static const std::vector<std::string> kTypes = {
+        "log", "webhook", "alertmanager", "slack", "mattermost", "teams", "pagerduty"};
     if (std::find(kTypes.begin(), kTypes.end(), r.type) == kTypes.end()) {
         s.fail("type", "'" + r.type +
                            "' is not a receiver type (use log, webhook, alertmanager, slack, "
-                           "mattermost or pagerduty)" +
+                           "mattermost, teams or pagerduty)" +
                            suggest(r.type, kTypes));
     }
-    const bool chat = r.type == "slack" || r.type == "mattermost";
+    const bool chat = r.type == "slack" || r.type == "mattermost" || r.type == "teams";
     if (r.type == "slack") {
         r.url = s.str("url", "https://slack.com/api");
+    } else if (r.type == "teams") {
+        r.url = s.str("url", "https://smba.trafficmanager.net/teams");
     } else if (r.type == "pagerduty") {
         r.url = s.str("url", "https://events.pagerduty.com");
     } else if (r.type != "log") {
@@ -548,7 +551,7 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
         r.channel = s.required_str("channel");
     }
     r.token = parse_secret(s, "token");
-    if ((chat || r.type == "pagerduty") && r.token.empty()) {
+    if ((chat || r.type == "pagerduty") && r.type != "teams" && r.token.empty()) {
         s.fail("", std::string("missing required key 'token' (") +
                        (r.type == "pagerduty" ? "the integration's routing key"
                                               : "the bot's access token") +
@@ -573,8 +576,79 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
     return r;
 }
 
+// "HH:MM" as minutes after midnight; "24:00" is the end of the day.
+int parse_clock(const Section& s, std::string_view key, int fallback) {
+    if (!s.has(key)) {
+        return fallback;
+    }
+    const std::string text = s.str(key, "");
+    static const std::regex kClock(R"(^([01]?[0-9]|2[0-4]):([0-5][0-9])$)");
+    std::smatch m;
+    if (!std::regex_match(text, m, kClock) || (m[1] == "24" && m[2] != "00")) {
+        s.fail(key, "'" + text + "' is not a time of day (HH:MM, 00:00 to 24:00)");
+    }
+    return std::stoi(m[1]) * 60 + std::stoi(m[2]);
+}
+
+QuietWindowConfig parse_quiet_window(const YAML::Node& node, const std::string& path,
+                                     const std::vector<std::string>& labels) {
+    Section s(node, path, {"name", "time_zone", "days", "from", "to", "match"});
+    QuietWindowConfig q;
+    q.path = path;
+    q.name = s.required_str("name");
+    q.time_zone = s.str("time_zone", q.time_zone);
+    try {
+        (void)TimeZone::load(q.time_zone);
+    } catch (const std::runtime_error& e) {
+        s.fail("time_zone", e.what());
+    }
+    static const std::vector<std::string> kDays = {"sun", "mon", "tue", "wed",
+                                                   "thu", "fri", "sat"};
+    static const std::vector<std::string> kFull = {"sunday",   "monday", "tuesday", "wednesday",
+                                                   "thursday", "friday", "saturday"};
+    std::vector<std::string> words = kDays;
+    words.insert(words.end(), {"weekdays", "weekends", "every day"});
+    std::set<int> days;
+    for (const auto& d : s.has("days") ? s.strings("days") : std::vector<std::string>{"every day"}) {
+        std::string w;
+        for (char ch : d) {
+            w.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(ch))));
+        }
+        if (w == "weekdays") {
+            days.insert({1, 2, 3, 4, 5});
+        } else if (w == "weekends") {
+            days.insert({0, 6});
+        } else if (w == "every day") {
+            days.insert({0, 1, 2, 3, 4, 5, 6});
+        } else {
+            int day = -1;
+            for (int k = 0; k < 7; ++k) {
+                day = w == kDays[k] || w == kFull[k] ? k : day;
+            }
+            if (day < 0) {
+                s.fail("days", "'" + d + "' is not a day (mon ... sun, weekdays, weekends or " +
+                                   "every day)" + suggest(w, words));
+            }
+            days.insert(day);
+        }
+    }
+    q.days.assign(days.begin(), days.end());
+    q.from_minute = parse_clock(s, "from", 0);
+    q.to_minute = parse_clock(s, "to", 24 * 60);
+    if (q.from_minute == 24 * 60) {
+        s.fail("from", "a window cannot start at 24:00 (use 00:00 of the next day)");
+    }
+    std::vector<std::string> match_keys = labels;
+    match_keys.insert(match_keys.end(), {"severity", "team", "metric", "detector"});
+    for (auto& [k, v] : s.pairs("match")) {
+        check_label(k, match_keys, s.child("match") + "." + k);
+        q.match.emplace_back(k, v);
+    }
+    return q;
+}
+
 PersonConfig parse_person(const YAML::Node& node, const std::string& path) {
-    static const std::vector<std::string> kPlatforms = {"slack", "mattermost", "inbox"};
+    static const std::vector<std::string> kPlatforms = {"slack", "mattermost", "teams", "inbox"};
     std::vector<std::string> keys = {"name", "roles"};
     keys.insert(keys.end(), kPlatforms.begin(), kPlatforms.end());
     Section s(node, path, keys);
@@ -587,7 +661,7 @@ PersonConfig parse_person(const YAML::Node& node, const std::string& path) {
         }
     }
     if (p.ids.empty()) {
-        s.fail("", "give at least one identity (slack, mattermost or inbox: the user id)");
+        s.fail("", "give at least one identity (slack, mattermost, teams or inbox: the user id)");
     }
     return p;
 }
@@ -758,7 +832,7 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
     try {
         Section top(root, "",
                     {"server", "sources", "api", "pipeline", "labels", "metrics", "pairs",
-                     "receivers", "people", "actions", "interact"});
+                     "receivers", "quiet_windows", "people", "actions", "interact"});
         auto sources = top.get("sources");
         if (sources && !sources.IsNull()) {
             if (!sources.IsMap()) {
@@ -898,6 +972,10 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
                                   suggest(r.escalate_to, receiver_names));
             }
         }
+        list("quiet_windows", [&](const YAML::Node& n, const std::string& path) {
+            c.quiet_windows.push_back(parse_quiet_window(n, path, labels));
+            return c.quiet_windows.back().name;
+        });
         list("people", [&](const YAML::Node& n, const std::string& path) {
             c.people.push_back(parse_person(n, path));
             return c.people.back().name;
@@ -922,7 +1000,8 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
         });
         Section interact(top.get("interact"), "interact",
                          {"slack_signing_secret", "mattermost_secret", "public_url", "max_age",
-                          "not_a_problem_reasons"});
+                          "not_a_problem_reasons", "teams_app_id", "teams_app_password",
+                          "teams_openid_url", "teams_token_url"});
         c.interact.slack_signing_secret = parse_secret(interact, "slack_signing_secret");
         c.interact.mattermost_secret = parse_secret(interact, "mattermost_secret");
         c.interact.public_url = interact.str("public_url", "");
@@ -933,6 +1012,13 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
             }
         }
         c.interact.max_age_ms = interact.duration("max_age", c.interact.max_age_ms);
+        c.interact.teams_app_id = interact.str("teams_app_id", "");
+        c.interact.teams_app_password = parse_secret(interact, "teams_app_password");
+        for (auto [key, url] : {std::pair{"teams_openid_url", &c.interact.teams_openid_url},
+                                std::pair{"teams_token_url", &c.interact.teams_token_url}}) {
+            *url = interact.str(key, *url);
+            check_url(interact, key, *url);
+        }
         if (interact.has("not_a_problem_reasons")) {
             c.interact.not_a_problem_reasons = interact.strings("not_a_problem_reasons");
         }
@@ -946,6 +1032,12 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
                 throw ConfigError(r.path + ": a mattermost receiver needs "
                                   "interact.mattermost_secret (to sign its buttons) and "
                                   "interact.public_url (where Mattermost sends their clicks)");
+            }
+            if (r.type == "teams" &&
+                (c.interact.teams_app_id.empty() || c.interact.teams_app_password.empty())) {
+                throw ConfigError(r.path + ": a teams receiver needs interact.teams_app_id and "
+                                  "interact.teams_app_password (the bot it posts as and whose "
+                                  "clicks it accepts)");
             }
         }
     } catch (const YAML::Exception& e) {

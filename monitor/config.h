@@ -119,13 +119,16 @@ std::string resolve_secret(const SecretRef& ref);
 // only once the alert has escalated (nobody acknowledged it within `escalate_after`).
 struct ReceiverConfig {
     std::string name;
-    // log | webhook | alertmanager | slack | mattermost | pagerduty
+    // log | webhook | alertmanager | slack | mattermost | teams | pagerduty
     std::string type;
     // webhook: the URL posted to; alertmanager: its base URL; slack: the Web API base
-    // (https://slack.com/api); mattermost: the server (https://chat.example.com); pagerduty:
-    // the Events API base (https://events.pagerduty.com)
+    // (https://slack.com/api); mattermost: the server (https://chat.example.com); teams: the
+    // Bot Connector service URL of the team's region (https://smba.trafficmanager.net/teams);
+    // pagerduty: the Events API base (https://events.pagerduty.com)
     std::string url;
-    std::string channel;  // slack, mattermost: the channel id alerts are posted in
+    // slack, mattermost: the channel id alerts are posted in; teams: the conversation id of the
+    // channel ("19:...@thread.tacv2")
+    std::string channel;
     SecretRef token;      // slack, mattermost: the bot token; pagerduty: the routing key
     Labels match;
     std::int64_t escalate_after_ms = 0;  // 0: never escalates
@@ -188,6 +191,15 @@ struct InteractConfig {
     SecretRef slack_signing_secret;  // Slack app's signing secret (v0 signatures)
     SecretRef mattermost_secret;     // terrain's key for the tokens in Mattermost buttons
     std::string public_url;          // where chat servers reach terrain (Mattermost buttons)
+    // The Teams bot: its Microsoft App ID (the audience of the Bot Framework's tokens, and the
+    // client id terrain gets its own tokens with), its client secret, where the Bot
+    // Framework's signing keys are published and where terrain gets its tokens.
+    std::string teams_app_id;
+    SecretRef teams_app_password;
+    std::string teams_openid_url =
+        "https://login.botframework.com/v1/.well-known/openidconfiguration";
+    std::string teams_token_url =
+        "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token";
     std::int64_t max_age_ms = 300'000;  // signed clicks older than this are refused
     std::vector<std::string> not_a_problem_reasons = {
         "expected (planned send)", "known issue, handled elsewhere", "detector too sensitive",
@@ -212,6 +224,20 @@ struct SourceConfig {
     std::string path;
 };
 
+// A recurring quiet time in business terms: on the listed days, from `from` to `to` local time
+// in `time_zone`, alerts it matches are held as a silence holds them (they exist and say why,
+// but no receiver hears of them and nothing escalates); when it ends the still-firing ones are
+// told once. A `to` at or before `from` ends the next day ("20:00" to "08:00").
+struct QuietWindowConfig {
+    std::string name;
+    std::string time_zone = "UTC";  // an IANA name: Europe/Berlin, America/New_York
+    std::vector<int> days;          // the days it starts on, 0 Sunday to 6 Saturday
+    int from_minute = 0;            // minutes after local midnight
+    int to_minute = 24 * 60;
+    Labels match;  // labels, severity, team, metric, detector; empty: every alert
+    std::string path;
+};
+
 struct ApiConfig {
     SecretRef token;  // /api/v1/*: "Authorization: Bearer <token>"; unset: loopback only
 };
@@ -224,6 +250,7 @@ struct Config {
     std::vector<std::string> extra_labels;
     std::vector<MetricConfig> metrics;
     std::vector<ReceiverConfig> receivers;
+    std::vector<QuietWindowConfig> quiet_windows;
     std::vector<PersonConfig> people;
     std::vector<ActionConfig> actions;  // built-ins first, then the configured ones
     InteractConfig interact;

@@ -34,6 +34,17 @@ std::string card_state_line(const alerts::Alert& a) {
     return line;
 }
 
+std::vector<std::string> card_choices(const monitor::ActionConfig& action,
+                                      const alerts::Policy& policy) {
+    if (action.name == "snooze") {
+        return {"1h", "4h", "1d"};
+    }
+    if (action.name == "not_a_problem") {
+        return policy.interact().not_a_problem_reasons;
+    }
+    return {};
+}
+
 std::vector<std::pair<std::string, std::string>> card_facts(const alerts::Alert& a) {
     using alerts::percent_text;
     if (a.pair) {

@@ -3,6 +3,9 @@
 #include <cctype>
 
 #include "monitor/log.h"
+#include "webhooks/bot_framework_auth.h"
+#include "webhooks/chat_card.h"
+#include "webhooks/teams_receiver.h"
 
 namespace terrain::webhooks {
 
@@ -135,6 +138,44 @@ monitor::Result<MattermostClick> parse_mattermost_action(std::string_view body) 
     return m;
 }
 
+monitor::Result<TeamsClick> parse_teams_invoke(std::string_view body) {
+    const auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) {
+        return bad("the body must be a JSON object (a Bot Framework activity)");
+    }
+    if (text(j, "type") != "invoke" || text(j, "name") != "adaptiveCard/action") {
+        return bad("only invoke activities named adaptiveCard/action are handled, not '" +
+                   text(j, "type") + "' '" + text(j, "name") + "'");
+    }
+    auto object = [](const nlohmann::json& parent, const char* key) -> const nlohmann::json& {
+        static const nlohmann::json kEmpty = nlohmann::json::object();
+        auto it = parent.find(key);
+        return it != parent.end() && it->is_object() ? *it : kEmpty;
+    };
+    const auto& from = object(j, "from");
+    const auto& action = object(object(j, "value"), "action");
+    const auto& data = object(action, "data");
+    TeamsClick t;
+    t.service_url = text(j, "serviceUrl");
+    t.channel_id = text(j, "channelId");
+    t.click.platform = "teams";
+    t.click.user_id = text(from, "aadObjectId").empty() ? text(from, "id")
+                                                        : text(from, "aadObjectId");
+    t.click.channel = text(object(j, "conversation"), "id");
+    t.click.action = text(action, "verb");
+    t.click.alert = text(data, "alert");
+    t.click.arg = text(data, "arg");
+    if (text(action, "type") != "Action.Execute") {
+        return bad("value.action.type must be Action.Execute");
+    }
+    if (t.click.user_id.empty() || t.click.action.empty() || t.click.alert.empty() ||
+        t.service_url.empty()) {
+        return bad("the activity needs serviceUrl, from.id and an action with a verb and "
+                   "data.alert");
+    }
+    return t;
+}
+
 monitor::Result<alerts::Click> parse_inbox_action(std::string_view body) {
     const auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
@@ -159,10 +200,8 @@ nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& poli
                             {"label", alerts::Policy::label(*a)},
                             {"confirm", policy.confirmation(*a, alert)},
                             {"override", a->executor != "builtin"}};
-        if (a->name == "snooze") {
-            b["options"] = {"1h", "4h", "1d"};
-        } else if (a->name == "not_a_problem") {
-            b["options"] = policy.interact().not_a_problem_reasons;
+        if (auto choices = card_choices(*a, policy); !choices.empty()) {
+            b["options"] = choices;
         }
         buttons.push_back(std::move(b));
     }
@@ -256,6 +295,42 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
             nlohmann::json body = nlohmann::json::object();
             if (outcome.status != 200) {
                 body["ephemeral_text"] = outcome.message;
+            }
+            return HttpResponse::json(200, body.dump());
+        });
+    }
+    if (!cfg.interact.teams_app_id.empty()) {
+        auto auth = std::make_shared<const BotFrameworkAuth>(cfg.interact.teams_app_id,
+                                                             cfg.interact.teams_openid_url);
+        const std::string receiver = first_receiver("teams");
+        server.route("POST", "/interact/teams", [ctx, auth, receiver](const HttpRequest& req) {
+            auto count = [&](const std::string& result) {
+                ctx.telemetry->interactions.Add({{"platform", "teams"}, {"result", result}})
+                    .Increment();
+            };
+            auto parsed = parse_teams_invoke(req.body);
+            if (!parsed) {
+                count("bad_request");
+                return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
+            }
+            TeamsClick& t = parsed.value();
+            const std::string* authorization = req.header("authorization");
+            if (auto denied = auth->verify(authorization != nullptr ? *authorization : "",
+                                           t.service_url, t.channel_id, ctx.clock->now_ms())) {
+                count(denied->reason);
+                return unauthorized(*denied);
+            }
+            t.click.receiver = receiver;
+            auto outcome = ctx.overrides->click(t.click);
+            // The invoke response: the updated card for the clicker at once (the channel's
+            // copy is updated by the receiver), or a message shown to the clicker alone.
+            nlohmann::json body = {{"statusCode", 200}};
+            if (outcome.status == 200 && outcome.alert) {
+                body["type"] = "application/vnd.microsoft.card.adaptive";
+                body["value"] = TeamsReceiver::card(*outcome.alert, *ctx.policy);
+            } else {
+                body["type"] = "application/vnd.microsoft.activity.message";
+                body["value"] = outcome.message;
             }
             return HttpResponse::json(200, body.dump());
         });

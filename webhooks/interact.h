@@ -51,6 +51,18 @@ struct MattermostClick {
 };
 monitor::Result<MattermostClick> parse_mattermost_action(std::string_view body);
 
+// A Microsoft Teams Universal Action, as the Bot Framework delivers it to the bot: an invoke
+// activity named "adaptiveCard/action" whose value.action is the Action.Execute pressed
+// (verb: the action's name; data: {"alert", "arg"?}, the card's inputs merged in). The
+// clicker is from.aadObjectId (their Microsoft Entra object id), or from.id without one.
+// serviceUrl and channelId are what the caller checks the bearer token against.
+struct TeamsClick {
+    alerts::Click click;
+    std::string service_url;
+    std::string channel_id;
+};
+monitor::Result<TeamsClick> parse_teams_invoke(std::string_view body);
+
 // The inbox's POST /inbox/act body: {"alert", "action", "arg"?}.
 monitor::Result<alerts::Click> parse_inbox_action(std::string_view body);
 
@@ -60,6 +72,8 @@ nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& poli
 // POST /interact/slack (Slack's signature, answered at once: overrides run after answering),
 // POST /interact/mattermost (the button's signed token; a refusal is answered as
 // ephemeral_text, shown to the clicker alone),
+// POST /interact/teams (the Bot Framework's bearer token, see BotFrameworkAuth; answered with
+// the updated card, or a refusal as a message to the clicker alone),
 // GET /inbox (the page), GET /inbox/alerts and POST /inbox/act (behind `api_guard`: the API
 // token, or loopback when none is configured; the inbox acts as the person whose `inbox`
 // identity is "local").

@@ -24,14 +24,12 @@ std::string action_id(const std::string& name) {
 
 MattermostReceiver::MattermostReceiver(const monitor::ReceiverConfig& config,
                                        const alerts::Policy& policy, monitor::Store& store)
-    : config_(config),
+    : LivingMessageReceiver(config, store),
       policy_(policy),
-      store_(store),
       token_(monitor::resolve_secret(config.token)),
       secret_(monitor::resolve_secret(policy.interact().mattermost_secret)),
       click_url_(policy.interact().public_url + "/interact/mattermost"),
-      api_(config.url, config.timeout_ms),
-      posts_(store.load_messages(config.name)) {}
+      api_(config.url, config.timeout_ms) {}
 
 nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const alerts::Policy& policy,
                                               const std::string& click_url,
@@ -49,12 +47,7 @@ nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const aler
         nlohmann::json e = {{"id", action_id(action->name)},
                             {"name", alerts::Policy::label(*action)},
                             {"integration", {{"url", click_url}, {"context", context}}}};
-        std::vector<std::string> options;
-        if (action->name == "snooze") {
-            options = {"1h", "4h", "1d"};
-        } else if (action->name == "not_a_problem") {
-            options = policy.interact().not_a_problem_reasons;
-        }
+        const auto options = card_choices(*action, policy);
         if (!options.empty()) {
             e["type"] = "select";
             e["options"] = nlohmann::json::array();
@@ -96,40 +89,31 @@ alerts::SendResult MattermostReceiver::call(const std::string& method, const std
     return {true, false, ""};
 }
 
-alerts::SendResult MattermostReceiver::send(const alerts::Notification& n) {
-    const alerts::Alert& a = n.alert;
-    if (n.transition == "private") {
-        return call("POST", "/api/v4/posts/ephemeral",
-                    {{"user_id", n.only_for},
-                     {"post",
-                      {{"channel_id", n.channel.empty() ? config_.channel : n.channel},
-                       {"message", n.note}}}});
-    }
-    const nlohmann::json props = {
-        {"attachments", nlohmann::json::array({attachment(a, policy_, click_url_, secret_)})}};
-    auto found = posts_.find(a.id);
-    if (found == posts_.end()) {
-        nlohmann::json reply;
-        auto r = call("POST", "/api/v4/posts",
-                      {{"channel_id", config_.channel}, {"message", ""}, {"props", props}}, &reply);
-        if (!r.ok) {
-            return r;
-        }
-        const std::string id = reply.value("id", "");
-        if (id.empty()) {
-            return {false, true, "/api/v4/posts: the answer has no post id"};
-        }
-        store_.put_message(config_.name, a.id, id);
-        posts_[a.id] = id;
+nlohmann::json MattermostReceiver::props(const alerts::Alert& a) const {
+    return {{"attachments", nlohmann::json::array({attachment(a, policy_, click_url_, secret_)})}};
+}
+
+alerts::SendResult MattermostReceiver::post(const alerts::Alert& a, std::string& ref) {
+    nlohmann::json reply;
+    auto r = call("POST", "/api/v4/posts",
+                  {{"channel_id", config_.channel}, {"message", ""}, {"props", props(a)}}, &reply);
+    if (!r.ok) {
         return r;
     }
-    const std::string& id = found->second;
-    auto r = call("PUT", "/api/v4/posts/" + id, {{"id", id}, {"message", ""}, {"props", props}});
-    if (!r.ok || n.note.empty()) {
-        return r;
+    ref = reply.value("id", "");
+    if (ref.empty()) {
+        return {false, true, "/api/v4/posts: the answer has no post id"};
     }
+    return r;
+}
+
+alerts::SendResult MattermostReceiver::update(const std::string& ref, const alerts::Alert& a) {
+    return call("PUT", "/api/v4/posts/" + ref, {{"id", ref}, {"message", ""}, {"props", props(a)}});
+}
+
+alerts::SendResult MattermostReceiver::reply(const std::string& ref, const std::string& note) {
     return call("POST", "/api/v4/posts",
-                {{"channel_id", config_.channel}, {"root_id", id}, {"message", n.note}});
+                {{"channel_id", config_.channel}, {"root_id", ref}, {"message", note}});
 }
 
 }  // namespace terrain::webhooks

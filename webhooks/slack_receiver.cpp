@@ -18,12 +18,10 @@ nlohmann::json option(const std::string& text, const std::string& value) {
 
 SlackReceiver::SlackReceiver(const monitor::ReceiverConfig& config, const alerts::Policy& policy,
                              monitor::Store& store)
-    : config_(config),
+    : LivingMessageReceiver(config, store),
       policy_(policy),
-      store_(store),
       token_(monitor::resolve_secret(config.token)),
-      api_(config.url, config.timeout_ms),
-      messages_(store.load_messages(config.name)) {}
+      api_(config.url, config.timeout_ms) {}
 
 nlohmann::json SlackReceiver::blocks(const alerts::Alert& a, const alerts::Policy& policy) {
     nlohmann::json blocks = nlohmann::json::array();
@@ -44,16 +42,11 @@ nlohmann::json SlackReceiver::blocks(const alerts::Alert& a, const alerts::Polic
     for (const auto* action : policy.offered(a)) {
         const std::string label = alerts::Policy::label(*action);
         nlohmann::json e;
-        if (action->name == "snooze") {
+        if (const auto choices = card_choices(*action, policy); !choices.empty()) {
             nlohmann::json options = nlohmann::json::array();
-            for (const char* d : {"1h", "4h", "1d"}) {
-                options.push_back(option("Snooze " + std::string(d), a.id + "|" + d));
-            }
-            e = {{"type", "static_select"}, {"placeholder", plain(label)}, {"options", options}};
-        } else if (action->name == "not_a_problem") {
-            nlohmann::json options = nlohmann::json::array();
-            for (const auto& reason : policy.interact().not_a_problem_reasons) {
-                options.push_back(option(reason, a.id + "|" + reason));
+            const std::string prefix = action->name == "snooze" ? "Snooze " : "";
+            for (const auto& c : choices) {
+                options.push_back(option(prefix + c, a.id + "|" + c));
             }
             e = {{"type", "static_select"}, {"placeholder", plain(label)}, {"options", options}};
         } else {
@@ -102,39 +95,41 @@ alerts::SendResult SlackReceiver::call(const std::string& method, const nlohmann
     return {true, false, ""};
 }
 
-alerts::SendResult SlackReceiver::send(const alerts::Notification& n) {
-    const alerts::Alert& a = n.alert;
-    if (n.transition == "private") {
-        return call("chat.postEphemeral",
-                    {{"channel", n.channel.empty() ? config_.channel : n.channel},
-                     {"user", n.only_for},
-                     {"text", n.note}});
+alerts::SendResult SlackReceiver::tell(const alerts::Notification& n) {
+    return call("chat.postEphemeral", {{"channel", n.channel.empty() ? config_.channel : n.channel},
+                                       {"user", n.only_for},
+                                       {"text", n.note}});
+}
+
+alerts::SendResult SlackReceiver::post(const alerts::Alert& a, std::string& ref) {
+    nlohmann::json reply;
+    auto r = call("chat.postMessage",
+                  {{"channel", config_.channel}, {"text", a.summary}, {"blocks", blocks(a, policy_)}},
+                  &reply);
+    if (r.ok) {
+        ref = reply.value("channel", config_.channel) + " " + reply.value("ts", "");
     }
-    const nlohmann::json blocks = SlackReceiver::blocks(a, policy_);
-    auto found = messages_.find(a.id);
-    if (found == messages_.end()) {
-        nlohmann::json reply;
-        auto r = call("chat.postMessage",
-                      {{"channel", config_.channel}, {"text", a.summary}, {"blocks", blocks}},
-                      &reply);
-        if (!r.ok) {
-            return r;
-        }
-        const std::string ref =
-            reply.value("channel", config_.channel) + " " + reply.value("ts", "");
-        store_.put_message(config_.name, a.id, ref);
-        messages_[a.id] = ref;
-        return r;
-    }
-    const auto space = found->second.find(' ');
-    const std::string channel = found->second.substr(0, space);
-    const std::string ts = found->second.substr(space + 1);
-    auto r = call("chat.update",
-                  {{"channel", channel}, {"ts", ts}, {"text", a.summary}, {"blocks", blocks}});
-    if (!r.ok || n.note.empty()) {
-        return r;
-    }
-    return call("chat.postMessage", {{"channel", channel}, {"thread_ts", ts}, {"text", n.note}});
+    return r;
+}
+
+namespace {
+
+std::pair<std::string, std::string> channel_and_ts(const std::string& ref) {
+    const auto space = ref.find(' ');
+    return {ref.substr(0, space), space == std::string::npos ? "" : ref.substr(space + 1)};
+}
+
+}  // namespace
+
+alerts::SendResult SlackReceiver::update(const std::string& ref, const alerts::Alert& a) {
+    const auto [channel, ts] = channel_and_ts(ref);
+    return call("chat.update",
+                {{"channel", channel}, {"ts", ts}, {"text", a.summary}, {"blocks", blocks(a, policy_)}});
+}
+
+alerts::SendResult SlackReceiver::reply(const std::string& ref, const std::string& note) {
+    const auto [channel, ts] = channel_and_ts(ref);
+    return call("chat.postMessage", {{"channel", channel}, {"thread_ts", ts}, {"text", note}});
 }
 
 }  // namespace terrain::webhooks

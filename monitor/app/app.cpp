@@ -31,6 +31,7 @@
 #include "webhooks/mattermost_receiver.h"
 #include "webhooks/pagerduty_receiver.h"
 #include "webhooks/slack_receiver.h"
+#include "webhooks/teams_receiver.h"
 #include "webhooks/webhook_receiver.h"
 
 namespace terrain::app {
@@ -48,6 +49,8 @@ std::vector<alerts::Notifier::Route> make_receivers(const monitor::Config& confi
             route.receiver = std::make_unique<webhooks::SlackReceiver>(r, policy, store);
         } else if (r.type == "mattermost") {
             route.receiver = std::make_unique<webhooks::MattermostReceiver>(r, policy, store);
+        } else if (r.type == "teams") {
+            route.receiver = std::make_unique<webhooks::TeamsReceiver>(r, policy, store);
         } else if (r.type == "pagerduty") {
             route.receiver = std::make_unique<webhooks::PagerDutyReceiver>(r);
         } else if (r.type == "webhook") {
@@ -173,8 +176,10 @@ int run_service(const RunOptions& options) {
             holds[a.name] = a.holds;
         }
     }
+    std::vector<alerts::QuietWindow> quiet(config.quiet_windows.begin(),
+                                           config.quiet_windows.end());
     alerts::AlertManager alert_manager(store, notifier, telemetry, clock, config.receivers,
-                                       std::move(holds));
+                                       std::move(holds), std::move(quiet));
     alerts::Overrides overrides(policy, alert_manager, store, executor, telemetry, clock);
     notifier.restore(alert_manager.list(alerts::AlertState::kFiring));
     monitor::EventLog event_log(

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "alerts/manager.h"
 #include "tests/support/capture_receiver.h"
 #include "tests/support/temp_dir.h"
@@ -456,6 +458,96 @@ TEST(AlertTextTest, FiguresReadTheSameInSummariesAndCards) {
     EXPECT_EQ(count_text(std::nan("")), "n/a");
     EXPECT_EQ(percent_text(std::nan("")), "n/a");
     EXPECT_EQ(plain_value(std::nan(""), true), "n/a");
+}
+
+// Quiet windows in business terms: weeknights 20:00 to 08:00 in Berlin hold warnings (they
+// exist and say why) while critical alerts are told at once; at 08:00 Berlin time the
+// still-firing warning is told once. Friday night's window lasts into Saturday morning;
+// Saturday evening is not quiet.
+TEST_F(AlertManagerTest, AQuietWindowHoldsWarningsUntilItsLocalMorning) {
+    using namespace std::chrono;
+    monitor::QuietWindowConfig nights;
+    nights.name = "weeknights";
+    nights.time_zone = "Europe/Berlin";
+    nights.days = {1, 2, 3, 4, 5};
+    nights.from_minute = 20 * 60;
+    nights.to_minute = 8 * 60;
+    nights.match = {{"severity", "warning"}};
+    const QuietWindow window(nights);
+    auto at = [](sys_days day, int hour_utc, int minute = 0) {
+        return duration_cast<milliseconds>((day + hours(hour_utc) + minutes(minute))
+                                               .time_since_epoch())
+            .count();
+    };
+    // 2026-11-30 is a Monday; Berlin is UTC+1 in winter, UTC+2 in summer.
+    const sys_days monday = 2026y / November / 30;
+    EXPECT_FALSE(window.active(at(monday, 18, 59)));     // 19:59 Berlin
+    EXPECT_TRUE(window.active(at(monday, 19)));          // 20:00
+    EXPECT_TRUE(window.active(at(monday + days(1), 6, 59)));  // Tuesday 07:59
+    EXPECT_FALSE(window.active(at(monday + days(1), 7)));     // Tuesday 08:00
+    EXPECT_TRUE(window.active(at(monday + days(5), 6)));      // Saturday 07:00, from Friday
+    EXPECT_FALSE(window.active(at(monday + days(5), 20)));    // Saturday 21:00
+    EXPECT_FALSE(window.active(at(monday - days(1), 6)));     // Monday 07:00, Sunday not listed
+    const sys_days summer_monday = 2026y / July / 6;
+    EXPECT_TRUE(window.active(at(summer_monday, 18)));   // 20:00 Berlin in summer time
+    EXPECT_EQ(window.describe(), "quiet window 'weeknights' (weekdays 20:00-08:00 Europe/Berlin)");
+
+    monitor::FakeClock clock(at(monday, 21));  // Monday 22:00 Berlin
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock, {}, {}, {window});
+    auto warning = finding(true, 0.005, 0);
+    warning.severity = "warning";
+    m.on_finding(warning);
+    auto critical = finding(true, 0.009, 0);
+    critical.labels = {{"campaign", "autumn"}, {"provider", "gmail.com"}};
+    m.on_finding(critical);
+    for (const auto& a : m.list(AlertState::kFiring)) {
+        EXPECT_EQ(a.held_by.empty(), a.severity == "critical") << a.held_by;
+    }
+    clock.set(at(monday + days(1), 6, 59));
+    m.tick();
+    clock.set(at(monday + days(1), 7));  // 08:00 Berlin
+    m.tick();
+    m.tick();
+    notifier.stop();
+    std::vector<std::string> told;
+    for (const auto& n : sent_) {
+        told.push_back(n.alert.severity + " " + n.transition);
+    }
+    EXPECT_EQ(told, (std::vector<std::string>{"critical firing", "warning firing"}));
+}
+
+// An alert already told when a quiet window opens goes quiet: no reminder inside the window.
+TEST_F(AlertManagerTest, AnOpenAlertGoesQuietWhenTheWindowOpens) {
+    using namespace std::chrono;
+    monitor::QuietWindowConfig lunch;
+    lunch.name = "lunch";
+    lunch.days = {0, 1, 2, 3, 4, 5, 6};
+    lunch.from_minute = 12 * 60;
+    lunch.to_minute = 13 * 60;
+    const std::int64_t noon =
+        duration_cast<milliseconds>((sys_days(2026y / November / 30) + hours(12)).time_since_epoch())
+            .count();
+    monitor::FakeClock clock(noon - 60'000);
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock, {}, {}, {QuietWindow(lunch)});
+    m.on_finding(finding(true, 0.005, 0));
+    ASSERT_TRUE(m.list(AlertState::kFiring)[0].held_by.empty());
+    clock.set(noon);
+    m.tick();
+    EXPECT_EQ(m.list(AlertState::kFiring)[0].held_by,
+              "held: quiet window 'lunch' (every day 12:00-13:00 UTC)");
+    clock.set(noon + 3'600'000);
+    m.tick();
+    EXPECT_TRUE(m.list(AlertState::kFiring)[0].held_by.empty());
+    notifier.stop();
+    std::vector<std::string> told;
+    for (const auto& n : sent_) {
+        told.push_back(n.transition);
+    }
+    EXPECT_EQ(told, (std::vector<std::string>{"firing", "released"}));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "monitor/hash.h"
 #include "webhooks/alertmanager_adapter.h"
 #include "webhooks/api.h"
+#include "webhooks/bot_framework_auth.h"
 #include "webhooks/connect_adapter.h"
 #include "webhooks/events_adapter.h"
 #include "webhooks/interact.h"
@@ -95,8 +96,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                : r.error().message.empty()) {
         __builtin_trap();
     }
+#elif TERRAIN_FUZZ_TARGET == 13
+    auto r = webhooks::parse_teams_invoke(body);
+    if (r.ok() ? r.value().click.alert.empty() || r.value().service_url.empty()
+               : r.error().message.empty()) {
+        __builtin_trap();
+    }
+#elif TERRAIN_FUZZ_TARGET == 14
+    // Nothing listens on port 9: a token that parses as far as its key is refused for keys
+    // that cannot be fetched (tried once; `now` stands still).
+    static const webhooks::BotFrameworkAuth auth("app", "http://127.0.0.1:9/openid");
+    auto denied = auth.verify("Bearer " + std::string(body), "https://smba.example.com/",
+                              "msteams", 1'764'500'000'000);
+    if (!denied || denied->message.empty()) {
+        __builtin_trap();  // no key can be fetched, so nothing may verify
+    }
 #else
-#error "TERRAIN_FUZZ_TARGET must be 1 to 12"
+#error "TERRAIN_FUZZ_TARGET must be 1 to 14"
 #endif
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "monitor/template.h"
+#include "tests/support/bot_framework_signer.h"
 #include "tests/support/chat_stand_in.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
@@ -407,6 +408,152 @@ interact:
     }
     EXPECT_EQ(top_level, 1U);
     EXPECT_EQ(svc.read_log().find("mm-button-secret"), std::string::npos);
+}
+
+// Microsoft Teams: one Adaptive Card per alert sent as the bot through the Bot Connector (with
+// a token from the client credentials grant); an Action.Execute click arrives as an invoke
+// activity with the Bot Framework's signed token, which must verify (signature, audience,
+// expiry, serviceUrl); a person without the role is answered with a message for them alone
+// (and audited); an allowed click calls the MAP once, is answered with the updated card, and
+// the channel's card is updated in place with the result in its thread.
+TEST(HumansInTheLoop, TeamsActionExecuteIsVerifiedAndUpdatesTheSameCard) {
+    testing::TempDir dir;
+    testing::ChatStandIn chat;
+    testing::BotFrameworkSigner signer;
+    chat.set_jwks(json::array({signer.jwk()}));
+    ::setenv("TEST_TEAMS_PASSWORD", "teams-app-password", 1);
+    ::setenv("TEST_MAP_KEY", "map-secret-key", 1);
+    const std::string app = "5b7f1a2e-terrain-bot";
+    const std::string service = chat.base() + "/teams";
+    const std::string conversation = "19:terrain@thread.tacv2";
+    const std::string config = dir.file("terrain.yaml");
+    std::ofstream(config) << with_pause_action(chat.base(), R"(
+receivers:
+  - name: cx-teams
+    type: teams
+    url: )" + service + R"(
+    channel: ")" + conversation + R"("
+    initial_backoff: 100ms
+people:
+  - name: Ana Ortiz
+    roles: [campaign_owner]
+    teams: aad-ana
+  - name: Bob Byrne
+    roles: [agent]
+    teams: aad-bob
+interact:
+  teams_app_id: )" + app + R"(
+  teams_app_password: {env: TEST_TEAMS_PASSWORD}
+  teams_openid_url: )" + chat.base() + R"(/teams/openid
+  teams_token_url: )" + chat.base() + R"(/teams/token
+)");
+    Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
+    httplib::Client c("127.0.0.1", svc.port());
+    const std::string alert = raise_spam_alert(c, svc);
+    ASSERT_FALSE(alert.empty());
+
+    const std::string activities = "/teams/v3/conversations/" + conversation + "/activities";
+    ASSERT_TRUE(chat.wait_for(activities, 1)) << svc.read_log();
+    const auto first = chat.to(activities).front();
+    EXPECT_EQ(first.authorization, "Bearer bf-access-token");
+    ASSERT_FALSE(chat.token_requests().empty());
+    const std::string form = chat.token_requests().front();
+    EXPECT_NE(form.find("grant_type=client_credentials"), std::string::npos) << form;
+    EXPECT_NE(form.find("client_id=" + app), std::string::npos) << form;
+    EXPECT_NE(form.find("client_secret=teams-app-password"), std::string::npos) << form;
+    const json attachment = first.body["attachments"][0];
+    EXPECT_EQ(attachment["contentType"], "application/vnd.microsoft.card.adaptive");
+    EXPECT_EQ(attachment["content"]["type"], "AdaptiveCard");
+    json pause;
+    for (const auto& a : attachment["content"]["actions"]) {
+        if (a["title"] == "Pause campaign") {
+            pause = a;
+        }
+    }
+    ASSERT_TRUE(pause.is_object()) << attachment.dump(2);
+    // The impact is shown before the click that acts.
+    EXPECT_EQ(pause["type"], "Action.ShowCard");
+    EXPECT_EQ(pause["card"]["body"][0]["text"], "Stops every send of spring-sale.");
+    const json execute = pause["card"]["actions"][0];
+    EXPECT_EQ(execute["type"], "Action.Execute");
+    EXPECT_EQ(execute["verb"], "pause_campaign");
+    EXPECT_EQ(execute["data"]["alert"], alert);
+
+    // What the Bot Framework posts to the bot when someone presses the button.
+    auto invoke = [&](const std::string& user, const std::string& token,
+                      const std::string& service_url) {
+        const json activity = {
+            {"type", "invoke"},
+            {"name", "adaptiveCard/action"},
+            {"id", "f:" + std::to_string(now_s())},
+            {"channelId", "msteams"},
+            {"serviceUrl", service_url},
+            {"from", {{"id", "29:" + user}, {"aadObjectId", user}, {"name", user}}},
+            {"conversation", {{"id", conversation}}},
+            {"recipient", {{"id", "28:" + app}}},
+            {"replyToId", "teamsactivity1"},
+            {"value",
+             {{"action", {{"type", "Action.Execute"}, {"verb", "pause_campaign"},
+                          {"data", execute["data"]}}},
+              {"trigger", "manual"}}}};
+        httplib::Headers h;
+        if (!token.empty()) {
+            h.emplace("Authorization", "Bearer " + token);
+        }
+        return c.Post("/interact/teams", h, activity.dump(), "application/json");
+    };
+    const std::string good = signer.token(testing::BotFrameworkSigner::claims(app, service, now_s()));
+    testing::BotFrameworkSigner forger;
+    EXPECT_EQ(invoke("aad-ana", "", service)->status, 401);
+    EXPECT_EQ(invoke("aad-ana", forger.token(testing::BotFrameworkSigner::claims(app, service, now_s())), service)->status, 401);
+    EXPECT_EQ(invoke("aad-ana", signer.token(testing::BotFrameworkSigner::claims("another-bot", service, now_s())), service)->status, 401);
+    EXPECT_EQ(invoke("aad-ana", signer.token(testing::BotFrameworkSigner::claims(app, service, now_s() - 7200)), service)->status, 401);
+    EXPECT_EQ(invoke("aad-ana", good, "https://evil.example.com/")->status, 401);
+
+    auto bob = invoke("aad-bob", good, service);
+    ASSERT_TRUE(bob);
+    EXPECT_EQ(bob->status, 200);
+    const json bob_answer = json::parse(bob->body);
+    EXPECT_EQ(bob_answer["type"], "application/vnd.microsoft.activity.message");
+    EXPECT_NE(bob_answer["value"].get<std::string>().find("campaign_owner"), std::string::npos)
+        << bob->body;
+    EXPECT_TRUE(has_audit(c, "pause_campaign", "Bob Byrne", "refused"));
+
+    auto ana = invoke("aad-ana", good, service);
+    ASSERT_TRUE(ana);
+    EXPECT_EQ(ana->status, 200);
+    const json ana_answer = json::parse(ana->body);
+    EXPECT_EQ(ana_answer["statusCode"], 200);
+    EXPECT_EQ(ana_answer["type"], "application/vnd.microsoft.card.adaptive");
+    EXPECT_NE(ana_answer["value"].dump().find("Pause campaign: "), std::string::npos) << ana->body;
+    EXPECT_EQ(invoke("aad-ana", good, service)->status, 200);  // pressed twice
+    ASSERT_TRUE(eventually([&] { return has_audit(c, "pause_campaign", "terrain for Ana", "done"); }))
+        << svc.read_log();
+    EXPECT_EQ(chat.to("/map/campaigns/spring-sale/pause").size(), 1U);
+
+    // The channel's card is updated in place, and the result is a reply in its thread.
+    const std::string card = activities + "/teamsactivity1";
+    ASSERT_TRUE(eventually([&] {
+        for (const auto& u : chat.to(card)) {
+            if (u.method == "PUT" &&
+                u.body.dump().find("Pause campaign: done (Ana Ortiz)") != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    })) << svc.read_log();
+    ASSERT_TRUE(eventually([&] {
+        for (const auto& r : chat.to(card)) {
+            if (r.method == "POST" && r.body.value("replyToId", "") == "teamsactivity1" &&
+                r.body["text"].get<std::string>().rfind("Pause campaign: done", 0) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }));
+    EXPECT_EQ(chat.to(activities).size(), 1U);  // one card, never posted again
+    EXPECT_EQ(chat.token_requests().size(), 1U);  // the token is kept until it runs out
+    EXPECT_EQ(svc.read_log().find("teams-app-password"), std::string::npos);
 }
 
 }  // namespace

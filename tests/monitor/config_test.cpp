@@ -204,6 +204,25 @@ INSTANTIATE_TEST_SUITE_P(
                   "interact:\n  mattermost_secret: {env: S}\n",
                   "receivers[0]: a mattermost receiver needs interact.mattermost_secret (to sign its "
                   "buttons) and interact.public_url"},
+        BadConfig{"teams_without_app",
+                  "receivers:\n  - name: t\n    type: teams\n    channel: '19:c@thread.tacv2'\n",
+                  "receivers[0]: a teams receiver needs interact.teams_app_id and "
+                  "interact.teams_app_password"},
+        BadConfig{"teams_password_literal", "interact:\n  teams_app_password: hunter2\n",
+                  "interact.teams_app_password: secrets are not written in the configuration"},
+        BadConfig{"quiet_unknown_zone",
+                  "quiet_windows:\n  - name: nights\n    time_zone: Europe/Berln\n",
+                  "quiet_windows[0].time_zone: 'Europe/Berln' is not a time zone"},
+        BadConfig{"quiet_bad_day",
+                  "quiet_windows:\n  - name: nights\n    days: [weekday]\n",
+                  "quiet_windows[0].days: 'weekday' is not a day (mon ... sun, weekdays, weekends "
+                  "or every day); did you mean 'weekdays'?"},
+        BadConfig{"quiet_bad_time",
+                  "quiet_windows:\n  - name: nights\n    from: '8pm'\n",
+                  "quiet_windows[0].from: '8pm' is not a time of day (HH:MM, 00:00 to 24:00)"},
+        BadConfig{"quiet_unknown_match",
+                  "quiet_windows:\n  - name: nights\n    match: {severty: warning}\n",
+                  "quiet_windows[0].match.severty: unknown label 'severty'; did you mean 'severity'?"},
         BadConfig{"mattermost_secret_literal", "interact:\n  mattermost_secret: hunter2\n",
                   "interact.mattermost_secret: secrets are not written in the configuration"},
         BadConfig{"holds_unknown_label",
@@ -241,6 +260,42 @@ TEST(ConfigTest, CustomLabelsCanBeDeclared) {
         "labels: [brand]\nmetrics:\n  - name: m\n    filter: {kind: a}\n    group_by: [brand]\n",
         "t");
     EXPECT_EQ(c.metrics.at(0).group_by.at(0), "brand");
+}
+
+TEST(ConfigTest, QuietWindowsAndTeamsAreReadInBusinessTerms) {
+    Config c = parse_config(R"(
+receivers:
+  - name: cx-teams
+    type: teams
+    channel: "19:c@thread.tacv2"
+quiet_windows:
+  - name: nights and weekends
+    time_zone: America/New_York
+    days: [weekdays, Saturday]
+    from: "20:00"
+    to: "08:00"
+    match: {severity: warning}
+  - name: all of sunday
+    days: [sun]
+interact:
+  teams_app_id: app-1
+  teams_app_password: {env: TEAMS_PASSWORD}
+)",
+                            "t");
+    EXPECT_EQ(c.receivers.at(0).url, "https://smba.trafficmanager.net/teams");
+    const auto& q = c.quiet_windows.at(0);
+    EXPECT_EQ(q.days, (std::vector<int>{1, 2, 3, 4, 5, 6}));
+    EXPECT_EQ(q.from_minute, 20 * 60);
+    EXPECT_EQ(q.to_minute, 8 * 60);
+    EXPECT_EQ(q.time_zone, "America/New_York");
+    EXPECT_EQ(q.match, (Labels{{"severity", "warning"}}));
+    const auto& sunday = c.quiet_windows.at(1);
+    EXPECT_EQ(sunday.time_zone, "UTC");
+    EXPECT_EQ(sunday.days, (std::vector<int>{0}));
+    EXPECT_EQ(sunday.from_minute, 0);
+    EXPECT_EQ(sunday.to_minute, 24 * 60);
+    EXPECT_EQ(c.interact.teams_openid_url,
+              "https://login.botframework.com/v1/.well-known/openidconfiguration");
 }
 
 TEST(ConfigTest, ErrorNamesTheLine) {

@@ -3,6 +3,9 @@
 #include "monitor/dedup.h"
 #include "monitor/duration.h"
 #include "monitor/hash.h"
+#include "monitor/time_zone.h"
+
+#include <chrono>
 
 namespace terrain::monitor {
 namespace {
@@ -88,6 +91,72 @@ TEST(HashTest, SipHash128ReferenceVector) {
     for (int i = 0; i < 16; ++i) {
         EXPECT_EQ((h[static_cast<std::size_t>(i / 8)] >> (8 * (i % 8))) & 0xff, want[i]) << i;
     }
+}
+
+std::int64_t seconds_of(std::chrono::sys_days day, int hour, int minute = 0, int second = 0) {
+    using namespace std::chrono;
+    return duration_cast<seconds>((day + hours(hour) + minutes(minute) + seconds(second))
+                                      .time_since_epoch())
+        .count();
+}
+
+// The system's zone files, read as TZif: daylight saving time starts and ends at the right
+// second in Berlin and New York, and far beyond the files' last transition the footer's POSIX
+// rule still knows it.
+TEST(TimeZoneTest, ReadsTheSystemZoneFilesTransitionsAndFooterRule) {
+    using namespace std::chrono;
+    const TimeZone berlin = TimeZone::load("Europe/Berlin");
+    EXPECT_EQ(berlin.offset_at(seconds_of(2026y / January / 15, 12)), 3600);
+    EXPECT_EQ(berlin.offset_at(seconds_of(2026y / July / 1, 12)), 7200);
+    // 2026-03-29: 02:00 CET becomes 03:00 CEST, at 01:00 UTC.
+    EXPECT_EQ(berlin.offset_at(seconds_of(2026y / March / 29, 0, 59, 59)), 3600);
+    EXPECT_EQ(berlin.offset_at(seconds_of(2026y / March / 29, 1)), 7200);
+    // 2026-10-25: back at 01:00 UTC.
+    EXPECT_EQ(berlin.offset_at(seconds_of(2026y / October / 25, 0, 59, 59)), 7200);
+    EXPECT_EQ(berlin.offset_at(seconds_of(2026y / October / 25, 1)), 3600);
+    // 2100: after any transition a zone file lists; the footer rule decides.
+    EXPECT_EQ(berlin.offset_at(seconds_of(2100y / July / 1, 12)), 7200);
+    EXPECT_EQ(berlin.offset_at(seconds_of(2100y / December / 1, 12)), 3600);
+
+    const TimeZone new_york = TimeZone::load("America/New_York");
+    // 2026-03-08: 02:00 EST becomes 03:00 EDT, at 07:00 UTC.
+    EXPECT_EQ(new_york.offset_at(seconds_of(2026y / March / 8, 6, 59, 59)), -5 * 3600);
+    EXPECT_EQ(new_york.offset_at(seconds_of(2026y / March / 8, 7)), -4 * 3600);
+    EXPECT_EQ(new_york.local(seconds_of(2026y / March / 8, 7)), seconds_of(2026y / March / 8, 3));
+
+    EXPECT_EQ(TimeZone::load("Asia/Kolkata").offset_at(seconds_of(2026y / June / 1, 0)), 19800);
+    EXPECT_EQ(TimeZone::load("UTC").offset_at(seconds_of(2026y / June / 1, 0)), 0);
+}
+
+TEST(TimeZoneTest, PosixRulesCoverTheSouthernHemisphereAndOddOffsets) {
+    using namespace std::chrono;
+    // Sydney: daylight time from the first Sunday of October to the first Sunday of April.
+    const TimeZone sydney = TimeZone::posix("AEST-10AEDT,M10.1.0,M4.1.0/3");
+    EXPECT_EQ(sydney.offset_at(seconds_of(2026y / January / 15, 0)), 11 * 3600);
+    EXPECT_EQ(sydney.offset_at(seconds_of(2026y / July / 1, 0)), 10 * 3600);
+    // 2026-04-05 03:00 AEDT is 2026-04-04 16:00 UTC.
+    EXPECT_EQ(sydney.offset_at(seconds_of(2026y / April / 4, 15, 59, 59)), 11 * 3600);
+    EXPECT_EQ(sydney.offset_at(seconds_of(2026y / April / 4, 16)), 10 * 3600);
+    EXPECT_EQ(TimeZone::posix("<+0530>-5:30").offset_at(0), 19800);
+    EXPECT_EQ(TimeZone::posix("<-03>3").offset_at(0), -3 * 3600);
+    // Julian-day rules: J60 is March 1st in every year.
+    const TimeZone julian = TimeZone::posix("XST0XDT,J60/0,J305/0");
+    EXPECT_EQ(julian.offset_at(seconds_of(2028y / February / 29, 12)), 0);
+    EXPECT_EQ(julian.offset_at(seconds_of(2028y / March / 1, 12)), 3600);
+}
+
+TEST(TimeZoneTest, ABadNameOrRuleIsRefusedWithTheReason) {
+    try {
+        TimeZone::load("Europe/Berln");
+        FAIL() << "loaded a zone that does not exist";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("'Europe/Berln' is not a time zone"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_THROW(TimeZone::load("../../etc/passwd"), std::runtime_error);
+    EXPECT_THROW(TimeZone::posix("X1"), std::invalid_argument);
+    EXPECT_THROW(TimeZone::posix("CET-1CEST,M13.5.0,M10.5.0"), std::invalid_argument);
 }
 
 }  // namespace

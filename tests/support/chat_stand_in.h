@@ -18,8 +18,11 @@ namespace terrain::testing {
 // chat.postMessage, chat.update, chat.postEphemeral, answered as Slack documents),
 // Mattermost's REST API v4 (/api/v4/posts: create, answered with the new post's id;
 // /api/v4/posts/{id}: update; /api/v4/posts/ephemeral), PagerDuty's Events API v2
-// (/pd/v2/enqueue, 202) and a MAP's REST API (/map/*, 200 with a small JSON body). It records
-// every request it gets.
+// (/pd/v2/enqueue, 202), the Bot Framework for a Teams bot under /teams (the OAuth token
+// endpoint /teams/token, the OpenID metadata /teams/openid and its key set /teams/keys, and
+// the Bot Connector's /teams/v3/conversations/{id}/activities: create, reply to and update
+// activities) and a MAP's REST API (/map/*, 200 with a small JSON body). It records every
+// request it gets.
 class ChatStandIn final {
 public:
     struct Request {
@@ -27,6 +30,7 @@ public:
         std::string authorization;
         std::string idempotency_key;
         nlohmann::json body;
+        std::string method;
     };
 
     ChatStandIn() {
@@ -72,6 +76,43 @@ public:
             res.set_content(R"({"status":"success","message":"Event processed"})",
                             "application/json");
         });
+        server_.Post("/teams/token", [this](const httplib::Request& req, httplib::Response& res) {
+            std::lock_guard lock(mutex_);
+            record(req);
+            form_.push_back(req.body);
+            res.set_content(
+                R"({"token_type":"Bearer","expires_in":3599,"access_token":"bf-access-token"})",
+                "application/json");
+        });
+        server_.Get("/teams/openid", [this](const httplib::Request& req, httplib::Response& res) {
+            std::lock_guard lock(mutex_);
+            record(req);
+            res.set_content(nlohmann::json{{"issuer", "https://api.botframework.com"},
+                                           {"jwks_uri", base() + "/teams/keys"},
+                                           {"id_token_signing_alg_values_supported", {"RS256"}}}
+                                .dump(),
+                            "application/json");
+        });
+        server_.Get("/teams/keys", [this](const httplib::Request& req, httplib::Response& res) {
+            std::lock_guard lock(mutex_);
+            record(req);
+            res.set_content(nlohmann::json{{"keys", jwks_}}.dump(), "application/json");
+        });
+        const char* activities = R"(/teams/v3/conversations/[^/]+/activities(/[^/]+)?)";
+        server_.Post(activities, [this](const httplib::Request& req, httplib::Response& res) {
+            std::lock_guard lock(mutex_);
+            record(req);
+            res.status = 201;
+            res.set_content(
+                nlohmann::json{{"id", "teamsactivity" + std::to_string(++posts_)}}.dump(),
+                "application/json");
+        });
+        server_.Put(activities, [this](const httplib::Request& req, httplib::Response& res) {
+            std::lock_guard lock(mutex_);
+            record(req);
+            res.set_content(nlohmann::json{{"id", req.matches[1].str().substr(1)}}.dump(),
+                            "application/json");
+        });
         server_.Post(R"(/map/.*)", [this](const httplib::Request& req, httplib::Response& res) {
             std::lock_guard lock(mutex_);
             record(req);
@@ -100,6 +141,17 @@ public:
         return arrived_.wait_for(lock, limit, [&] { return counts_[path] >= n; });
     }
 
+    // The keys /teams/keys lists (JSON Web Keys).
+    void set_jwks(nlohmann::json keys) {
+        std::lock_guard lock(mutex_);
+        jwks_ = std::move(keys);
+    }
+    // The form bodies posted to /teams/token.
+    std::vector<std::string> token_requests() {
+        std::lock_guard lock(mutex_);
+        return form_;
+    }
+
     // The requests whose path is `path`, oldest first.
     std::vector<Request> to(const std::string& path) {
         std::lock_guard lock(mutex_);
@@ -116,7 +168,7 @@ private:
     void record(const httplib::Request& req) {
         requests_.push_back({req.path, req.get_header_value("Authorization"),
                              req.get_header_value("Idempotency-Key"),
-                             nlohmann::json::parse(req.body, nullptr, false)});
+                             nlohmann::json::parse(req.body, nullptr, false), req.method});
         ++counts_[req.path];
         arrived_.notify_all();
     }
@@ -129,6 +181,8 @@ private:
     std::map<std::string, std::size_t> counts_;
     std::condition_variable arrived_;
     int posts_ = 0;
+    nlohmann::json jwks_ = nlohmann::json::array();
+    std::vector<std::string> form_;
 };
 
 }  // namespace terrain::testing

@@ -1,0 +1,186 @@
+#include "webhooks/teams_receiver.h"
+
+#include "monitor/log.h"
+#include "monitor/template.h"
+#include "webhooks/chat_card.h"
+
+namespace terrain::webhooks {
+
+namespace {
+
+constexpr const char* kCardType = "application/vnd.microsoft.card.adaptive";
+
+nlohmann::json text_block(const std::string& text) {
+    return {{"type", "TextBlock"}, {"text", text}, {"wrap", true}};
+}
+
+nlohmann::json execute(const std::string& title, const std::string& verb,
+                       const std::string& alert, bool destructive) {
+    nlohmann::json a = {{"type", "Action.Execute"},
+                        {"title", title},
+                        {"verb", verb},
+                        {"data", {{"alert", alert}}}};
+    if (destructive) {
+        a["style"] = "destructive";
+    }
+    return a;
+}
+
+// A button that first shows a small card (a choice, or the impact to confirm) with the
+// Action.Execute that sends the click.
+nlohmann::json show_card(const std::string& title, nlohmann::json body, nlohmann::json action) {
+    return {{"type", "Action.ShowCard"},
+            {"title", title},
+            {"card",
+             {{"type", "AdaptiveCard"},
+              {"body", std::move(body)},
+              {"actions", nlohmann::json::array({std::move(action)})}}}};
+}
+
+}  // namespace
+
+TeamsReceiver::TeamsReceiver(const monitor::ReceiverConfig& config, const alerts::Policy& policy,
+                             monitor::Store& store)
+    : LivingMessageReceiver(config, store),
+      policy_(policy),
+      app_id_(policy.interact().teams_app_id),
+      app_password_(monitor::resolve_secret(policy.interact().teams_app_password)),
+      token_url_(policy.interact().teams_token_url),
+      activities_("/v3/conversations/" + monitor::percent_encode(config.channel) + "/activities"),
+      api_(config.url, config.timeout_ms) {}
+
+nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy& policy) {
+    const bool resolved = a.state == alerts::AlertState::kResolved;
+    nlohmann::json facts = nlohmann::json::array();
+    for (const auto& [k, v] : card_facts(a)) {
+        facts.push_back({{"title", k}, {"value", v}});
+    }
+    nlohmann::json title = text_block(std::string(resolved ? "Resolved" : "Firing") + " · " +
+                                      a.severity + " · " + a.metric);
+    title["weight"] = "Bolder";
+    title["size"] = "Medium";
+    title["color"] = resolved ? "Good" : a.severity == "critical" ? "Attention" : "Warning";
+    nlohmann::json state = text_block(card_state_line(a));
+    state["isSubtle"] = true;
+    nlohmann::json actions = nlohmann::json::array();
+    for (const auto* action : policy.offered(a)) {
+        const std::string label = alerts::Policy::label(*action);
+        const bool destructive = action->executor != "builtin";
+        const auto choices = card_choices(*action, policy);
+        const std::string confirm = policy.confirmation(*action, a);
+        if (!choices.empty()) {
+            nlohmann::json set = {{"type", "Input.ChoiceSet"},
+                                  {"id", "arg"},
+                                  {"style", "expanded"},
+                                  {"isRequired", true},
+                                  {"value", choices.front()},
+                                  {"choices", nlohmann::json::array()}};
+            for (const auto& c : choices) {
+                set["choices"].push_back({{"title", c}, {"value", c}});
+            }
+            actions.push_back(show_card(label, nlohmann::json::array({set}),
+                                        execute(label, action->name, a.id, destructive)));
+        } else if (!confirm.empty()) {
+            actions.push_back(show_card(label, nlohmann::json::array({text_block(confirm)}),
+                                        execute("Confirm: " + label, action->name, a.id,
+                                                destructive)));
+        } else {
+            actions.push_back(execute(label, action->name, a.id, destructive));
+        }
+    }
+    return {{"type", "AdaptiveCard"},
+            {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
+            {"version", "1.4"},
+            {"body",
+             {title, text_block(a.summary), {{"type", "FactSet"}, {"facts", facts}}, state}},
+            {"actions", actions}};
+}
+
+nlohmann::json TeamsReceiver::activity(const alerts::Alert& a) const {
+    return {{"type", "message"},
+            {"summary", a.summary},
+            {"attachments",
+             nlohmann::json::array({{{"contentType", kCardType}, {"content", card(a, policy_)}}})}};
+}
+
+std::string TeamsReceiver::access_token(std::string& error) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!token_.empty() && now < token_until_) {
+        return token_;
+    }
+    const std::string form =
+        "grant_type=client_credentials&client_id=" + monitor::percent_encode(app_id_) +
+        "&client_secret=" + monitor::percent_encode(app_password_) +
+        "&scope=" + monitor::percent_encode("https://api.botframework.com/.default");
+    HttpReply r = http_call("POST", token_url_,
+                            {{"Content-Type", "application/x-www-form-urlencoded"}}, form,
+                            config_.timeout_ms);
+    if (!r.ok()) {
+        error = "token endpoint: " + r.describe();
+        return "";
+    }
+    const auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (!j.is_object() || !j.contains("access_token") || !j["access_token"].is_string()) {
+        error = "token endpoint: the answer has no access_token";
+        return "";
+    }
+    token_ = j["access_token"];
+    const auto lifetime = j.contains("expires_in") && j["expires_in"].is_number()
+                              ? j["expires_in"].get<std::int64_t>()
+                              : 3600;
+    // Renewed five minutes before it runs out (or at once when it lives less than that).
+    token_until_ = now + std::chrono::seconds(std::max<std::int64_t>(0, lifetime - 300));
+    return token_;
+}
+
+alerts::SendResult TeamsReceiver::call(const std::string& method, const std::string& path,
+                                       const nlohmann::json& activity, nlohmann::json* answer) {
+    std::string error;
+    const std::string token = access_token(error);
+    if (token.empty()) {
+        return {false, true, error};
+    }
+    HttpReply r = api_.send(method, path, activity.dump(),
+                            {{"Authorization", "Bearer " + token},
+                             {"Content-Type", "application/json"}});
+    if (r.status == 401) {
+        token_.clear();  // revoked or expired early: the retry gets a new one
+        return {false, true, path + ": " + r.describe()};
+    }
+    if (!r.ok()) {
+        return r.as_send_result();
+    }
+    if (answer != nullptr) {
+        *answer = nlohmann::json::parse(r.body, nullptr, false);
+        if (!answer->is_object()) {
+            return {false, true, path + ": the answer is not a JSON object"};
+        }
+    }
+    return {true, false, ""};
+}
+
+alerts::SendResult TeamsReceiver::post(const alerts::Alert& a, std::string& ref) {
+    nlohmann::json answer;
+    auto r = call("POST", activities_, activity(a), &answer);
+    if (!r.ok) {
+        return r;
+    }
+    ref = answer.value("id", "");
+    if (ref.empty()) {
+        return {false, true, activities_ + ": the answer has no activity id"};
+    }
+    return r;
+}
+
+alerts::SendResult TeamsReceiver::update(const std::string& ref, const alerts::Alert& a) {
+    nlohmann::json body = activity(a);
+    body["id"] = ref;
+    return call("PUT", activities_ + "/" + monitor::percent_encode(ref), body);
+}
+
+alerts::SendResult TeamsReceiver::reply(const std::string& ref, const std::string& note) {
+    return call("POST", activities_ + "/" + monitor::percent_encode(ref),
+                {{"type", "message"}, {"text", note}, {"replyToId", ref}});
+}
+
+}  // namespace terrain::webhooks
