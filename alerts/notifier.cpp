@@ -1,7 +1,9 @@
 #include "alerts/notifier.h"
 
+#include <algorithm>
 #include <chrono>
 #include <random>
+#include <stdexcept>
 
 #include "monitor/log.h"
 
@@ -23,9 +25,35 @@ SendResult LogReceiver::send(const Notification& n) {
     return {true, false, ""};
 }
 
+namespace {
+
+nlohmann::json to_json(const Notification& n) {
+    return {{"transition", n.transition}, {"note", n.note},         {"target", n.target},
+            {"only_for", n.only_for},     {"channel", n.channel},   {"alert", alerts::to_json(n.alert)}};
+}
+
+Notification notification_from_json(const nlohmann::json& j) {
+    Notification n;
+    n.alert = alert_from_json(j.at("alert"));
+    n.transition = j.at("transition").get<std::string>();
+    n.note = j.value("note", "");
+    n.target = j.value("target", "");
+    n.only_for = j.value("only_for", "");
+    n.channel = j.value("channel", "");
+    return n;
+}
+
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
 Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry,
-                   monitor::Store* dead_letters)
-    : telemetry_(telemetry), store_(dead_letters) {
+                   monitor::Store* store)
+    : telemetry_(telemetry), store_(store) {
     const auto counts = store_ != nullptr ? store_->count_dead_letters()
                                           : std::map<std::string, std::size_t>{};
     for (auto& r : routes) {
@@ -42,6 +70,27 @@ Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry,
             if (other->route.config.escalate_to == lane->route.receiver->name()) {
                 lane->escalation_target = true;
             }
+        }
+    }
+    // What was queued and not yet delivered when terrain last stopped goes first.
+    for (const auto& p : store_ != nullptr ? store_->load_pending()
+                                           : std::vector<monitor::Store::Pending>{}) {
+        auto lane = std::find_if(lanes_.begin(), lanes_.end(), [&](const auto& l) {
+            return l->route.receiver->name() == p.receiver;
+        });
+        try {
+            if (lane == lanes_.end()) {
+                throw std::runtime_error("receiver '" + p.receiver + "' is no longer configured");
+            }
+            Notification n = notification_from_json(nlohmann::json::parse(p.body));
+            n.pending_id = p.id;
+            n.enqueued_steady_ns = steady_ns();
+            (*lane)->queue.push_back(std::move(n));
+            telemetry_.notify_queue.Increment();
+        } catch (const std::exception& e) {
+            monitor::log_warn("notify: dropped a queued notification from the outbox: " +
+                              std::string(e.what()));
+            store_->drop_pending(p.id);
         }
     }
     for (auto& lane : lanes_) {
@@ -64,20 +113,46 @@ bool Notifier::accepts(const Lane& lane, const Notification& n) const {
 }
 
 void Notifier::enqueue(const Notification& notification) {
-    const auto now = std::chrono::steady_clock::now().time_since_epoch();
+    const std::int64_t now = steady_ns();
+    std::string body;
     {
         std::lock_guard lock(mutex_);
         for (auto& lane : lanes_) {
             if (!accepts(*lane, notification)) {
                 continue;
             }
-            lane->queue.push_back(notification);
-            lane->queue.back().enqueued_steady_ns =
-                std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+            Notification n = notification;
+            n.enqueued_steady_ns = now;
+            if (store_ != nullptr) {
+                try {
+                    if (body.empty()) {
+                        body = to_json(notification).dump();
+                    }
+                    n.pending_id = store_->put_pending(lane->route.receiver->name(), body);
+                } catch (const std::exception& e) {
+                    monitor::log_error("notify: cannot keep alert " + n.alert.id +
+                                       "'s notification in the outbox (" + e.what() +
+                                       "); it is sent, but a kill before then loses it");
+                }
+            }
+            lane->queue.push_back(std::move(n));
             telemetry_.notify_queue.Increment();
         }
     }
     cv_.notify_all();
+}
+
+void Notifier::done_with(const Notification& n) {
+    if (store_ == nullptr || n.pending_id == 0) {
+        return;
+    }
+    try {
+        store_->drop_pending(n.pending_id);
+    } catch (const std::exception& e) {
+        // Kept: it is sent again after a restart, which a living message absorbs.
+        monitor::log_error("notify: cannot clear a delivered notification from the outbox: " +
+                           std::string(e.what()));
+    }
 }
 
 void Notifier::restore(const std::vector<Alert>& firing) {
@@ -93,7 +168,7 @@ void Notifier::dead_letter(const std::string& receiver, const Notification& n, i
         return;
     }
     try {
-        const nlohmann::json body = {{"transition", n.transition}, {"alert", to_json(n.alert)}};
+        const nlohmann::json body = to_json(n);
         store_->append_dead_letter({std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch())
                                         .count(),
@@ -158,6 +233,7 @@ void Notifier::run(Lane& lane) {
                                         .count() -
                                     n.enqueued_steady_ns) /
                                 1e9);
+                done_with(n);
                 break;
             }
             if (!r.retryable || attempt >= cfg.max_attempts) {
@@ -166,6 +242,7 @@ void Notifier::run(Lane& lane) {
                                    n.alert.id + " after " + std::to_string(attempt) +
                                    " attempt(s): " + r.detail + " (kept as a dead letter)");
                 dead_letter(name, n, attempt, r.detail);
+                done_with(n);
                 break;
             }
             retried.Increment();
@@ -179,11 +256,17 @@ void Notifier::run(Lane& lane) {
             };
             cv_.wait_for(wait_lock, std::chrono::milliseconds(wait), past_deadline);
             if (past_deadline()) {
-                done = true;  // shutting down: abandoned, counted and logged
-                failed.Increment();
-                monitor::log_error("notify: receiver " + name + " abandoned alert " + n.alert.id +
-                                   " at shutdown (kept as a dead letter)");
-                dead_letter(name, n, attempt, "abandoned at shutdown after: " + r.detail);
+                done = true;  // shutting down
+                if (store_ != nullptr && n.pending_id != 0) {
+                    monitor::log_warn("notify: receiver " + name + " still failing at shutdown (" +
+                                      r.detail + "); alert " + n.alert.id +
+                                      "'s notification stays in the outbox for the next start");
+                } else {
+                    failed.Increment();
+                    monitor::log_error("notify: receiver " + name + " abandoned alert " +
+                                       n.alert.id + " at shutdown (kept as a dead letter)");
+                    dead_letter(name, n, attempt, "abandoned at shutdown after: " + r.detail);
+                }
             }
             backoff = std::min(backoff * 2, cfg.max_backoff_ms);
         }

@@ -27,6 +27,7 @@ struct Notification {
     std::string target;    // only this receiver (reminders, private replies); empty: routed
     std::string only_for;  // private: the person's user id on the target's platform
     std::string channel;   // private: where they clicked
+    std::int64_t pending_id = 0;  // its row in the store's outbox (0: not kept)
 };
 
 struct SendResult {
@@ -65,7 +66,10 @@ private:
 // Fans notifications out to receivers. Each receiver has a FIFO and a worker thread, so a
 // slow or failing receiver neither blocks the pipeline nor reorders its own messages; a
 // retryable failure is retried with exponential backoff and jitter up to max_attempts, then
-// counted as failed and logged. enqueue() is thread-safe and never blocks.
+// counted as failed, logged and kept as a dead letter. With a store, every queued
+// notification is also written to its outbox until it is delivered or dead-lettered, and the
+// outbox is queued again at start: neither a kill nor a stop with a receiver down loses one.
+// enqueue() is thread-safe and does not wait for any receiver.
 class Notifier final {
 public:
     struct Route {
@@ -73,9 +77,9 @@ public:
         monitor::ReceiverConfig config;
     };
 
-    // Deliveries that fail after every retry are written to `dead_letters` when given.
+    // With `store`: the outbox and the dead letters are kept there.
     Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry,
-             monitor::Store* dead_letters = nullptr);
+             monitor::Store* store = nullptr);
     ~Notifier();
     Notifier(const Notifier&) = delete;
     Notifier& operator=(const Notifier&) = delete;
@@ -84,7 +88,8 @@ public:
     // Tells every receiver which alerts are firing at start (see Receiver::restore).
     void restore(const std::vector<Alert>& firing);
     // Stops the workers after they deliver what is queued, retrying as configured for at most
-    // `drain_for`; what is still undelivered then is counted as failed and logged.
+    // `drain_for`; what is still undelivered then stays in the outbox for the next start
+    // (without a store: counted as failed and kept as a dead letter).
     void stop(std::chrono::milliseconds drain_for = std::chrono::seconds(5));
 
 private:
@@ -98,6 +103,7 @@ private:
     bool accepts(const Lane& lane, const Notification& n) const;
     void dead_letter(const std::string& receiver, const Notification& n, int attempts,
                      const std::string& error);
+    void done_with(const Notification& n);
 
     std::vector<std::unique_ptr<Lane>> lanes_;
     monitor::Telemetry& telemetry_;

@@ -118,6 +118,11 @@ Store::Store(const std::string& path) : path_(path) {
         " ref TEXT NOT NULL,"
         " PRIMARY KEY (receiver, alert_id))");
     exec(
+        "CREATE TABLE IF NOT EXISTS outbox ("
+        " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " receiver TEXT NOT NULL,"
+        " body TEXT NOT NULL)");
+    exec(
         "CREATE TABLE IF NOT EXISTS dead_letters ("
         " seq INTEGER PRIMARY KEY AUTOINCREMENT,"
         " at_ms INTEGER NOT NULL,"
@@ -378,6 +383,32 @@ std::map<std::string, std::string> Store::load_messages(const std::string& recei
     std::map<std::string, std::string> out;
     each_row(db_, st, path_, "message references",
              [&](sqlite3_stmt* r) { out[column_text(r, 0)] = column_text(r, 1); });
+    return out;
+}
+
+std::int64_t Store::put_pending(const std::string& receiver, const std::string& body) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "INSERT INTO outbox(receiver, body) VALUES(?,?)", path_);
+    bind_text(st.get(), 1, receiver);
+    bind_text(st.get(), 2, body);
+    step_done(db_, st, path_, "queue a notification");
+    return sqlite3_last_insert_rowid(db_);
+}
+
+void Store::drop_pending(std::int64_t id) {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "DELETE FROM outbox WHERE id = ?1", path_);
+    sqlite3_bind_int64(st.get(), 1, id);
+    step_done(db_, st, path_, "delete a delivered notification");
+}
+
+std::vector<Store::Pending> Store::load_pending() const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT id, receiver, body FROM outbox ORDER BY id", path_);
+    std::vector<Pending> out;
+    each_row(db_, st, path_, "the outbox", [&](sqlite3_stmt* r) {
+        out.push_back(Pending{sqlite3_column_int64(r, 0), column_text(r, 1), column_text(r, 2)});
+    });
     return out;
 }
 

@@ -61,6 +61,18 @@ public:
     // Oldest first; all alerts when alert_id is empty. At most `limit` most recent entries.
     std::vector<AuditEntry> load_audit(const std::string& alert_id, std::size_t limit) const;
 
+    // Notifications accepted for a receiver and not yet delivered (nor given up on), so a kill
+    // loses none: each is written when queued, deleted when delivered or dead-lettered, and
+    // queued again at start. `body` is the notification as JSON.
+    struct Pending {
+        std::int64_t id = 0;
+        std::string receiver;
+        std::string body;
+    };
+    std::int64_t put_pending(const std::string& receiver, const std::string& body);
+    void drop_pending(std::int64_t id);
+    std::vector<Pending> load_pending() const;  // oldest first
+
     // Outbound deliveries that failed after every retry (or were abandoned at shutdown), kept
     // so a person can see what did not get through. Append-only.
     struct DeadLetter {

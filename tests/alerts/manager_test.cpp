@@ -147,6 +147,31 @@ TEST_F(AlertManagerTest, UndeliverableNotificationsBecomeDeadLetters) {
               std::string::npos);
 }
 
+// A receiver that is down when terrain stops keeps its notification in the outbox; the next
+// start delivers it once, and the outbox is empty after.
+TEST_F(AlertManagerTest, ANotificationStillQueuedAtStopIsDeliveredAfterTheRestart) {
+    monitor::Store store(dir_.file("t.db"));
+    {
+        auto routes = testing::capture_routes(&sent_, 1'000'000);
+        routes[0].config.max_attempts = 100;
+        Notifier notifier(std::move(routes), telemetry_, &store);
+        AlertManager m(store, notifier, telemetry_, clock_);
+        m.on_finding(finding(true, 0.005, 0));
+        notifier.stop(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(sent_.empty());
+    EXPECT_TRUE(store.load_dead_letters(10).empty());
+    ASSERT_EQ(store.load_pending().size(), 1U);
+    {
+        Notifier notifier(testing::capture_routes(&sent_), telemetry_, &store);
+        notifier.stop();
+    }
+    ASSERT_EQ(sent_.size(), 1U);
+    EXPECT_EQ(sent_[0].transition, "firing");
+    EXPECT_EQ(sent_[0].alert.metric, "spam_complaint_rate");
+    EXPECT_TRUE(store.load_pending().empty());
+}
+
 ActionRequest action(std::string name, std::string reason = "", std::int64_t duration_ms = 0) {
     return {std::move(name), "alice", std::move(reason), duration_ms};
 }
