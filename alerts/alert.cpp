@@ -214,13 +214,17 @@ std::string count_text(double v) {
     return out;
 }
 
+const std::string* label_value(const Alert& alert, const std::string& key) {
+    return key == "severity"   ? &alert.severity
+           : key == "team"     ? &alert.team
+           : key == "metric"   ? &alert.metric
+           : key == "detector" ? &alert.detector
+                               : monitor::find_label(alert.labels, key);
+}
+
 bool route_matches(const monitor::Labels& match, const Alert& alert) {
     for (const auto& [k, v] : match) {
-        const std::string* got = k == "severity"   ? &alert.severity
-                                 : k == "team"     ? &alert.team
-                                 : k == "metric"   ? &alert.metric
-                                 : k == "detector" ? &alert.detector
-                                                   : monitor::find_label(alert.labels, k);
+        const std::string* got = label_value(alert, k);
         if (got == nullptr || *got != v) {
             return false;
         }

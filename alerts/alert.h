@@ -99,6 +99,8 @@ std::string plain_value(double value, bool ratio);
 // Whether an alert carries every label of a route's or silence's `match` (metric, detector,
 // severity and team included).
 bool route_matches(const monitor::Labels& match, const Alert& alert);
+// A label's value, or severity, team, metric or detector by those names; nullptr when absent.
+const std::string* label_value(const Alert& alert, const std::string& key);
 
 nlohmann::json to_json(const Alert& alert);
 Alert alert_from_json(const nlohmann::json& j);

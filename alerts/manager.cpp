@@ -135,15 +135,13 @@ std::optional<std::int64_t> parse_snooze(std::string_view text) {
 AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
                            monitor::Telemetry& telemetry, const monitor::Clock& clock,
                            std::vector<monitor::ReceiverConfig> routes,
-                           std::map<std::string, std::vector<std::string>> holds,
-                           std::vector<QuietWindow> quiet)
+                           HoldRules rules)
     : store_(store),
       notifier_(notifier),
       telemetry_(telemetry),
       clock_(clock),
       routes_(std::move(routes)),
-      holds_(std::move(holds)),
-      quiet_(std::move(quiet)) {
+      rules_(std::move(rules)) {
     for (const auto& doc : store_.load_silences()) {
         try {
             silences_.push_back(silence_from_json(nlohmann::json::parse(doc.body)));
@@ -298,12 +296,33 @@ std::optional<std::string> AlertManager::hold_reason(const Alert& a, std::int64_
                    (s.comment.empty() ? "" : " (" + s.comment + ")");
         }
     }
-    for (const auto& q : quiet_) {
+    for (const auto& q : rules_.quiet) {
         if (route_matches(q.config().match, a) && q.active(now)) {
             return "held: " + q.describe();
         }
     }
-    if (holds_.empty()) {
+    for (const auto& rule : rules_.inhibit) {
+        if (!route_matches(rule.target_match, a)) {
+            continue;
+        }
+        for (const auto& [fp, id] : open_) {
+            const Alert& b = by_id_.at(id);
+            if (b.id == a.id || !route_matches(rule.source_match, b)) {
+                continue;
+            }
+            // As in Alertmanager, a label both lack counts as equal.
+            const bool equal =
+                std::all_of(rule.equal.begin(), rule.equal.end(), [&](const std::string& l) {
+                    const std::string* x = label_value(a, l);
+                    const std::string* y = label_value(b, l);
+                    return (x == nullptr || y == nullptr) ? x == y : *x == *y;
+                });
+            if (equal) {
+                return "inhibited by " + b.severity + " alert " + b.id + " (" + b.metric + ")";
+            }
+        }
+    }
+    if (rules_.holds.empty()) {
         return std::nullopt;
     }
     for (const auto& [id, b] : by_id_) {
@@ -311,8 +330,8 @@ std::optional<std::string> AlertManager::hold_reason(const Alert& a, std::int64_
             continue;
         }
         for (const auto& o : b.overrides) {
-            auto labels = holds_.find(o.action);
-            if (o.state != "done" || labels == holds_.end() || labels->second.empty()) {
+            auto labels = rules_.holds.find(o.action);
+            if (o.state != "done" || labels == rules_.holds.end() || labels->second.empty()) {
                 continue;
             }
             std::string shared;
@@ -410,7 +429,7 @@ void AlertManager::tick() {
     std::lock_guard lock(mutex_);
     const std::int64_t now = clock_.now_ms();
     release_holds(now);
-    if (!quiet_.empty()) {
+    if (rules_.timed()) {
         apply_holds(now);
     }
     for (const auto& [fp, id] : open_) {

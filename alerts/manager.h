@@ -60,15 +60,22 @@ Silence silence_from_json(const nlohmann::json& j);
 // Every change is written to the store before notifying, so a restart keeps alerts and does
 // not notify twice. on_finding/on_series_idle are called from the pipeline thread; list/get
 // from API threads. Thread-safe.
+// What holds alerts besides silences: the labels each override action holds while it is done
+// (ActionConfig::holds: a paused campaign's other alerts), the quiet windows, and the inhibit
+// rules (one firing alert holds others that share its labels).
+struct HoldRules {
+    std::map<std::string, std::vector<std::string>> holds;  // action name -> labels
+    std::vector<QuietWindow> quiet;
+    std::vector<monitor::InhibitRuleConfig> inhibit;
+    bool timed() const { return !quiet.empty() || !inhibit.empty(); }
+};
+
 class AlertManager final {
 public:
-    // `routes` are the receivers' configurations, for escalation and reminders; `holds` the
-    // labels each override action holds while it is done (ActionConfig::holds), so that a
-    // paused campaign's other alerts do not notify; `quiet` the quiet windows.
+    // `routes` are the receivers' configurations, for escalation and reminders.
     AlertManager(monitor::Store& store, Notifier& notifier, monitor::Telemetry& telemetry,
                  const monitor::Clock& clock, std::vector<monitor::ReceiverConfig> routes = {},
-                 std::map<std::string, std::vector<std::string>> holds = {},
-                 std::vector<QuietWindow> quiet = {});
+                 HoldRules rules = {});
 
     void on_finding(const monitor::Finding& finding);
     // The series produced no events for its metric's idle_after: its open alerts resolve.
@@ -79,7 +86,8 @@ public:
     ActionResult act(const std::string& id_or_fingerprint, const ActionRequest& request);
 
     // Time-driven changes, called about once a second from one housekeeping thread: a hold
-    // that began (a quiet window opened: the open alerts it matches say so), a snooze that
+    // that began (a quiet window opened, an inhibiting alert fired: the open alerts it holds
+    // say so), a snooze that
     // ended (notified once), a hold that ended (a silence expired, a quiet window closed, an
     // override reverted: the alert is notified as it is now), an alert nobody acknowledged within a route's
     // escalate_after (escalated, audited), an acknowledged alert still firing after
@@ -104,8 +112,9 @@ private:
     // Saves the alert and tells the receivers, unless it is held (then only saved, with why).
     void save_and_notify(Alert& alert, const std::string& transition,
                          const std::string& note = "", const std::string& target = "");
-    // Why the alert's notifications are held now: an active silence, an open quiet window, or
-    // a done override of another alert that holds the labels this alert shares with it.
+    // Why the alert's notifications are held now: an active silence, an open quiet window, a
+    // firing alert that inhibits it, or a done override of another alert that holds the labels
+    // this alert shares with it.
     std::optional<std::string> hold_reason(const Alert& alert, std::int64_t now) const;
     // Open alerts a hold began for show it (saved, not notified).
     void apply_holds(std::int64_t now);
@@ -122,8 +131,7 @@ private:
     monitor::Telemetry& telemetry_;
     const monitor::Clock& clock_;
     std::vector<monitor::ReceiverConfig> routes_;
-    std::map<std::string, std::vector<std::string>> holds_;
-    std::vector<QuietWindow> quiet_;
+    HoldRules rules_;
     mutable std::mutex mutex_;
     std::vector<Silence> silences_;
     std::map<std::string, Alert> by_id_;

@@ -576,6 +576,20 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
     return r;
 }
 
+// Matchers on labels, severity, team, metric and detector (silences, quiet windows, inhibit
+// rules).
+Labels parse_matchers(const Section& s, std::string_view key,
+                      const std::vector<std::string>& labels) {
+    std::vector<std::string> keys = labels;
+    keys.insert(keys.end(), {"severity", "team", "metric", "detector"});
+    Labels out;
+    for (auto& [k, v] : s.pairs(key)) {
+        check_label(k, keys, s.child(key) + "." + k);
+        out.emplace_back(k, v);
+    }
+    return out;
+}
+
 // "HH:MM" as minutes after midnight; "24:00" is the end of the day.
 int parse_clock(const Section& s, std::string_view key, int fallback) {
     if (!s.has(key)) {
@@ -638,13 +652,28 @@ QuietWindowConfig parse_quiet_window(const YAML::Node& node, const std::string& 
     if (q.from_minute == 24 * 60) {
         s.fail("from", "a window cannot start at 24:00 (use 00:00 of the next day)");
     }
-    std::vector<std::string> match_keys = labels;
-    match_keys.insert(match_keys.end(), {"severity", "team", "metric", "detector"});
-    for (auto& [k, v] : s.pairs("match")) {
-        check_label(k, match_keys, s.child("match") + "." + k);
-        q.match.emplace_back(k, v);
-    }
+    q.match = parse_matchers(s, "match", labels);
     return q;
+}
+
+InhibitRuleConfig parse_inhibit_rule(const YAML::Node& node, const std::string& path,
+                                     const std::vector<std::string>& labels) {
+    Section s(node, path, {"source_match", "target_match", "equal"});
+    InhibitRuleConfig r;
+    r.path = path;
+    r.source_match = parse_matchers(s, "source_match", labels);
+    r.target_match = parse_matchers(s, "target_match", labels);
+    if (r.source_match.empty() || r.target_match.empty()) {
+        s.fail("", "give both source_match and target_match (an empty one would match every "
+                   "alert)");
+    }
+    std::vector<std::string> keys = labels;
+    keys.insert(keys.end(), {"severity", "team", "metric", "detector"});
+    r.equal = s.strings("equal");
+    for (std::size_t i = 0; i < r.equal.size(); ++i) {
+        check_label(r.equal[i], keys, s.child("equal") + "[" + std::to_string(i) + "]");
+    }
+    return r;
 }
 
 PersonConfig parse_person(const YAML::Node& node, const std::string& path) {
@@ -832,7 +861,8 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
     try {
         Section top(root, "",
                     {"server", "sources", "api", "pipeline", "labels", "metrics", "pairs",
-                     "receivers", "quiet_windows", "people", "actions", "interact"});
+                     "receivers", "quiet_windows", "inhibit_rules", "people", "actions",
+                     "interact"});
         auto sources = top.get("sources");
         if (sources && !sources.IsNull()) {
             if (!sources.IsMap()) {
@@ -976,6 +1006,16 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
             c.quiet_windows.push_back(parse_quiet_window(n, path, labels));
             return c.quiet_windows.back().name;
         });
+        {
+            auto rules = top.get("inhibit_rules");
+            if (rules && !rules.IsNull() && !rules.IsSequence()) {
+                top.fail("inhibit_rules", "must be a list");
+            }
+            for (std::size_t i = 0; rules && rules.IsSequence() && i < rules.size(); ++i) {
+                c.inhibit_rules.push_back(parse_inhibit_rule(
+                    rules[i], "inhibit_rules[" + std::to_string(i) + "]", labels));
+            }
+        }
         list("people", [&](const YAML::Node& n, const std::string& path) {
             c.people.push_back(parse_person(n, path));
             return c.people.back().name;

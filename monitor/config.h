@@ -238,6 +238,16 @@ struct QuietWindowConfig {
     std::string path;
 };
 
+// As in Alertmanager: while an alert matching `source_match` fires, alerts matching
+// `target_match` that have the same values for every label in `equal` are held (a campaign's
+// critical spam alert holds the same campaign's warnings).
+struct InhibitRuleConfig {
+    Labels source_match;  // labels, severity, team, metric, detector
+    Labels target_match;
+    std::vector<std::string> equal;
+    std::string path;
+};
+
 struct ApiConfig {
     SecretRef token;  // /api/v1/*: "Authorization: Bearer <token>"; unset: loopback only
 };
@@ -251,6 +261,7 @@ struct Config {
     std::vector<MetricConfig> metrics;
     std::vector<ReceiverConfig> receivers;
     std::vector<QuietWindowConfig> quiet_windows;
+    std::vector<InhibitRuleConfig> inhibit_rules;
     std::vector<PersonConfig> people;
     std::vector<ActionConfig> actions;  // built-ins first, then the configured ones
     InteractConfig interact;

@@ -170,16 +170,18 @@ int run_service(const RunOptions& options) {
     alerts::Policy policy(config.people, config.actions, config.interact);
     webhooks::HttpExecutor executor(config.actions);
     alerts::Notifier notifier(make_receivers(config, policy, store), telemetry, &store);
-    std::map<std::string, std::vector<std::string>> holds;
+    alerts::HoldRules rules;
     for (const auto& a : config.actions) {
         if (!a.holds.empty()) {
-            holds[a.name] = a.holds;
+            rules.holds[a.name] = a.holds;
         }
     }
-    std::vector<alerts::QuietWindow> quiet(config.quiet_windows.begin(),
-                                           config.quiet_windows.end());
+    for (const auto& q : config.quiet_windows) {
+        rules.quiet.emplace_back(q);
+    }
+    rules.inhibit = config.inhibit_rules;
     alerts::AlertManager alert_manager(store, notifier, telemetry, clock, config.receivers,
-                                       std::move(holds), std::move(quiet));
+                                       std::move(rules));
     alerts::Overrides overrides(policy, alert_manager, store, executor, telemetry, clock);
     notifier.restore(alert_manager.list(alerts::AlertState::kFiring));
     monitor::EventLog event_log(

@@ -172,6 +172,47 @@ TEST_F(AlertManagerTest, ANotificationStillQueuedAtStopIsDeliveredAfterTheRestar
     EXPECT_TRUE(store.load_pending().empty());
 }
 
+// Inhibition as in Alertmanager: while a campaign's critical alert fires, that campaign's
+// warnings are held (another campaign's are not); when the critical one resolves, the warning
+// still firing is told once.
+TEST_F(AlertManagerTest, AFiringCriticalAlertInhibitsTheSameCampaignsWarnings) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    monitor::InhibitRuleConfig rule;
+    rule.source_match = {{"severity", "critical"}};
+    rule.target_match = {{"severity", "warning"}};
+    rule.equal = {"campaign"};
+    AlertManager m(store, notifier, telemetry_, clock_, {}, HoldRules{{}, {}, {rule}});
+    auto warning = [](const std::string& campaign) {
+        auto f = finding(true, 0.004, 0);
+        f.metric = "unsubscribe_rate";
+        f.severity = "warning";
+        f.labels = {{"campaign", campaign}, {"provider", "gmail.com"}};
+        return f;
+    };
+    m.on_finding(finding(true, 0.009, 0));  // critical, campaign spring
+    m.on_finding(warning("spring"));         // held
+    m.on_finding(warning("autumn"));         // told
+    for (const auto& a : m.list(AlertState::kFiring)) {
+        const bool held = a.severity == "warning" && a.labels[0].second == "spring";
+        EXPECT_EQ(!a.held_by.empty(), held) << a.metric << " " << a.held_by;
+        if (held) {
+            EXPECT_EQ(a.held_by.rfind("inhibited by critical alert ", 0), 0U) << a.held_by;
+        }
+    }
+    m.on_finding(finding(false, 0.001, 300'000));  // the critical one recovers
+    clock_.advance(1000);
+    m.tick();
+    notifier.stop();
+    std::vector<std::string> told;
+    for (const auto& n : sent_) {
+        told.push_back(n.alert.severity + " " + n.alert.labels[0].second + " " + n.transition);
+    }
+    EXPECT_EQ(told, (std::vector<std::string>{"critical spring firing", "warning autumn firing",
+                                              "critical spring resolved",
+                                              "warning spring firing"}));
+}
+
 ActionRequest action(std::string name, std::string reason = "", std::int64_t duration_ms = 0) {
     return {std::move(name), "alice", std::move(reason), duration_ms};
 }
@@ -419,7 +460,8 @@ TEST_F(AlertManagerTest, AnAlertThatFiresAndResolvesWithinASilenceIsNeverTold) {
 TEST_F(AlertManagerTest, ADoneOverrideHoldsTheSameCampaignsOtherAlerts) {
     monitor::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
-    AlertManager m(store, notifier, telemetry_, clock_, {}, {{"pause_campaign", {"campaign"}}});
+    AlertManager m(store, notifier, telemetry_, clock_, {},
+                   HoldRules{{{"pause_campaign", {"campaign"}}}, {}, {}});
     m.on_finding(finding(true, 0.005, 0));
     const std::string paused = m.list(AlertState::kFiring).front().id;
     ASSERT_TRUE(m.record_override(paused, {"pause_campaign", "Pause campaign", "done", "Ana",
@@ -520,7 +562,7 @@ TEST_F(AlertManagerTest, AQuietWindowHoldsWarningsUntilItsLocalMorning) {
     monitor::FakeClock clock(at(monday, 21));  // Monday 22:00 Berlin
     monitor::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
-    AlertManager m(store, notifier, telemetry_, clock, {}, {}, {window});
+    AlertManager m(store, notifier, telemetry_, clock, {}, HoldRules{{}, {window}, {}});
     auto warning = finding(true, 0.005, 0);
     warning.severity = "warning";
     m.on_finding(warning);
@@ -557,7 +599,7 @@ TEST_F(AlertManagerTest, AnOpenAlertGoesQuietWhenTheWindowOpens) {
     monitor::FakeClock clock(noon - 60'000);
     monitor::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
-    AlertManager m(store, notifier, telemetry_, clock, {}, {}, {QuietWindow(lunch)});
+    AlertManager m(store, notifier, telemetry_, clock, {}, HoldRules{{}, {QuietWindow(lunch)}, {}});
     m.on_finding(finding(true, 0.005, 0));
     ASSERT_TRUE(m.list(AlertState::kFiring)[0].held_by.empty());
     clock.set(noon);

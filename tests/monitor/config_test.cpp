@@ -223,6 +223,13 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"quiet_unknown_match",
                   "quiet_windows:\n  - name: nights\n    match: {severty: warning}\n",
                   "quiet_windows[0].match.severty: unknown label 'severty'; did you mean 'severity'?"},
+        BadConfig{"inhibit_without_target",
+                  "inhibit_rules:\n  - source_match: {severity: critical}\n",
+                  "inhibit_rules[0]: give both source_match and target_match"},
+        BadConfig{"inhibit_unknown_equal",
+                  "inhibit_rules:\n  - source_match: {severity: critical}\n"
+                  "    target_match: {severity: warning}\n    equal: [campain]\n",
+                  "inhibit_rules[0].equal[0]: unknown label 'campain'; did you mean 'campaign'?"},
         BadConfig{"mattermost_secret_literal", "interact:\n  mattermost_secret: hunter2\n",
                   "interact.mattermost_secret: secrets are not written in the configuration"},
         BadConfig{"holds_unknown_label",
