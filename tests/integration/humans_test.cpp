@@ -9,6 +9,7 @@
 #include "monitor/template.h"
 #include "tests/support/bot_framework_signer.h"
 #include "tests/support/chat_stand_in.h"
+#include "tests/support/http_sink.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/traffic.h"
@@ -554,6 +555,59 @@ interact:
     EXPECT_EQ(chat.to(activities).size(), 1U);  // one card, never posted again
     EXPECT_EQ(chat.token_requests().size(), 1U);  // the token is kept until it runs out
     EXPECT_EQ(svc.read_log().find("teams-app-password"), std::string::npos);
+}
+
+// The outbox: an alert's notification for a receiver that is down stays queued in the store;
+// terrain is killed with SIGKILL, the receiver comes back, and after the restart the
+// notification arrives once.
+TEST(HumansInTheLoop, ANotificationQueuedForADownReceiverSurvivesAKill) {
+    testing::TempDir dir;
+    int port = 0;
+    {
+        testing::HttpSink reserve;  // a free port, closed again: the receiver is down
+        port = reserve.port();
+    }
+    auto [status, yaml] = testing::run_command(std::string(TERRAIN_BINARY) + " default-config", "");
+    ASSERT_EQ(status, 0);
+    yaml = yaml.substr(0, yaml.find("\nreceivers:"));
+    const std::string config = dir.file("terrain.yaml");
+    std::ofstream(config) << yaml << R"(
+receivers:
+  - name: team
+    type: webhook
+    url: http://127.0.0.1:)" << port << R"(/alerts
+    max_attempts: 100
+    initial_backoff: 100ms
+    max_backoff: 200ms
+)";
+    std::string alert;
+    {
+        Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("first.log"));
+        httplib::Client c("127.0.0.1", svc.port());
+        alert = raise_spam_alert(c, svc);
+        ASSERT_FALSE(alert.empty());
+        ASSERT_TRUE(eventually([&] {
+            return svc.read_log().find("notify: receiver team failed") != std::string::npos;
+        })) << svc.read_log();
+        svc.stop(SIGKILL);
+    }
+    testing::HttpSink sink(port);
+    ASSERT_EQ(sink.port(), port);
+    Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("second.log"));
+    ASSERT_TRUE(eventually([&] {
+        for (const auto& n : sink.received()) {
+            if (n.dump().find(alert) != std::string::npos) {
+                return true;
+            }
+        }
+        return false;
+    })) << svc.read_log();
+    std::size_t firing = 0;
+    for (const auto& n : sink.received()) {
+        firing += n.dump().find(alert) != std::string::npos &&
+                  n.value("transition", "") == "firing";
+    }
+    EXPECT_EQ(firing, 1U);
 }
 
 }  // namespace

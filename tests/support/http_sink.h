@@ -13,18 +13,28 @@ namespace terrain::testing {
 // to /alerts and answers 200.
 class HttpSink final {
 public:
-    HttpSink() {
+    // On `port`, or on any free port when 0.
+    explicit HttpSink(int port = 0) {
         server_.Post("/alerts", [this](const httplib::Request& req, httplib::Response& res) {
             std::lock_guard lock(mutex_);
             received_.push_back(nlohmann::json::parse(req.body));
             res.status = 200;
         });
-        port_ = server_.bind_to_any_port("127.0.0.1");
+        port_ = port == 0 ? server_.bind_to_any_port("127.0.0.1")
+                          : (server_.bind_to_port("127.0.0.1", port) ? port : -1);
+        if (port_ <= 0) {
+            return;  // the port is taken: port() says -1
+        }
         thread_ = std::thread([this] { server_.listen_after_bind(); });
+        while (!server_.is_running()) {
+            std::this_thread::yield();  // a stop() before listening starts would be missed
+        }
     }
     ~HttpSink() {
         server_.stop();
-        thread_.join();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
     }
     HttpSink(const HttpSink&) = delete;
     HttpSink& operator=(const HttpSink&) = delete;
