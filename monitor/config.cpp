@@ -521,7 +521,7 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
     Section s(node, path,
               {"name", "type", "url", "channel", "token", "match", "escalate_after",
                "escalate_to", "remind_every", "timeout", "max_attempts", "initial_backoff",
-               "max_backoff"});
+               "max_backoff", "group_by"});
     ReceiverConfig r;
     r.path = path;
     r.name = s.required_str("name");
@@ -569,6 +569,14 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
         s.fail("", "give 'escalate_after' and 'escalate_to' together");
     }
     r.remind_every_ms = s.duration("remind_every", 0);
+    r.group_by = s.strings("group_by");
+    if (!r.group_by.empty() && !chat) {
+        s.fail("group_by", "only chat receivers (slack, mattermost, teams) group alerts");
+    }
+    for (std::size_t i = 0; i < r.group_by.size(); ++i) {
+        check_label(r.group_by[i], match_keys,
+                    s.child("group_by") + "[" + std::to_string(i) + "]");
+    }
     r.timeout_ms = s.duration("timeout", r.timeout_ms);
     r.max_attempts = static_cast<int>(s.integer("max_attempts", r.max_attempts, 1, 100));
     r.initial_backoff_ms = s.duration("initial_backoff", r.initial_backoff_ms);

@@ -134,6 +134,10 @@ struct ReceiverConfig {
     std::int64_t escalate_after_ms = 0;  // 0: never escalates
     std::string escalate_to;
     std::int64_t remind_every_ms = 0;  // acknowledged but still firing: a reminder this often
+    // slack, mattermost, teams: alerts with the same values of these (labels, severity, team)
+    // share one top-level message while its first alert is open; the others' cards are posted
+    // in its thread. Empty: one top-level message per alert.
+    std::vector<std::string> group_by;
     std::int64_t timeout_ms = 5000;
     int max_attempts = 8;
     std::int64_t initial_backoff_ms = 500;

@@ -93,10 +93,14 @@ nlohmann::json MattermostReceiver::props(const alerts::Alert& a) const {
     return {{"attachments", nlohmann::json::array({attachment(a, policy_, click_url_, secret_)})}};
 }
 
-alerts::SendResult MattermostReceiver::post(const alerts::Alert& a, std::string& ref) {
+alerts::SendResult MattermostReceiver::post(const alerts::Alert& a, const std::string& thread,
+                                            std::string& ref) {
+    nlohmann::json post = {{"channel_id", config_.channel}, {"message", ""}, {"props", props(a)}};
+    if (!thread.empty()) {
+        post["root_id"] = thread;
+    }
     nlohmann::json reply;
-    auto r = call("POST", "/api/v4/posts",
-                  {{"channel_id", config_.channel}, {"message", ""}, {"props", props(a)}}, &reply);
+    auto r = call("POST", "/api/v4/posts", post, &reply);
     if (!r.ok) {
         return r;
     }

@@ -31,7 +31,8 @@ public:
                                      const std::string& click_url, const std::string& secret);
 
 private:
-    alerts::SendResult post(const alerts::Alert& alert, std::string& ref) override;
+    alerts::SendResult post(const alerts::Alert& alert, const std::string& thread,
+                            std::string& ref) override;
     alerts::SendResult update(const std::string& ref, const alerts::Alert& alert) override;
     alerts::SendResult reply(const std::string& ref, const std::string& note) override;
     nlohmann::json props(const alerts::Alert& alert) const;

@@ -101,17 +101,6 @@ alerts::SendResult SlackReceiver::tell(const alerts::Notification& n) {
                                        {"text", n.note}});
 }
 
-alerts::SendResult SlackReceiver::post(const alerts::Alert& a, std::string& ref) {
-    nlohmann::json reply;
-    auto r = call("chat.postMessage",
-                  {{"channel", config_.channel}, {"text", a.summary}, {"blocks", blocks(a, policy_)}},
-                  &reply);
-    if (r.ok) {
-        ref = reply.value("channel", config_.channel) + " " + reply.value("ts", "");
-    }
-    return r;
-}
-
 namespace {
 
 std::pair<std::string, std::string> channel_and_ts(const std::string& ref) {
@@ -120,6 +109,24 @@ std::pair<std::string, std::string> channel_and_ts(const std::string& ref) {
 }
 
 }  // namespace
+
+alerts::SendResult SlackReceiver::post(const alerts::Alert& a, const std::string& thread,
+                                       std::string& ref) {
+    nlohmann::json message = {
+        {"channel", config_.channel}, {"text", a.summary}, {"blocks", blocks(a, policy_)}};
+    if (!thread.empty()) {
+        const auto [channel, ts] = channel_and_ts(thread);
+        message["channel"] = channel;
+        message["thread_ts"] = ts;
+    }
+    nlohmann::json reply;
+    auto r = call("chat.postMessage", message, &reply);
+    if (r.ok) {
+        ref = reply.value("channel", message["channel"].get<std::string>()) + " " +
+              reply.value("ts", "");
+    }
+    return r;
+}
 
 alerts::SendResult SlackReceiver::update(const std::string& ref, const alerts::Alert& a) {
     const auto [channel, ts] = channel_and_ts(ref);

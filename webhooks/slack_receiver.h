@@ -29,7 +29,8 @@ public:
     static nlohmann::json blocks(const alerts::Alert& alert, const alerts::Policy& policy);
 
 private:
-    alerts::SendResult post(const alerts::Alert& alert, std::string& ref) override;
+    alerts::SendResult post(const alerts::Alert& alert, const std::string& thread,
+                            std::string& ref) override;
     alerts::SendResult update(const std::string& ref, const alerts::Alert& alert) override;
     alerts::SendResult reply(const std::string& ref, const std::string& note) override;
     alerts::SendResult tell(const alerts::Notification& n) override;

@@ -159,9 +159,16 @@ alerts::SendResult TeamsReceiver::call(const std::string& method, const std::str
     return {true, false, ""};
 }
 
-alerts::SendResult TeamsReceiver::post(const alerts::Alert& a, std::string& ref) {
+alerts::SendResult TeamsReceiver::post(const alerts::Alert& a, const std::string& thread,
+                                       std::string& ref) {
     nlohmann::json answer;
-    auto r = call("POST", activities_, activity(a), &answer);
+    nlohmann::json body = activity(a);
+    std::string path = activities_;
+    if (!thread.empty()) {
+        body["replyToId"] = thread;
+        path += "/" + monitor::percent_encode(thread);
+    }
+    auto r = call("POST", path, body, &answer);
     if (!r.ok) {
         return r;
     }

@@ -34,7 +34,8 @@ public:
     static nlohmann::json card(const alerts::Alert& alert, const alerts::Policy& policy);
 
 private:
-    alerts::SendResult post(const alerts::Alert& alert, std::string& ref) override;
+    alerts::SendResult post(const alerts::Alert& alert, const std::string& thread,
+                            std::string& ref) override;
     alerts::SendResult update(const std::string& ref, const alerts::Alert& alert) override;
     alerts::SendResult reply(const std::string& ref, const std::string& note) override;
     alerts::SendResult call(const std::string& method, const std::string& path,

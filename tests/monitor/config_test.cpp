@@ -230,6 +230,9 @@ INSTANTIATE_TEST_SUITE_P(
                   "inhibit_rules:\n  - source_match: {severity: critical}\n"
                   "    target_match: {severity: warning}\n    equal: [campain]\n",
                   "inhibit_rules[0].equal[0]: unknown label 'campain'; did you mean 'campaign'?"},
+        BadConfig{"group_by_on_webhook",
+                  "receivers:\n  - name: w\n    type: webhook\n    url: http://x\n    group_by: [campaign]\n",
+                  "receivers[0].group_by: only chat receivers (slack, mattermost, teams) group alerts"},
         BadConfig{"mattermost_secret_literal", "interact:\n  mattermost_secret: hunter2\n",
                   "interact.mattermost_secret: secrets are not written in the configuration"},
         BadConfig{"holds_unknown_label",
