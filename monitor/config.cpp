@@ -584,12 +584,17 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
     return r;
 }
 
-// Matchers on labels, severity, team, metric and detector (silences, quiet windows, inhibit
-// rules).
-Labels parse_matchers(const Section& s, std::string_view key,
-                      const std::vector<std::string>& labels) {
+// What matchers may name: the declared labels, severity, team, metric and detector.
+std::vector<std::string> matcher_keys(const std::vector<std::string>& labels) {
     std::vector<std::string> keys = labels;
     keys.insert(keys.end(), {"severity", "team", "metric", "detector"});
+    return keys;
+}
+
+// Matchers on labels, severity, team, metric and detector (quiet windows, inhibit rules).
+Labels parse_matchers(const Section& s, std::string_view key,
+                      const std::vector<std::string>& labels) {
+    const std::vector<std::string> keys = matcher_keys(labels);
     Labels out;
     for (auto& [k, v] : s.pairs(key)) {
         check_label(k, keys, s.child(key) + "." + k);
@@ -675,8 +680,7 @@ InhibitRuleConfig parse_inhibit_rule(const YAML::Node& node, const std::string& 
         s.fail("", "give both source_match and target_match (an empty one would match every "
                    "alert)");
     }
-    std::vector<std::string> keys = labels;
-    keys.insert(keys.end(), {"severity", "team", "metric", "detector"});
+    const std::vector<std::string> keys = matcher_keys(labels);
     r.equal = s.strings("equal");
     for (std::size_t i = 0; i < r.equal.size(); ++i) {
         check_label(r.equal[i], keys, s.child("equal") + "[" + std::to_string(i) + "]");

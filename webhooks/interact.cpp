@@ -70,6 +70,12 @@ std::string text(const nlohmann::json& j, const char* key) {
     return s.size() > kMaxField ? "" : s;
 }
 
+// terrain_interactions_total for a click refused before it reached the overrides (which count
+// the ones they judge).
+void count_click(const InteractContext& ctx, const char* platform, const std::string& result) {
+    ctx.telemetry->interactions.Add({{"platform", platform}, {"result", result}}).Increment();
+}
+
 void split_value(const std::string& value, std::string& alert, std::string& arg) {
     const auto bar = value.find('|');
     alert = value.substr(0, bar);
@@ -230,16 +236,13 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
         }
         server.route("POST", "/interact/slack", [ctx, verifier, slack_receiver](
                                                     const HttpRequest& req) {
-            auto& counter = *ctx.telemetry;
             if (auto denied = verifier->verify(req, ctx.clock->now_ms())) {
-                counter.interactions.Add({{"platform", "slack"}, {"result", denied->reason}})
-                    .Increment();
+                count_click(ctx, "slack", denied->reason);
                 return unauthorized(*denied);
             }
             auto parsed = parse_slack_interaction(req.body);
             if (!parsed) {
-                counter.interactions.Add({{"platform", "slack"}, {"result", "bad_request"}})
-                    .Increment();
+                count_click(ctx, "slack", "bad_request");
                 return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
             }
             const SlackClick& s = parsed.value();
@@ -270,19 +273,15 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
         const std::string receiver = first_receiver("mattermost");
         server.route("POST", "/interact/mattermost", [ctx, secret, receiver](
                                                          const HttpRequest& req) {
-            auto count = [&](const char* result) {
-                ctx.telemetry->interactions.Add({{"platform", "mattermost"}, {"result", result}})
-                    .Increment();
-            };
             auto parsed = parse_mattermost_action(req.body);
             if (!parsed) {
-                count("bad_request");
+                count_click(ctx, "mattermost", "bad_request");
                 return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
             }
             MattermostClick& m = parsed.value();
             if (!secret_equals(m.token,
                                mattermost_token(*secret, m.click.alert, m.click.action))) {
-                count("bad_signature");
+                count_click(ctx, "mattermost", "bad_signature");
                 return unauthorized({"bad_signature",
                                      "the button's token does not verify for this alert and "
                                      "action (not a button terrain made)",
@@ -304,20 +303,16 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
                                                              cfg.interact.teams_openid_url);
         const std::string receiver = first_receiver("teams");
         server.route("POST", "/interact/teams", [ctx, auth, receiver](const HttpRequest& req) {
-            auto count = [&](const std::string& result) {
-                ctx.telemetry->interactions.Add({{"platform", "teams"}, {"result", result}})
-                    .Increment();
-            };
             auto parsed = parse_teams_invoke(req.body);
             if (!parsed) {
-                count("bad_request");
+                count_click(ctx, "teams", "bad_request");
                 return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
             }
             TeamsClick& t = parsed.value();
             const std::string* authorization = req.header("authorization");
             if (auto denied = auth->verify(authorization != nullptr ? *authorization : "",
                                            t.service_url, t.channel_id, ctx.clock->now_ms())) {
-                count(denied->reason);
+                count_click(ctx, "teams", denied->reason);
                 return unauthorized(*denied);
             }
             t.click.receiver = receiver;
@@ -365,8 +360,7 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
         }
         auto parsed = parse_inbox_action(req.body);
         if (!parsed) {
-            ctx.telemetry->interactions.Add({{"platform", "inbox"}, {"result", "bad_request"}})
-                .Increment();
+            count_click(ctx, "inbox", "bad_request");
             return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
         }
         alerts::Click click = parsed.value();

@@ -63,6 +63,20 @@ std::string HttpReply::describe() const {
     return d;
 }
 
+alerts::SendResult json_answer(const HttpReply& reply, const std::string& what,
+                               nlohmann::json* answer) {
+    if (!reply.ok()) {
+        return reply.as_send_result();
+    }
+    if (answer != nullptr) {
+        *answer = nlohmann::json::parse(reply.body, nullptr, false);
+        if (!answer->is_object()) {
+            return {false, true, what + ": the answer is not a JSON object"};
+        }
+    }
+    return {true, false, ""};
+}
+
 HttpReply http_call(const std::string& method, const std::string& url, const HttpHeaders& headers,
                     const std::string& body, std::int64_t timeout_ms) {
     auto [base, path] = split_url(url);

@@ -6,6 +6,8 @@
 #include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "alerts/notifier.h"
 
 namespace terrain::webhooks {
@@ -28,6 +30,11 @@ struct HttpReply {
     std::string describe() const;
     alerts::SendResult as_send_result() const { return {ok(), !ok() && retryable(), describe()}; }
 };
+
+// The outcome of a request whose answer, when `answer` is given, must be a JSON object (parsed
+// into it); `what` names the request in the failure's detail.
+alerts::SendResult json_answer(const HttpReply& reply, const std::string& what,
+                               nlohmann::json* answer);
 
 // One request to any URL over a fresh connection (override actions: rare, to many hosts).
 HttpReply http_call(const std::string& method, const std::string& url, const HttpHeaders& headers,

@@ -77,16 +77,7 @@ alerts::SendResult MattermostReceiver::call(const std::string& method, const std
     HttpReply r = api_.send(method, path, body.dump(),
                             {{"Authorization", "Bearer " + token_},
                              {"Content-Type", "application/json"}});
-    if (!r.ok()) {
-        return r.as_send_result();
-    }
-    if (reply != nullptr) {
-        *reply = nlohmann::json::parse(r.body, nullptr, false);
-        if (!reply->is_object()) {
-            return {false, true, path + ": the answer is not a JSON object"};
-        }
-    }
-    return {true, false, ""};
+    return json_answer(r, path, reply);
 }
 
 nlohmann::json MattermostReceiver::props(const alerts::Alert& a) const {

@@ -147,16 +147,7 @@ alerts::SendResult TeamsReceiver::call(const std::string& method, const std::str
         token_.clear();  // revoked or expired early: the retry gets a new one
         return {false, true, path + ": " + r.describe()};
     }
-    if (!r.ok()) {
-        return r.as_send_result();
-    }
-    if (answer != nullptr) {
-        *answer = nlohmann::json::parse(r.body, nullptr, false);
-        if (!answer->is_object()) {
-            return {false, true, path + ": the answer is not a JSON object"};
-        }
-    }
-    return {true, false, ""};
+    return json_answer(r, path, answer);
 }
 
 alerts::SendResult TeamsReceiver::post(const alerts::Alert& a, const std::string& thread,
