@@ -283,10 +283,20 @@ void AlertManager::save_and_notify(Alert& a, const std::string& transition,
     // A resolved alert nobody was told of stays quiet.
     const bool tell = !why && (a.state == AlertState::kFiring || a.notified);
     a.notified = a.notified || tell;
-    store_.put_alert({a.id, std::string(to_string(a.state)), to_json(a).dump(), a.updated_at_ms});
-    if (tell) {
-        notifier_.enqueue(Notification{a, transition, 0, note, target, "", ""});
-    }
+    // The alert's state and its notifications' outbox rows are kept together: a kill between
+    // them would otherwise lose the notification (the state change is not made again).
+    store_.atomically([&] {
+        store_.put_alert(
+            {a.id, std::string(to_string(a.state)), to_json(a).dump(), a.updated_at_ms});
+        if (tell) {
+            Notification n;
+            n.alert = a;
+            n.transition = transition;
+            n.note = note;
+            n.target = target;
+            notifier_.enqueue(n);
+        }
+    });
 }
 
 std::optional<std::string> AlertManager::hold_reason(const Alert& a, std::int64_t now) const {

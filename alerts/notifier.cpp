@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 
@@ -43,6 +44,13 @@ Notification notification_from_json(const nlohmann::json& j) {
     return n;
 }
 
+std::string random_tag() {
+    std::random_device rd;
+    char tag[17];
+    std::snprintf(tag, sizeof tag, "%08x%08x", rd(), rd());
+    return tag;
+}
+
 std::int64_t steady_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(
                std::chrono::steady_clock::now().time_since_epoch())
@@ -51,9 +59,8 @@ std::int64_t steady_ns() {
 
 }  // namespace
 
-Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry,
-                   monitor::Store* store)
-    : telemetry_(telemetry), store_(store) {
+Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry, monitor::Store* store)
+    : telemetry_(telemetry), store_(store), process_tag_(random_tag()) {
     const auto counts = store_ != nullptr ? store_->count_dead_letters()
                                           : std::map<std::string, std::size_t>{};
     for (auto& r : routes) {
@@ -84,6 +91,7 @@ Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry,
             }
             Notification n = notification_from_json(nlohmann::json::parse(p.body));
             n.pending_id = p.id;
+            n.delivery_id = delivery_id(n);
             n.enqueued_steady_ns = steady_ns();
             (*lane)->queue.push_back(std::move(n));
             telemetry_.notify_queue.Increment();
@@ -115,31 +123,45 @@ bool Notifier::accepts(const Lane& lane, const Notification& n) const {
 void Notifier::enqueue(const Notification& notification) {
     const std::int64_t now = steady_ns();
     std::string body;
+    // The outbox rows are written before taking the queues' lock: the caller may hold the
+    // store's transaction (AlertManager keeps an alert and its notifications together).
+    std::vector<std::pair<Lane*, Notification>> accepted;
+    for (auto& lane : lanes_) {
+        if (!accepts(*lane, notification)) {
+            continue;
+        }
+        Notification n = notification;
+        n.enqueued_steady_ns = now;
+        if (store_ != nullptr) {
+            try {
+                if (body.empty()) {
+                    body = to_json(notification).dump();
+                }
+                n.pending_id = store_->put_pending(lane->route.receiver->name(), body);
+            } catch (const std::exception& e) {
+                monitor::log_error("notify: cannot keep alert " + n.alert.id +
+                                   "'s notification in the outbox (" + e.what() +
+                                   "); it is sent, but a kill before then loses it");
+            }
+        }
+        n.delivery_id = delivery_id(n);
+        accepted.emplace_back(lane.get(), std::move(n));
+    }
     {
         std::lock_guard lock(mutex_);
-        for (auto& lane : lanes_) {
-            if (!accepts(*lane, notification)) {
-                continue;
-            }
-            Notification n = notification;
-            n.enqueued_steady_ns = now;
-            if (store_ != nullptr) {
-                try {
-                    if (body.empty()) {
-                        body = to_json(notification).dump();
-                    }
-                    n.pending_id = store_->put_pending(lane->route.receiver->name(), body);
-                } catch (const std::exception& e) {
-                    monitor::log_error("notify: cannot keep alert " + n.alert.id +
-                                       "'s notification in the outbox (" + e.what() +
-                                       "); it is sent, but a kill before then loses it");
-                }
-            }
+        for (auto& [lane, n] : accepted) {
             lane->queue.push_back(std::move(n));
             telemetry_.notify_queue.Increment();
         }
     }
     cv_.notify_all();
+}
+
+std::string Notifier::delivery_id(const Notification& n) {
+    // The outbox row's id is never reused; without one, this process's own sequence.
+    return n.pending_id != 0
+               ? n.alert.id + "/" + std::to_string(n.pending_id)
+               : n.alert.id + "/" + process_tag_ + "-" + std::to_string(unsaved_.fetch_add(1) + 1);
 }
 
 void Notifier::done_with(const Notification& n) {

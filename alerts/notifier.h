@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -28,6 +29,10 @@ struct Notification {
     std::string only_for;  // private: the person's user id on the target's platform
     std::string channel;   // private: where they clicked
     std::int64_t pending_id = 0;  // its row in the store's outbox (0: not kept)
+    // Names this notification to this receiver, the same on every attempt and after a restart
+    // (delivery is at least once: a kill between a delivery and its outbox row's deletion sends
+    // it again), so a receiver can drop a repeat.
+    std::string delivery_id;
 };
 
 struct SendResult {
@@ -104,6 +109,7 @@ private:
     void dead_letter(const std::string& receiver, const Notification& n, int attempts,
                      const std::string& error);
     void done_with(const Notification& n);
+    std::string delivery_id(const Notification& n);
 
     std::vector<std::unique_ptr<Lane>> lanes_;
     monitor::Telemetry& telemetry_;
@@ -112,6 +118,8 @@ private:
     std::condition_variable cv_;
     bool stopping_ = false;
     std::chrono::steady_clock::time_point deadline_{};
+    const std::string process_tag_;  // random, for delivery ids of notifications not kept
+    std::atomic<std::uint64_t> unsaved_{0};
 };
 
 }  // namespace terrain::alerts

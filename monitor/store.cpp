@@ -470,11 +470,11 @@ void Store::write_snapshots(const std::vector<Snapshot>& snapshots) {
     }
 }
 
-void Store::replace_snapshots(const std::vector<Snapshot>& snapshots) {
+void Store::atomically(const std::function<void()>& writes) {
     std::lock_guard lock(mutex_);
     exec("BEGIN IMMEDIATE");
     try {
-        write_snapshots(snapshots);
+        writes();
         exec("COMMIT");
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -482,27 +482,31 @@ void Store::replace_snapshots(const std::vector<Snapshot>& snapshots) {
     }
 }
 
+void Store::replace_snapshots(const std::vector<Snapshot>& snapshots) {
+    atomically([&] { write_snapshots(snapshots); });
+}
+
 void Store::save_checkpoint(const Checkpoint& checkpoint, const std::vector<Snapshot>& snapshots) {
     std::lock_guard lock(mutex_);
     // The event log's segments before the checkpoint are deleted next: the commit must be on
     // disk first, also against a power cut (the store otherwise syncs at WAL checkpoints).
     exec("PRAGMA synchronous=FULL");
-    exec("BEGIN IMMEDIATE");
     try {
-        write_snapshots(snapshots);
-        Statement st(db_,
-                     "INSERT OR REPLACE INTO checkpoint(id, log_seq, windows, ids, saved_ms, events)"
-                     " VALUES(1, ?1, ?2, ?3, ?4, ?5)",
-                     path_);
-        sqlite3_bind_int64(st.get(), 1, static_cast<std::int64_t>(checkpoint.log_seq));
-        bind_blob(st.get(), 2, checkpoint.windows);
-        bind_blob(st.get(), 3, checkpoint.ids);
-        sqlite3_bind_int64(st.get(), 4, checkpoint.saved_ms);
-        sqlite3_bind_int64(st.get(), 5, static_cast<std::int64_t>(checkpoint.events));
-        step_done(db_, st, path_, "save the checkpoint");
-        exec("COMMIT");
+        atomically([&] {
+            write_snapshots(snapshots);
+            Statement st(
+                db_,
+                "INSERT OR REPLACE INTO checkpoint(id, log_seq, windows, ids, saved_ms, events)"
+                " VALUES(1, ?1, ?2, ?3, ?4, ?5)",
+                path_);
+            sqlite3_bind_int64(st.get(), 1, static_cast<std::int64_t>(checkpoint.log_seq));
+            bind_blob(st.get(), 2, checkpoint.windows);
+            bind_blob(st.get(), 3, checkpoint.ids);
+            sqlite3_bind_int64(st.get(), 4, checkpoint.saved_ms);
+            sqlite3_bind_int64(st.get(), 5, static_cast<std::int64_t>(checkpoint.events));
+            step_done(db_, st, path_, "save the checkpoint");
+        });
     } catch (...) {
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         sqlite3_exec(db_, "PRAGMA synchronous=NORMAL", nullptr, nullptr, nullptr);
         throw;
     }

@@ -24,6 +24,10 @@ public:
     Store(const Store&) = delete;
     Store& operator=(const Store&) = delete;
 
+    // Runs `writes` (calls on this store, from this thread) as one transaction: after a kill,
+    // all of them are on disk or none. An exception rolls them back and is rethrown.
+    void atomically(const std::function<void()>& writes);
+
     struct Document {
         std::string key;
         std::string state;
@@ -159,7 +163,7 @@ private:
 
     std::string path_;
     sqlite3* db_ = nullptr;
-    mutable std::mutex mutex_;
+    mutable std::recursive_mutex mutex_;  // atomically() holds it across its writes
     std::uint64_t uses_ = 0;  // first_use calls, for pruning
 };
 

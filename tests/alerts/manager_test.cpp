@@ -161,7 +161,8 @@ TEST_F(AlertManagerTest, ANotificationStillQueuedAtStopIsDeliveredAfterTheRestar
     }
     EXPECT_TRUE(sent_.empty());
     EXPECT_TRUE(store.load_dead_letters(10).empty());
-    ASSERT_EQ(store.load_pending().size(), 1U);
+    const auto pending = store.load_pending();
+    ASSERT_EQ(pending.size(), 1U);
     {
         Notifier notifier(testing::capture_routes(&sent_), telemetry_, &store);
         notifier.stop();
@@ -169,6 +170,8 @@ TEST_F(AlertManagerTest, ANotificationStillQueuedAtStopIsDeliveredAfterTheRestar
     ASSERT_EQ(sent_.size(), 1U);
     EXPECT_EQ(sent_[0].transition, "firing");
     EXPECT_EQ(sent_[0].alert.metric, "spam_complaint_rate");
+    // Named as it was before the restart, so a receiver that got it then can drop it now.
+    EXPECT_EQ(sent_[0].delivery_id, sent_[0].alert.id + "/" + std::to_string(pending[0].id));
     EXPECT_TRUE(store.load_pending().empty());
 }
 
