@@ -82,6 +82,7 @@ nlohmann::json to_json(const Alert& a) {
     j["reminded_at_ms"] = a.reminded_at_ms;
     j["unsnoozed_at_ms"] = a.unsnoozed_at_ms;
     j["held_by"] = a.held_by;
+    j["on_duty"] = a.on_duty;
     j["notified"] = a.notified;
     j["overrides"] = nlohmann::json::array();
     for (const auto& o : a.overrides) {
@@ -152,6 +153,7 @@ Alert alert_from_json(const nlohmann::json& j) {
     a.reminded_at_ms = j.value("reminded_at_ms", std::int64_t{0});
     a.unsnoozed_at_ms = j.value("unsnoozed_at_ms", std::int64_t{0});
     a.held_by = j.value("held_by", "");
+    a.on_duty = j.value("on_duty", std::vector<std::string>{});
     a.notified = j.value("notified", true);  // alerts saved before holds existed were told
     if (auto o = j.find("overrides"); o != j.end() && o->is_array()) {
         for (const auto& x : *o) {

@@ -86,6 +86,8 @@ struct Alert {
     // paused on alert …"); empty when they go out. Receivers hear of the alert when the hold
     // ends, if it still matters then.
     std::string held_by;
+    // The people on duty for it when it fired (escalated, reminded): names of configured people.
+    std::vector<std::string> on_duty;
     bool notified = false;  // a receiver has been told of it
 };
 

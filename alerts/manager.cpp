@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <set>
 #include <utility>
 
 #include "monitor/duration.h"
@@ -132,16 +133,20 @@ std::optional<std::int64_t> parse_snooze(std::string_view text) {
     return ms;
 }
 
-AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
-                           monitor::Telemetry& telemetry, const monitor::Clock& clock,
+AlertManager::AlertManager(monitor::Store& store,
+                           Notifier& notifier,
+                           monitor::Telemetry& telemetry,
+                           const monitor::Clock& clock,
                            std::vector<monitor::ReceiverConfig> routes,
-                           HoldRules rules)
+                           HoldRules rules,
+                           DutyRoster roster)
     : store_(store),
       notifier_(notifier),
       telemetry_(telemetry),
       clock_(clock),
       routes_(std::move(routes)),
-      rules_(std::move(rules)) {
+      rules_(std::move(rules)),
+      roster_(std::move(roster)) {
     for (const auto& doc : store_.load_silences()) {
         try {
             silences_.push_back(silence_from_json(nlohmann::json::parse(doc.body)));
@@ -283,6 +288,12 @@ void AlertManager::save_and_notify(Alert& a, const std::string& transition,
     // A resolved alert nobody was told of stays quiet.
     const bool tell = !why && (a.state == AlertState::kFiring || a.notified);
     a.notified = a.notified || tell;
+    // Brought to people's attention (again): by whoever is on duty now.
+    static const std::set<std::string> kCalls = {
+        "firing", "released", "escalated", "reminder", "snooze_ended"};
+    if (tell && a.state == AlertState::kFiring && kCalls.contains(transition)) {
+        a.on_duty = roster_.for_alert(a, clock_.now_ms());
+    }
     // The alert's state and its notifications' outbox rows are kept together: a kill between
     // them would otherwise lose the notification (the state change is not made again).
     store_.atomically([&] {
@@ -308,7 +319,7 @@ std::optional<std::string> AlertManager::hold_reason(const Alert& a, std::int64_
     }
     for (const auto& q : rules_.quiet) {
         if (route_matches(q.config().match, a) && q.active(now)) {
-            return "held: " + q.describe();
+            return "held: quiet window " + q.describe();
         }
     }
     for (const auto& rule : rules_.inhibit) {

@@ -10,7 +10,8 @@
 
 #include "alerts/alert.h"
 #include "alerts/notifier.h"
-#include "alerts/quiet_window.h"
+#include "alerts/on_duty.h"
+#include "alerts/weekly_window.h"
 #include "monitor/clock.h"
 #include "monitor/finding.h"
 #include "monitor/store.h"
@@ -55,27 +56,35 @@ struct Silence {
 nlohmann::json to_json(const Silence& silence);
 Silence silence_from_json(const nlohmann::json& j);
 
-// Turns findings into alerts. Idempotent under replay: see seen_until_. A finding that is anomalous opens an alert for its fingerprint,
-// or updates the open one (no second notification); an evaluated, normal finding resolves it.
-// Every change is written to the store before notifying, so a restart keeps alerts and does
-// not notify twice. on_finding/on_series_idle are called from the pipeline thread; list/get
-// from API threads. Thread-safe.
 // What holds alerts besides silences: the labels each override action holds while it is done
 // (ActionConfig::holds: a paused campaign's other alerts), the quiet windows, and the inhibit
 // rules (one firing alert holds others that share its labels).
 struct HoldRules {
     std::map<std::string, std::vector<std::string>> holds;  // action name -> labels
-    std::vector<QuietWindow> quiet;
+    std::vector<WeeklyWindow> quiet;
     std::vector<monitor::InhibitRuleConfig> inhibit;
     bool timed() const { return !quiet.empty() || !inhibit.empty(); }
 };
 
+// Turns findings into alerts. Idempotent under replay: see seen_until_. A finding that is
+// anomalous opens an alert for its fingerprint, or updates the open one (no second
+// notification); an evaluated, normal finding resolves it. Every change is written to the
+// store with its notifications, so a restart keeps alerts and does not notify twice.
+// on_finding/on_series_idle are called from the pipeline thread; list/get from API threads.
+// Thread-safe.
 class AlertManager final {
 public:
-    // `routes` are the receivers' configurations, for escalation and reminders.
-    AlertManager(monitor::Store& store, Notifier& notifier, monitor::Telemetry& telemetry,
-                 const monitor::Clock& clock, std::vector<monitor::ReceiverConfig> routes = {},
-                 HoldRules rules = {});
+    // `routes` are the receivers' configurations, for escalation and reminders; `roster` names
+    // the people on duty for each alert when it is brought to people's attention.
+    AlertManager(monitor::Store& store,
+                 Notifier& notifier,
+                 monitor::Telemetry& telemetry,
+                 const monitor::Clock& clock,
+                 std::vector<monitor::ReceiverConfig> routes = {},
+                 HoldRules rules = {},
+                 DutyRoster roster = DutyRoster());
+
+    const DutyRoster& roster() const { return roster_; }
 
     void on_finding(const monitor::Finding& finding);
     // The series produced no events for its metric's idle_after: its open alerts resolve.
@@ -132,6 +141,7 @@ private:
     const monitor::Clock& clock_;
     std::vector<monitor::ReceiverConfig> routes_;
     HoldRules rules_;
+    const DutyRoster roster_;
     mutable std::mutex mutex_;
     std::vector<Silence> silences_;
     std::map<std::string, Alert> by_id_;

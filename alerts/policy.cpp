@@ -10,6 +10,24 @@ Policy::Policy(std::vector<monitor::PersonConfig> people,
                std::vector<monitor::ActionConfig> actions, monitor::InteractConfig interact)
     : people_(std::move(people)), actions_(std::move(actions)), interact_(std::move(interact)) {}
 
+std::vector<std::pair<const monitor::PersonConfig*, std::string>> Policy::identities(
+    const std::vector<std::string>& names, std::string_view platform) const {
+    std::vector<std::pair<const monitor::PersonConfig*, std::string>> out;
+    for (const auto& name : names) {
+        for (const auto& p : people_) {
+            if (p.name != name) {
+                continue;
+            }
+            std::string id;
+            for (const auto& [where, user_id] : p.ids) {
+                id = where == platform ? user_id : id;
+            }
+            out.emplace_back(&p, id);
+        }
+    }
+    return out;
+}
+
 const monitor::PersonConfig* Policy::person(std::string_view platform,
                                             std::string_view user_id) const {
     if (user_id.empty()) {

@@ -21,6 +21,10 @@ public:
     // The person whose identity on `platform` (slack, mattermost, inbox) is `user_id`.
     const monitor::PersonConfig* person(std::string_view platform, std::string_view user_id) const;
     const monitor::ActionConfig* action(std::string_view name) const;
+    // Each named person's identity on `platform` ("" when they have none there), in order;
+    // names that are no configured person are skipped.
+    std::vector<std::pair<const monitor::PersonConfig*, std::string>> identities(
+        const std::vector<std::string>& names, std::string_view platform) const;
 
     // The buttons an alert's card offers, in order: acknowledge, snooze and not_a_problem,
     // then each configured override whose templates' labels the alert carries. None once the

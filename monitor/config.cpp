@@ -617,10 +617,18 @@ int parse_clock(const Section& s, std::string_view key, int fallback) {
     return std::stoi(m[1]) * 60 + std::stoi(m[2]);
 }
 
-QuietWindowConfig parse_quiet_window(const YAML::Node& node, const std::string& path,
-                                     const std::vector<std::string>& labels) {
-    Section s(node, path, {"name", "time_zone", "days", "from", "to", "match"});
-    QuietWindowConfig q;
+// The keys of a weekly window, and `also` those of what holds one (an on-duty shift's people).
+std::vector<std::string> weekly_window_keys(std::vector<std::string> also = {}) {
+    also.insert(also.end(), {"name", "time_zone", "days", "from", "to", "match"});
+    return also;
+}
+
+WeeklyWindowConfig parse_weekly_window(const YAML::Node& node,
+                                       const std::string& path,
+                                       const std::vector<std::string>& labels,
+                                       const std::vector<std::string>& also = {}) {
+    Section s(node, path, weekly_window_keys(also));
+    WeeklyWindowConfig q;
     q.path = path;
     q.name = s.required_str("name");
     q.time_zone = s.str("time_zone", q.time_zone);
@@ -690,7 +698,7 @@ InhibitRuleConfig parse_inhibit_rule(const YAML::Node& node, const std::string& 
 
 PersonConfig parse_person(const YAML::Node& node, const std::string& path) {
     static const std::vector<std::string> kPlatforms = {"slack", "mattermost", "teams", "inbox"};
-    std::vector<std::string> keys = {"name", "roles"};
+    std::vector<std::string> keys = {"name", "roles", "mattermost_username"};
     keys.insert(keys.end(), kPlatforms.begin(), kPlatforms.end());
     Section s(node, path, keys);
     PersonConfig p;
@@ -703,6 +711,10 @@ PersonConfig parse_person(const YAML::Node& node, const std::string& path) {
     }
     if (p.ids.empty()) {
         s.fail("", "give at least one identity (slack, mattermost, teams or inbox: the user id)");
+    }
+    p.mattermost_username = s.str("mattermost_username", "");
+    if (!p.mattermost_username.empty() && p.mattermost_username[0] == '@') {
+        p.mattermost_username.erase(0, 1);
     }
     return p;
 }
@@ -871,9 +883,21 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
     }
     Config c;
     try {
-        Section top(root, "",
-                    {"server", "sources", "api", "pipeline", "labels", "metrics", "pairs",
-                     "receivers", "quiet_windows", "inhibit_rules", "people", "actions",
+        Section top(root,
+                    "",
+                    {"server",
+                     "sources",
+                     "api",
+                     "pipeline",
+                     "labels",
+                     "metrics",
+                     "pairs",
+                     "receivers",
+                     "quiet_windows",
+                     "inhibit_rules",
+                     "people",
+                     "on_duty",
+                     "actions",
                      "interact"});
         auto sources = top.get("sources");
         if (sources && !sources.IsNull()) {
@@ -1015,7 +1039,7 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
             }
         }
         list("quiet_windows", [&](const YAML::Node& n, const std::string& path) {
-            c.quiet_windows.push_back(parse_quiet_window(n, path, labels));
+            c.quiet_windows.push_back(parse_weekly_window(n, path, labels));
             return c.quiet_windows.back().name;
         });
         {
@@ -1031,6 +1055,29 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
         list("people", [&](const YAML::Node& n, const std::string& path) {
             c.people.push_back(parse_person(n, path));
             return c.people.back().name;
+        });
+        std::vector<std::string> people_names;
+        for (const auto& p : c.people) {
+            people_names.push_back(p.name);
+        }
+        list("on_duty", [&](const YAML::Node& n, const std::string& path) {
+            OnDutyConfig d;
+            d.shift = parse_weekly_window(n, path, labels, {"people"});
+            const Section s(n, path, weekly_window_keys({"people"}));
+            d.people = s.strings("people");
+            if (d.people.empty()) {
+                s.fail("people", "name at least one person on duty");
+            }
+            for (std::size_t i = 0; i < d.people.size(); ++i) {
+                if (std::find(people_names.begin(), people_names.end(), d.people[i]) ==
+                    people_names.end()) {
+                    throw ConfigError(s.child("people") + "[" + std::to_string(i) + "]: '" +
+                                      d.people[i] + "' is not one of the people" +
+                                      suggest(d.people[i], people_names));
+                }
+            }
+            c.on_duty.push_back(std::move(d));
+            return c.on_duty.back().shift.name;
         });
         for (const auto& name : builtin_actions()) {
             ActionConfig a;

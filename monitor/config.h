@@ -152,6 +152,7 @@ struct PersonConfig {
     std::string name;
     std::vector<std::string> roles;
     std::vector<std::pair<std::string, std::string>> ids;  // platform -> user id
+    std::string mattermost_username;  // for @mentions (Mattermost mentions by name, not id)
 };
 
 // An HTTP request an executor sends, as templates: {{labels.campaign}}, {{alert.id}},
@@ -228,11 +229,12 @@ struct SourceConfig {
     std::string path;
 };
 
-// A recurring quiet time in business terms: on the listed days, from `from` to `to` local time
-// in `time_zone`, alerts it matches are held as a silence holds them (they exist and say why,
-// but no receiver hears of them and nothing escalates); when it ends the still-firing ones are
-// told once. A `to` at or before `from` ends the next day ("20:00" to "08:00").
-struct QuietWindowConfig {
+// A weekly time in business terms: on the listed days, from `from` to `to` local time in
+// `time_zone`, for the alerts it matches. A `to` at or before `from` ends the next day ("20:00"
+// to "08:00"). As a quiet window, the alerts it matches are held as a silence holds them (they
+// exist and say why, but no receiver hears of them and nothing escalates); when it ends the
+// still-firing ones are told once. As an on-duty shift, see OnDutyConfig.
+struct WeeklyWindowConfig {
     std::string name;
     std::string time_zone = "UTC";  // an IANA name: Europe/Berlin, America/New_York
     std::vector<int> days;          // the days it starts on, 0 Sunday to 6 Saturday
@@ -252,6 +254,14 @@ struct InhibitRuleConfig {
     std::string path;
 };
 
+// The people on duty for the alerts `shift.match` matches, during the shift: an alert firing
+// then names them, and the chat receivers mention them (a Slack or Teams mention, Mattermost's
+// @username) so the message reaches someone who can act.
+struct OnDutyConfig {
+    WeeklyWindowConfig shift;
+    std::vector<std::string> people;  // names of configured people
+};
+
 struct ApiConfig {
     SecretRef token;  // /api/v1/*: "Authorization: Bearer <token>"; unset: loopback only
 };
@@ -264,9 +274,10 @@ struct Config {
     std::vector<std::string> extra_labels;
     std::vector<MetricConfig> metrics;
     std::vector<ReceiverConfig> receivers;
-    std::vector<QuietWindowConfig> quiet_windows;
+    std::vector<WeeklyWindowConfig> quiet_windows;
     std::vector<InhibitRuleConfig> inhibit_rules;
     std::vector<PersonConfig> people;
+    std::vector<OnDutyConfig> on_duty;
     std::vector<ActionConfig> actions;  // built-ins first, then the configured ones
     InteractConfig interact;
 };

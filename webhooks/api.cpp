@@ -488,6 +488,23 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
         }
         return HttpResponse::json(200, nlohmann::json{{"silences", arr}}.dump());
     }));
+    server.route("GET", "/api/v1/on_duty", guarded([ctx](const HttpRequest&) {
+                     const std::int64_t now = ctx.clock->now_ms();
+                     nlohmann::json shifts = nlohmann::json::array();
+                     for (const auto& s : ctx.alerts->roster().shifts()) {
+                         const auto& w = s.window.config();
+                         nlohmann::json match = nlohmann::json::object();
+                         for (const auto& [k, v] : w.match) {
+                             match[k] = v;
+                         }
+                         shifts.push_back({{"name", w.name},
+                                           {"when", s.window.schedule()},
+                                           {"match", match},
+                                           {"people", s.people},
+                                           {"on_now", s.window.active(now)}});
+                     }
+                     return HttpResponse::json(200, nlohmann::json{{"shifts", shifts}}.dump());
+                 }));
     static const std::string kSilencesPrefix = "/api/v1/silences/";
     server.route("DELETE", kSilencesPrefix + "*", guarded([ctx](const HttpRequest& req) {
         const std::string id = req.path.substr(kSilencesPrefix.size());

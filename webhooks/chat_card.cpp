@@ -34,6 +34,19 @@ std::string card_state_line(const alerts::Alert& a) {
     return line;
 }
 
+std::string card_on_duty_line(const alerts::Alert& alert,
+                              const alerts::Policy& policy,
+                              std::string_view platform,
+                              const std::function<std::string(const monitor::PersonConfig&,
+                                                              const std::string& id)>& mention) {
+    std::string line;
+    for (const auto& [person, id] : policy.identities(alert.on_duty, platform)) {
+        line += (line.empty() ? "On duty: " : ", ") +
+                (id.empty() ? person->name : mention(*person, id));
+    }
+    return line;
+}
+
 std::vector<std::string> card_choices(const monitor::ActionConfig& action,
                                       const alerts::Policy& policy) {
     if (action.name == "snooze") {

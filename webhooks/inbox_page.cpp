@@ -92,6 +92,7 @@ function card(a) {
   for (const [k, v] of facts(a)) { const d = el("div", { class: "fact" }); d.append(el("b", {}, k)); d.append(el("span", {}, v)); f.append(d); }
   c.append(f);
   c.append(el("div", { class: "state", "data-role": "state" }, stateLine(a)));
+  if ((a.on_duty || []).length) c.append(el("div", { class: "state", "data-role": "on-duty" }, "On duty: " + a.on_duty.join(", ")));
   const actions = el("div", { class: "actions" });
   for (const b of a.buttons) {
     if (b.options) {

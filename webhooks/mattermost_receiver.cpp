@@ -39,6 +39,12 @@ nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const aler
     for (const auto& [k, v] : card_facts(a)) {
         fields.push_back({{"title", k}, {"value", v}, {"short", true}});
     }
+    // Mattermost mentions by username; people without one are named.
+    const std::string duty =
+        card_on_duty_line(a, policy, "mattermost", [](const auto& person, const std::string&) {
+            return person.mattermost_username.empty() ? person.name
+                                                      : "@" + person.mattermost_username;
+        });
     nlohmann::json actions = nlohmann::json::array();
     for (const auto* action : policy.offered(a)) {
         nlohmann::json context = {{"alert", a.id},
@@ -63,10 +69,13 @@ nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const aler
         actions.push_back(std::move(e));
     }
     return {{"fallback", a.summary},
-            {"color", resolved ? "#2e7d32" : a.severity == "critical" ? "#c62828" : "#ef6c00"},
-            {"title", std::string(resolved ? "Resolved" : "Firing") + " · " + a.severity + " · " +
-                          a.metric},
-            {"text", a.summary},
+            {"color",
+             resolved                   ? "#2e7d32"
+             : a.severity == "critical" ? "#c62828"
+                                        : "#ef6c00"},
+            {"title",
+             std::string(resolved ? "Resolved" : "Firing") + " · " + a.severity + " · " + a.metric},
+            {"text", a.summary + (duty.empty() ? "" : "\n" + duty)},
             {"fields", fields},
             {"footer", card_state_line(a)},
             {"actions", actions}};

@@ -35,9 +35,11 @@ nlohmann::json SlackReceiver::blocks(const alerts::Alert& a, const alerts::Polic
         fields.push_back({{"type", "mrkdwn"}, {"text", ("*" + k + "*\n" + v).substr(0, 1900)}});
     }
     blocks.push_back({{"type", "section"}, {"fields", fields}});
-    blocks.push_back(
-        {{"type", "context"},
-         {"elements", {{{"type", "mrkdwn"}, {"text", card_state_line(a).substr(0, 2900)}}}}});
+    nlohmann::json context = {{{"type", "mrkdwn"}, {"text", card_state_line(a).substr(0, 2900)}}};
+    if (const auto duty = on_duty(a, policy); !duty.empty()) {
+        context.push_back({{"type", "mrkdwn"}, {"text", duty.substr(0, 2900)}});
+    }
+    blocks.push_back({{"type", "context"}, {"elements", context}});
     nlohmann::json elements = nlohmann::json::array();
     for (const auto* action : policy.offered(a)) {
         const std::string label = alerts::Policy::label(*action);
@@ -110,10 +112,21 @@ std::pair<std::string, std::string> channel_and_ts(const std::string& ref) {
 
 }  // namespace
 
+std::string SlackReceiver::on_duty(const alerts::Alert& a, const alerts::Policy& policy) {
+    return card_on_duty_line(
+        a, policy, "slack", [](const auto&, const std::string& id) { return "<@" + id + ">"; });
+}
+
+std::string SlackReceiver::text(const alerts::Alert& a) const {
+    // The notification text: its mentions are what page the people on duty.
+    const auto duty = on_duty(a, policy_);
+    return duty.empty() ? a.summary : a.summary + "\n" + duty;
+}
+
 alerts::SendResult SlackReceiver::post(const alerts::Alert& a, const std::string& thread,
                                        std::string& ref) {
     nlohmann::json message = {
-        {"channel", config_.channel}, {"text", a.summary}, {"blocks", blocks(a, policy_)}};
+        {"channel", config_.channel}, {"text", text(a)}, {"blocks", blocks(a, policy_)}};
     if (!thread.empty()) {
         const auto [channel, ts] = channel_and_ts(thread);
         message["channel"] = channel;
@@ -130,8 +143,9 @@ alerts::SendResult SlackReceiver::post(const alerts::Alert& a, const std::string
 
 alerts::SendResult SlackReceiver::update(const std::string& ref, const alerts::Alert& a) {
     const auto [channel, ts] = channel_and_ts(ref);
-    return call("chat.update",
-                {{"channel", channel}, {"ts", ts}, {"text", a.summary}, {"blocks", blocks(a, policy_)}});
+    return call(
+        "chat.update",
+        {{"channel", channel}, {"ts", ts}, {"text", text(a)}, {"blocks", blocks(a, policy_)}});
 }
 
 alerts::SendResult SlackReceiver::reply(const std::string& ref, const std::string& note) {

@@ -27,6 +27,8 @@ public:
 
     // The message's blocks for an alert (exposed for tests).
     static nlohmann::json blocks(const alerts::Alert& alert, const alerts::Policy& policy);
+    // "On duty: <@U024BE7LH>, Ben Okafor" ("" when nobody is on duty for it).
+    static std::string on_duty(const alerts::Alert& alert, const alerts::Policy& policy);
 
 private:
     alerts::SendResult post(const alerts::Alert& alert, const std::string& thread,
@@ -34,6 +36,7 @@ private:
     alerts::SendResult update(const std::string& ref, const alerts::Alert& alert) override;
     alerts::SendResult reply(const std::string& ref, const std::string& note) override;
     alerts::SendResult tell(const alerts::Notification& n) override;
+    std::string text(const alerts::Alert& alert) const;
     // Calls a Web API method; Slack answers 200 with {"ok": false, "error": ...} on failure.
     alerts::SendResult call(const std::string& method, const nlohmann::json& body,
                             nlohmann::json* reply = nullptr);

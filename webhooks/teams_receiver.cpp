@@ -88,12 +88,29 @@ nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy&
             actions.push_back(execute(label, action->name, a.id, destructive));
         }
     }
-    return {{"type", "AdaptiveCard"},
-            {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
-            {"version", "1.4"},
-            {"body",
-             {title, text_block(a.summary), {{"type", "FactSet"}, {"facts", facts}}, state}},
-            {"actions", actions}};
+    nlohmann::json body = {
+        title, text_block(a.summary), {{"type", "FactSet"}, {"facts", facts}}, state};
+    // Mentions of the people on duty: <at>Name</at> in the text, each with its entity (by the
+    // Azure AD object id people are known by).
+    nlohmann::json mentions = nlohmann::json::array();
+    const std::string duty = card_on_duty_line(
+        a, policy, "teams", [&](const monitor::PersonConfig& person, const std::string& id) {
+            const std::string tag = "<at>" + person.name + "</at>";
+            mentions.push_back({{"type", "mention"},
+                                {"text", tag},
+                                {"mentioned", {{"id", id}, {"name", person.name}}}});
+            return tag;
+        });
+    nlohmann::json card = {{"type", "AdaptiveCard"},
+                           {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
+                           {"version", "1.4"},
+                           {"body", body},
+                           {"actions", actions}};
+    if (!duty.empty()) {
+        card["body"].push_back(text_block(duty));
+        card["msteams"] = {{"entities", mentions}};
+    }
+    return card;
 }
 
 nlohmann::json TeamsReceiver::activity(const alerts::Alert& a) const {

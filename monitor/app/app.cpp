@@ -180,8 +180,13 @@ int run_service(const RunOptions& options) {
         rules.quiet.emplace_back(q);
     }
     rules.inhibit = config.inhibit_rules;
-    alerts::AlertManager alert_manager(store, notifier, telemetry, clock, config.receivers,
-                                       std::move(rules));
+    alerts::AlertManager alert_manager(store,
+                                       notifier,
+                                       telemetry,
+                                       clock,
+                                       config.receivers,
+                                       std::move(rules),
+                                       alerts::DutyRoster(config.on_duty));
     alerts::Overrides overrides(policy, alert_manager, store, executor, telemetry, clock);
     notifier.restore(alert_manager.list(alerts::AlertState::kFiring));
     monitor::EventLog event_log(

@@ -536,14 +536,14 @@ TEST(AlertTextTest, FiguresReadTheSameInSummariesAndCards) {
 // Saturday evening is not quiet.
 TEST_F(AlertManagerTest, AQuietWindowHoldsWarningsUntilItsLocalMorning) {
     using namespace std::chrono;
-    monitor::QuietWindowConfig nights;
+    monitor::WeeklyWindowConfig nights;
     nights.name = "weeknights";
     nights.time_zone = "Europe/Berlin";
     nights.days = {1, 2, 3, 4, 5};
     nights.from_minute = 20 * 60;
     nights.to_minute = 8 * 60;
     nights.match = {{"severity", "warning"}};
-    const QuietWindow window(nights);
+    const WeeklyWindow window(nights);
     auto at = [](sys_days day, int hour_utc, int minute = 0) {
         return duration_cast<milliseconds>((day + hours(hour_utc) + minutes(minute))
                                                .time_since_epoch())
@@ -560,7 +560,7 @@ TEST_F(AlertManagerTest, AQuietWindowHoldsWarningsUntilItsLocalMorning) {
     EXPECT_FALSE(window.active(at(monday - days(1), 6)));     // Monday 07:00, Sunday not listed
     const sys_days summer_monday = 2026y / July / 6;
     EXPECT_TRUE(window.active(at(summer_monday, 18)));   // 20:00 Berlin in summer time
-    EXPECT_EQ(window.describe(), "quiet window 'weeknights' (weekdays 20:00-08:00 Europe/Berlin)");
+    EXPECT_EQ(window.describe(), "'weeknights' (weekdays 20:00-08:00 Europe/Berlin)");
 
     monitor::FakeClock clock(at(monday, 21));  // Monday 22:00 Berlin
     monitor::Store store(dir_.file("t.db"));
@@ -588,10 +588,65 @@ TEST_F(AlertManagerTest, AQuietWindowHoldsWarningsUntilItsLocalMorning) {
     EXPECT_EQ(told, (std::vector<std::string>{"critical firing", "warning firing"}));
 }
 
+// The people on duty are those of the shifts on at the time that match the alert: the Berlin
+// day shift (Ana, Ben) takes gmail.com alerts on weekdays until 18:00, the evening shift
+// (Carla) every alert after. An alert firing at 17:55 names the day shift; its escalation at
+// 18:05, nobody having acknowledged it, names the evening shift.
+TEST_F(AlertManagerTest, AnAlertNamesThePeopleOnDutyWhenItFiresAndWhenItEscalates) {
+    using namespace std::chrono;
+    monitor::OnDutyConfig days;
+    days.shift.name = "days";
+    days.shift.time_zone = "Europe/Berlin";
+    days.shift.days = {1, 2, 3, 4, 5};
+    days.shift.from_minute = 8 * 60;
+    days.shift.to_minute = 18 * 60;
+    days.shift.match = {{"provider", "gmail.com"}};
+    days.people = {"Ana Ortiz", "Ben Okafor"};
+    monitor::OnDutyConfig evenings;
+    evenings.shift.name = "evenings";
+    evenings.shift.time_zone = "Europe/Berlin";
+    evenings.shift.days = {0, 1, 2, 3, 4, 5, 6};
+    evenings.shift.from_minute = 18 * 60;
+    evenings.shift.to_minute = 23 * 60;
+    evenings.people = {"Carla Diaz", "Ana Ortiz"};
+    const DutyRoster roster({days, evenings});
+    // Monday 2026-11-30 16:55 UTC is 17:55 in Berlin.
+    const std::int64_t t0 =
+        duration_cast<milliseconds>(
+            (sys_days(2026y / November / 30) + hours(16) + minutes(55)).time_since_epoch())
+            .count();
+    Alert yahoo;
+    yahoo.labels = {{"provider", "yahoo.com"}};
+    EXPECT_TRUE(roster.for_alert(yahoo, t0).empty());
+    EXPECT_EQ(roster.for_alert(yahoo, t0 + 600'000),
+              (std::vector<std::string>{"Carla Diaz", "Ana Ortiz"}));
+    EXPECT_TRUE(roster.for_alert(yahoo, t0 + 6 * 3'600'000).empty());  // 23:55
+
+    monitor::FakeClock clock(t0);
+    monitor::Store store(dir_.file("t.db"));
+    std::vector<Notification> pager;
+    std::vector<monitor::ReceiverConfig> configs;
+    Notifier notifier(chat_and_pager(&sent_, &pager, configs), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock, configs, {}, roster);
+    m.on_finding(finding(true, 0.005, 0));
+    EXPECT_EQ(m.list(AlertState::kFiring).at(0).on_duty,
+              (std::vector<std::string>{"Ana Ortiz", "Ben Okafor"}));
+    clock.set(t0 + 601'000);
+    m.tick();
+    notifier.stop();
+    ASSERT_EQ(pager.size(), 1U);
+    EXPECT_EQ(pager[0].alert.on_duty, (std::vector<std::string>{"Carla Diaz", "Ana Ortiz"}));
+    ASSERT_EQ(sent_.size(), 2U);
+    EXPECT_EQ(sent_[0].alert.on_duty, (std::vector<std::string>{"Ana Ortiz", "Ben Okafor"}));
+    // Kept with the alert.
+    EXPECT_EQ(alert_from_json(nlohmann::json::parse(store.load_alerts().at(0).body)).on_duty,
+              (std::vector<std::string>{"Carla Diaz", "Ana Ortiz"}));
+}
+
 // An alert already told when a quiet window opens goes quiet: no reminder inside the window.
 TEST_F(AlertManagerTest, AnOpenAlertGoesQuietWhenTheWindowOpens) {
     using namespace std::chrono;
-    monitor::QuietWindowConfig lunch;
+    monitor::WeeklyWindowConfig lunch;
     lunch.name = "lunch";
     lunch.days = {0, 1, 2, 3, 4, 5, 6};
     lunch.from_minute = 12 * 60;
@@ -602,7 +657,8 @@ TEST_F(AlertManagerTest, AnOpenAlertGoesQuietWhenTheWindowOpens) {
     monitor::FakeClock clock(noon - 60'000);
     monitor::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
-    AlertManager m(store, notifier, telemetry_, clock, {}, HoldRules{{}, {QuietWindow(lunch)}, {}});
+    AlertManager m(
+        store, notifier, telemetry_, clock, {}, HoldRules{{}, {WeeklyWindow(lunch)}, {}});
     m.on_finding(finding(true, 0.005, 0));
     ASSERT_TRUE(m.list(AlertState::kFiring)[0].held_by.empty());
     clock.set(noon);

@@ -65,7 +65,7 @@ monitor::ActionConfig pause_action() {
 }
 
 Policy pause_policy() {
-    monitor::PersonConfig ana{"Ana", {"owner"}, {{"inbox", "local"}}};
+    monitor::PersonConfig ana{"Ana", {"owner"}, {{"inbox", "local"}}, ""};
     monitor::ActionConfig pause = pause_action();
     pause.revert = monitor::HttpCallConfig{"POST", "http://map.test/resume", {}, ""};
     pause.revert_after_ms = 3'600'000;
@@ -137,8 +137,8 @@ TEST_F(OverridesTest, ASecondApproverIsNeededBeforeAHighImpactActionRuns) {
     AlertManager alerts(store, notifier, telemetry_, clock_);
     alerts.on_finding(anomalous());
     const std::string id = alerts.list(AlertState::kFiring).at(0).id;
-    monitor::PersonConfig ana{"Ana", {"owner"}, {{"slack", "UANA"}}};
-    monitor::PersonConfig bob{"Bob", {"owner"}, {{"slack", "UBOB"}}};
+    monitor::PersonConfig ana{"Ana", {"owner"}, {{"slack", "UANA"}}, ""};
+    monitor::PersonConfig bob{"Bob", {"owner"}, {{"slack", "UBOB"}}, ""};
     monitor::ActionConfig pause = pause_action();
     pause.second_approver = true;
     const Policy policy({ana, bob}, {pause}, {});

@@ -19,6 +19,8 @@ try {
   const facts = await card.locator(".fact").allInnerTexts();
   check(facts.length === 2 && facts.every((f) => /\d/.test(f)), "the card shows two figures: " + JSON.stringify(facts));
   check((await page.locator("#you").innerText()).includes("local operator"), "the inbox names who is acting");
+  const duty = await card.locator("[data-role=on-duty]").innerText();
+  check(duty === "On duty: local operator", "the card names who is on duty: " + duty);
 
   await card.locator('button[data-action="acknowledge"]').click();
   await page.waitForFunction((id) => document.querySelector(`section[data-alert="${id}"] [data-role=state]`)?.textContent.includes("Acknowledged by local operator"), alertId, { timeout: 10000 });

@@ -31,7 +31,8 @@ std::string humans_config(const std::string& stand_in) {
 receivers:
   - name: cx-slack
     type: slack
-    url: )" + stand_in + R"(/api
+    url: )" +
+           stand_in + R"(/api
     channel: C0TERRAIN
     token: {env: TEST_SLACK_TOKEN}
     escalate_after: 2s
@@ -39,7 +40,8 @@ receivers:
     initial_backoff: 100ms
   - name: on-call
     type: pagerduty
-    url: )" + stand_in + R"(/pd
+    url: )" +
+           stand_in + R"(/pd
     token: {env: TEST_PD_KEY}
     initial_backoff: 100ms
 people:
@@ -49,6 +51,12 @@ people:
   - name: Bob Byrne
     roles: [agent]
     slack: U0BOB
+on_duty:
+  - name: campaign owners
+    people: [Ana Ortiz]
+  - name: billing desk
+    match: {team: billing}
+    people: [Bob Byrne]
 interact:
   slack_signing_secret: {env: TEST_SLACK_SIGNING_SECRET}
 )";
@@ -216,6 +224,17 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
             }
         }
         EXPECT_TRUE(pause_button) << first.body.dump(2);
+        // It mentions the people on duty for it (in its text, which is what notifies them).
+        EXPECT_NE(first.body["text"].get<std::string>().find("On duty: <@U0ANA>"),
+                  std::string::npos)
+            << first.body.dump(2);
+        EXPECT_EQ(first.body.dump().find("U0BOB"), std::string::npos);
+        const json shifts = get(c, "/api/v1/on_duty")["shifts"];
+        ASSERT_EQ(shifts.size(), 2U) << shifts.dump(1);
+        EXPECT_EQ(shifts[0]["when"], "every day 00:00-24:00 UTC");
+        EXPECT_EQ(shifts[0]["on_now"], true);
+        EXPECT_EQ(shifts[1]["people"], json::array({"Bob Byrne"}));
+        EXPECT_EQ(get(c, "/api/v1/alerts/" + alert)["on_duty"], json::array({"Ana Ortiz"}));
 
         // Nobody acknowledged within 2s: PagerDuty gets a trigger with the alert as dedup key.
         ASSERT_TRUE(eventually([&] { return !chat.to("/pd/v2/enqueue").empty(); }))
@@ -328,9 +347,13 @@ people:
   - name: Ana Ortiz
     roles: [campaign_owner]
     mattermost: anaid
+    mattermost_username: ana.ortiz
   - name: Bob Byrne
     roles: [agent]
     mattermost: bobid
+on_duty:
+  - name: everyone
+    people: [Ana Ortiz, Bob Byrne]
 interact:
   mattermost_secret: {env: TEST_MM_SECRET}
   public_url: https://terrain.example.com/
@@ -344,6 +367,11 @@ interact:
     const auto first = chat.to("/api/v4/posts").front();
     EXPECT_EQ(first.authorization, "Bearer mm-bot-token");
     EXPECT_EQ(first.body["channel_id"], "mmchannel1");
+    // Mattermost mentions by username; Bob has none, so he is named.
+    EXPECT_NE(first.body["props"]["attachments"][0]["text"].get<std::string>().find(
+                  "On duty: @ana.ortiz, Bob Byrne"),
+              std::string::npos)
+        << first.body.dump(2);
     json pause;
     for (const auto& a : first.body["props"]["attachments"][0]["actions"]) {
         if (a["integration"]["context"]["action"] == "pause_campaign") {
@@ -442,6 +470,9 @@ people:
   - name: Bob Byrne
     roles: [agent]
     teams: aad-bob
+on_duty:
+  - name: owners
+    people: [Ana Ortiz]
 interact:
   teams_app_id: )" + app + R"(
   teams_app_password: {env: TEST_TEAMS_PASSWORD}
@@ -465,6 +496,11 @@ interact:
     const json attachment = first.body["attachments"][0];
     EXPECT_EQ(attachment["contentType"], "application/vnd.microsoft.card.adaptive");
     EXPECT_EQ(attachment["content"]["type"], "AdaptiveCard");
+    // The person on duty is mentioned: the tag in the text and its entity with their id.
+    EXPECT_EQ(attachment["content"]["body"].back()["text"], "On duty: <at>Ana Ortiz</at>");
+    EXPECT_EQ(attachment["content"]["msteams"]["entities"],
+              json::parse(R"([{"type": "mention", "text": "<at>Ana Ortiz</at>",
+                               "mentioned": {"id": "aad-ana", "name": "Ana Ortiz"}}])"));
     json pause;
     for (const auto& a : attachment["content"]["actions"]) {
         if (a["title"] == "Pause campaign") {

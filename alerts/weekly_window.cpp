@@ -1,4 +1,4 @@
-#include "alerts/quiet_window.h"
+#include "alerts/weekly_window.h"
 
 #include <algorithm>
 
@@ -6,7 +6,9 @@ namespace terrain::alerts {
 
 namespace {
 
-std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - (a % b < 0 ? 1 : 0); }
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    return a / b - (a % b < 0 ? 1 : 0);
+}
 
 std::string clock_text(int minute) {
     char buf[8];
@@ -16,15 +18,15 @@ std::string clock_text(int minute) {
 
 }  // namespace
 
-QuietWindow::QuietWindow(monitor::QuietWindowConfig config)
+WeeklyWindow::WeeklyWindow(monitor::WeeklyWindowConfig config)
     : config_(std::move(config)), zone_(monitor::TimeZone::load(config_.time_zone)) {}
 
-bool QuietWindow::starts_on(std::int64_t local_day) const {
+bool WeeklyWindow::starts_on(std::int64_t local_day) const {
     const int weekday = static_cast<int>(((local_day % 7) + 7 + 4) % 7);  // 1970-01-01: Thursday
     return std::find(config_.days.begin(), config_.days.end(), weekday) != config_.days.end();
 }
 
-bool QuietWindow::active(std::int64_t now_ms) const {
+bool WeeklyWindow::active(std::int64_t now_ms) const {
     const std::int64_t local_s = zone_.local(floor_div(now_ms, 1000));
     const std::int64_t day = floor_div(local_s, 86400);
     const int minute = static_cast<int>((local_s - day * 86400) / 60);
@@ -37,7 +39,11 @@ bool QuietWindow::active(std::int64_t now_ms) const {
     return (starts_on(day) && minute >= from) || (starts_on(day - 1) && minute < to);
 }
 
-std::string QuietWindow::describe() const {
+std::string WeeklyWindow::describe() const {
+    return "'" + config_.name + "' (" + schedule() + ")";
+}
+
+std::string WeeklyWindow::schedule() const {
     static const char* kNames[] = {"sun", "mon", "tue", "wed", "thu", "fri", "sat"};
     std::string days;
     if (config_.days.size() == 7) {
@@ -51,8 +57,8 @@ std::string QuietWindow::describe() const {
             days += (days.empty() ? "" : ",") + std::string(kNames[d]);
         }
     }
-    return "quiet window '" + config_.name + "' (" + days + " " + clock_text(config_.from_minute) +
-           "-" + clock_text(config_.to_minute) + " " + config_.time_zone + ")";
+    return days + " " + clock_text(config_.from_minute) + "-" + clock_text(config_.to_minute) +
+           " " + config_.time_zone;
 }
 
 }  // namespace terrain::alerts
