@@ -5,6 +5,7 @@
 
 #include "monitor/duration.h"
 #include "monitor/hash.h"
+#include "monitor/matcher.h"
 
 namespace terrain::alerts {
 
@@ -226,8 +227,7 @@ const std::string* label_value(const Alert& alert, const std::string& key) {
 
 bool route_matches(const monitor::Labels& match, const Alert& alert) {
     for (const auto& [k, v] : match) {
-        const std::string* got = label_value(alert, k);
-        if (got == nullptr || *got != v) {
+        if (!monitor::Matcher::accepts(v, label_value(alert, k))) {
             return false;
         }
     }

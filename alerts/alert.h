@@ -98,8 +98,8 @@ std::string percent_text(double ratio);
 std::string count_text(double count);
 std::string plain_value(double value, bool ratio);
 
-// Whether an alert carries every label of a route's or silence's `match` (metric, detector,
-// severity and team included).
+// Whether an alert's labels (metric, detector, severity and team included) satisfy every
+// matcher of a route's, silence's, window's or rule's `match` (see monitor::Matcher).
 bool route_matches(const monitor::Labels& match, const Alert& alert);
 // A label's value, or severity, team, metric or detector by those names; nullptr when absent.
 const std::string* label_value(const Alert& alert, const std::string& key);

@@ -1,18 +1,18 @@
 #include "monitor/config.h"
 
 #include <algorithm>
-#include <functional>
-#include <regex>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <regex>
 #include <set>
 #include <sstream>
 
-#include <yaml-cpp/yaml.h>
-
 #include "monitor/duration.h"
+#include "monitor/matcher.h"
 #include "monitor/template.h"
 #include "monitor/time_zone.h"
+#include <yaml-cpp/yaml.h>
 
 namespace terrain::monitor {
 
@@ -516,6 +516,30 @@ void check_url(const Section& s, std::string_view key, const std::string& url) {
     }
 }
 
+// What matchers may name: the declared labels, severity, team, metric and detector.
+std::vector<std::string> matcher_keys(const std::vector<std::string>& labels) {
+    std::vector<std::string> keys = labels;
+    keys.insert(keys.end(), {"severity", "team", "metric", "detector"});
+    return keys;
+}
+
+// Matchers on labels, severity, team, metric and detector (receivers, quiet windows, on-duty
+// shifts, inhibit rules), each checked by Matcher::error.
+Labels parse_matchers(const Section& s,
+                      std::string_view key,
+                      const std::vector<std::string>& labels) {
+    const std::vector<std::string> keys = matcher_keys(labels);
+    Labels out;
+    for (auto& [k, v] : s.pairs(key)) {
+        check_label(k, keys, s.child(key) + "." + k);
+        if (const auto why = Matcher::error(v)) {
+            throw ConfigError(s.child(key) + "." + k + ": " + *why);
+        }
+        out.emplace_back(k, v);
+    }
+    return out;
+}
+
 ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
                               const std::vector<std::string>& labels) {
     Section s(node, path,
@@ -557,12 +581,7 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
                                               : "the bot's access token") +
                        ", as {env: VARIABLE} or {file: PATH})");
     }
-    std::vector<std::string> match_keys = labels;
-    match_keys.insert(match_keys.end(), {"severity", "team"});
-    for (auto& [k, v] : s.pairs("match")) {
-        check_label(k, match_keys, s.child("match") + "." + k);
-        r.match.emplace_back(k, v);
-    }
+    r.match = parse_matchers(s, "match", labels);
     r.escalate_after_ms = s.duration("escalate_after", 0);
     r.escalate_to = s.str("escalate_to", "");
     if ((r.escalate_after_ms > 0) != !r.escalate_to.empty()) {
@@ -574,7 +593,8 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
         s.fail("group_by", "only chat receivers (slack, mattermost, teams) group alerts");
     }
     for (std::size_t i = 0; i < r.group_by.size(); ++i) {
-        check_label(r.group_by[i], match_keys,
+        check_label(r.group_by[i],
+                    matcher_keys(labels),
                     s.child("group_by") + "[" + std::to_string(i) + "]");
     }
     r.timeout_ms = s.duration("timeout", r.timeout_ms);
@@ -582,25 +602,6 @@ ReceiverConfig parse_receiver(const YAML::Node& node, const std::string& path,
     r.initial_backoff_ms = s.duration("initial_backoff", r.initial_backoff_ms);
     r.max_backoff_ms = s.duration("max_backoff", r.max_backoff_ms);
     return r;
-}
-
-// What matchers may name: the declared labels, severity, team, metric and detector.
-std::vector<std::string> matcher_keys(const std::vector<std::string>& labels) {
-    std::vector<std::string> keys = labels;
-    keys.insert(keys.end(), {"severity", "team", "metric", "detector"});
-    return keys;
-}
-
-// Matchers on labels, severity, team, metric and detector (quiet windows, inhibit rules).
-Labels parse_matchers(const Section& s, std::string_view key,
-                      const std::vector<std::string>& labels) {
-    const std::vector<std::string> keys = matcher_keys(labels);
-    Labels out;
-    for (auto& [k, v] : s.pairs(key)) {
-        check_label(k, keys, s.child(key) + "." + k);
-        out.emplace_back(k, v);
-    }
-    return out;
 }
 
 // "HH:MM" as minutes after midnight; "24:00" is the end of the day.

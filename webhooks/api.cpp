@@ -5,7 +5,7 @@
 
 #include "monitor/duration.h"
 #include "monitor/log.h"
-
+#include "monitor/matcher.h"
 #include "webhooks/alertmanager_adapter.h"
 #include "webhooks/auth.h"
 #include "webhooks/connect_adapter.h"
@@ -276,13 +276,16 @@ monitor::Result<alerts::Silence> parse_silence_request(std::string_view text,
         matchers->size() > 32) {
         return fail("missing_field",
                     "'matchers' must be an object of 1 to 32 label values, e.g. "
-                    "{\"campaign\": \"spring-sale\"} (metric, detector, severity and team "
-                    "count as labels)");
+                    "{\"campaign\": \"spring-sale\"} or {\"campaign\": \"=~spring-.*\"} (metric, "
+                    "detector, severity and team count as labels)");
     }
     for (const auto& [k, v] : matchers->items()) {
         if (!v.is_string() || k.size() > 64 || v.get_ref<const std::string&>().size() > 512) {
             return fail("bad_field", "matcher '" + k.substr(0, 64) +
                                          "' must be a label name with a string value");
+        }
+        if (const auto why = monitor::Matcher::error(v.get<std::string>())) {
+            return fail("bad_field", "matcher '" + k + "': " + *why);
         }
         s.matchers.emplace_back(k, v.get<std::string>());
     }

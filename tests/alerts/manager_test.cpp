@@ -395,6 +395,37 @@ TEST_F(AlertManagerTest, ConfirmRecordsFeedbackOnResolvedAlerts) {
     EXPECT_EQ(r.alert->resolved_by, "recovered");
 }
 
+// Matchers may be regular expressions or negations: a silence on every "spring..." campaign
+// outside gmail.com holds spring-b2b at yahoo.com only.
+TEST_F(AlertManagerTest, ARegularExpressionSilenceHoldsWhatItsMatchersAccept) {
+    monitor::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_);
+    Silence s;
+    s.matchers = {{"campaign", "=~spring.*"}, {"provider", "!=gmail.com"}};
+    s.ends_ms = clock_.now_ms() + 3'600'000;
+    s.created_by = "ana";
+    m.add_silence(s);
+    for (const auto& [campaign, provider] :
+         std::vector<std::pair<std::string, std::string>>{{"spring-b2b", "yahoo.com"},
+                                                          {"spring-b2b", "gmail.com"},
+                                                          {"autumn", "yahoo.com"},
+                                                          {"offspring", "yahoo.com"}}) {
+        auto f = finding(true, 0.009, 0);
+        f.labels = {{"campaign", campaign}, {"provider", provider}};
+        m.on_finding(f);
+    }
+    notifier.stop();
+    std::vector<std::string> told;
+    for (const auto& n : sent_) {
+        told.push_back(n.alert.labels[0].second + "@" + n.alert.labels[1].second);
+    }
+    std::sort(told.begin(), told.end());
+    EXPECT_EQ(told,
+              (std::vector<std::string>{
+                  "autumn@yahoo.com", "offspring@yahoo.com", "spring-b2b@gmail.com"}));
+}
+
 // A silence holds what matches it: the alert exists (and says why it is quiet) but nobody is
 // told until the silence ends; an alert that fired and resolved within it is never told; and
 // the silence outlives a restart.

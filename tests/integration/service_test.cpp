@@ -201,6 +201,15 @@ TEST(ServiceTest, SilencesAreCreatedListedEndedAndAudited) {
         auto no_matchers = post_json(client, "/api/v1/silences",
                                      R"({"matchers": {}, "for": "2h", "created_by": "ana"})", 400);
         EXPECT_EQ(no_matchers["error"], "missing_field");
+        auto bad_regex = post_json(client,
+                                   "/api/v1/silences",
+                                   R"({"matchers": {"campaign": "=~spring-("}, "for": "2h",
+                                       "created_by": "ana"})",
+                                   400);
+        EXPECT_EQ(bad_regex["error"], "bad_field");
+        EXPECT_EQ(bad_regex["message"],
+                  "matcher 'campaign': 'spring-(' is not a regular expression: missing ): "
+                  "spring-(");
         auto created = post_json(client, "/api/v1/silences",
                                  R"({"matchers": {"campaign": "spring"}, "for": "2h",
                                      "created_by": "ana", "comment": "planned re-send"})",

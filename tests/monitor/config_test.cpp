@@ -275,6 +275,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"inhibit_without_target",
                   "inhibit_rules:\n  - source_match: {severity: critical}\n",
                   "inhibit_rules[0]: give both source_match and target_match"},
+        BadConfig{"bad_regex_matcher",
+                  "receivers:\n  - name: r\n    type: log\n    match: {campaign: '=~spring-('}\n",
+                  "receivers[0].match.campaign: 'spring-(' is not a regular expression: "
+                  "missing ): spring-("},
         BadConfig{"inhibit_unknown_equal",
                   "inhibit_rules:\n  - source_match: {severity: critical}\n"
                   "    target_match: {severity: warning}\n    equal: [campain]\n",

@@ -1,14 +1,44 @@
+#include <chrono>
+
 #include <gtest/gtest.h>
 
 #include "monitor/dedup.h"
 #include "monitor/duration.h"
 #include "monitor/hash.h"
+#include "monitor/matcher.h"
 #include "monitor/time_zone.h"
-
-#include <chrono>
 
 namespace terrain::monitor {
 namespace {
+
+// Matchers as Alertmanager writes them: equal, !=, =~ and !~, regular expressions anchored to
+// the whole value, a missing label read as "".
+TEST(MatcherTest, EqualNotEqualAndAnchoredRegularExpressions) {
+    const std::string spring = "spring-sale";
+    const std::string autumn = "autumn-sale";
+    EXPECT_TRUE(Matcher::accepts("spring-sale", &spring));
+    EXPECT_FALSE(Matcher::accepts("spring-sale", &autumn));
+    EXPECT_FALSE(Matcher::accepts("spring-sale", nullptr));
+    EXPECT_TRUE(Matcher::accepts("", nullptr));
+    EXPECT_TRUE(Matcher::accepts("!=spring-sale", &autumn));
+    EXPECT_FALSE(Matcher::accepts("!=spring-sale", &spring));
+    EXPECT_TRUE(Matcher::accepts("!=spring-sale", nullptr));
+    EXPECT_TRUE(Matcher::accepts("=~spring-.*", &spring));
+    EXPECT_TRUE(Matcher::accepts("=~(spring|autumn)-sale", &autumn));
+    EXPECT_FALSE(Matcher::accepts("=~spring", &spring));  // anchored: the whole value
+    EXPECT_FALSE(Matcher::accepts("=~spring-.*", nullptr));
+    EXPECT_TRUE(Matcher::accepts("=~.*", nullptr));
+    EXPECT_TRUE(Matcher::accepts("!~spring-.*", &autumn));
+    EXPECT_FALSE(Matcher::accepts("!~spring-.*", &spring));
+    EXPECT_FALSE(Matcher::error("=~spring-.*"));
+    EXPECT_FALSE(Matcher::error("spring-("));  // an equality: any text
+    EXPECT_EQ(Matcher::error("=~spring-(").value_or(""),
+              "'spring-(' is not a regular expression: missing ): spring-(");
+    EXPECT_FALSE(Matcher::accepts("=~spring-(", &spring));
+    // Nested repetition backtracks exponentially in other engines; RE2 is linear.
+    const std::string as(100'000, 'a');
+    EXPECT_FALSE(Matcher::accepts("=~(a+)+b", &as));
+}
 
 TEST(DurationTest, ParsesAndFormats) {
     EXPECT_EQ(parse_duration_ms("5m"), 300'000);
