@@ -29,18 +29,19 @@ std::pair<Op, std::string_view> split(const std::string& spec) {
 
 // Compiled expressions by pattern, shared by every thread (RE2 objects are thread-safe).
 // Matchers come from the configuration and from silences, so the set stays small; it is
-// emptied if it ever grows past 4096.
+// emptied if it ever grows past 256, and each expression may use at most 1 MiB.
 const RE2& compiled(std::string_view pattern) {
     static std::mutex mutex;
     static std::map<std::string, std::unique_ptr<RE2>, std::less<>> cache;
     std::lock_guard lock(mutex);
     auto it = cache.find(pattern);
     if (it == cache.end()) {
-        if (cache.size() >= 4096) {
+        if (cache.size() >= 256) {
             cache.clear();
         }
         RE2::Options options;
         options.set_log_errors(false);
+        options.set_max_mem(1 << 20);
         it = cache.emplace(std::string(pattern), std::make_unique<RE2>(pattern, options)).first;
     }
     return *it->second;
