@@ -699,7 +699,7 @@ InhibitRuleConfig parse_inhibit_rule(const YAML::Node& node, const std::string& 
 
 PersonConfig parse_person(const YAML::Node& node, const std::string& path) {
     static const std::vector<std::string> kPlatforms = {"slack", "mattermost", "teams", "inbox"};
-    std::vector<std::string> keys = {"name", "roles", "mattermost_username"};
+    std::vector<std::string> keys = {"name", "roles", "mattermost_username", "inbox_token"};
     keys.insert(keys.end(), kPlatforms.begin(), kPlatforms.end());
     Section s(node, path, keys);
     PersonConfig p;
@@ -712,6 +712,12 @@ PersonConfig parse_person(const YAML::Node& node, const std::string& path) {
     }
     if (p.ids.empty()) {
         s.fail("", "give at least one identity (slack, mattermost, teams or inbox: the user id)");
+    }
+    p.inbox_token = parse_secret(s, "inbox_token");
+    if (!p.inbox_token.empty() && !s.has("inbox")) {
+        s.fail("inbox_token",
+               "give the person's inbox identity too (inbox: ana): the inbox acts "
+               "as it for whoever bears the token");
     }
     p.mattermost_username = s.str("mattermost_username", "");
     if (!p.mattermost_username.empty() && p.mattermost_username[0] == '@') {

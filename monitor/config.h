@@ -153,6 +153,9 @@ struct PersonConfig {
     std::vector<std::string> roles;
     std::vector<std::pair<std::string, std::string>> ids;  // platform -> user id
     std::string mattermost_username;  // for @mentions (Mattermost mentions by name, not id)
+    // The person's own inbox login: a request bearing it acts as them (their `inbox` id), from
+    // any address. Unset: they use the inbox only as `local`, if that is their id.
+    SecretRef inbox_token;
 };
 
 // An HTTP request an executor sends, as templates: {{labels.campaign}}, {{alert.id}},

@@ -339,9 +339,42 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
                                "style-src 'unsafe-inline' 'self'");
         return r;
     });
-    server.route("GET", "/inbox/alerts", [ctx, api_guard](const HttpRequest& req) {
+    // People's own inbox logins: token -> their inbox identity (secrets resolved at start).
+    auto logins = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
+    for (const auto& p :
+         ctx.config != nullptr ? ctx.config->people : std::vector<monitor::PersonConfig>{}) {
+        if (!p.inbox_token.empty()) {
+            for (const auto& [platform, id] : p.ids) {
+                if (platform == "inbox") {
+                    logins->emplace_back(monitor::resolve_secret(p.inbox_token), id);
+                }
+            }
+        }
+    }
+    // Who is using the inbox: the person whose own token the request bears; otherwise, for
+    // whoever the API guard lets in (the API token, or loopback without one), "local".
+    auto inbox_user = [ctx, api_guard, logins](const HttpRequest& req) {
+        static constexpr std::string_view kBearer = "Bearer ";
+        if (const std::string* auth = req.header("authorization");
+            auth != nullptr && auth->starts_with(kBearer)) {
+            const std::string_view token = std::string_view(*auth).substr(kBearer.size());
+            std::string who;
+            for (const auto& [secret, id] : *logins) {
+                who = secret_equals(token, secret) ? id : who;  // every one compared: no timing
+            }
+            if (!who.empty()) {
+                return monitor::Result<std::string>(who);
+            }
+        }
         if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
-            return unauthorized(*denied);
+            return monitor::Result<std::string>(*denied);
+        }
+        return monitor::Result<std::string>(std::string("local"));
+    };
+    server.route("GET", "/inbox/alerts", [ctx, inbox_user](const HttpRequest& req) {
+        const auto user = inbox_user(req);
+        if (!user) {
+            return unauthorized(user.error());
         }
         nlohmann::json out = nlohmann::json::array();
         for (const auto& a : ctx.alerts->list(std::nullopt)) {
@@ -350,13 +383,14 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
             }
             out.push_back(inbox_card(a, *ctx.policy));
         }
-        const auto* you = ctx.policy->person("inbox", "local");
+        const auto* you = ctx.policy->person("inbox", user.value());
         return HttpResponse::json(
             200, nlohmann::json{{"alerts", out}, {"you", you != nullptr ? you->name : ""}}.dump());
     });
-    server.route("POST", "/inbox/act", [ctx, api_guard](const HttpRequest& req) {
-        if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
-            return unauthorized(*denied);
+    server.route("POST", "/inbox/act", [ctx, inbox_user](const HttpRequest& req) {
+        const auto user = inbox_user(req);
+        if (!user) {
+            return unauthorized(user.error());
         }
         auto parsed = parse_inbox_action(req.body);
         if (!parsed) {
@@ -364,7 +398,7 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
             return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
         }
         alerts::Click click = parsed.value();
-        click.user_id = "local";
+        click.user_id = user.value();
         auto outcome = ctx.overrides->click(click);
         nlohmann::json body = {{"message", outcome.message}};
         if (outcome.alert) {

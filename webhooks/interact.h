@@ -74,9 +74,9 @@ nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& poli
 // ephemeral_text, shown to the clicker alone),
 // POST /interact/teams (the Bot Framework's bearer token, see BotFrameworkAuth; answered with
 // the updated card, or a refusal as a message to the clicker alone),
-// GET /inbox (the page), GET /inbox/alerts and POST /inbox/act (behind `api_guard`: the API
-// token, or loopback when none is configured; the inbox acts as the person whose `inbox`
-// identity is "local").
+// GET /inbox (the page), GET /inbox/alerts and POST /inbox/act. A request bearing a person's
+// own `inbox_token` acts as that person; otherwise, behind `api_guard` (the API token, or
+// loopback when none is configured), as the person whose `inbox` identity is "local".
 void install_interact_routes(HttpServer& server, const InteractContext& ctx,
                              std::shared_ptr<const SourceGuard> api_guard);
 

@@ -596,6 +596,72 @@ interact:
 // The outbox: an alert's notification for a receiver that is down stays queued in the store;
 // terrain is killed with SIGKILL, the receiver comes back, and after the restart the
 // notification arrives once.
+// Each person may have their own inbox login: a request bearing Ana's token acts as Ana (from
+// any address), Bob's as Bob; the API token acts as the `local` identity; with an API token
+// configured, no token (even from loopback) or a wrong one gets 401.
+TEST(HumansInTheLoop, InboxLoginsActAsTheirOwnPerson) {
+    testing::TempDir dir;
+    testing::ChatStandIn chat;
+    ::setenv("TEST_MAP_KEY", "map-secret-key", 1);
+    ::setenv("TEST_API_TOKEN", "api-token-1", 1);
+    ::setenv("TEST_ANA_INBOX", "ana-inbox-token", 1);
+    ::setenv("TEST_BOB_INBOX", "bob-inbox-token", 1);
+    const std::string config = dir.file("terrain.yaml");
+    std::ofstream(config) << with_pause_action(chat.base(), R"(
+api:
+  token: {env: TEST_API_TOKEN}
+people:
+  - name: Front desk
+    roles: [agent]
+    inbox: local
+  - name: Ana Ortiz
+    roles: [campaign_owner]
+    inbox: ana
+    inbox_token: {env: TEST_ANA_INBOX}
+  - name: Bob Byrne
+    roles: [agent]
+    inbox: bob
+    inbox_token: {env: TEST_BOB_INBOX}
+)");
+    Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
+    httplib::Client c("127.0.0.1", svc.port());
+    c.set_default_headers({{"Authorization", "Bearer api-token-1"}});
+    const std::string alert = raise_spam_alert(c, svc);
+    ASSERT_FALSE(alert.empty());
+
+    auto as = [&](const std::string& token) {
+        httplib::Client client("127.0.0.1", svc.port());
+        if (!token.empty()) {
+            client.set_default_headers({{"Authorization", "Bearer " + token}});
+        }
+        return client;
+    };
+    auto you = [&](const std::string& token) {
+        auto r = as(token).Get("/inbox/alerts");
+        return r ? std::to_string(r->status) + " " +
+                       (r->status == 200 ? json::parse(r->body)["you"].get<std::string>() : "")
+                 : "no answer";
+    };
+    EXPECT_EQ(you(""), "401 ");
+    EXPECT_EQ(you("not-a-token"), "401 ");
+    EXPECT_EQ(you("api-token-1"), "200 Front desk");
+    EXPECT_EQ(you("ana-inbox-token"), "200 Ana Ortiz");
+    EXPECT_EQ(you("bob-inbox-token"), "200 Bob Byrne");
+
+    const std::string pause = json{{"alert", alert}, {"action", "pause_campaign"}}.dump();
+    auto bob = as("bob-inbox-token").Post("/inbox/act", pause, "application/json");
+    ASSERT_TRUE(bob);
+    EXPECT_EQ(bob->status, 403) << bob->body;
+    EXPECT_TRUE(has_audit(c, "pause_campaign", "Bob Byrne", "refused"));
+    auto ana = as("ana-inbox-token").Post("/inbox/act", pause, "application/json");
+    ASSERT_TRUE(ana);
+    EXPECT_EQ(ana->status, 200) << ana->body;
+    ASSERT_TRUE(eventually([&] { return chat.to("/map/campaigns/spring-sale/pause").size() == 1; }))
+        << svc.read_log();
+    EXPECT_EQ(chat.to("/map/campaigns/spring-sale/pause")[0].body["by"], "Ana Ortiz");
+    EXPECT_EQ(svc.read_log().find("ana-inbox-token"), std::string::npos);
+}
+
 TEST(HumansInTheLoop, ANotificationQueuedForADownReceiverSurvivesAKill) {
     testing::TempDir dir;
     int port = 0;

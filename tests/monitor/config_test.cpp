@@ -266,6 +266,12 @@ INSTANTIATE_TEST_SUITE_P(
                   "on_duty:\n  - name: days\n    people: [Ana Ortis]\n",
                   "on_duty[0].people[0]: 'Ana Ortis' is not one of the people; did you mean "
                   "'Ana Ortiz'?"},
+        BadConfig{"inbox_token_without_inbox",
+                  "people:\n  - {name: Ana, slack: UANA, inbox_token: {env: ANA_INBOX}}\n",
+                  "people[0].inbox_token: give the person's inbox identity too (inbox: ana)"},
+        BadConfig{"inbox_token_literal",
+                  "people:\n  - {name: Ana, inbox: ana, inbox_token: hunter2}\n",
+                  "people[0].inbox_token: secrets are not written in the configuration"},
         BadConfig{"on_duty_nobody",
                   "on_duty:\n  - name: days\n    from: '08:00'\n",
                   "on_duty[0].people: name at least one person on duty"},
