@@ -23,14 +23,11 @@
 
 namespace terrain::webhooks {
 
-namespace {
-
 monitor::Error refuse(std::string reason, std::string message) {
-    monitor::Error e;
-    e.reason = std::move(reason);
-    e.message = std::move(message);
-    return e;
+    return {std::move(reason), std::move(message), -1, ""};
 }
+
+namespace {
 
 std::array<unsigned char, SHA256_DIGEST_LENGTH> sha256(std::string_view s) {
     std::array<unsigned char, SHA256_DIGEST_LENGTH> out{};

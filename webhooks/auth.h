@@ -23,6 +23,9 @@ namespace terrain::webhooks {
 // byte by byte.
 bool secret_equals(std::string_view a, std::string_view b);
 
+// A refused request's error: a reason (unauthorized, bad_signature, ...) and what to tell.
+monitor::Error refuse(std::string reason, std::string message);
+
 // Standard base64 (RFC 4648, padding optional); nullopt on any other character.
 std::optional<std::string> base64_decode(std::string_view text);
 std::string base64_encode(std::string_view bytes);

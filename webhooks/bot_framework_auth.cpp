@@ -24,10 +24,6 @@ constexpr std::int64_t kKeysLifetimeMs = 86'400'000;  // keys are fetched again 
 constexpr std::size_t kMaxToken = 16 * 1024;
 constexpr const char* kIssuer = "https://api.botframework.com";
 
-monitor::Error refuse(std::string reason, std::string message) {
-    return {std::move(reason), std::move(message), -1, ""};
-}
-
 // An RSA public key from a JSON Web Key's modulus and exponent; nullptr when they are not.
 EVP_PKEY* rsa_key(const std::string& n_b64, const std::string& e_b64) {
     auto n = base64url_decode(n_b64);
