@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <set>
 #include <utility>
 
 #include "monitor/duration.h"
@@ -289,9 +288,7 @@ void AlertManager::save_and_notify(Alert& a, const std::string& transition,
     const bool tell = !why && (a.state == AlertState::kFiring || a.notified);
     a.notified = a.notified || tell;
     // Brought to people's attention (again): by whoever is on duty now.
-    static const std::set<std::string> kCalls = {
-        "firing", "released", "escalated", "reminder", "snooze_ended"};
-    if (tell && a.state == AlertState::kFiring && kCalls.contains(transition)) {
+    if (tell && a.state == AlertState::kFiring && calls_people(transition)) {
         a.on_duty = roster_.for_alert(a, clock_.now_ms());
     }
     // The alert's state and its notifications' outbox rows are kept together: a kill between

@@ -10,6 +10,11 @@
 
 namespace terrain::alerts {
 
+bool calls_people(const std::string& transition) {
+    return transition == "firing" || transition == "released" || transition == "escalated" ||
+           transition == "reminder" || transition == "snooze_ended";
+}
+
 SendResult LogReceiver::send(const Notification& n) {
     const Alert& a = n.alert;
     std::string line;

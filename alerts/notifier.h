@@ -35,6 +35,11 @@ struct Notification {
     std::string delivery_id;
 };
 
+// Whether a transition brings the alert to people's attention (again): firing, released (a
+// hold ended), escalated, reminder, snooze_ended. Those name, and chat receivers mention, the
+// people on duty.
+bool calls_people(const std::string& transition);
+
 struct SendResult {
     bool ok = false;
     bool retryable = false;  // a 5xx or a refused connection is worth retrying; a 4xx is not

@@ -94,7 +94,9 @@ alerts::SendResult LivingMessageReceiver::send(const alerts::Notification& n) {
     if (!r.ok || n.note.empty()) {
         return r;
     }
-    return reply(m.thread.empty() ? m.ref : m.thread, n.note);
+    const bool call = alerts::calls_people(n.transition) &&
+                      a.state == alerts::AlertState::kFiring && !a.on_duty.empty();
+    return reply(m.thread.empty() ? m.ref : m.thread, n.note, call ? &a : nullptr);
 }
 
 }  // namespace terrain::webhooks

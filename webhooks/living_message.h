@@ -36,7 +36,11 @@ protected:
     virtual alerts::SendResult post(const alerts::Alert& alert, const std::string& thread,
                                     std::string& ref) = 0;
     virtual alerts::SendResult update(const std::string& ref, const alerts::Alert& alert) = 0;
-    virtual alerts::SendResult reply(const std::string& ref, const std::string& note) = 0;
+    // A note in the thread of `ref`; with `call`, it also mentions the people on duty for that
+    // alert (an edited message notifies nobody, a new reply does).
+    virtual alerts::SendResult reply(const std::string& ref,
+                                     const std::string& note,
+                                     const alerts::Alert* call) = 0;
     // A note for one person only (transition "private", n.only_for). Platforms that answer
     // the clicker in the click's own response never get one.
     virtual alerts::SendResult tell(const alerts::Notification& n);

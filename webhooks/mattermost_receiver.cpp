@@ -31,6 +31,13 @@ MattermostReceiver::MattermostReceiver(const monitor::ReceiverConfig& config,
       click_url_(policy.interact().public_url + "/interact/mattermost"),
       api_(config.url, config.timeout_ms) {}
 
+std::string MattermostReceiver::on_duty(const alerts::Alert& a, const alerts::Policy& policy) {
+    // Mattermost mentions by username; people without one are named.
+    return card_on_duty_line(a, policy, "mattermost", [](const auto& person, const std::string&) {
+        return person.mattermost_username.empty() ? person.name : "@" + person.mattermost_username;
+    });
+}
+
 nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const alerts::Policy& policy,
                                               const std::string& click_url,
                                               const std::string& secret) {
@@ -39,12 +46,7 @@ nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const aler
     for (const auto& [k, v] : card_facts(a)) {
         fields.push_back({{"title", k}, {"value", v}, {"short", true}});
     }
-    // Mattermost mentions by username; people without one are named.
-    const std::string duty =
-        card_on_duty_line(a, policy, "mattermost", [](const auto& person, const std::string&) {
-            return person.mattermost_username.empty() ? person.name
-                                                      : "@" + person.mattermost_username;
-        });
+    const std::string duty = on_duty(a, policy);
     nlohmann::json actions = nlohmann::json::array();
     for (const auto* action : policy.offered(a)) {
         nlohmann::json context = {{"alert", a.id},
@@ -115,9 +117,15 @@ alerts::SendResult MattermostReceiver::update(const std::string& ref, const aler
     return call("PUT", "/api/v4/posts/" + ref, {{"id", ref}, {"message", ""}, {"props", props(a)}});
 }
 
-alerts::SendResult MattermostReceiver::reply(const std::string& ref, const std::string& note) {
-    return call("POST", "/api/v4/posts",
-                {{"channel_id", config_.channel}, {"root_id", ref}, {"message", note}});
+alerts::SendResult MattermostReceiver::reply(const std::string& ref,
+                                             const std::string& note,
+                                             const alerts::Alert* call_on) {
+    const std::string duty = call_on != nullptr ? on_duty(*call_on, policy_) : "";
+    return call("POST",
+                "/api/v4/posts",
+                {{"channel_id", config_.channel},
+                 {"root_id", ref},
+                 {"message", duty.empty() ? note : note + "\n" + duty}});
 }
 
 }  // namespace terrain::webhooks

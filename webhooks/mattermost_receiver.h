@@ -27,6 +27,8 @@ public:
                        monitor::Store& store);
 
     // The post's message attachment for an alert (exposed for tests).
+    // "On duty: @ana.ortiz, Bob Byrne" ("" when nobody is on duty).
+    static std::string on_duty(const alerts::Alert& alert, const alerts::Policy& policy);
     static nlohmann::json attachment(const alerts::Alert& alert, const alerts::Policy& policy,
                                      const std::string& click_url, const std::string& secret);
 
@@ -34,7 +36,9 @@ private:
     alerts::SendResult post(const alerts::Alert& alert, const std::string& thread,
                             std::string& ref) override;
     alerts::SendResult update(const std::string& ref, const alerts::Alert& alert) override;
-    alerts::SendResult reply(const std::string& ref, const std::string& note) override;
+    alerts::SendResult reply(const std::string& ref,
+                             const std::string& note,
+                             const alerts::Alert* call) override;
     nlohmann::json props(const alerts::Alert& alert) const;
     alerts::SendResult call(const std::string& method, const std::string& path,
                             const nlohmann::json& body, nlohmann::json* reply = nullptr);

@@ -148,9 +148,15 @@ alerts::SendResult SlackReceiver::update(const std::string& ref, const alerts::A
         {{"channel", channel}, {"ts", ts}, {"text", text(a)}, {"blocks", blocks(a, policy_)}});
 }
 
-alerts::SendResult SlackReceiver::reply(const std::string& ref, const std::string& note) {
+alerts::SendResult SlackReceiver::reply(const std::string& ref,
+                                        const std::string& note,
+                                        const alerts::Alert* call_on) {
     const auto [channel, ts] = channel_and_ts(ref);
-    return call("chat.postMessage", {{"channel", channel}, {"thread_ts", ts}, {"text", note}});
+    const std::string duty = call_on != nullptr ? on_duty(*call_on, policy_) : "";
+    return call("chat.postMessage",
+                {{"channel", channel},
+                 {"thread_ts", ts},
+                 {"text", duty.empty() ? note : note + "\n" + duty}});
 }
 
 }  // namespace terrain::webhooks

@@ -34,7 +34,9 @@ private:
     alerts::SendResult post(const alerts::Alert& alert, const std::string& thread,
                             std::string& ref) override;
     alerts::SendResult update(const std::string& ref, const alerts::Alert& alert) override;
-    alerts::SendResult reply(const std::string& ref, const std::string& note) override;
+    alerts::SendResult reply(const std::string& ref,
+                             const std::string& note,
+                             const alerts::Alert* call) override;
     alerts::SendResult tell(const alerts::Notification& n) override;
     std::string text(const alerts::Alert& alert) const;
     // Calls a Web API method; Slack answers 200 with {"ok": false, "error": ...} on failure.

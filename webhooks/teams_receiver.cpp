@@ -49,6 +49,22 @@ TeamsReceiver::TeamsReceiver(const monitor::ReceiverConfig& config, const alerts
       activities_("/v3/conversations/" + monitor::percent_encode(config.channel) + "/activities"),
       api_(config.url, config.timeout_ms) {}
 
+std::pair<std::string, nlohmann::json> TeamsReceiver::on_duty(const alerts::Alert& a,
+                                                              const alerts::Policy& policy) {
+    // <at>Name</at> in the text, each with its mention entity (by the Azure AD object id
+    // people are known by).
+    nlohmann::json mentions = nlohmann::json::array();
+    std::string line = card_on_duty_line(
+        a, policy, "teams", [&](const monitor::PersonConfig& person, const std::string& id) {
+            const std::string tag = "<at>" + person.name + "</at>";
+            mentions.push_back({{"type", "mention"},
+                                {"text", tag},
+                                {"mentioned", {{"id", id}, {"name", person.name}}}});
+            return tag;
+        });
+    return {std::move(line), std::move(mentions)};
+}
+
 nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy& policy) {
     const bool resolved = a.state == alerts::AlertState::kResolved;
     nlohmann::json facts = nlohmann::json::array();
@@ -90,17 +106,7 @@ nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy&
     }
     nlohmann::json body = {
         title, text_block(a.summary), {{"type", "FactSet"}, {"facts", facts}}, state};
-    // Mentions of the people on duty: <at>Name</at> in the text, each with its entity (by the
-    // Azure AD object id people are known by).
-    nlohmann::json mentions = nlohmann::json::array();
-    const std::string duty = card_on_duty_line(
-        a, policy, "teams", [&](const monitor::PersonConfig& person, const std::string& id) {
-            const std::string tag = "<at>" + person.name + "</at>";
-            mentions.push_back({{"type", "mention"},
-                                {"text", tag},
-                                {"mentioned", {{"id", id}, {"name", person.name}}}});
-            return tag;
-        });
+    auto [duty, mentions] = on_duty(a, policy);
     nlohmann::json card = {{"type", "AdaptiveCard"},
                            {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
                            {"version", "1.4"},
@@ -193,9 +199,17 @@ alerts::SendResult TeamsReceiver::update(const std::string& ref, const alerts::A
     return call("PUT", activities_ + "/" + monitor::percent_encode(ref), body);
 }
 
-alerts::SendResult TeamsReceiver::reply(const std::string& ref, const std::string& note) {
-    return call("POST", activities_ + "/" + monitor::percent_encode(ref),
-                {{"type", "message"}, {"text", note}, {"replyToId", ref}});
+alerts::SendResult TeamsReceiver::reply(const std::string& ref,
+                                        const std::string& note,
+                                        const alerts::Alert* call_on) {
+    nlohmann::json message = {{"type", "message"}, {"text", note}, {"replyToId", ref}};
+    if (call_on != nullptr) {
+        if (auto [duty, mentions] = on_duty(*call_on, policy_); !duty.empty()) {
+            message["text"] = note + "<br>" + duty;
+            message["entities"] = std::move(mentions);
+        }
+    }
+    return call("POST", activities_ + "/" + monitor::percent_encode(ref), message);
 }
 
 }  // namespace terrain::webhooks

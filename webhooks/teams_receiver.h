@@ -32,12 +32,17 @@ public:
     // Action.Execute per offered action; snooze and "not a problem" open a choice first, and an
     // action with a confirmation text shows it with a Confirm button.
     static nlohmann::json card(const alerts::Alert& alert, const alerts::Policy& policy);
+    // "On duty: <at>Ana Ortiz</at>" and its mention entities ("" when nobody is on duty).
+    static std::pair<std::string, nlohmann::json> on_duty(const alerts::Alert& alert,
+                                                          const alerts::Policy& policy);
 
 private:
     alerts::SendResult post(const alerts::Alert& alert, const std::string& thread,
                             std::string& ref) override;
     alerts::SendResult update(const std::string& ref, const alerts::Alert& alert) override;
-    alerts::SendResult reply(const std::string& ref, const std::string& note) override;
+    alerts::SendResult reply(const std::string& ref,
+                             const std::string& note,
+                             const alerts::Alert* call) override;
     alerts::SendResult call(const std::string& method, const std::string& path,
                             const nlohmann::json& activity, nlohmann::json* answer = nullptr);
     // The bearer token, from the cache or the token endpoint; "" with `error` set on failure.

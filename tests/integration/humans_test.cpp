@@ -244,6 +244,18 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
         EXPECT_EQ(page["dedup_key"], alert);
         EXPECT_EQ(page["routing_key"], "pd-routing-key");
         EXPECT_TRUE(has_audit(c, "escalate", "terrain", "done"));
+        // The escalation's thread reply mentions the people on duty again (editing the message
+        // would notify nobody).
+        ASSERT_TRUE(eventually([&] {
+            for (const auto& r : chat.to("/api/chat.postMessage")) {
+                const std::string text = r.body.value("text", "");
+                if (r.body.contains("thread_ts") && text.starts_with("Escalated") &&
+                    text.ends_with("\nOn duty: <@U0ANA>")) {
+                    return true;
+                }
+            }
+            return false;
+        })) << svc.read_log();
 
         // Unsigned, forged and stale clicks are refused; nothing reaches the MAP.
         SlackClick ana(std::string("U0ANA"), "pause_campaign", alert);
