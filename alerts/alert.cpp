@@ -35,11 +35,16 @@ nlohmann::json optional_time(std::int64_t ms) {
 
 }  // namespace
 
-nlohmann::json to_json(const Alert& a) {
-    nlohmann::json labels = nlohmann::json::object();
-    for (const auto& [k, v] : a.labels) {
-        labels[k] = v;
+nlohmann::json labels_json(const monitor::Labels& labels) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [k, v] : labels) {
+        out[k] = v;
     }
+    return out;
+}
+
+nlohmann::json to_json(const Alert& a) {
+    const nlohmann::json labels = labels_json(a.labels);
     nlohmann::json j = {
         {"id", a.id},
         {"fingerprint", a.fingerprint},

@@ -105,6 +105,8 @@ bool route_matches(const monitor::Labels& match, const Alert& alert);
 const std::string* label_value(const Alert& alert, const std::string& key);
 
 nlohmann::json to_json(const Alert& alert);
+// Labels (or matchers) as a JSON object of names to values.
+nlohmann::json labels_json(const monitor::Labels& labels);
 Alert alert_from_json(const nlohmann::json& j);
 
 // Stable 16-hex-digit fingerprint of (metric, detector, labels).

@@ -97,12 +97,8 @@ std::string plain_duration(std::int64_t ms) { return monitor::format_duration_ms
 const std::vector<std::string>& alert_actions() { return monitor::builtin_actions(); }
 
 nlohmann::json to_json(const Silence& s) {
-    nlohmann::json matchers = nlohmann::json::object();
-    for (const auto& [k, v] : s.matchers) {
-        matchers[k] = v;
-    }
     return {{"id", s.id},
-            {"matchers", matchers},
+            {"matchers", labels_json(s.matchers)},
             {"starts_at", monitor::format_rfc3339_ms(s.starts_ms)},
             {"starts_ms", s.starts_ms},
             {"ends_at", monitor::format_rfc3339_ms(s.ends_ms)},
@@ -132,10 +128,8 @@ std::optional<std::int64_t> parse_snooze(std::string_view text) {
     return ms;
 }
 
-AlertManager::AlertManager(monitor::Store& store,
-                           Notifier& notifier,
-                           monitor::Telemetry& telemetry,
-                           const monitor::Clock& clock,
+AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
+                           monitor::Telemetry& telemetry, const monitor::Clock& clock,
                            std::vector<monitor::ReceiverConfig> routes,
                            HoldRules rules,
                            DutyRoster roster)

@@ -76,13 +76,9 @@ class AlertManager final {
 public:
     // `routes` are the receivers' configurations, for escalation and reminders; `roster` names
     // the people on duty for each alert when it is brought to people's attention.
-    AlertManager(monitor::Store& store,
-                 Notifier& notifier,
-                 monitor::Telemetry& telemetry,
-                 const monitor::Clock& clock,
-                 std::vector<monitor::ReceiverConfig> routes = {},
-                 HoldRules rules = {},
-                 DutyRoster roster = DutyRoster());
+    AlertManager(monitor::Store& store, Notifier& notifier, monitor::Telemetry& telemetry,
+                 const monitor::Clock& clock, std::vector<monitor::ReceiverConfig> routes = {},
+                 HoldRules rules = {}, DutyRoster roster = DutyRoster());
 
     const DutyRoster& roster() const { return roster_; }
 

@@ -8,11 +8,12 @@
 #include <set>
 #include <sstream>
 
+#include <yaml-cpp/yaml.h>
+
 #include "monitor/duration.h"
 #include "monitor/matcher.h"
 #include "monitor/template.h"
 #include "monitor/time_zone.h"
-#include <yaml-cpp/yaml.h>
 
 namespace terrain::monitor {
 
@@ -890,21 +891,9 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
     }
     Config c;
     try {
-        Section top(root,
-                    "",
-                    {"server",
-                     "sources",
-                     "api",
-                     "pipeline",
-                     "labels",
-                     "metrics",
-                     "pairs",
-                     "receivers",
-                     "quiet_windows",
-                     "inhibit_rules",
-                     "people",
-                     "on_duty",
-                     "actions",
+        Section top(root, "",
+                    {"server", "sources", "api", "pipeline", "labels", "metrics", "pairs",
+                     "receivers", "quiet_windows", "inhibit_rules", "people", "on_duty", "actions",
                      "interact"});
         auto sources = top.get("sources");
         if (sources && !sources.IsNull()) {

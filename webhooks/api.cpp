@@ -496,13 +496,9 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
                      nlohmann::json shifts = nlohmann::json::array();
                      for (const auto& s : ctx.alerts->roster().shifts()) {
                          const auto& w = s.window.config();
-                         nlohmann::json match = nlohmann::json::object();
-                         for (const auto& [k, v] : w.match) {
-                             match[k] = v;
-                         }
                          shifts.push_back({{"name", w.name},
                                            {"when", s.window.schedule()},
-                                           {"match", match},
+                                           {"match", alerts::labels_json(w.match)},
                                            {"people", s.people},
                                            {"on_now", s.window.active(now)}});
                      }

@@ -23,6 +23,14 @@
 
 namespace terrain::webhooks {
 
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+    constexpr std::string_view kBearer = "Bearer ";
+    if (!authorization.starts_with(kBearer)) {
+        return std::nullopt;
+    }
+    return authorization.substr(kBearer.size());
+}
+
 monitor::Error refuse(std::string reason, std::string message) {
     return {std::move(reason), std::move(message), -1, ""};
 }
@@ -496,10 +504,9 @@ std::optional<monitor::Error> SourceGuard::check(const HttpRequest& req,
     }
     if (!token_.empty()) {
         if (const std::string* auth = req.header("authorization")) {
-            static constexpr std::string_view kBearer = "Bearer ";
             static constexpr std::string_view kBasic = "Basic ";
-            if (auth->size() > kBearer.size() && auth->compare(0, kBearer.size(), kBearer) == 0 &&
-                secret_equals(std::string_view(*auth).substr(kBearer.size()), token_)) {
+            if (const auto bearer = bearer_token(*auth);
+                bearer && !bearer->empty() && secret_equals(*bearer, token_)) {
                 return std::nullopt;
             }
             // Basic authentication with the token as password, for vendors that only offer

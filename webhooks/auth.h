@@ -23,6 +23,9 @@ namespace terrain::webhooks {
 // byte by byte.
 bool secret_equals(std::string_view a, std::string_view b);
 
+// The token of an "Authorization: Bearer <token>" value; nullopt without the Bearer scheme.
+std::optional<std::string_view> bearer_token(std::string_view authorization);
+
 // A refused request's error: a reason (unauthorized, bad_signature, ...) and what to tell.
 monitor::Error refuse(std::string reason, std::string message);
 

@@ -183,11 +183,11 @@ std::optional<monitor::Error> BotFrameworkAuth::verify(std::string_view authoriz
                                                        const std::string& service_url,
                                                        const std::string& channel_id,
                                                        std::int64_t now_ms) const {
-    constexpr std::string_view kBearer = "Bearer ";
-    if (authorization.substr(0, kBearer.size()) != kBearer) {
+    const auto bearer = bearer_token(authorization);
+    if (!bearer) {
         return refuse("unauthorized", "no 'Authorization: Bearer <token>' from the Bot Framework");
     }
-    const std::string_view token = authorization.substr(kBearer.size());
+    const std::string_view token = *bearer;
     const auto dot1 = token.find('.');
     const auto dot2 = dot1 == std::string_view::npos ? dot1 : token.find('.', dot1 + 1);
     if (token.size() > kMaxToken || dot2 == std::string_view::npos) {

@@ -354,13 +354,11 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
     // Who is using the inbox: the person whose own token the request bears; otherwise, for
     // whoever the API guard lets in (the API token, or loopback without one), "local".
     auto inbox_user = [ctx, api_guard, logins](const HttpRequest& req) {
-        static constexpr std::string_view kBearer = "Bearer ";
-        if (const std::string* auth = req.header("authorization");
-            auth != nullptr && auth->starts_with(kBearer)) {
-            const std::string_view token = std::string_view(*auth).substr(kBearer.size());
+        const std::string* auth = req.header("authorization");
+        if (const auto token = auth != nullptr ? bearer_token(*auth) : std::nullopt) {
             std::string who;
             for (const auto& [secret, id] : *logins) {
-                who = secret_equals(token, secret) ? id : who;  // every one compared: no timing
+                who = secret_equals(*token, secret) ? id : who;  // every one compared: no timing
             }
             if (!who.empty()) {
                 return monitor::Result<std::string>(who);

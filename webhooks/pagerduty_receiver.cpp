@@ -26,10 +26,7 @@ nlohmann::json PagerDutyReceiver::event(const alerts::Notification& n,
     if (action == "trigger") {
         const std::string severity =
             a.severity == "critical" ? "critical" : a.severity == "info" ? "info" : "warning";
-        nlohmann::json labels = nlohmann::json::object();
-        for (const auto& [k, v] : a.labels) {
-            labels[k] = v;
-        }
+        const nlohmann::json labels = alerts::labels_json(a.labels);
         e["payload"] = {{"summary", a.summary.substr(0, 1024)},
                         {"source", "terrain"},
                         {"severity", severity},
