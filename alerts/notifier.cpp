@@ -246,6 +246,21 @@ void Notifier::run(Lane& lane) {
         if (lane.queue.empty()) {
             return;  // stopping and drained
         }
+        if (stopping_ && std::chrono::steady_clock::now() >= deadline_) {
+            // Out of time to drain: what is left stays in the outbox for the next start (one
+            // unanswered call each would make stopping take a timeout per notification).
+            if (store_ == nullptr) {
+                for (const auto& left : lane.queue) {
+                    dead_letter(name, left, 0, "not sent before shutdown");
+                }
+            }
+            monitor::log_warn("notify: receiver " + name + ": " +
+                              std::to_string(lane.queue.size()) +
+                              " notification(s) not sent before shutdown" +
+                              (store_ != nullptr ? "; they stay in the outbox for the next start"
+                                                 : " (kept as dead letters)"));
+            return;
+        }
         Notification n = lane.queue.front();
         lock.unlock();
         std::int64_t backoff = cfg.initial_backoff_ms;

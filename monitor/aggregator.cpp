@@ -166,7 +166,7 @@ std::int64_t Aggregator::watermark_ms() const {
     if (max_event_time_ == std::numeric_limits<std::int64_t>::min()) {
         return max_event_time_;
     }
-    return max_event_time_ - lateness_;
+    return std::min(max_event_time_, ceiling_) - lateness_;
 }
 
 void Aggregator::advance_idle(std::int64_t event_time_ms) {

@@ -45,7 +45,8 @@ struct AggregatorStats {
 
 // Event-time tumbling windows per metric and series, with a watermark.
 //
-// The watermark is the highest event time seen minus the allowed lateness; a window
+// The watermark is the highest event time seen (at most the ceiling, see set_ceiling) minus the
+// allowed lateness; a window
 // [start, end) closes once the watermark reaches `end`. Because only event time moves the
 // watermark, replaying last week's events at full speed closes the same windows with the same
 // contents as receiving them live. Events for an already closed window are late: counted per
@@ -73,6 +74,11 @@ public:
 
     // Moves event time forward to `event_time_ms` without an event (a quiet stream).
     void advance_idle(std::int64_t event_time_ms);
+    // Event time the watermark may not pass, whatever events claim: the live pipeline sets it to
+    // the wall clock, so one event stamped ahead of time (a sender's wrong clock, or on
+    // purpose) cannot close windows early and make the real events after it late. Such an event
+    // still counts, in its own window, which closes when its time comes. Replays leave it unset.
+    void set_ceiling(std::int64_t event_time_ms) { ceiling_ = event_time_ms; }
 
     std::int64_t watermark_ms() const;
     // True when the watermark has passed the end of some open window: call close_windows.
@@ -134,6 +140,7 @@ private:
     std::vector<Target> any_kind_;
     std::int64_t lateness_;
     std::int64_t max_event_time_ = std::numeric_limits<std::int64_t>::min();
+    std::int64_t ceiling_ = std::numeric_limits<std::int64_t>::max();
     std::string key_scratch_;
     std::int64_t next_close_ = std::numeric_limits<std::int64_t>::max();
 };

@@ -14,6 +14,7 @@
 #include "monitor/matcher.h"
 #include "monitor/template.h"
 #include "monitor/time_zone.h"
+#include "monitor/url.h"
 
 namespace terrain::monitor {
 
@@ -906,16 +907,23 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
                 src.path = "sources." + src.name;
                 Section s(kv.second, src.path,
                           {"token", "public_key", "signing_key", "verify_signature",
-                           "cert_url_pattern", "max_age"});
+                           "cert_origins", "cert_url_pattern", "max_age"});
                 src.token = parse_secret(s, "token");
                 src.public_key = parse_secret(s, "public_key");
                 src.signing_key = parse_secret(s, "signing_key");
                 src.verify_sns = s.boolean("verify_signature", false);
-                src.cert_url_pattern = s.str("cert_url_pattern", src.cert_url_pattern);
-                try {
-                    std::regex check(src.cert_url_pattern);
-                } catch (const std::regex_error& e) {
-                    s.fail("cert_url_pattern", std::string("not a regular expression: ") + e.what());
+                if (s.has("cert_url_pattern")) {
+                    s.fail("cert_url_pattern", "replaced by cert_origins, a list of origins such "
+                                               "as 'https://sns.*.amazonaws.com'");
+                }
+                if (s.has("cert_origins")) {
+                    src.cert_origins = s.strings("cert_origins");
+                }
+                for (const auto& o : src.cert_origins) {
+                    if (auto rule = OriginRule::parse(o); !rule.ok()) {
+                        s.fail("cert_origins", "'" + o.substr(0, 200) + "': " +
+                                                   rule.error().message);
+                    }
                 }
                 src.max_age_ms = s.duration("max_age", src.max_age_ms);
                 if (src.token.empty() && src.public_key.empty() && src.signing_key.empty() &&
@@ -930,7 +938,8 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
         Section api(top.get("api"), "api", {"token"});
         c.api.token = parse_secret(api, "token");
         Section server(top.get("server"), "server",
-                       {"listen", "max_body_bytes", "max_events_per_request", "threads"});
+                       {"listen", "max_body_bytes", "max_events_per_request", "threads",
+                        "max_connections", "hosts"});
         c.server.max_events_per_request = static_cast<std::size_t>(server.integer(
             "max_events_per_request", static_cast<std::int64_t>(c.server.max_events_per_request),
             1, 10'000'000));
@@ -939,6 +948,15 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
             server.integer("max_body_bytes", static_cast<std::int64_t>(c.server.max_body_bytes),
                            1024, 1LL << 30));
         c.server.threads = static_cast<int>(server.integer("threads", c.server.threads, 1, 64));
+        c.server.max_connections = static_cast<std::size_t>(server.integer(
+            "max_connections", static_cast<std::int64_t>(c.server.max_connections), 1, 1'000'000));
+        c.server.hosts = server.strings("hosts");
+        for (const auto& h : c.server.hosts) {
+            if (h != "*" && !parse_url("http://" + h + "/").ok()) {
+                server.fail("hosts", "'" + h.substr(0, 200) +
+                                         "' is not a host name (no scheme, port or path)");
+            }
+        }
 
         Section pipe(top.get("pipeline"), "pipeline",
                      {"allowed_lateness", "idle_flush", "max_future", "max_past", "queue_events",

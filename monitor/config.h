@@ -84,6 +84,10 @@ struct ServerConfig {
     std::size_t max_body_bytes = 32 * 1024 * 1024;
     std::size_t max_events_per_request = 100'000;  // more: 413, nothing accepted
     int threads = 2;
+    std::size_t max_connections = 1024;  // open at once; more wait in the kernel's backlog
+    // Host names terrain answers to besides loopback names and the listen address (its public
+    // name behind a proxy, for vendor webhooks); "*" for any. Others get 421 (DNS rebinding).
+    std::vector<std::string> hosts;
 };
 
 struct PipelineConfig {
@@ -226,8 +230,10 @@ struct SourceConfig {
     SecretRef public_key;   // sendgrid: the signature's public key (base64 DER, ECDSA P-256)
     SecretRef signing_key;  // mailgun, zendesk: the HMAC signing key
     bool verify_sns = false;  // ses: verify SNS signatures with Amazon's certificates
-    // ses: where SNS certificates and subscription URLs may come from (Amazon SNS over HTTPS).
-    std::string cert_url_pattern = R"(^https://sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/)";
+    // ses: the origins SNS certificates and subscription URLs may come from (Amazon SNS over
+    // HTTPS); see monitor::OriginRule.
+    std::vector<std::string> cert_origins = {"https://sns.*.amazonaws.com",
+                                             "https://sns.*.amazonaws.com.cn"};
     std::int64_t max_age_ms = 300'000;  // signed requests older than this are refused
     std::string path;
 };

@@ -26,7 +26,22 @@ void log(LogLevel level, std::string_view message) {
     line += ' ';
     line += kNames[static_cast<int>(level)];
     line += ' ';
-    line += message;
+    // One event, one line: control characters in the message (a newline in a label value
+    // would forge a line of its own) are written as escapes.
+    for (char c : message) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u != 0x7f && c != '\\') {
+            line += c;
+        } else if (c == '\n') {
+            line += "\\n";
+        } else if (c == '\\') {
+            line += "\\\\";
+        } else {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", u);
+            line += buf;
+        }
+    }
     line += '\n';
     std::lock_guard lock(g_mutex);
     std::fwrite(line.data(), 1, line.size(), stderr);

@@ -22,6 +22,9 @@ Telemetry::Telemetry()
                            "ignored, rejected)")),
       ingest_errors(make(prometheus::BuildCounter(), *registry, "terrain_ingest_errors_total",
                          "Refused ingest requests by source and reason")),
+      events_refused(make(prometheus::BuildCounter(), *registry, "terrain_events_refused_total",
+                          "Events refused one by one from requests whose other events were "
+                          "accepted, by source and reason")),
       windows_closed(make(prometheus::BuildCounter(), *registry, "terrain_windows_closed_total",
                           "Event-time windows closed, summed over series, by metric")),
       late_events(make(prometheus::BuildCounter(), *registry, "terrain_late_events_total",

@@ -24,6 +24,7 @@ public:
     prometheus::Family<prometheus::Counter>& ingest_requests;   // {source, code}
     prometheus::Family<prometheus::Counter>& events_received;   // {source, result}
     prometheus::Family<prometheus::Counter>& ingest_errors;     // {source, reason}
+    prometheus::Family<prometheus::Counter>& events_refused;    // {source, reason}
     prometheus::Family<prometheus::Counter>& windows_closed;    // {metric}
     prometheus::Family<prometheus::Counter>& late_events;       // {metric}
     prometheus::Family<prometheus::Counter>& aggregated_events; // {metric}

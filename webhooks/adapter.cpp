@@ -1,8 +1,36 @@
 #include "webhooks/adapter.h"
 
+#include "monitor/duration.h"
+#include "monitor/personal.h"
+
 #include <cstring>
 
 namespace terrain::webhooks {
+
+std::optional<monitor::Error> check_time(std::int64_t time_ms, long index, const std::string& field,
+                                         const AdapterContext& ctx) {
+    if (time_ms > ctx.now_ms + ctx.max_future_ms) {
+        return event_error("future_time", index, field,
+                           monitor::format_rfc3339_ms(time_ms) + " is more than " +
+                               monitor::format_duration_ms(ctx.max_future_ms) +
+                               " ahead of terrain's clock (pipeline.max_future)");
+    }
+    if (time_ms < ctx.now_ms - ctx.max_past_ms) {
+        return event_error("past_time", index, field,
+                           monitor::format_rfc3339_ms(time_ms) + " is more than " +
+                               monitor::format_duration_ms(ctx.max_past_ms) +
+                               " behind terrain's clock (pipeline.max_past)");
+    }
+    return std::nullopt;
+}
+
+std::optional<monitor::Error> set_aside(Parsed& out, monitor::Error error) {
+    if (error.reason == "bad_json" || error.index < 0) {
+        return error;
+    }
+    out.refused.push_back(std::move(error));
+    return std::nullopt;
+}
 
 monitor::Error event_error(std::string reason, long index, std::string field, std::string what) {
     monitor::Error e;
@@ -38,7 +66,7 @@ std::string mailbox_domain(std::string_view address) {
     while (!domain.empty() && (domain.back() == ' ' || domain.back() == '>')) {
         domain.pop_back();
     }
-    return bounded_label(lower(std::move(domain)));
+    return monitor::label_value(lower(std::move(domain)), nullptr);
 }
 
 simdjson::padded_string_view padded_copy(std::string_view body) {
@@ -52,16 +80,8 @@ simdjson::padded_string_view padded_copy(std::string_view body) {
     return simdjson::padded_string_view(buffer.data(), body.size(), buffer.size());
 }
 
-std::string bounded_label(std::string_view value) {
-    constexpr std::size_t kMax = 128;
-    if (value.size() <= kMax) {
-        return std::string(value);
-    }
-    std::size_t cut = kMax;
-    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) {
-        --cut;
-    }
-    return std::string(value.substr(0, cut));
+std::string label_value(const AdapterContext& ctx, std::string_view value) {
+    return monitor::label_value(value, ctx.hasher);
 }
 
 }  // namespace terrain::webhooks

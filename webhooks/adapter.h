@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 
 #include <simdjson.h>
@@ -13,27 +15,34 @@
 
 namespace terrain::webhooks {
 
-// What an adapter needs besides the body. `now_ms` bounds how far in the future an event may
-// be stamped; `labels` is every label name the configuration allows.
+// What an adapter needs besides the body. `now_ms` with `max_future_ms` and `max_past_ms` bound
+// an event's time (ingest sets them from pipeline.max_future and max_past); `labels` is every
+// label name the configuration allows.
 struct AdapterContext {
     const monitor::SubjectHasher* hasher = nullptr;
     std::int64_t now_ms = 0;
     std::int64_t max_future_ms = 3'600'000;
+    std::int64_t max_past_ms = std::numeric_limits<std::int64_t>::max() / 4;  // unbounded
     const std::vector<std::string>* labels = nullptr;
 };
 
 // Events parsed from one request, plus the ones the adapter recognised but does not monitor
-// (a SendGrid "group_resubscribe" is counted, not aggregated).
+// (a SendGrid "group_resubscribe" is counted, not aggregated) and the ones it refused.
 struct Parsed {
     std::vector<monitor::Event> events;
     std::uint64_t ignored = 0;
+    // Events of a batch refused one by one (a bad field, a time out of range): the others are
+    // accepted. Each error names its event's index.
+    std::vector<monitor::Error> refused;
     // A subscription to confirm by visiting this URL (Amazon SNS), once the request is verified.
     std::string confirm_url;
 };
 
-// Turns one vendor request body into normalised events. A request is accepted or refused as a
-// whole: the first problem is returned as an Error naming the event index and field. Adapters
-// are stateless and thread-safe; parse() runs on HTTP threads.
+// Turns one vendor request body into normalised events. A request that is unusable as a whole
+// (not JSON, not the vendor's shape) is refused: the Error names the problem. An event that is
+// well-formed JSON but refused on its own (a bad or missing field, a time out of range) is set
+// aside in Parsed::refused (see set_aside) and the batch goes on, so one bad event never costs
+// the valid ones. Adapters are stateless and thread-safe; parse() runs on HTTP threads.
 class Adapter {
 public:
     virtual ~Adapter() = default;
@@ -43,6 +52,15 @@ public:
 };
 
 // Shared helpers for adapters.
+
+// An event's time against the window terrain takes (pipeline.max_past behind its clock to
+// pipeline.max_future ahead): future_time or past_time naming the field, or nullopt.
+std::optional<monitor::Error> check_time(std::int64_t time_ms, long index, const std::string& field,
+                                         const AdapterContext& ctx);
+
+// Sets a refused event aside and returns nullopt, so the batch goes on; malformed JSON
+// ("bad_json") is returned instead: the rest of the request cannot be trusted.
+std::optional<monitor::Error> set_aside(Parsed& out, monitor::Error error);
 monitor::Error event_error(std::string reason, long index, std::string field, std::string what);
 // ASCII lower case ("VOICE" -> "voice").
 std::string lower(std::string s);
@@ -52,7 +70,8 @@ std::string mailbox_domain(std::string_view address);
 // the end; valid until the thread's next call.
 simdjson::padded_string_view padded_copy(std::string_view body);
 
-// Label values are bounded: at most 128 bytes, cut at a UTF-8 boundary.
-std::string bounded_label(std::string_view value);
+// A vendor's label value as terrain keeps it (monitor::label_value): bounded, and a value that
+// holds an e-mail address or a phone number replaced by its keyed hash.
+std::string label_value(const AdapterContext& ctx, std::string_view value);
 
 }  // namespace terrain::webhooks

@@ -33,10 +33,8 @@ std::optional<Error> read_alert(const nlohmann::json& a, long index, const Adapt
     if (!time || *time <= 0) {
         return event_error("bad_field", index, time_key, "expected an RFC 3339 time");
     }
-    if (*time > ctx.now_ms + ctx.max_future_ms) {
-        return event_error("future_time", index, time_key,
-                           "more than " + monitor::format_duration_ms(ctx.max_future_ms) +
-                               " in the future");
+    if (auto out_of_range = check_time(*time, index, time_key, ctx)) {
+        return *out_of_range;
     }
     auto labels = a.find("labels");
     if (labels == a.end() || !labels->is_object()) {
@@ -54,10 +52,10 @@ std::optional<Error> read_alert(const nlohmann::json& a, long index, const Adapt
         if (k == "side") {
             e.side = value == "customer" ? monitor::Side::kCustomer : monitor::Side::kMap;
         } else if (k == "alertname") {
-            monitor::set_label(e.labels, "topic", bounded_label(value));
-        } else if (k != "source" && k != "topic" && value.find('@') == std::string::npos &&
+            monitor::set_label(e.labels, "topic", label_value(ctx, value));
+        } else if (k != "source" && k != "topic" &&
                    std::find(ctx.labels->begin(), ctx.labels->end(), k) != ctx.labels->end()) {
-            monitor::set_label(e.labels, k, bounded_label(value));
+            monitor::set_label(e.labels, k, label_value(ctx, value));
         }
     }
     monitor::set_label(e.labels, "source", "alertmanager");
@@ -101,7 +99,9 @@ monitor::Result<Parsed> AlertmanagerAdapter::parse(std::string_view body,
     long index = 0;
     for (const auto& a : *alerts) {
         if (auto e = read_alert(a, index++, ctx, out)) {
-            return *e;
+            if (auto stop = set_aside(out, std::move(*e))) {
+                return *stop;
+            }
         }
     }
     return out;

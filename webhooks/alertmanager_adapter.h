@@ -15,7 +15,7 @@ namespace terrain::webhooks {
 //   id       <fingerprint>:<status>:<time>, so Alertmanager's repeat notifications of the same
 //            alert are counted once
 //
-// Label values that contain '@' are dropped (no addresses at rest).
+// Label values that hold an address or a phone number are kept as their keyed hash.
 class AlertmanagerAdapter final : public Adapter {
 public:
     std::string_view source() const override { return "alertmanager"; }

@@ -45,14 +45,35 @@ struct SourceCounters {
 
 constexpr std::size_t kMaxIdBytes = 256;
 
-// Where SNS subscription URLs may point for a source (its configured pattern, else Amazon's).
-std::string subscribe_url_pattern(const std::string& source, const monitor::Config& config) {
+// Where SNS subscription URLs may point for a source (its configured origins, else Amazon's).
+std::vector<std::string> subscribe_origins(const std::string& source,
+                                           const monitor::Config& config) {
     for (const auto& sc : config.sources) {
         if (sc.name == source) {
-            return sc.cert_url_pattern;
+            return sc.cert_origins;
         }
     }
-    return monitor::SourceConfig{}.cert_url_pattern;
+    return monitor::SourceConfig{}.cert_origins;
+}
+
+nlohmann::json error_json(const monitor::Error& e) {
+    nlohmann::json body = {{"error", e.reason}, {"message", e.message}};
+    if (e.index >= 0) {
+        body["event"] = e.index;
+    }
+    if (!e.field.empty()) {
+        body["field"] = e.field;
+    }
+    return body;
+}
+
+// The refused events of a batch, at most 100 named (the count is always whole).
+nlohmann::json refused_json(const std::vector<monitor::Error>& refused) {
+    nlohmann::json list = nlohmann::json::array();
+    for (std::size_t i = 0; i < refused.size() && i < 100; ++i) {
+        list.push_back(error_json(refused[i]));
+    }
+    return {{"count", refused.size()}, {"events", list}};
 }
 
 HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
@@ -68,6 +89,12 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
     };
     const std::int64_t now_ms = ctx.clock->now_ms();
     if (auto denied = guard.check(req, now_ms)) {
+        if (denied->reason == "key_pending") {
+            count_refused(503, denied->reason);
+            auto r = HttpResponse::error(503, denied->reason, denied->message);
+            r.headers.emplace_back("Retry-After", "2");
+            return r;
+        }
         count_refused(401, denied->reason);
         return unauthorized(*denied);
     }
@@ -75,56 +102,52 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
     actx.hasher = ctx.hasher;
     actx.now_ms = now_ms;
     actx.max_future_ms = ctx.config->pipeline.max_future_ms;
+    actx.max_past_ms = ctx.config->pipeline.max_past_ms;
     actx.labels = &labels;
     auto parsed = adapter.parse(req.body, actx);
     if (!parsed.ok()) {
         const auto& e = parsed.error();
         count_refused(400, e.reason);
-        nlohmann::json body = {{"error", e.reason}, {"message", e.message}};
-        if (e.index >= 0) {
-            body["event"] = e.index;
-        }
-        if (!e.field.empty()) {
-            body["field"] = e.field;
-        }
-        return HttpResponse::json(400, body.dump());
+        return HttpResponse::json(400, error_json(e).dump());
     }
     Parsed& p = parsed.value();
     if (!p.confirm_url.empty()) {
         if (auto failed = confirm_subscription(p.confirm_url,
-                                               subscribe_url_pattern(source, *ctx.config))) {
+                                               subscribe_origins(source, *ctx.config))) {
             count_refused(400, failed->reason);
             return HttpResponse::error(400, failed->reason, failed->message);
         }
         monitor::log_info("ingest: " + source + ": subscription confirmed");
     }
-    // Limits every adapter shares: events per request, how old an event may be, and the length
-    // of an event id (which is kept in the event log).
     auto refuse = [&](int status, const std::string& reason, const std::string& message) {
         count_refused(status, reason);
         return HttpResponse::error(status, reason, message);
     };
-    if (p.events.size() > ctx.config->server.max_events_per_request) {
+    const std::size_t total = p.events.size() + p.refused.size();
+    if (total > ctx.config->server.max_events_per_request) {
         return refuse(413, "too_many_events",
-                      std::to_string(p.events.size()) + " events in one request; the limit is " +
+                      std::to_string(total) + " events in one request; the limit is " +
                           std::to_string(ctx.config->server.max_events_per_request) +
                           " (server.max_events_per_request)");
     }
-    const std::int64_t oldest = now_ms - ctx.config->pipeline.max_past_ms;
-    for (std::size_t i = 0; i < p.events.size(); ++i) {
-        if (p.events[i].time_ms < oldest) {
-            return refuse(400, "past_time",
-                          "event " + std::to_string(i) + ": its time " +
-                              monitor::format_rfc3339_ms(p.events[i].time_ms) +
-                              " is older than pipeline.max_past (" +
-                              std::to_string(ctx.config->pipeline.max_past_ms / 3'600'000) +
-                              " hours)");
+    // An event id is kept in the event log: bounded like every other field.
+    std::erase_if(p.events, [&](const monitor::Event& e) {
+        if (e.id.size() <= kMaxIdBytes) {
+            return false;
         }
-        if (p.events[i].id.size() > kMaxIdBytes) {
-            return refuse(400, "bad_field",
-                          "event " + std::to_string(i) + ", field 'id': longer than " +
-                              std::to_string(kMaxIdBytes) + " bytes");
-        }
+        p.refused.push_back(monitor::Error{"bad_field",
+                                           "an event id is longer than " +
+                                               std::to_string(kMaxIdBytes) + " bytes",
+                                           -1, "id"});
+        return true;
+    });
+    if (p.events.empty() && !p.refused.empty()) {
+        // Nothing usable: the request as a whole is refused, naming its first problem.
+        const auto& first = p.refused.front();
+        count_refused(400, first.reason);
+        auto body = error_json(first);
+        body["refused"] = refused_json(p.refused);
+        return HttpResponse::json(400, body.dump());
     }
     auto outcome = ctx.intake->submit(source, std::move(p.events));
     if (!outcome.queued) {
@@ -148,9 +171,19 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
     c.accepted->Increment(static_cast<double>(outcome.accepted));
     c.duplicate->Increment(static_cast<double>(outcome.duplicates));
     c.ignored->Increment(static_cast<double>(p.ignored));
-    return HttpResponse::json(200, "{\"accepted\":" + std::to_string(outcome.accepted) +
-                                       ",\"duplicates\":" + std::to_string(outcome.duplicates) +
-                                       ",\"ignored\":" + std::to_string(p.ignored) + "}");
+    std::string answer = "{\"accepted\":" + std::to_string(outcome.accepted) +
+                         ",\"duplicates\":" + std::to_string(outcome.duplicates) +
+                         ",\"ignored\":" + std::to_string(p.ignored);
+    if (!p.refused.empty()) {
+        // The valid events are accepted (2xx, so the vendor does not send them again); each
+        // refused one is counted by reason and named in the answer.
+        c.rejected->Increment(static_cast<double>(p.refused.size()));
+        for (const auto& e : p.refused) {
+            t.events_refused.Add({{"source", source}, {"reason", e.reason}}).Increment();
+        }
+        answer += ",\"refused\":" + refused_json(p.refused).dump();
+    }
+    return HttpResponse::json(200, answer + "}");
 }
 
 HttpResponse list_alerts(const ApiContext& ctx, const HttpRequest& req) {
@@ -371,7 +404,7 @@ std::shared_ptr<SourceGuard> make_guard(const std::string& source, const monitor
             if (source != "ses") {
                 only_for("verify_signature", "ses (Amazon SNS)");
             }
-            verifier = std::make_unique<SnsSignature>(sc.cert_url_pattern, sc.max_age_ms);
+            verifier = std::make_unique<SnsSignature>(sc.cert_origins, sc.max_age_ms);
         }
         if (verifier && store != nullptr) {
             verifier->remember_in(store, source);
@@ -408,6 +441,11 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
         return [api_guard, ctx, handler](const HttpRequest& req) {
             if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
                 return unauthorized(*denied);
+            }
+            if (req.method == "POST") {
+                if (auto refused = require_json(req)) {
+                    return *refused;
+                }
             }
             return handler(req);
         };

@@ -12,7 +12,6 @@
 #include <array>
 #include <cstdlib>
 #include <map>
-#include <regex>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -20,6 +19,9 @@
 #include "monitor/duration.h"
 #include "monitor/hash.h"
 #include "webhooks/document.h"
+#include "webhooks/fetcher.h"
+#include "webhooks/json_poster.h"
+#include "monitor/url.h"
 
 namespace terrain::webhooks {
 
@@ -332,35 +334,43 @@ std::optional<monitor::Error> SlackSignature::verify(const HttpRequest& req,
 
 namespace {
 
-// GETs a URL (http or https) and returns the body of a 200.
-std::optional<std::string> fetch(const std::string& url, std::string& error) {
-    static const std::regex kUrl(R"(^(https?://[^/]+)(/.*)$)");
-    std::smatch m;
-    if (!std::regex_match(url, m, kUrl)) {
-        error = "not an http(s) URL";
-        return std::nullopt;
+constexpr std::int64_t kRetryFailedFetchMs = 60'000;  // a certificate that failed, at most so often
+
+std::vector<monitor::OriginRule> origin_rules(const std::vector<std::string>& origins) {
+    std::vector<monitor::OriginRule> rules;
+    for (const auto& o : origins) {
+        auto rule = monitor::OriginRule::parse(o);
+        if (!rule.ok()) {
+            throw std::invalid_argument("'" + o + "' is not an origin: " + rule.error().message);
+        }
+        rules.push_back(std::move(rule.value()));
     }
-    httplib::Client client(m[1].str());
-    client.set_connection_timeout(5);
-    client.set_read_timeout(5);
-    auto res = client.Get(m[2].str());
-    if (!res) {
-        error = httplib::to_string(res.error());
-        return std::nullopt;
+    return rules;
+}
+
+// The URL, parsed, when one of the rules allows it; otherwise why not.
+monitor::Result<monitor::Url> allowed_url(std::string_view text,
+                                          const std::vector<monitor::OriginRule>& rules) {
+    auto url = monitor::parse_url(text);
+    if (!url.ok()) {
+        return url;
     }
-    if (res->status != 200) {
-        error = "HTTP " + std::to_string(res->status);
-        return std::nullopt;
+    for (const auto& r : rules) {
+        if (r.matches(url.value())) {
+            return url;
+        }
     }
-    return res->body;
+    return monitor::Error{"bad_url", "its origin " + url.value().origin() + " is not allowed", -1, ""};
 }
 
 }  // namespace
 
 struct SnsSignature::Certs {
-    std::regex pattern;
+    std::vector<monitor::OriginRule> rules;
     std::mutex mutex;
     std::map<std::string, EVP_PKEY*> by_url;
+    std::map<std::string, std::pair<std::int64_t, std::string>> failed;  // url -> (when, why)
+    BackgroundFetcher fetcher;
     ~Certs() {
         for (auto& [url, key] : by_url) {
             EVP_PKEY_free(key);
@@ -368,9 +378,9 @@ struct SnsSignature::Certs {
     }
 };
 
-SnsSignature::SnsSignature(const std::string& cert_url_pattern, std::int64_t max_age_ms)
-    : certs_(std::make_unique<Certs>()), max_age_ms_(max_age_ms) {
-    certs_->pattern = std::regex(cert_url_pattern);
+SnsSignature::SnsSignature(const std::vector<std::string>& cert_origins, std::int64_t max_age_ms)
+    : certs_(std::make_shared<Certs>()), max_age_ms_(max_age_ms) {
+    certs_->rules = origin_rules(cert_origins);
 }
 
 SnsSignature::~SnsSignature() = default;
@@ -384,10 +394,15 @@ std::optional<monitor::Error> SnsSignature::verify(const HttpRequest& req,
     auto field = [&](const char* key) { return text_at(body, key); };
     const std::string type = field("Type");
     const std::string version = field("SignatureVersion");
-    const std::string cert_url = field("SigningCertURL");
-    if (type.empty() || cert_url.empty() || field("Signature").empty()) {
+    const std::string cert_text = field("SigningCertURL");
+    if (type.empty() || cert_text.empty() || field("Signature").empty()) {
         return refuse("unauthorized",
                       "an SNS message needs Type, Signature and SigningCertURL");
+    }
+    const auto cert_url = allowed_url(cert_text, certs_->rules);
+    if (!cert_url.ok()) {
+        return refuse("bad_signature", "SigningCertURL is not an Amazon SNS certificate URL (" +
+                                           cert_url.error().message + ")");
     }
     const auto signature = base64_decode(field("Signature"));
     if (!signature || signature->empty()) {
@@ -409,40 +424,45 @@ std::optional<monitor::Error> SnsSignature::verify(const HttpRequest& req,
         }
         canonical.append(key).append("\n").append(field(key)).append("\n");
     }
+    const std::string url = cert_url.value().origin() + cert_url.value().target;
     EVP_PKEY* key = nullptr;
     {
         std::lock_guard lock(certs_->mutex);
-        if (auto it = certs_->by_url.find(cert_url); it != certs_->by_url.end()) {
+        if (auto it = certs_->by_url.find(url); it != certs_->by_url.end()) {
             key = it->second;
+        } else if (auto f = certs_->failed.find(url);
+                   f != certs_->failed.end() && now_ms - f->second.first < kRetryFailedFetchMs) {
+            return refuse("bad_signature",
+                          "cannot fetch the SNS signing certificate: " + f->second.second);
         }
     }
     if (key == nullptr) {
-        if (!std::regex_search(cert_url, certs_->pattern)) {
-            return refuse("bad_signature",
-                          "SigningCertURL is not an Amazon SNS certificate URL");
-        }
-        std::string error;
-        auto pem = fetch(cert_url, error);
-        if (!pem) {
-            return refuse("bad_signature", "cannot fetch the SNS signing certificate: " + error);
-        }
-        BIO* bio = BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()));
-        X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-        BIO_free(bio);
-        if (cert == nullptr) {
-            return refuse("bad_signature", "the SNS signing certificate is not a PEM certificate");
-        }
-        key = X509_get_pubkey(cert);
-        X509_free(cert);
-        if (key == nullptr) {
-            return refuse("bad_signature", "the SNS signing certificate has no usable key");
-        }
-        std::lock_guard lock(certs_->mutex);
-        auto [it, inserted] = certs_->by_url.emplace(cert_url, key);
-        if (!inserted) {
-            EVP_PKEY_free(key);
-            key = it->second;
-        }
+        // Fetched off the request path; SNS retries a 503.
+        std::weak_ptr<Certs> weak = certs_;
+        certs_->fetcher.request(url, [weak, url, now_ms](std::optional<std::string> pem,
+                                                         const std::string& error) {
+            auto certs = weak.lock();
+            if (!certs) {
+                return;
+            }
+            EVP_PKEY* fetched = nullptr;
+            std::string why = error;
+            if (pem) {
+                BIO* bio = BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size()));
+                X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+                BIO_free(bio);
+                fetched = cert != nullptr ? X509_get_pubkey(cert) : nullptr;
+                X509_free(cert);
+                why = "the SNS signing certificate is not a PEM certificate with a usable key";
+            }
+            std::lock_guard lock(certs->mutex);
+            if (fetched == nullptr) {
+                certs->failed[url] = {now_ms, why};
+            } else if (!certs->by_url.emplace(url, fetched).second) {
+                EVP_PKEY_free(fetched);
+            }
+        });
+        return refuse("key_pending", "terrain is fetching the SNS signing certificate; retry");
     }
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     const bool ok =
@@ -469,16 +489,33 @@ std::optional<monitor::Error> SnsSignature::verify(const HttpRequest& req,
     return std::nullopt;
 }
 
-std::optional<monitor::Error> confirm_subscription(const std::string& url,
-                                                   const std::string& pattern) {
-    if (!std::regex_search(url, std::regex(pattern))) {
-        return refuse("bad_field", "SubscribeURL is not an Amazon SNS URL; not visited");
+std::optional<monitor::Error> confirm_subscription(const std::string& text,
+                                                   const std::vector<std::string>& origins) {
+    const auto url = allowed_url(text, origin_rules(origins));
+    if (!url.ok()) {
+        return refuse("bad_field", "SubscribeURL is not an Amazon SNS URL (" +
+                                       url.error().message + "); not visited");
     }
-    std::string error;
-    if (!fetch(url, error)) {
-        return refuse("confirm_failed", "visiting SubscribeURL failed: " + error);
+    const HttpReply reply =
+        http_call("GET", url.value().origin() + url.value().target, {}, "", 5000);
+    if (!reply.ok()) {
+        return refuse("confirm_failed", "visiting SubscribeURL failed: " + reply.describe());
     }
     return std::nullopt;
+}
+
+std::optional<HttpResponse> require_json(const HttpRequest& req) {
+    const std::string* type = req.header("content-type");
+    std::string media = type != nullptr ? type->substr(0, type->find(';')) : "";
+    media.erase(media.find_last_not_of(" \t") + 1);
+    for (auto& c : media) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (media == "application/json") {
+        return std::nullopt;
+    }
+    return HttpResponse::error(415, "unsupported_media_type",
+                               "send the body as JSON with 'Content-Type: application/json'");
 }
 
 HttpResponse unauthorized(const monitor::Error& e) {

@@ -146,29 +146,34 @@ private:
 
 // Amazon SNS (SES notifications): SignatureVersion 1 (SHA1withRSA) or 2 (SHA256withRSA) over
 // SNS's canonical "name\nvalue\n" string, verified with the certificate at SigningCertURL.
-// The certificate is fetched only from URLs matching `cert_url_pattern` (by default Amazon
-// SNS's own hosts over HTTPS) and cached. Stale Timestamps and reused MessageIds are refused.
+// The certificate URL is parsed (at most monitor::kMaxUrlBytes) and fetched only from the
+// `cert_origins` (by default Amazon SNS's own hosts over HTTPS), in the background: a message
+// whose certificate is not cached yet is refused with the retryable reason "key_pending" (SNS
+// retries), a certificate that failed is not fetched again for a minute. Stale Timestamps and
+// reused MessageIds are refused.
 class SnsSignature final : public SignatureVerifier {
 public:
-    SnsSignature(const std::string& cert_url_pattern, std::int64_t max_age_ms);
+    // Throws std::invalid_argument when an origin does not parse.
+    SnsSignature(const std::vector<std::string>& cert_origins, std::int64_t max_age_ms);
     ~SnsSignature() override;
     std::optional<monitor::Error> verify(const HttpRequest& req,
                                          std::int64_t now_ms) const override;
 
 private:
     struct Certs;
-    std::unique_ptr<Certs> certs_;
+    std::shared_ptr<Certs> certs_;
     std::int64_t max_age_ms_;
 };
 
-// The Amazon SNS hosts certificates and subscription URLs must come from by default.
+// The Amazon SNS origins certificates and subscription URLs must come from by default.
 struct SnsSignatureDefaults {
-    static std::string pattern() { return monitor::SourceConfig{}.cert_url_pattern; }
+    static std::vector<std::string> origins() { return monitor::SourceConfig{}.cert_origins; }
 };
 
-// Confirms an SNS subscription by visiting its SubscribeURL, which must match `pattern`.
+// Confirms an SNS subscription by visiting its SubscribeURL (parsed, then allowed only on one
+// of `origins`), with a 5-second deadline.
 std::optional<monitor::Error> confirm_subscription(const std::string& url,
-                                                   const std::string& pattern);
+                                                   const std::vector<std::string>& origins);
 
 // Whether a request to one source (or to the API) may proceed: a valid vendor signature, or
 // the configured bearer token, or, with neither configured, a loopback client.
@@ -189,6 +194,11 @@ private:
 };
 
 bool is_loopback(std::string_view address);
+
+// A 415 unless the request's Content-Type is application/json. A page of another origin can
+// send a form or text/plain without asking, but not JSON (the browser asks first, with a CORS
+// preflight terrain never approves), so routes that change state for a person take only JSON.
+std::optional<HttpResponse> require_json(const HttpRequest& req);
 
 // The 401 answer to a refused request: {"error": reason, "message": ...} and
 // WWW-Authenticate: Bearer.

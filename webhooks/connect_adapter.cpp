@@ -60,10 +60,10 @@ std::optional<monitor::Error> one_contact(const nlohmann::json& event, long inde
     }
     const std::string channel = text_at(*detail, "channel");
     monitor::Labels labels = {{"source", "connect"},
-                              {"channel", bounded_label(channel.empty() ? "unknown" : lower(channel))},
-                              {"queue", bounded_label(queue_name)},
+                              {"channel", label_value(ctx, channel.empty() ? "unknown" : lower(channel))},
+                              {"queue", label_value(ctx, queue_name)},
                               {"outcome", outcome},
-                              {"region", bounded_label(text_at(event, "region").empty() ? "unknown" : text_at(event, "region"))}};
+                              {"region", label_value(ctx, text_at(event, "region").empty() ? "unknown" : text_at(event, "region"))}};
     auto add = [&](const char* kind, monitor::Side side) {
         monitor::Event e;
         e.time_ms = time.value();
@@ -95,7 +95,9 @@ monitor::Result<Parsed> ConnectAdapter::parse(std::string_view body,
     if (root.is_array()) {
         for (std::size_t i = 0; i < root.size(); ++i) {
             if (auto err = one_contact(root[i], static_cast<long>(i), ctx, out)) {
-                return *err;
+                if (auto stop = set_aside(out, std::move(*err))) {
+                    return *stop;
+                }
             }
         }
     } else if (auto err = one_contact(root, -1, ctx, out)) {

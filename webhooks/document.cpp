@@ -61,11 +61,8 @@ monitor::Result<std::int64_t> event_time(const nlohmann::json* value, long index
         return event_error("bad_field", index, field,
                            "expected an RFC 3339 time or UNIX seconds");
     }
-    if (*ms > ctx.now_ms + ctx.max_future_ms) {
-        return event_error("future_time", index, field,
-                           monitor::format_rfc3339_ms(*ms) + " is more than " +
-                               monitor::format_duration_ms(ctx.max_future_ms) +
-                               " ahead of terrain's clock");
+    if (auto out_of_range = check_time(*ms, index, field, ctx)) {
+        return *out_of_range;
     }
     return *ms;
 }
@@ -79,7 +76,7 @@ monitor::Event email_event(const char* kind, monitor::Side side, std::int64_t ti
     e.side = side;
     e.labels.reserve(4);
     e.labels.emplace_back("source", std::string(source));
-    e.labels.emplace_back("campaign", bounded_label(campaign.empty() ? "none" : campaign));
+    e.labels.emplace_back("campaign", label_value(ctx, campaign.empty() ? "none" : campaign));
     e.labels.emplace_back("provider", mailbox_domain(address));
     if (!address.empty()) {
         e.subject = ctx.hasher->hash(address);

@@ -136,15 +136,10 @@ std::optional<Error> read_one(ond::object obj, long index, const AdapterContext&
                 if (label.value().get_string().get(value)) {
                     return event_error("bad_field", index, path, "expected a string");
                 }
-                if (value.find('@') != std::string_view::npos) {
-                    return event_error("personal_data", index, path,
-                                       "looks like an e-mail address; send the domain, or the "
-                                       "address as 'subject' so that it is hashed");
-                }
                 if (monitor::find_label(e.labels, name) != nullptr) {
                     return event_error("bad_field", index, path, "given twice");
                 }
-                e.labels.emplace_back(std::string(name), bounded_label(value));
+                e.labels.emplace_back(std::string(name), label_value(ctx, value));
             }
         } else {
             return event_error("unknown_field", index, std::string(key),
@@ -160,11 +155,8 @@ std::optional<Error> read_one(ond::object obj, long index, const AdapterContext&
     if (!has_side) {
         return event_error("missing_field", index, "side", "missing (map or customer)");
     }
-    if (e.time_ms > ctx.now_ms + ctx.max_future_ms) {
-        return event_error("future_time", index, "time",
-                           monitor::format_rfc3339_ms(e.time_ms) + " is more than " +
-                               monitor::format_duration_ms(ctx.max_future_ms) +
-                               " ahead of terrain's clock");
+    if (auto out_of_range = check_time(e.time_ms, index, "time", ctx)) {
+        return out_of_range;
     }
     if (monitor::find_label(e.labels, "source") == nullptr) {
         e.labels.emplace_back("source", "events");
@@ -191,7 +183,9 @@ std::optional<Error> parse_document(ond::parser& parser, std::string_view text, 
                 return event_error("bad_json", index, "", "not a JSON object");
             }
             if (auto err = read_one(obj, index, ctx, out)) {
-                return err;
+                if (auto stop = set_aside(out, std::move(*err))) {
+                    return stop;
+                }
             }
             ++index;
         }
@@ -201,7 +195,9 @@ std::optional<Error> parse_document(ond::parser& parser, std::string_view text, 
             return event_error("bad_json", index, "", "not valid JSON (expected one object)");
         }
         if (auto err = read_one(obj, index, ctx, out)) {
-            return err;
+            if (auto stop = set_aside(out, std::move(*err))) {
+                return stop;
+            }
         }
         ++index;
     } else {

@@ -9,9 +9,16 @@
 #include <boost/beast/http.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <optional>
+#include <tuple>
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
 
 #include "monitor/log.h"
+#include "monitor/url.h"
 
 namespace terrain::webhooks {
 
@@ -70,16 +77,154 @@ struct Route {
     HttpServer::Handler handler;
 };
 
+namespace {
+
+std::string lowered(beast::string_view text) {
+    std::string out(text);
+    for (auto& c : out) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+}
+
+// "name:port" or "[v6]:port" -> (lower-cased name without brackets, port or "").
+std::pair<std::string, std::string> split_host(std::string_view host) {
+    std::string_view name = host;
+    std::string_view port;
+    if (!host.empty() && host.front() == '[') {
+        const auto close = host.find(']');
+        name = host.substr(1, close == std::string_view::npos ? host.size() : close - 1);
+        if (close != std::string_view::npos && close + 1 < host.size() && host[close + 1] == ':') {
+            port = host.substr(close + 2);
+        }
+    } else if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
+        name = host.substr(0, colon);
+        port = host.substr(colon + 1);
+    }
+    return {std::string(name), std::string(port)};
+}
+
+bool is_unsafe(http::verb method) {
+    return method != http::verb::get && method != http::verb::head &&
+           method != http::verb::options;
+}
+
+}  // namespace
+
 struct HttpServer::Impl {
     Options options;
+    // Sessions left when the server stops are destroyed with ioc and count themselves out:
+    // what they touch is declared before it.
+    std::atomic<std::size_t> open{0};
+    prometheus::Gauge* open_metric = nullptr;
     asio::io_context ioc;
     std::optional<tcp::acceptor> acceptor;
+    std::optional<asio::steady_timer> accept_timer;
     std::vector<std::thread> threads;
     std::vector<Route> routes;
+    std::vector<std::string> hosts;  // every name a request may address, lower-cased
     std::atomic<std::uint64_t> accepted{0};
+    std::atomic<std::uint64_t> accept_failed{0};
     std::atomic<bool> running{false};
+    int accept_backoff_ms = 0;
+    std::chrono::steady_clock::time_point last_accept_log{};
+    prometheus::Counter* accept_failures_metric = nullptr;
+    prometheus::Family<prometheus::Counter>* refused_metric = nullptr;
 
-    explicit Impl(Options o) : options(std::move(o)), ioc(options.threads) {}
+    explicit Impl(Options o) : options(std::move(o)), ioc(options.threads) {
+        hosts = {"localhost", "127.0.0.1", "::1", lowered(beast::string_view(options.host))};
+        for (const auto& h : options.hosts) {
+            hosts.push_back(lowered(beast::string_view(h)));
+        }
+        if (options.registry != nullptr) {
+            auto& r = *options.registry;
+            accept_failures_metric =
+                &prometheus::BuildCounter()
+                     .Name("terrain_http_accept_failures_total")
+                     .Help("Connections terrain could not accept (e.g. out of file descriptors)")
+                     .Register(r)
+                     .Add({});
+            open_metric = &prometheus::BuildGauge()
+                               .Name("terrain_http_connections_open")
+                               .Help("HTTP connections open now (at most server.max_connections)")
+                               .Register(r)
+                               .Add({});
+            refused_metric = &prometheus::BuildCounter()
+                                  .Name("terrain_http_refused_total")
+                                  .Help("Requests refused before any route saw them, by reason")
+                                  .Register(r);
+            for (const char* reason : {"bad_framing", "misdirected_host", "cross_origin"}) {
+                refused_metric->Add({{"reason", reason}});
+            }
+        }
+    }
+
+    // The doors every request passes before a route sees it (see HttpServer); nullopt: pass.
+    std::optional<HttpResponse> door(const http::request_parser<http::string_body>::value_type&
+                                         req) const {
+        auto refuse = [&](int status, const char* reason, const std::string& message) {
+            if (refused_metric != nullptr) {
+                refused_metric->Add({{"reason", reason}}).Increment();
+            }
+            return HttpResponse::error(status, reason, message);
+        };
+        const auto te = req.count(http::field::transfer_encoding);
+        const auto cl = req.count(http::field::content_length);
+        if (te > 1 || cl > 1 || req.count(http::field::host) > 1) {
+            return refuse(400, "bad_framing",
+                          "repeated Transfer-Encoding, Content-Length or Host header");
+        }
+        if (te == 1) {
+            const auto value = lowered(req[http::field::transfer_encoding]);
+            if (value != "chunked") {
+                return refuse(400, "bad_framing",
+                              "Transfer-Encoding must be exactly 'chunked' (got '" +
+                                  value.substr(0, 64) + "')");
+            }
+            if (cl == 1) {
+                return refuse(400, "bad_framing",
+                              "a request may not carry both Transfer-Encoding and Content-Length");
+            }
+        }
+        const auto host_header = req[http::field::host];
+        std::string host_name;
+        std::string host_port;
+        if (!host_header.empty()) {
+            std::tie(host_name, host_port) =
+                split_host(std::string_view(host_header.data(), host_header.size()));
+            host_name = lowered(host_name);
+            const bool known = std::find(hosts.begin(), hosts.end(), host_name) != hosts.end() ||
+                               std::find(hosts.begin(), hosts.end(), "*") != hosts.end() ||
+                               host_name.rfind("127.", 0) == 0;
+            if (!known) {
+                return refuse(421, "misdirected_host",
+                              "this terrain does not answer to the host '" +
+                                  host_name.substr(0, 128) +
+                                  "'; add it to server.hosts if it is terrain's public name");
+            }
+        }
+        if (!is_unsafe(req.method())) {
+            return std::nullopt;
+        }
+        const auto site = lowered(req["Sec-Fetch-Site"]);
+        if (site == "cross-site" || site == "same-site") {
+            return refuse(403, "cross_origin",
+                          "a page of another site may not change anything here (Sec-Fetch-Site: " +
+                              site + ")");
+        }
+        const auto origin = req[http::field::origin];
+        if (!origin.empty()) {
+            const auto url = monitor::parse_url(std::string_view(origin.data(), origin.size()));
+            const bool same = url.ok() && url.value().host == host_name &&
+                              (host_port.empty() || std::to_string(url.value().port) == host_port);
+            if (!same) {
+                return refuse(403, "cross_origin",
+                              "a page of another origin may not change anything here (Origin: " +
+                                  std::string(origin.substr(0, 128)) + ")");
+            }
+        }
+        return std::nullopt;
+    }
 
     HttpResponse dispatch(const HttpRequest& req) const {
         bool path_known = false;
@@ -107,6 +252,7 @@ struct HttpServer::Impl {
     }
 
     void do_accept();
+    void do_accept_now();
 };
 
 namespace {
@@ -115,6 +261,10 @@ class Session final : public std::enable_shared_from_this<Session> {
 public:
     Session(tcp::socket socket, HttpServer::Impl& server)
         : stream_(std::move(socket)), server_(server) {
+        server_.open.fetch_add(1);
+        if (server_.open_metric != nullptr) {
+            server_.open_metric->Increment();
+        }
         beast::error_code ec;
         auto remote = stream_.socket().remote_endpoint(ec);
         if (!ec) {
@@ -122,6 +272,13 @@ public:
         }
         // A default flat_buffer reads 512 bytes at a time; reserve so reads take 64 KiB.
         buffer_.reserve(64 * 1024);
+    }
+
+    ~Session() {
+        server_.open.fetch_sub(1);
+        if (server_.open_metric != nullptr) {
+            server_.open_metric->Decrement();
+        }
     }
 
     void start() {
@@ -145,6 +302,9 @@ private:
             return fail(ec);
         }
         auto& req = parser_->get();
+        if (auto refused = server_.door(req)) {
+            return send(*refused, req.version(), false);
+        }
         if (beast::iequals(req[http::field::expect], "100-continue")) {
             auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                           req.version());
@@ -250,13 +410,51 @@ private:
 }  // namespace
 
 void HttpServer::Impl::do_accept() {
+    if (!running.load()) {
+        return;
+    }
+    // At the connection cap, or backing off after a failed accept: look again shortly (new
+    // connections wait in the kernel's backlog meanwhile).
+    const bool full = open.load() >= options.max_connections;
+    if (full || accept_backoff_ms > 0) {
+        accept_timer->expires_after(std::chrono::milliseconds(full ? 10 : accept_backoff_ms));
+        accept_timer->async_wait([this](beast::error_code ec) {
+            if (ec != asio::error::operation_aborted) {
+                do_accept_now();
+            }
+        });
+        return;
+    }
+    do_accept_now();
+}
+
+void HttpServer::Impl::do_accept_now() {
+    if (!running.load()) {
+        return;
+    }
+    if (open.load() >= options.max_connections) {
+        return do_accept();
+    }
     acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
         if (ec) {
             if (ec == asio::error::operation_aborted || !running.load()) {
                 return;
             }
-            monitor::log_warn("http: accept failed: " + ec.message());
+            accept_failed.fetch_add(1, std::memory_order_relaxed);
+            if (accept_failures_metric != nullptr) {
+                accept_failures_metric->Increment();
+            }
+            accept_backoff_ms = std::clamp(accept_backoff_ms * 2, 10, 1000);
+            const auto now = std::chrono::steady_clock::now();
+            if (now - last_accept_log >= std::chrono::minutes(1)) {
+                last_accept_log = now;
+                monitor::log_warn("http: accept failed: " + ec.message() + " (" +
+                                  std::to_string(accept_failed.load()) +
+                                  " failures so far; retrying with back-off, logged at most "
+                                  "once a minute)");
+            }
         } else {
+            accept_backoff_ms = 0;
             accepted.fetch_add(1, std::memory_order_relaxed);
             configure_accepted_socket(s.native_handle());
             std::make_shared<Session>(std::move(s), *this)->start();
@@ -297,6 +495,7 @@ std::uint16_t HttpServer::start() {
     impl_->acceptor->listen(asio::socket_base::max_listen_connections);
     std::uint16_t port = impl_->acceptor->local_endpoint().port();
     impl_->running = true;
+    impl_->accept_timer.emplace(asio::make_strand(impl_->ioc));
     impl_->do_accept();
     for (int i = 0; i < o.threads; ++i) {
         impl_->threads.emplace_back([this] { impl_->ioc.run(); });
@@ -311,6 +510,7 @@ void HttpServer::stop() {
     asio::post(impl_->ioc, [this] {
         beast::error_code ec;
         impl_->acceptor->close(ec);
+        impl_->accept_timer->cancel();
     });
     impl_->ioc.stop();
     for (auto& t : impl_->threads) {
@@ -320,5 +520,7 @@ void HttpServer::stop() {
 }
 
 std::uint64_t HttpServer::connections_accepted() const { return impl_->accepted.load(); }
+
+std::uint64_t HttpServer::accept_failures() const { return impl_->accept_failed.load(); }
 
 }  // namespace terrain::webhooks

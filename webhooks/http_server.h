@@ -9,6 +9,10 @@
 #include <utility>
 #include <vector>
 
+namespace prometheus {
+class Registry;
+}
+
 namespace terrain::webhooks {
 
 struct HttpRequest {
@@ -35,11 +39,23 @@ struct HttpResponse {
 };
 
 // The inbound HTTP/1.1 server (Boost.Beast over Asio). Handlers run on the I/O threads and must
-// not block for long; every connection is served (connections are multiplexed over the threads,
-// not one connection per thread), keep-alive is unlimited, TCP_NODELAY is set on every
-// connection, reads go 64 KiB at a time, a body over `max_body_bytes` gets 413, and
-// "Expect: 100-continue" is answered. Thread-safe: route() before start(), stop() from any
-// thread.
+// not block for long; connections are multiplexed over the threads (not one connection per
+// thread), keep-alive is unlimited, TCP_NODELAY is set on every connection, reads go 64 KiB at a
+// time, a body over `max_body_bytes` gets 413, and "Expect: 100-continue" is answered.
+//
+// The doors it keeps for every route, before any handler runs:
+// - framing: a Transfer-Encoding other than exactly "chunked", a Transfer-Encoding beside a
+//   Content-Length, or a repeated Content-Length, Transfer-Encoding or Host is 400 (a proxy in
+//   front might frame the request differently: request smuggling);
+// - Host: a request naming a host other than a loopback name, the listen address or one of
+//   `hosts` is 421 (DNS rebinding: a page of another site whose name resolves to 127.0.0.1);
+// - cross-origin writes: a POST, PUT, PATCH or DELETE that a browser marks as coming from
+//   another site (Sec-Fetch-Site cross-site or same-site, or an Origin other than the Host) is
+//   403, so a page of another origin cannot act through the browser of a person at the inbox;
+// - connections: at most `max_connections` open at once (more wait in the kernel's backlog);
+//   a failing accept (out of file descriptors) backs off from 10 ms to 1 s, is counted and is
+//   logged at most once a minute.
+// Thread-safe: route() before start(), stop() from any thread.
 class HttpServer final {
 public:
     struct Options {
@@ -48,6 +64,10 @@ public:
         int threads = 2;
         std::size_t max_body_bytes = 32 * 1024 * 1024;
         int idle_timeout_s = 120;
+        std::size_t max_connections = 1024;
+        std::vector<std::string> hosts;  // host names answered besides loopback and `host`
+        // Where the server's own metrics go (terrain_http_*); none when null.
+        prometheus::Registry* registry = nullptr;
     };
     using Handler = std::function<HttpResponse(const HttpRequest&)>;
 
@@ -63,6 +83,7 @@ public:
     void stop();
 
     std::uint64_t connections_accepted() const;
+    std::uint64_t accept_failures() const;
 
     struct Impl;
 

@@ -390,6 +390,9 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
         if (!user) {
             return unauthorized(user.error());
         }
+        if (auto refused = require_json(req)) {
+            return *refused;
+        }
         auto parsed = parse_inbox_action(req.body);
         if (!parsed) {
             count_click(ctx, "inbox", "bad_request");

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,6 +37,11 @@ struct HttpReply {
 alerts::SendResult json_answer(const HttpReply& reply, const std::string& what,
                                nlohmann::json* answer);
 
+// Every outbound call (these and JsonPoster's) has a total deadline of its timeout: connect,
+// send and the whole answer, however slowly the peer trickles. At shutdown this caps every
+// call's deadline, in flight or later, at `by`, so stopping keeps its promised time.
+void cap_outbound_calls(std::chrono::steady_clock::time_point by);
+
 // One request to any URL over a fresh connection (override actions: rare, to many hosts).
 HttpReply http_call(const std::string& method, const std::string& url, const HttpHeaders& headers,
                     const std::string& body, std::int64_t timeout_ms);
@@ -59,6 +65,7 @@ private:
     struct Client;
     std::unique_ptr<Client> client_;
     std::string path_;
+    std::int64_t timeout_ms_ = 0;
 };
 
 }  // namespace terrain::webhooks

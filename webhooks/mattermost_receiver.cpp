@@ -4,6 +4,7 @@
 
 #include "webhooks/auth.h"
 #include "webhooks/chat_card.h"
+#include "webhooks/chat_text.h"
 
 namespace terrain::webhooks {
 
@@ -44,7 +45,7 @@ nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const aler
     const bool resolved = a.state == alerts::AlertState::kResolved;
     nlohmann::json fields = nlohmann::json::array();
     for (const auto& [k, v] : card_facts(a)) {
-        fields.push_back({{"title", k}, {"value", v}, {"short", true}});
+        fields.push_back({{"title", k}, {"value", markdown_escape(v)}, {"short", true}});
     }
     const std::string duty = on_duty(a, policy);
     nlohmann::json actions = nlohmann::json::array();
@@ -77,9 +78,9 @@ nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const aler
                                         : "#ef6c00"},
             {"title",
              std::string(resolved ? "Resolved" : "Firing") + " · " + a.severity + " · " + a.metric},
-            {"text", a.summary + (duty.empty() ? "" : "\n" + duty)},
+            {"text", markdown_escape(a.summary) + (duty.empty() ? "" : "\n" + duty)},
             {"fields", fields},
-            {"footer", card_state_line(a)},
+            {"footer", markdown_escape(card_state_line(a))},
             {"actions", actions}};
 }
 
@@ -125,7 +126,8 @@ alerts::SendResult MattermostReceiver::reply(const std::string& ref,
                 "/api/v4/posts",
                 {{"channel_id", config_.channel},
                  {"root_id", ref},
-                 {"message", duty.empty() ? note : note + "\n" + duty}});
+                 {"message", duty.empty() ? markdown_escape(note)
+                                          : markdown_escape(note) + "\n" + duty}});
 }
 
 }  // namespace terrain::webhooks

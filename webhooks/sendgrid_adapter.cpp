@@ -240,11 +240,8 @@ monitor::Result<bool> normalise(const Raw& raw, long index, const AdapterContext
         return event_error("bad_field", index, "timestamp", "not a valid time");
     }
     const auto time_ms = static_cast<std::int64_t>(ms);
-    if (time_ms > ctx.now_ms + ctx.max_future_ms) {
-        return event_error("future_time", index, "timestamp",
-                           monitor::format_rfc3339_ms(time_ms) + " is more than " +
-                               monitor::format_duration_ms(ctx.max_future_ms) +
-                               " ahead of terrain's clock");
+    if (auto out_of_range = check_time(time_ms, index, "timestamp", ctx)) {
+        return *out_of_range;
     }
     const KindInfo* kind = kind_for(raw.event);
     if (kind == nullptr) {
@@ -262,7 +259,7 @@ monitor::Result<bool> normalise(const Raw& raw, long index, const AdapterContext
                                 : !raw.marketing_campaign_name.empty() ? raw.marketing_campaign_name
                                 : !raw.first_category.empty()          ? raw.first_category
                                                                        : "none";
-    e.labels.emplace_back("campaign", bounded_label(campaign));
+    e.labels.emplace_back("campaign", label_value(ctx, campaign));
     e.labels.emplace_back("provider", mailbox_domain(raw.email));
     if (raw.event == "bounce") {
         e.labels.emplace_back("bounce_class", raw.type == "blocked" ? "block" : "hard");
@@ -340,7 +337,9 @@ monitor::Result<Parsed> SendgridAdapter::parse(std::string_view body,
                 return event_error("bad_json", index, "", "not a JSON object");
             }
             if (auto err = handle(obj, index)) {
-                return *err;
+                if (auto stop = set_aside(out, std::move(*err))) {
+                    return *stop;
+                }
             }
             ++index;
         }

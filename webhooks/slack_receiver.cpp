@@ -1,6 +1,7 @@
 #include "webhooks/slack_receiver.h"
 
 #include "webhooks/chat_card.h"
+#include "webhooks/chat_text.h"
 
 namespace terrain::webhooks {
 
@@ -29,13 +30,15 @@ nlohmann::json SlackReceiver::blocks(const alerts::Alert& a, const alerts::Polic
     blocks.push_back({{"type", "header"},
                       {"text", plain(status + " · " + a.severity + " · " + a.metric)}});
     blocks.push_back({{"type", "section"},
-                      {"text", {{"type", "mrkdwn"}, {"text", a.summary.substr(0, 2900)}}}});
+                      {"text", {{"type", "mrkdwn"}, {"text", cut_text(slack_escape(a.summary), 2900)}}}});
     nlohmann::json fields = nlohmann::json::array();
     for (const auto& [k, v] : card_facts(a)) {
-        fields.push_back({{"type", "mrkdwn"}, {"text", ("*" + k + "*\n" + v).substr(0, 1900)}});
+        fields.push_back(
+            {{"type", "mrkdwn"}, {"text", "*" + k + "*\n" + cut_text(slack_escape(v), 1800)}});
     }
     blocks.push_back({{"type", "section"}, {"fields", fields}});
-    nlohmann::json context = {{{"type", "mrkdwn"}, {"text", card_state_line(a).substr(0, 2900)}}};
+    nlohmann::json context = {
+        {{"type", "mrkdwn"}, {"text", cut_text(slack_escape(card_state_line(a)), 2900)}}};
     if (const auto duty = on_duty(a, policy); !duty.empty()) {
         context.push_back({{"type", "mrkdwn"}, {"text", duty.substr(0, 2900)}});
     }
@@ -100,7 +103,7 @@ alerts::SendResult SlackReceiver::call(const std::string& method, const nlohmann
 alerts::SendResult SlackReceiver::tell(const alerts::Notification& n) {
     return call("chat.postEphemeral", {{"channel", n.channel.empty() ? config_.channel : n.channel},
                                        {"user", n.only_for},
-                                       {"text", n.note}});
+                                       {"text", slack_escape(n.note)}});
 }
 
 namespace {
@@ -120,7 +123,8 @@ std::string SlackReceiver::on_duty(const alerts::Alert& a, const alerts::Policy&
 std::string SlackReceiver::text(const alerts::Alert& a) const {
     // The notification text: its mentions are what page the people on duty.
     const auto duty = on_duty(a, policy_);
-    return duty.empty() ? a.summary : a.summary + "\n" + duty;
+    const std::string summary = slack_escape(a.summary);
+    return duty.empty() ? summary : summary + "\n" + duty;
 }
 
 alerts::SendResult SlackReceiver::post(const alerts::Alert& a, const std::string& thread,
@@ -156,7 +160,7 @@ alerts::SendResult SlackReceiver::reply(const std::string& ref,
     return call("chat.postMessage",
                 {{"channel", channel},
                  {"thread_ts", ts},
-                 {"text", duty.empty() ? note : note + "\n" + duty}});
+                 {"text", duty.empty() ? slack_escape(note) : slack_escape(note) + "\n" + duty}});
 }
 
 }  // namespace terrain::webhooks

@@ -3,6 +3,7 @@
 #include "monitor/log.h"
 #include "monitor/template.h"
 #include "webhooks/chat_card.h"
+#include "webhooks/chat_text.h"
 
 namespace terrain::webhooks {
 
@@ -69,14 +70,14 @@ nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy&
     const bool resolved = a.state == alerts::AlertState::kResolved;
     nlohmann::json facts = nlohmann::json::array();
     for (const auto& [k, v] : card_facts(a)) {
-        facts.push_back({{"title", k}, {"value", v}});
+        facts.push_back({{"title", k}, {"value", markdown_escape(v)}});
     }
     nlohmann::json title = text_block(std::string(resolved ? "Resolved" : "Firing") + " · " +
                                       a.severity + " · " + a.metric);
     title["weight"] = "Bolder";
     title["size"] = "Medium";
     title["color"] = resolved ? "Good" : a.severity == "critical" ? "Attention" : "Warning";
-    nlohmann::json state = text_block(card_state_line(a));
+    nlohmann::json state = text_block(markdown_escape(card_state_line(a)));
     state["isSubtle"] = true;
     nlohmann::json actions = nlohmann::json::array();
     for (const auto* action : policy.offered(a)) {
@@ -105,7 +106,8 @@ nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy&
         }
     }
     nlohmann::json body = {
-        title, text_block(a.summary), {{"type", "FactSet"}, {"facts", facts}}, state};
+        title, text_block(markdown_escape(a.summary)), {{"type", "FactSet"}, {"facts", facts}},
+        state};
     auto [duty, mentions] = on_duty(a, policy);
     nlohmann::json card = {{"type", "AdaptiveCard"},
                            {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
@@ -202,10 +204,11 @@ alerts::SendResult TeamsReceiver::update(const std::string& ref, const alerts::A
 alerts::SendResult TeamsReceiver::reply(const std::string& ref,
                                         const std::string& note,
                                         const alerts::Alert* call_on) {
-    nlohmann::json message = {{"type", "message"}, {"text", note}, {"replyToId", ref}};
+    const std::string text = markdown_escape(note);
+    nlohmann::json message = {{"type", "message"}, {"text", text}, {"replyToId", ref}};
     if (call_on != nullptr) {
         if (auto [duty, mentions] = on_duty(*call_on, policy_); !duty.empty()) {
-            message["text"] = note + "<br>" + duty;
+            message["text"] = text + "<br>" + duty;
             message["entities"] = std::move(mentions);
         }
     }

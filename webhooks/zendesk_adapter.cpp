@@ -114,9 +114,9 @@ monitor::Result<Parsed> ZendeskAdapter::parse(std::string_view body,
     e.kind = "ticket.created";
     e.side = monitor::Side::kCustomer;
     e.labels = {{"source", "zendesk"},
-                {"channel", bounded_label(channel.empty() ? "unknown" : lower(channel))},
-                {"campaign", bounded_label(campaign.empty() ? "none" : campaign)},
-                {"topic", bounded_label(topic.empty() ? "none" : topic)},
+                {"channel", label_value(ctx, channel.empty() ? "unknown" : lower(channel))},
+                {"campaign", label_value(ctx, campaign.empty() ? "none" : campaign)},
+                {"topic", label_value(ctx, topic.empty() ? "none" : topic)},
                 {"provider", mailbox_domain(requester)}};
     if (!requester.empty()) {
         e.subject = ctx.hasher->hash(requester);

@@ -27,6 +27,7 @@
 #include "webhooks/alertmanager_receiver.h"
 #include "webhooks/api.h"
 #include "webhooks/http_server.h"
+#include "webhooks/json_poster.h"
 #include "webhooks/action_executor.h"
 #include "webhooks/mattermost_receiver.h"
 #include "webhooks/pagerduty_receiver.h"
@@ -229,6 +230,9 @@ int run_service(const RunOptions& options) {
     http.port = port;
     http.threads = config.server.threads;
     http.max_body_bytes = config.server.max_body_bytes;
+    http.max_connections = config.server.max_connections;
+    http.hosts = config.server.hosts;
+    http.registry = telemetry.registry.get();
     webhooks::HttpServer server(http);
     webhooks::ApiContext ctx;
     ctx.intake = &intake;
@@ -267,8 +271,12 @@ int run_service(const RunOptions& options) {
     server.stop();
     pipeline.stop();
     housekeeping.stop();
+    // Stopping takes at most five seconds more: every outbound call in flight or to come (a
+    // receiver that trickles or never answers, a MAP action) ends by then.
+    constexpr auto kDrain = std::chrono::seconds(5);
+    webhooks::cap_outbound_calls(std::chrono::steady_clock::now() + kDrain);
     overrides.stop();
-    notifier.stop();
+    notifier.stop(kDrain);
     monitor::log_info("stopped cleanly");
     return 0;
 }

@@ -285,6 +285,7 @@ std::vector<monitor::Store::Snapshot> Pipeline::snapshot_rows() const {
 void Pipeline::process(const std::vector<monitor::Event>& events) {
     events_ += events.size();
     telemetry_.pipeline_events.Increment(static_cast<double>(events.size()));
+    aggregator_.set_ceiling(clock_.now_ms());
     for (const auto& e : events) {
         aggregator_.add(e);
         if (aggregator_.window_due()) {
@@ -313,6 +314,7 @@ void Pipeline::idle_tick() {
         return;
     }
     // Let event time advance by the wall time that passed since the last event.
+    aggregator_.set_ceiling(now);
     aggregator_.advance_idle(idle_anchor_event_ + quiet);
     if (aggregator_.window_due()) {
         close_due_windows();

@@ -9,12 +9,12 @@
 #include <map>
 #include <queue>
 #include <random>
-#include <regex>
 #include <stdexcept>
 #include <thread>
 
 #include "monitor/config.h"
 #include "monitor/duration.h"
+#include "monitor/url.h"
 
 namespace terrain::app {
 
@@ -534,14 +534,13 @@ int run_simulate(const std::vector<std::string>& args) {
             return 1;
         }
     } else {
-        static const std::regex kUrl(R"(^(https?://[^/]+)/?$)");
-        std::smatch m;
-        if (!std::regex_match(to, m, kUrl)) {
+        const auto url = monitor::parse_url(to);
+        if (!url.ok() || url.value().target != "/") {
             std::cerr << "terrain simulate: --to: '" << to << "' is not a base URL such as "
                                                             "http://127.0.0.1:8686\n";
             return 2;
         }
-        client = std::make_unique<httplib::Client>(m[1].str());
+        client = std::make_unique<httplib::Client>(url.value().origin());
         client->set_keep_alive(true);
         client->set_tcp_nodelay(true);
         client->set_read_timeout(30);

@@ -159,7 +159,7 @@ TEST_F(HostileInputTest, EachCaseGetsItsDocumentedStatusAndTheServiceStaysUp) {
     // Too large a body is refused from its Content-Length, before it is read (a client that
     // sent it all would find the connection closed under it).
     testing::RawConnection raw(svc_->port());
-    raw.send_all("POST /ingest/events HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+    raw.send_all("POST /ingest/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
                  std::to_string(2 * 1024 * 1024) +
                  "\r\nAuthorization: Bearer events-token-for-tests\r\n\r\n");
     auto too_big = raw.read_response();

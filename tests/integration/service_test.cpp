@@ -177,7 +177,7 @@ TEST(ServiceTest, BadInputGetsA4xxNamingTheProblemAndServiceStaysUp) {
     EXPECT_EQ(ok["accepted"], 1);
     // Over the default 32 MiB body limit: refused from the Content-Length.
     testing::RawConnection raw(svc.port());
-    raw.send_all("POST /ingest/sendgrid HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+    raw.send_all("POST /ingest/sendgrid HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
                  std::to_string(33 * 1024 * 1024) + "\r\n\r\n");
     auto huge = raw.read_response();
     EXPECT_EQ(huge.status, 413);

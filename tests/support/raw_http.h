@@ -75,11 +75,11 @@ public:
     }
 
     static std::string post(const std::string& path, const std::string& body) {
-        return "POST " + path + " HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n" +
+        return "POST " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     }
     static std::string get(const std::string& path) {
-        return "GET " + path + " HTTP/1.1\r\nHost: t\r\n\r\n";
+        return "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     }
 
 private:

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "tests/support/adapter_problem.h"
+
 #include "monitor/duration.h"
 #include "webhooks/alertmanager_adapter.h"
 #include "webhooks/alertmanager_receiver.h"
@@ -102,14 +104,12 @@ TEST_F(AlertmanagerAdapterTest, RefusesWhatItCannotRead) {
          "bad_field", "labels.a"},
         {R"({"version": "4", "alerts": [{"status": "firing", "labels": {},
              "startsAt": "2027-11-23T10:00:00Z"}]})",
-         "future_time", "in the future"},
+         "future_time", "ahead of terrain's clock"},
     };
     for (const auto& c : cases) {
-        auto r = AlertmanagerAdapter().parse(c.body, ctx());
-        ASSERT_FALSE(r.ok()) << c.body;
-        EXPECT_EQ(r.error().reason, c.reason) << c.body;
-        EXPECT_NE(r.error().message.find(c.mentions), std::string::npos)
-            << c.body << " -> " << r.error().message;
+        const auto e = testing::first_problem(AlertmanagerAdapter().parse(c.body, ctx()));
+        EXPECT_EQ(e.reason, c.reason) << c.body;
+        EXPECT_NE(e.message.find(c.mentions), std::string::npos) << c.body << " -> " << e.message;
     }
 }
 

@@ -94,7 +94,7 @@ TEST(HttpServerTest, LargeBodiesUpToTheLimitAnd413Beyond) {
     EXPECT_EQ(ok.body, "{\"bytes\":" + std::to_string(big.size()) + "}");
     RawConnection c2(port);
     // Refused from the Content-Length alone, before the body is read.
-    c2.send_all("POST /echo-length HTTP/1.1\r\nHost: t\r\nContent-Length: " +
+    c2.send_all("POST /echo-length HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: " +
                 std::to_string(25 << 20) + "\r\n\r\n");
     auto too_big = c2.read_response();
     EXPECT_EQ(too_big.status, 413);
@@ -105,7 +105,7 @@ TEST(HttpServerTest, ExpectContinueIsAnswered) {
     std::uint16_t port = 0;
     auto server = echo_server(1 << 20, port);
     RawConnection c(port);
-    c.send_all("POST /echo-length HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n"
+    c.send_all("POST /echo-length HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\n"
                "Expect: 100-continue\r\n\r\n");
     auto cont = c.read_response();
     EXPECT_EQ(cont.status, 100);

@@ -2,6 +2,8 @@
 // payloads in ../shared/fixtures.
 #include <gtest/gtest.h>
 
+#include "tests/support/adapter_problem.h"
+
 #include <nlohmann/json.hpp>
 
 #include "monitor/duration.h"
@@ -36,8 +38,9 @@ protected:
     }
     monitor::Error refused(const Adapter& a, const std::string& body) {
         auto r = a.parse(body, ctx());
-        EXPECT_FALSE(r.ok()) << body;
-        return r.ok() ? monitor::Error{} : r.error();
+        const auto problem = testing::first_problem(r);
+        EXPECT_FALSE(problem.reason.empty()) << body;
+        return problem;
     }
     static std::string label(const monitor::Event& e, const char* k) {
         const std::string* v = monitor::find_label(e.labels, k);

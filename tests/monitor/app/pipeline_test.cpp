@@ -60,7 +60,7 @@ metrics:
                                                    "test");
     detectors::Registry registry;
     detectors::register_builtin_detectors(registry);
-    monitor::FakeClock clock;
+    monitor::FakeClock clock(kT0 + 60LL * 24 * 3'600'000);  // after every event
     monitor::Telemetry telemetry;
     monitor::Store store(dir.file("t.db"));
     std::vector<alerts::Notification> sent;
@@ -112,7 +112,7 @@ metrics:
                                                    "test");
     detectors::Registry registry;
     detectors::register_builtin_detectors(registry);
-    monitor::FakeClock clock;
+    monitor::FakeClock clock(kT0 + 60LL * 24 * 3'600'000);  // after every event
     monitor::Telemetry telemetry;
     monitor::Store store(dir.file("t.db"));
     std::vector<alerts::Notification> sent;
@@ -207,7 +207,7 @@ metrics:
                                                                 "test");
     detectors::Registry registry;
     detectors::register_builtin_detectors(registry);
-    monitor::FakeClock clock;
+    monitor::FakeClock clock(kT0 + 60LL * 24 * 3'600'000);  // after every event
     monitor::Telemetry telemetry;
     monitor::Store store(db);
     std::vector<alerts::Notification> sent;
