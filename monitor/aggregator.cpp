@@ -119,7 +119,7 @@ bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event)
     }
     auto it = st.series.find(key_scratch_);
     if (it == st.series.end()) {
-        if (st.series.size() >= cfg.max_series) {
+        if (st.series.size() >= cfg.max_series && !make_room(metric_index)) {
             ++st.stats.refused;
             return true;
         }
@@ -133,6 +133,8 @@ bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event)
         it = st.series.emplace(key_scratch_, std::move(s)).first;
     }
     Series& s = it->second;
+    ++s.events;
+    s.last_seen_ms = std::max(s.last_seen_ms, event.time_ms);
     Bucket* bucket = nullptr;
     for (auto& b : s.open) {
         if (b.start == start) {
@@ -158,6 +160,39 @@ bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event)
         case Role::kClaim:
             bucket->sums.claim += 1.0;
             break;
+    }
+    return true;
+}
+
+bool Aggregator::make_room(std::size_t metric_index) {
+    // A flood of made-up campaign ids must not lock real series out: a series with history (at
+    // least kHistory windows with data) is kept; among the others, those with the fewest events
+    // go first, then the least recently seen. A batch of 1% of the cap goes at once, so the scan
+    // is paid once per hundred new series, not once per event.
+    constexpr std::uint32_t kHistory = 3;
+    const auto& cfg = metrics_[metric_index];
+    auto& st = state_[metric_index];
+    std::vector<std::pair<std::pair<std::uint64_t, std::int64_t>, const std::string*>> candidates;
+    for (const auto& [key, s] : st.series) {
+        if (s.windows_with_data < kHistory) {
+            candidates.push_back({{s.events, s.last_seen_ms}, &key});
+        }
+    }
+    if (candidates.empty()) {
+        return false;
+    }
+    const std::size_t batch = std::min(candidates.size(), std::max<std::size_t>(1, cfg.max_series / 100));
+    std::partial_sort(candidates.begin(), candidates.begin() + static_cast<std::ptrdiff_t>(batch),
+                      candidates.end());
+    std::vector<std::string> victims;
+    for (std::size_t i = 0; i < batch; ++i) {
+        victims.push_back(*candidates[i].second);
+    }
+    for (const auto& key : victims) {
+        auto it = st.series.find(key);
+        st.evicted.emplace_back(key, std::move(it->second.labels));
+        st.series.erase(it);
+        ++st.stats.evicted;
     }
     return true;
 }
@@ -190,6 +225,10 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
                            const EvictSink& on_evict) {
     const auto& cfg = metrics_[metric_index];
     auto& st = state_[metric_index];
+    for (const auto& [key, labels] : st.evicted) {
+        on_evict(cfg, key, labels);
+    }
+    st.evicted.clear();
     const std::int64_t wm = watermark_ms();
     if (st.closed_until == std::numeric_limits<std::int64_t>::min()) {
         return;
@@ -257,6 +296,7 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
             }
             if (now.num != 0 || now.den != 0 || now.claim != 0) {
                 s.last_data_ms = end;
+                ++s.windows_with_data;
             }
             if (s.last_data_ms + cfg.idle_after_ms <= start) {
                 on_evict(cfg, it->first, s.labels);
@@ -435,6 +475,10 @@ std::vector<std::string> Aggregator::restore(std::string_view data) {
             }
             s.ring_pos = static_cast<std::size_t>(pos);
             s.active = active != 0;
+            for (const auto& w : s.ring) {
+                s.windows_with_data += w.num != 0 || w.den != 0 || w.claim != 0 ? 1 : 0;
+            }
+            s.last_seen_ms = s.last_data_ms;
             st.series.emplace(std::move(key), std::move(s));
         }
         definitions[name] = std::move(def);

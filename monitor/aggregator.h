@@ -41,6 +41,7 @@ struct AggregatorStats {
     std::uint64_t added = 0;  // events counted into a window
     std::uint64_t late = 0;
     std::uint64_t refused = 0;
+    std::uint64_t evicted = 0;  // series dropped at the cap to make room for new ones
 };
 
 // Event-time tumbling windows per metric and series, with a watermark.
@@ -116,6 +117,9 @@ private:
         std::size_t ring_pos = 0;
         Sums sum;
         std::int64_t last_data_ms = 0;  // end of the last closed window that had data
+        std::int64_t last_seen_ms = 0;  // the latest event time counted into it
+        std::uint64_t events = 0;       // counted into it since it was created (or restored)
+        std::uint32_t windows_with_data = 0;  // closed windows that had data (its history)
         bool active = false;  // a window with data has closed; points are emitted from then on
         std::unique_ptr<SeriesAttachment> attachment;
     };
@@ -123,6 +127,7 @@ private:
         std::unordered_map<std::string, Series> series;
         std::int64_t closed_until = std::numeric_limits<std::int64_t>::min();
         AggregatorStats stats;
+        std::vector<std::pair<std::string, Labels>> evicted;  // told at the next close
     };
     enum class Role : std::uint8_t { kValue, kNumerator, kDenominator, kClaim };
     struct Target {
@@ -132,6 +137,9 @@ private:
     };
 
     bool add_to(std::size_t metric_index, Role role, const Event& event);
+    // At the series cap: drops the series least worth keeping to make room; false when every
+    // series has history (the new one is then refused).
+    bool make_room(std::size_t metric_index);
     void close_one(std::size_t metric_index, const PointSink& on_point, const EvictSink& on_evict);
 
     std::vector<MetricConfig> metrics_;

@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -16,6 +18,9 @@
 namespace terrain::monitor {
 
 namespace fs = std::filesystem;
+
+// Free space the log wants before it writes again after a failure.
+constexpr std::uint64_t kRecoveryFreeBytes = 1 << 20;
 using binary::put_str;
 using binary::put_u32;
 using binary::put_u64;
@@ -171,27 +176,77 @@ void EventLog::replay(std::uint64_t from_seq, const Visitor& visit) {
         }
         std::size_t pos = 0;
         std::uint64_t records = 0;
-        while (pos + 8 <= data.size()) {
+        bool kept_copy = false;
+        // A whole record at `at`: its length fits, its CRC matches and its payload decodes.
+        auto whole_at = [&](std::size_t at, bool decode) {
+            if (at + 8 > data.size()) {
+                return std::size_t{0};
+            }
             std::uint32_t len = 0;
             std::uint32_t crc = 0;
+            std::memcpy(&len, data.data() + at, 4);
+            std::memcpy(&crc, data.data() + at + 4, 4);
+            if (len == 0 || len > data.size() - at - 8 || data[at + 8] != 1 ||
+                crc32(data.data() + at + 8, len) != crc ||
+                (decode &&
+                 !decode_batch(std::string_view(data).substr(at + 8, len), source, events))) {
+                return std::size_t{0};
+            }
+            return std::size_t{8} + len;
+        };
+        while (pos + 8 <= data.size()) {
+            if (const auto size = whole_at(pos, true); size != 0) {
+                if (seg.first_seq + records >= from_seq) {
+                    visit(std::move(source), std::move(events));
+                }
+                pos += size;
+                ++records;
+                continue;
+            }
+            // Not a whole record. At the end of the file it is a write torn by a crash (cut
+            // below); with whole records after it, it is damage: skip just it. Its length
+            // field, if intact, says where the next record starts; else look for one.
+            std::uint32_t len = 0;
             std::memcpy(&len, data.data() + pos, 4);
-            std::memcpy(&crc, data.data() + pos + 4, 4);
-            if (len > data.size() - pos - 8 ||
-                crc32(data.data() + pos + 8, len) != crc ||
-                !decode_batch(std::string_view(data).substr(pos + 8, len), source, events)) {
-                break;
+            std::size_t next = 0;
+            if (len <= data.size() - pos - 8 && pos + 8 + len < data.size() &&
+                whole_at(pos + 8 + len, false) != 0) {
+                next = pos + 8 + len;
+            } else {
+                for (std::size_t at = pos + 1; at + 8 < data.size(); ++at) {
+                    if (whole_at(at, false) != 0) {
+                        next = at;
+                        break;
+                    }
+                }
             }
-            if (seg.first_seq + records >= from_seq) {
-                visit(std::move(source), std::move(events));
+            if (next == 0) {
+                break;  // a torn tail
             }
-            pos += 8 + len;
-            ++records;
+            if (!kept_copy) {
+                kept_copy = keep_damaged_copy(seg.path);
+            }
+            ++damaged_records_;
+            damaged_bytes_ += next - pos;
+            log_error("event log: " + seg.path + ": record " +
+                      std::to_string(seg.first_seq + records) + " (bytes " + std::to_string(pos) +
+                      "-" + std::to_string(next) +
+                      ") is damaged (CRC or format mismatch): skipped, the rest of the segment "
+                      "is replayed; its events are lost" +
+                      (kept_copy ? "; a copy of the segment is kept in " + dir_ + "/damaged"
+                                 : ""));
+            pos = next;
+            ++records;  // the damaged record had its number
         }
         next_seq_ = std::max(next_seq_, seg.first_seq + records);
         if (pos < data.size()) {
-            // A torn write from a crash: everything after the last whole record goes.
+            // A torn write from a crash: everything after the last whole record goes (a copy
+            // is kept first: a tail that is damage, not a torn write, can still be read).
+            keep_damaged_copy(seg.path);
             log_warn("event log: " + seg.path + ": truncating " +
-                     std::to_string(data.size() - pos) + " bytes after the last whole record");
+                     std::to_string(data.size() - pos) +
+                     " bytes after the last whole record (a write torn by a crash; a copy of "
+                     "the segment is kept in " + dir_ + "/damaged)");
             if (::truncate(seg.path.c_str(), static_cast<off_t>(pos)) != 0) {
                 throw std::runtime_error(seg.path + ": cannot truncate: " + std::strerror(errno));
             }
@@ -211,6 +266,20 @@ void EventLog::replay(std::uint64_t from_seq, const Visitor& visit) {
     }
     segments_ = std::move(kept);
     durable_seq_ = next_seq_ - 1;
+}
+
+bool EventLog::keep_damaged_copy(const std::string& path) const {
+    std::error_code ec;
+    fs::create_directories(dir_ + "/damaged", ec);
+    const auto name = fs::path(path).filename().string() + "." +
+                      std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count());
+    fs::copy_file(path, dir_ + "/damaged/" + name, fs::copy_options::overwrite_existing, ec);
+    if (ec) {
+        log_error("event log: cannot keep a copy of the damaged " + path + ": " + ec.message());
+    }
+    return !ec;
 }
 
 void EventLog::open_new_segment() {
@@ -264,7 +333,7 @@ void EventLog::append(const std::string& source, const std::vector<Event>& event
     record += payload;
 
     std::unique_lock lock(mutex_);
-    if (!broken_.empty()) {
+    if (!broken_.empty() && !try_recover()) {
         throw std::runtime_error(broken_);
     }
     pending_ += record;
@@ -306,6 +375,7 @@ void EventLog::append(const std::string& source, const std::vector<Event>& event
             lock.lock();
         }
         broken_ = std::string("event log unusable since: ") + e.what();
+        last_recovery_ = std::chrono::steady_clock::now();
         pending_.clear();
         flushing_ = false;
         durable_cv_.notify_all();
@@ -342,6 +412,36 @@ void EventLog::retire_before(std::uint64_t seq) {
         std::error_code ec;
         fs::remove(path, ec);
     }
+}
+
+bool EventLog::try_recover() {
+    if (flushing_ || std::chrono::steady_clock::now() - last_recovery_ < std::chrono::seconds(1)) {
+        return false;
+    }
+    last_recovery_ = std::chrono::steady_clock::now();
+    // Cut the segment back to its last durable record: a partial write must not be read as a
+    // damaged record on the next replay. The records that failed were never acknowledged, so
+    // their numbers are free again.
+    struct statvfs fs_stat {};
+    if (::statvfs(dir_.c_str(), &fs_stat) == 0 &&
+        static_cast<std::uint64_t>(fs_stat.f_bavail) * fs_stat.f_frsize < kRecoveryFreeBytes) {
+        return false;  // still full
+    }
+    if (fd_ >= 0 && !segments_.empty()) {
+        if (::ftruncate(fd_, static_cast<off_t>(segments_.back().bytes)) != 0 ||
+            (options_.fsync == Fsync::kAlways && ::fdatasync(fd_) != 0)) {
+            return false;
+        }
+    }
+    log_info("event log: writable again after: " + broken_);
+    broken_.clear();
+    next_seq_ = durable_seq_ + 1;
+    return true;
+}
+
+bool EventLog::writable() {
+    std::lock_guard lock(mutex_);
+    return broken_.empty() || try_recover();
 }
 
 std::uint64_t EventLog::next_seq() const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -16,15 +17,20 @@ namespace terrain::monitor {
 //
 // Format: segments named by their first record's sequence number; each record is
 // [u32 payload length][u32 CRC-32 of payload][payload], the payload a binary batch (source
-// and events). A torn or corrupt tail (a crash mid-write) is truncated on replay.
+// and events). On replay, a torn tail (a crash mid-write) is truncated; a damaged record with
+// whole records after it (a flipped bit on disk) is skipped alone, counted, logged with its
+// place, and the rest of its segment replayed. Either way a copy of the segment as found is
+// kept in <dir>/damaged for inspection.
 //
 // fsync policy ("always", the default): append() returns only after the record is on disk
 // (fdatasync). Concurrent appends share one write and one fdatasync (group commit): the first
 // caller writes everything pending, the others wait for it. "never" leaves flushing to the
 // operating system (survives a process crash, not a power cut).
 //
-// Thread-safe. A failed write throws std::runtime_error (the caller refuses the request), and
-// so does every later append: durability is no longer known, so nothing more is accepted.
+// Thread-safe. A failed write (a full disk) throws std::runtime_error: the caller refuses the
+// request, and so does every append until the log recovers. Recovery is tried at most once a
+// second, by an append or by writable(): the segment is cut back to its last durable record (a
+// partial write goes) and writing resumes, with no restart.
 class EventLog final {
 public:
     enum class Fsync : std::uint8_t { kAlways, kNever };
@@ -53,6 +59,11 @@ public:
     void retire_before(std::uint64_t seq);
 
     std::size_t segments() const;
+    // False while writes fail (tries to recover first, at most once a second).
+    bool writable();
+    // Records found damaged and skipped by replay(), and their bytes.
+    std::uint64_t damaged_records() const { return damaged_records_; }
+    std::uint64_t damaged_bytes() const { return damaged_bytes_; }
     std::uint64_t bytes_written() const;
 
 private:
@@ -63,6 +74,8 @@ private:
     };
     void open_new_segment();
     void write_out(const std::string& data, const std::string& path);
+    bool keep_damaged_copy(const std::string& path) const;
+    bool try_recover();  // holds mutex_
 
     std::string dir_;
     Options options_;
@@ -75,7 +88,10 @@ private:
     std::uint64_t durable_seq_ = 0;
     bool flushing_ = false;
     std::string broken_;
+    std::chrono::steady_clock::time_point last_recovery_{};
     std::uint64_t bytes_written_ = 0;
+    std::uint64_t damaged_records_ = 0;
+    std::uint64_t damaged_bytes_ = 0;
 };
 
 // CRC-32 (IEEE 802.3, as zlib's crc32).

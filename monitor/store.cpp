@@ -549,6 +549,27 @@ std::optional<Store::Checkpoint> Store::load_checkpoint() const {
     return out;
 }
 
+std::string Store::integrity_problems() const {
+    std::lock_guard lock(mutex_);
+    std::string found;
+    int lines = 0;
+    auto collect = [](void* out, int columns, char** values, char**) {
+        auto& [text, count] = *static_cast<std::pair<std::string*, int*>*>(out);
+        if (columns > 0 && values[0] != nullptr && std::string_view(values[0]) != "ok" &&
+            (*count)++ < 5) {
+            *text += (text->empty() ? "" : "; ") + std::string(values[0]);
+        }
+        return 0;
+    };
+    std::pair<std::string*, int*> out{&found, &lines};
+    char* error = nullptr;
+    if (sqlite3_exec(db_, "PRAGMA quick_check", collect, &out, &error) != SQLITE_OK) {
+        found = error != nullptr ? error : "quick_check failed";
+        sqlite3_free(error);
+    }
+    return found;
+}
+
 std::vector<Store::Snapshot> Store::load_snapshots() const {
     std::lock_guard lock(mutex_);
     Statement st(db_, "SELECT metric, series_key, fed_until_ms, state FROM snapshots", path_);

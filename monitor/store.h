@@ -145,6 +145,9 @@ public:
     };
     void save_checkpoint(const Checkpoint& checkpoint, const std::vector<Snapshot>& snapshots);
     std::optional<Checkpoint> load_checkpoint() const;
+    // SQLite's quick_check of the whole file: "" when it is sound, else what it found (the
+    // first lines).
+    std::string integrity_problems() const;
 
     // Replay guards: true the first time `key` is used within `scope` (or once its earlier use
     // expired), remembering it until `expires_ms`. Expired entries are pruned as it goes.

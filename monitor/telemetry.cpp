@@ -36,6 +36,14 @@ Telemetry::Telemetry()
                   "Series currently under watch, by metric")),
       series_refused(make(prometheus::BuildCounter(), *registry, "terrain_series_refused_total",
                           "Events refused because their metric reached max_series, by metric")),
+      series_evicted(make(prometheus::BuildCounter(), *registry, "terrain_series_evicted_total",
+                          "Series without history dropped at the series cap to make room for "
+                          "new ones, by metric")),
+      log_damaged_records(make(prometheus::BuildCounter(), *registry,
+                               "terrain_event_log_damaged_records_total",
+                               "Event log records found damaged at start and skipped (their "
+                               "events are lost; the segment is kept in log/damaged)")
+                              .Add({})),
       findings(make(prometheus::BuildCounter(), *registry, "terrain_findings_total",
                     "Anomalous points reported by detectors, by metric and detector")),
       pair_windows(make(prometheus::BuildCounter(), *registry, "terrain_pair_windows_total",

@@ -30,6 +30,8 @@ public:
     prometheus::Family<prometheus::Counter>& aggregated_events; // {metric}
     prometheus::Family<prometheus::Gauge>& series;              // {metric}
     prometheus::Family<prometheus::Counter>& series_refused;    // {metric}
+    prometheus::Family<prometheus::Counter>& series_evicted;    // {metric}
+    prometheus::Counter& log_damaged_records;  // event log records skipped as damaged
     prometheus::Family<prometheus::Counter>& findings;          // {metric, detector}
     prometheus::Family<prometheus::Counter>& pair_windows;      // {pair, quadrant}
     prometheus::Family<prometheus::Gauge>& alerts;              // {state, severity, team}

@@ -580,7 +580,7 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
         if (ctx.ready()) {
             return HttpResponse::json(200, R"({"status":"ready"})");
         }
-        return HttpResponse::error(503, "not_ready", "pipeline is not running or its queue is full");
+        return HttpResponse::error(503, "not_ready", "the pipeline is not running, its queue is full or the event log cannot be written");
     });
 }
 

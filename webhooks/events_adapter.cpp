@@ -198,6 +198,8 @@ std::optional<Error> parse_document(ond::parser& parser, std::string_view text, 
             if (auto stop = set_aside(out, std::move(*err))) {
                 return stop;
             }
+            ++index;
+            return std::nullopt;  // the object was left part-read: its line is done with
         }
         ++index;
     } else {

@@ -132,6 +132,53 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
 
 }  // namespace
 
+namespace {
+
+// The store's last checkpoint, if the store is sound and the checkpoint plausible; otherwise
+// the reason is logged and nothing is restored (the windows are rebuilt from the event log).
+std::optional<monitor::Store::Checkpoint> usable_checkpoint(const monitor::Store& store,
+                                                            const std::string& dir,
+                                                            std::int64_t now_ms) {
+    if (const auto problems = store.integrity_problems(); !problems.empty()) {
+        const std::string copy = dir + "/terrain.db.damaged-" + std::to_string(now_ms);
+        std::error_code ec;
+        std::filesystem::copy_file(dir + "/terrain.db", copy, ec);
+        monitor::log_error("the store " + dir + "/terrain.db is damaged (" + problems +
+                           "); its checkpoint is not used, the windows are rebuilt from the "
+                           "event log" +
+                           (ec ? "" : "; a copy of the damaged file is kept as " + copy));
+        return std::nullopt;
+    }
+    std::optional<monitor::Store::Checkpoint> checkpoint;
+    try {
+        checkpoint = store.load_checkpoint();
+    } catch (const std::exception& e) {
+        monitor::log_error(std::string("the checkpoint is unreadable (") + e.what() +
+                           "); the windows are rebuilt from the event log");
+        return std::nullopt;
+    }
+    if (!checkpoint) {
+        return std::nullopt;
+    }
+    // A checkpoint from before terrain existed, from the future, or counting more events than
+    // could ever have been sent is not one terrain wrote.
+    constexpr std::int64_t kEarliest = 1'577'836'800'000;  // 2020-01-01
+    constexpr std::uint64_t kMostEvents = 1ULL << 53;
+    if (checkpoint->saved_ms < kEarliest || checkpoint->saved_ms > now_ms + 86'400'000 ||
+        checkpoint->events > kMostEvents || checkpoint->log_seq == 0 ||
+        checkpoint->log_seq > kMostEvents) {
+        monitor::log_error("the checkpoint is not plausible (saved " +
+                           monitor::format_rfc3339_ms(checkpoint->saved_ms) + ", " +
+                           std::to_string(checkpoint->events) + " events, log record " +
+                           std::to_string(checkpoint->log_seq) +
+                           "): refused; the windows are rebuilt from the event log");
+        return std::nullopt;
+    }
+    return checkpoint;
+}
+
+}  // namespace
+
 int run_service(const RunOptions& options) {
     monitor::Config config = options.config_path.empty()
                                  ? monitor::default_config()
@@ -202,7 +249,7 @@ int run_service(const RunOptions& options) {
     // snapshots), then replay the event log's later records before accepting anything new.
     // Alerts already stored are not raised or notified again.
     std::uint64_t replay_from = 1;
-    if (auto checkpoint = store.load_checkpoint()) {
+    if (auto checkpoint = usable_checkpoint(store, dir, clock.now_ms())) {
         pipeline.restore_windows(checkpoint->windows, checkpoint->events);
         if (!intake.restore_ids(checkpoint->ids)) {
             monitor::log_error("the checkpoint's event ids are unreadable: a retry of an event "
@@ -220,6 +267,13 @@ int run_service(const RunOptions& options) {
         pipeline.process(events);
     });
     telemetry.log_replayed_events.Increment(static_cast<double>(replayed));
+    telemetry.log_damaged_records.Increment(static_cast<double>(event_log.damaged_records()));
+    if (event_log.damaged_records() > 0) {
+        monitor::log_error("the event log had " + std::to_string(event_log.damaged_records()) +
+                           " damaged record(s) (" + std::to_string(event_log.damaged_bytes()) +
+                           " bytes); they were skipped and their events are lost; the rest was "
+                           "replayed");
+    }
     telemetry.log_segments.Set(static_cast<double>(event_log.segments()));
     if (replayed > 0) {
         monitor::log_info("replayed " + std::to_string(replayed) + " events from the event log");
@@ -243,8 +297,9 @@ int run_service(const RunOptions& options) {
     ctx.clock = &clock;
     ctx.config = &config;
     ctx.status = [&pipeline] { return pipeline.status(); };
-    ctx.ready = [&pipeline, &intake] {
-        return pipeline.running() && intake.queued_events() < intake.capacity();
+    ctx.ready = [&pipeline, &intake, &event_log] {
+        return pipeline.running() && intake.queued_events() < intake.capacity() &&
+               event_log.writable();
     };
     ctx.interact = {&overrides, &alert_manager, &notifier, &policy, &clock, &telemetry, &config,
                     &store};

@@ -130,6 +130,7 @@ Pipeline::Pipeline(const monitor::Config& config, const detectors::Registry& reg
         late_.push_back(&telemetry_.late_events.Add({{"metric", m.name}}));
         added_.push_back(&telemetry_.aggregated_events.Add({{"metric", m.name}}));
         refused_.push_back(&telemetry_.series_refused.Add({{"metric", m.name}}));
+        evicted_.push_back(&telemetry_.series_evicted.Add({{"metric", m.name}}));
         series_.push_back(&telemetry_.series.Add({{"metric", m.name}}));
         if (m.pair) {  // every quadrant from zero, so a dashboard shows zeros, not gaps
             for (const char* q : detectors::quadrants()) {
@@ -301,6 +302,7 @@ void Pipeline::report_stats() {
         late_[m]->Increment(static_cast<double>(s.late - reported_[m].late));
         added_[m]->Increment(static_cast<double>(s.added - reported_[m].added));
         refused_[m]->Increment(static_cast<double>(s.refused - reported_[m].refused));
+        evicted_[m]->Increment(static_cast<double>(s.evicted - reported_[m].evicted));
         reported_[m] = s;
         series_[m]->Set(static_cast<double>(aggregator_.series_count(m)));
     }

@@ -103,6 +103,7 @@ private:
     std::vector<prometheus::Counter*> late_;
     std::vector<prometheus::Counter*> added_;
     std::vector<prometheus::Counter*> refused_;
+    std::vector<prometheus::Counter*> evicted_;
     std::vector<prometheus::Gauge*> series_;
     std::vector<monitor::AggregatorStats> reported_;
     std::int64_t last_arrival_wall_ = 0;

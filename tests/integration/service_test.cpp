@@ -157,10 +157,26 @@ TEST(ServiceTest, BadInputGetsA4xxNamingTheProblemAndServiceStaysUp) {
     testing::TempDir dir;
     Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));
     httplib::Client client("127.0.0.1", svc.port());
-    auto bad = post_json(client, "/ingest/sendgrid",
-                         R"([{"event":"delivered","timestamp":1700000000},{"event":"open"}])", 400);
+    const std::string recent = std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count() -
+        600);
+    // One bad event of a batch is refused on its own, named; the valid one is accepted (2xx,
+    // so the vendor does not send the batch again).
+    auto partly = post_json(client, "/ingest/sendgrid",
+                            R"([{"event":"delivered","timestamp":)" + recent +
+                                R"(},{"event":"open"}])",
+                            200);
+    EXPECT_EQ(partly["accepted"], 1);
+    EXPECT_EQ(partly["refused"]["count"], 1);
+    EXPECT_EQ(partly["refused"]["events"][0]["error"], "missing_field");
+    EXPECT_EQ(partly["refused"]["events"][0]["event"], 1);
+    EXPECT_EQ(partly["refused"]["events"][0]["field"], "timestamp");
+    // A request with nothing usable is refused whole, naming its first problem.
+    auto bad = post_json(client, "/ingest/sendgrid", R"([{"event":"open"}])", 400);
     EXPECT_EQ(bad["error"], "missing_field");
-    EXPECT_EQ(bad["event"], 1);
+    EXPECT_EQ(bad["event"], 0);
     EXPECT_EQ(bad["field"], "timestamp");
     auto typo = post_json(client, "/ingest/events",
                           R"({"time":1,"kind":"ticket.created","side":"customer","lables":{}})", 400);

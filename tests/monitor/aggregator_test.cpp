@@ -110,16 +110,88 @@ TEST(AggregatorTest, RatioWithNoDenominatorIsNaN) {
     EXPECT_TRUE(std::isnan(r.points[0].value));
 }
 
-TEST(AggregatorTest, SeriesCapRefusesAndCounts) {
+TEST(AggregatorTest, SeriesCapRefusesOnlyWhenEverySeriesHasHistory) {
     auto m = count_metric();
     m.max_series = 2;
     Aggregator a({m}, 0);
-    a.add(EventBuilder().label("campaign", "a").at(kT0));
-    a.add(EventBuilder().label("campaign", "b").at(kT0));
-    a.add(EventBuilder().label("campaign", "c").at(kT0));
-    a.add(EventBuilder().label("campaign", "a").at(kT0));
+    Recorder r;
+    // Two series with history: three windows with data each.
+    for (int w = 0; w < 4; ++w) {
+        a.add(EventBuilder().label("campaign", "a").at(kT0 + w * 5 * kMin));
+        a.add(EventBuilder().label("campaign", "b").at(kT0 + w * 5 * kMin));
+        r.drain(a);
+    }
+    a.add(EventBuilder().label("campaign", "c").at(kT0 + 20 * kMin));
     EXPECT_EQ(a.series_count(0), 2U);
     EXPECT_EQ(a.stats(0).refused, 1U);
+    EXPECT_EQ(a.stats(0).evicted, 0U);
+}
+
+TEST(AggregatorTest, AFloodOfMadeUpSeriesDoesNotLockOutRealOnes) {
+    auto m = count_metric();
+    m.max_series = 100;
+    Aggregator a({m}, 0);
+    Recorder r;
+    // A real campaign with history, then 10,000 made-up campaign ids, one event each.
+    for (int w = 0; w < 4; ++w) {
+        for (int i = 0; i < 50; ++i) {
+            a.add(EventBuilder().label("campaign", "real").at(kT0 + w * 5 * kMin + i));
+        }
+        r.drain(a);
+    }
+    const std::int64_t t = kT0 + 20 * kMin;
+    for (int i = 0; i < 10'000; ++i) {
+        a.add(EventBuilder().label("campaign", "junk-" + std::to_string(i)).at(t));
+    }
+    // A new real campaign arriving during the flood gets in and keeps its place as the flood
+    // goes on: made-up series with fewer events go first.
+    for (int i = 0; i < 40; ++i) {
+        a.add(EventBuilder().label("campaign", "new-real").at(t + i));
+    }
+    for (int i = 10'000; i < 20'000; ++i) {
+        a.add(EventBuilder().label("campaign", "junk-" + std::to_string(i)).at(t));
+    }
+    EXPECT_EQ(a.stats(0).refused, 0U);
+    EXPECT_GT(a.stats(0).evicted, 19'000U);
+    a.add(EventBuilder().label("campaign", "real").at(t + 5 * kMin));
+    r.drain(a);
+    bool real = false;
+    bool new_real = false;
+    for (const auto& p : r.points) {
+        real |= p.series.find("real") == 0 && p.start == t;
+        new_real |= p.series.find("new-real") == 0 && p.start == t && p.value == 40;
+    }
+    EXPECT_TRUE(real);
+    EXPECT_TRUE(new_real);
+    // Evicted series are told, like idle ones.
+    EXPECT_GT(r.evicted.size(), 19'000U);
+}
+
+TEST(AggregatorTest, OneEventStampedAheadCannotCloseWindowsEarly) {
+    Aggregator a({count_metric()}, 2 * kMin);
+    Recorder r;
+    a.set_ceiling(kT0 + 10 * kMin);  // the wall clock
+    a.add(EventBuilder().at(kT0 + kMin));
+    a.add(EventBuilder().at(kT0 + 59 * kMin));  // a sender's clock an hour ahead
+    r.drain(a);
+    // Only windows up to the wall clock less the lateness closed; the real events after the
+    // stray one still count.
+    EXPECT_LE(a.watermark_ms(), kT0 + 8 * kMin);
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_TRUE(a.add(EventBuilder().at(kT0 + 6 * kMin + i))) << i;
+    }
+    // The stray event counts in its own window once its time comes.
+    a.set_ceiling(kT0 + 70 * kMin);
+    a.advance_idle(kT0 + 70 * kMin);
+    r.drain(a);
+    double at_59 = 0;
+    double at_5 = 0;
+    for (const auto& p : r.points) {
+        at_59 += p.start == kT0 + 55 * kMin ? p.value : 0;
+        at_5 += p.start == kT0 + 5 * kMin ? p.value : 0;
+    }
+    EXPECT_EQ(at_59, 1);
+    EXPECT_EQ(at_5, 100);
 }
 
 TEST(AggregatorTest, QuietSeriesEmitsZerosThenIsEvicted) {

@@ -146,7 +146,7 @@ std::optional<monitor::Error> verify_retrying(const SnsSignature& sig, const Htt
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return monitor::Error{"timeout", "the certificate never arrived"};
+    return monitor::Error{"timeout", "the certificate never arrived", -1, ""};
 }
 
 using testing::SnsStandIn;
