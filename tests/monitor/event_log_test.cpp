@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -92,6 +95,87 @@ TEST(EventLogTest, TornTailIsTruncatedAndLoggingContinues) {
     auto ids = replay_ids(dir.path());
     ASSERT_EQ(ids.size(), 25U);
     EXPECT_EQ(ids.back(), "e34");
+}
+
+// One damaged record (a flipped byte on disk) costs just that record: the rest of its segment
+// is replayed, record numbers stay as written (a checkpoint's boundary still holds), the loss
+// is counted, and the segment as found is kept for inspection.
+class DamagedRecordTest : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(DamagedRecordTest, SkipsJustTheDamagedRecord) {
+    testing::TempDir dir;
+    std::vector<std::size_t> offsets;  // where each record starts
+    {
+        EventLog log(dir.path(), {});
+        log.replay(1, [](std::string&&, std::vector<Event>&&) {});
+        for (int b = 0; b < 50; ++b) {
+            offsets.push_back(static_cast<std::size_t>(log.bytes_written()));
+            log.append("sendgrid", batch(b * 10, 10));
+        }
+    }
+    std::string segment;
+    for (const auto& f : std::filesystem::directory_iterator(dir.path())) {
+        segment = f.path().string();
+    }
+    {
+        std::fstream file(segment, std::ios::in | std::ios::out | std::ios::binary);
+        file.seekg(static_cast<std::streamoff>(offsets[20] + GetParam()));
+        char c = 0;
+        file.get(c);
+        file.seekp(static_cast<std::streamoff>(offsets[20] + GetParam()));
+        file.put(static_cast<char>(c ^ 0x5a));
+    }
+    EventLog log(dir.path(), {});
+    std::set<std::string> ids;
+    log.replay(1, [&](std::string&&, std::vector<Event>&& events) {
+        for (const auto& e : events) {
+            ids.insert(e.id);
+        }
+    });
+    EXPECT_EQ(ids.size(), 490U);
+    EXPECT_EQ(ids.count("e200"), 0U);
+    EXPECT_EQ(ids.count("e210"), 1U);
+    EXPECT_EQ(ids.count("e499"), 1U);
+    EXPECT_EQ(log.damaged_records(), 1U);
+    EXPECT_TRUE(std::filesystem::exists(dir.file("damaged")));
+    EXPECT_EQ(log.next_seq(), 51U);
+    // Numbering after the damaged record is as written: from record 31 on is e300 on.
+    auto from = replay_ids(dir.path(), 31);
+    ASSERT_FALSE(from.empty());
+    EXPECT_EQ(from.front(), "e300");
+}
+
+INSTANTIATE_TEST_SUITE_P(Where, DamagedRecordTest,
+                         ::testing::Values(std::size_t{1},     // the length field
+                                           std::size_t{5},     // the CRC
+                                           std::size_t{40}));  // the payload
+
+// A failed write (here the file size limit, as a full disk would) refuses appends until the
+// log can write again; then it goes on by itself, without a restart, and what was refused is
+// not half in the file.
+TEST(EventLogTest, RecoversByItselfAfterWritesFail) {
+    testing::TempDir dir;
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit old{};
+    ::getrlimit(RLIMIT_FSIZE, &old);
+    {
+        EventLog log(dir.path(), {});
+        log.replay(1, [](std::string&&, std::vector<Event>&&) {});
+        log.append("sendgrid", batch(0, 10));
+        rlimit small = old;
+        small.rlim_cur = log.bytes_written() + 100;
+        ::setrlimit(RLIMIT_FSIZE, &small);
+        EXPECT_THROW(log.append("sendgrid", batch(10, 10)), std::runtime_error);
+        EXPECT_THROW(log.append("sendgrid", batch(20, 10)), std::runtime_error);
+        EXPECT_FALSE(log.writable());
+        ::setrlimit(RLIMIT_FSIZE, &old);
+        std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+        EXPECT_TRUE(log.writable());
+        log.append("sendgrid", batch(30, 10));
+    }
+    auto ids = replay_ids(dir.path());
+    ASSERT_EQ(ids.size(), 20U);
+    EXPECT_EQ(ids[10], "e30");
 }
 
 TEST(EventLogTest, ConcurrentAppendsAreAllDurableOnce) {
