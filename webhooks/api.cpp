@@ -89,14 +89,9 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
     };
     const std::int64_t now_ms = ctx.clock->now_ms();
     if (auto denied = guard.check(req, now_ms)) {
-        if (denied->reason == "key_pending") {
-            count_refused(503, denied->reason);
-            auto r = HttpResponse::error(503, denied->reason, denied->message);
-            r.headers.emplace_back("Retry-After", "2");
-            return r;
-        }
-        count_refused(401, denied->reason);
-        return unauthorized(*denied);
+        auto r = unauthorized(*denied);
+        count_refused(r.status, denied->reason);
+        return r;
     }
     AdapterContext actx;
     actx.hasher = ctx.hasher;

@@ -519,6 +519,11 @@ std::optional<HttpResponse> require_json(const HttpRequest& req) {
 }
 
 HttpResponse unauthorized(const monitor::Error& e) {
+    if (e.reason == "key_pending") {
+        auto r = HttpResponse::error(503, e.reason, e.message);
+        r.headers.emplace_back("Retry-After", "2");
+        return r;
+    }
     auto r = HttpResponse::error(401, e.reason, e.message);
     r.headers.emplace_back("WWW-Authenticate", "Bearer");
     return r;

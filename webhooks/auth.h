@@ -201,7 +201,8 @@ bool is_loopback(std::string_view address);
 std::optional<HttpResponse> require_json(const HttpRequest& req);
 
 // The 401 answer to a refused request: {"error": reason, "message": ...} and
-// WWW-Authenticate: Bearer.
+// WWW-Authenticate: Bearer; for "key_pending" (a signing key or certificate being fetched in
+// the background) 503 with Retry-After, which the vendors retry.
 HttpResponse unauthorized(const monitor::Error& e);
 
 }  // namespace terrain::webhooks

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -114,8 +115,42 @@ struct BotFrameworkAuth::Keys {
     std::map<std::string, Key> by_kid;
     std::int64_t fetched_ms = 0;
     bool fetched = false;
+    std::string last_error;
+    bool refreshing = false;
+    std::thread refresher;
 
-    ~Keys() { forget(); }
+    ~Keys() {
+        if (refresher.joinable()) {
+            refresher.join();
+        }
+        forget();
+    }
+    // Starts a refresh on its own thread unless one runs (holds mutex): no HTTP request thread
+    // waits on Microsoft's hosts.
+    void refresh_in_background(std::int64_t now_ms) {
+        if (refreshing) {
+            return;
+        }
+        if (refresher.joinable()) {
+            refresher.join();  // finished: it cleared `refreshing` last
+        }
+        refreshing = true;
+        fetched = true;
+        fetched_ms = now_ms;
+        refresher = std::thread([this] {
+            std::map<std::string, Key> fresh;
+            auto error = fetch(fresh);
+            std::lock_guard lock(mutex);
+            if (error) {
+                last_error = *error;
+            } else {
+                forget();
+                by_kid = std::move(fresh);
+                last_error.clear();
+            }
+            refreshing = false;
+        });
+    }
     void forget() {
         for (auto& [kid, key] : by_kid) {
             EVP_PKEY_free(key.pkey);
@@ -123,10 +158,8 @@ struct BotFrameworkAuth::Keys {
         by_kid.clear();
     }
 
-    // Fetches the metadata and its key set; keeps the old keys when that fails. Holds mutex.
-    std::optional<std::string> refresh(std::int64_t now_ms) {
-        fetched = true;
-        fetched_ms = now_ms;
+    // Fetches the metadata and its key set into `fresh`; does not hold mutex.
+    std::optional<std::string> fetch(std::map<std::string, Key>& fresh) const {
         std::string error;
         const auto metadata = get_json(openid_url, error);
         if (!metadata.is_object()) {
@@ -140,7 +173,6 @@ struct BotFrameworkAuth::Keys {
         if (!set.is_object() || !set.contains("keys") || !set["keys"].is_array()) {
             return error.empty() ? jwks_uri + ": no 'keys' array" : error;
         }
-        std::map<std::string, Key> fresh;
         for (const auto& k : set["keys"]) {
             if (!k.is_object() || k.value("kty", "") != "RSA" || !k.contains("kid") ||
                 !k["kid"].is_string() || !k.contains("n") || !k.contains("e") ||
@@ -166,8 +198,6 @@ struct BotFrameworkAuth::Keys {
         if (fresh.empty()) {
             return jwks_uri + ": no usable RSA key";
         }
-        forget();
-        by_kid = std::move(fresh);
         return std::nullopt;
     }
 };
@@ -175,6 +205,9 @@ struct BotFrameworkAuth::Keys {
 BotFrameworkAuth::BotFrameworkAuth(std::string app_id, std::string openid_url)
     : keys_(std::make_unique<Keys>()), app_id_(std::move(app_id)) {
     keys_->openid_url = std::move(openid_url);
+    std::lock_guard lock(keys_->mutex);
+    // Warm: the first click should find the keys. Its time is taken from the first verify.
+    keys_->refresh_in_background(-1);
 }
 
 BotFrameworkAuth::~BotFrameworkAuth() = default;
@@ -215,15 +248,22 @@ std::optional<monitor::Error> BotFrameworkAuth::verify(std::string_view authoriz
     const std::string kid = text(header, "kid");
     {
         std::lock_guard lock(keys_->mutex);
+        if (keys_->fetched_ms < 0) {
+            keys_->fetched_ms = now_ms;
+        }
         auto found = keys_->by_kid.find(kid);
         const bool stale = keys_->fetched && now_ms - keys_->fetched_ms > kKeysLifetimeMs;
         const bool may_refetch = !keys_->fetched || now_ms - keys_->fetched_ms >= kRefetchAfterMs;
         if ((found == keys_->by_kid.end() && may_refetch) || stale) {
-            if (auto error = keys_->refresh(now_ms)) {
-                return refuse("bad_signature",
-                              "cannot fetch the Bot Framework's signing keys: " + *error);
-            }
-            found = keys_->by_kid.find(kid);
+            keys_->refresh_in_background(now_ms);
+        }
+        if (found == keys_->by_kid.end() && keys_->refreshing) {
+            return refuse("key_pending",
+                          "terrain is fetching the Bot Framework's signing keys; retry");
+        }
+        if (found == keys_->by_kid.end() && !keys_->last_error.empty()) {
+            return refuse("bad_signature",
+                          "cannot fetch the Bot Framework's signing keys: " + keys_->last_error);
         }
         if (found == keys_->by_kid.end()) {
             return refuse("bad_signature",
