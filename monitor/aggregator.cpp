@@ -104,7 +104,7 @@ bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event)
     const std::int64_t start = floor_to(event.time_ms, cfg.window_ms);
     if (st.closed_until == std::numeric_limits<std::int64_t>::min()) {
         // The first event opens the metric; allow for earlier events within the lateness.
-        st.closed_until = floor_to(event.time_ms - lateness_, cfg.window_ms);
+        st.closed_until = floor_to(std::min(event.time_ms, ceiling_) - lateness_, cfg.window_ms);
         next_close_ = std::min(next_close_, st.closed_until + cfg.window_ms);
     }
     if (start < st.closed_until) {

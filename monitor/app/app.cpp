@@ -134,21 +134,38 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
 
 namespace {
 
-// The store's last checkpoint, if the store is sound and the checkpoint plausible; otherwise
-// the reason is logged and nothing is restored (the windows are rebuilt from the event log).
-std::optional<monitor::Store::Checkpoint> usable_checkpoint(const monitor::Store& store,
-                                                            const std::string& dir,
-                                                            std::int64_t now_ms) {
-    if (const auto problems = store.integrity_problems(); !problems.empty()) {
-        const std::string copy = dir + "/terrain.db.damaged-" + std::to_string(now_ms);
-        std::error_code ec;
-        std::filesystem::copy_file(dir + "/terrain.db", copy, ec);
-        monitor::log_error("the store " + dir + "/terrain.db is damaged (" + problems +
-                           "); its checkpoint is not used, the windows are rebuilt from the "
-                           "event log" +
-                           (ec ? "" : "; a copy of the damaged file is kept as " + copy));
-        return std::nullopt;
+// The store at `path`, checked with SQLite's quick_check. A damaged store is moved aside (kept
+// as terrain.db.damaged-<ms> for inspection and recovery with sqlite3's .recover) and a fresh
+// one started: terrain keeps taking events, and the windows are rebuilt from the event log.
+std::unique_ptr<monitor::Store> open_store(const std::string& path, std::int64_t now_ms) {
+    std::string problems;
+    try {
+        auto store = std::make_unique<monitor::Store>(path);
+        problems = store->integrity_problems();
+        if (problems.empty()) {
+            return store;
+        }
+    } catch (const std::exception& e) {
+        if (!std::filesystem::exists(path)) {
+            throw;  // not damage: the directory cannot hold a store
+        }
+        problems = e.what();
     }
+    const std::string aside = path + ".damaged-" + std::to_string(now_ms);
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::error_code ec;
+        std::filesystem::rename(path + suffix, aside + suffix, ec);
+    }
+    monitor::log_error("the store " + path + " is damaged (" + problems + "); it is kept as " +
+                       aside + " and a fresh store started: alerts, silences and the audit "
+                       "trail start empty, the windows are rebuilt from the event log");
+    return std::make_unique<monitor::Store>(path);
+}
+
+// The store's last checkpoint if it is plausible; otherwise the reason is logged and nothing
+// is restored (the windows are rebuilt from the event log).
+std::optional<monitor::Store::Checkpoint> usable_checkpoint(const monitor::Store& store,
+                                                            std::int64_t now_ms) {
     std::optional<monitor::Store::Checkpoint> checkpoint;
     try {
         checkpoint = store.load_checkpoint();
@@ -213,7 +230,8 @@ int run_service(const RunOptions& options) {
 
     monitor::SystemClock clock;
     monitor::Telemetry telemetry;
-    monitor::Store store(dir + "/terrain.db");
+    const auto owned_store = open_store(dir + "/terrain.db", clock.now_ms());
+    monitor::Store& store = *owned_store;
     monitor::SubjectHasher hasher(monitor::load_or_create_key(dir + "/subject.key"));
     alerts::Policy policy(config.people, config.actions, config.interact);
     webhooks::HttpExecutor executor(config.actions);
@@ -249,7 +267,7 @@ int run_service(const RunOptions& options) {
     // snapshots), then replay the event log's later records before accepting anything new.
     // Alerts already stored are not raised or notified again.
     std::uint64_t replay_from = 1;
-    if (auto checkpoint = usable_checkpoint(store, dir, clock.now_ms())) {
+    if (auto checkpoint = usable_checkpoint(store, clock.now_ms())) {
         pipeline.restore_windows(checkpoint->windows, checkpoint->events);
         if (!intake.restore_ids(checkpoint->ids)) {
             monitor::log_error("the checkpoint's event ids are unreadable: a retry of an event "

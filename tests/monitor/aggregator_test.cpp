@@ -171,8 +171,8 @@ TEST(AggregatorTest, OneEventStampedAheadCannotCloseWindowsEarly) {
     Aggregator a({count_metric()}, 2 * kMin);
     Recorder r;
     a.set_ceiling(kT0 + 10 * kMin);  // the wall clock
+    a.add(EventBuilder().at(kT0 + 59 * kMin));  // a sender's clock an hour ahead, and first
     a.add(EventBuilder().at(kT0 + kMin));
-    a.add(EventBuilder().at(kT0 + 59 * kMin));  // a sender's clock an hour ahead
     r.drain(a);
     // Only windows up to the wall clock less the lateness closed; the real events after the
     // stray one still count.
