@@ -172,12 +172,20 @@ std::vector<monitor::Event> read_backtest_events(const std::string& path,
     ctx.labels = &labels;
     const webhooks::SendgridAdapter sendgrid;
     const webhooks::EventsAdapter events;
+    // A history file is read strictly: an event an endpoint would set aside is an error here,
+    // named with its line, not a silent gap in the backtest.
+    auto strict = [](monitor::Result<webhooks::Parsed> r) -> monitor::Result<webhooks::Parsed> {
+        if (r.ok() && !r.value().refused.empty()) {
+            return r.value().refused.front();
+        }
+        return r;
+    };
     auto parse = [&](std::string_view text) -> monitor::Result<webhooks::Parsed> {
-        auto sg = sendgrid.parse(text, ctx);
+        auto sg = strict(sendgrid.parse(text, ctx));
         if (sg) {
             return sg;
         }
-        auto ev = events.parse(text, ctx);
+        auto ev = strict(events.parse(text, ctx));
         if (ev) {
             return ev;
         }
@@ -208,7 +216,7 @@ std::vector<monitor::Event> read_backtest_events(const std::string& path,
                 "bad_field", "no adapter for source '" + request.value("source", "") + "'", -1,
                 "source"});
         }
-        return it->second->parse(request["body"].dump(), ctx);
+        return strict(it->second->parse(request["body"].dump(), ctx));
     };
     std::vector<monitor::Event> out;
     std::istringstream in(body);
