@@ -41,6 +41,22 @@ std::string markdown_escape(std::string_view text) {
     return out;
 }
 
+std::string plain_escape(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char c : text) {
+        if (static_cast<unsigned char>(c) < 0x20) {
+            out.push_back(' ');
+        } else {
+            out.push_back(c);
+            if (c == '@') {
+                out += "\u200b";
+            }
+        }
+    }
+    return out;
+}
+
 std::string cut_text(std::string_view text, std::size_t max_bytes) {
     if (text.size() <= max_bytes) {
         return std::string(text);

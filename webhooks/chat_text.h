@@ -19,6 +19,10 @@ std::string slack_escape(std::string_view text);
 // each '@' (Mattermost reads "@channel" and "@all" in plain text as mentions), '<' and '>' as
 // entities, control characters (a newline: a new list item or heading) as spaces.
 std::string markdown_escape(std::string_view text);
+// Plain text a platform shows as it is but may still scan for mentions (Mattermost's
+// attachment fallback, Teams' activity summary in notifications): a zero-width space after
+// each '@', control characters as spaces.
+std::string plain_escape(std::string_view text);
 // `text` cut to at most `max_bytes` (an ellipsis marks the cut), at a UTF-8 character boundary
 // and never inside an escape made by the functions above ("&amp;", "\[").
 std::string cut_text(std::string_view text, std::size_t max_bytes);

@@ -39,7 +39,8 @@ alerts::SendResult json_answer(const HttpReply& reply, const std::string& what,
 
 // Every outbound call (these and JsonPoster's) has a total deadline of its timeout: connect,
 // send and the whole answer, however slowly the peer trickles. At shutdown this caps every
-// call's deadline, in flight or later, at `by`, so stopping keeps its promised time.
+// call's deadline, in flight or later, at `by`, so stopping keeps its promised time (a later
+// cap replaces it for calls to come).
 void cap_outbound_calls(std::chrono::steady_clock::time_point by);
 
 // One request to any URL over a fresh connection (override actions: rare, to many hosts).

@@ -71,7 +71,7 @@ nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const aler
         }
         actions.push_back(std::move(e));
     }
-    return {{"fallback", a.summary},
+    return {{"fallback", plain_escape(a.summary)},
             {"color",
              resolved                   ? "#2e7d32"
              : a.severity == "critical" ? "#c62828"

@@ -98,7 +98,7 @@ nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy&
             actions.push_back(show_card(label, nlohmann::json::array({set}),
                                         execute(label, action->name, a.id, destructive)));
         } else if (!confirm.empty()) {
-            actions.push_back(show_card(label, nlohmann::json::array({text_block(confirm)}),
+            actions.push_back(show_card(label, nlohmann::json::array({text_block(markdown_escape(confirm))}),
                                         execute("Confirm: " + label, action->name, a.id,
                                                 destructive)));
         } else {
@@ -123,7 +123,7 @@ nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy&
 
 nlohmann::json TeamsReceiver::activity(const alerts::Alert& a) const {
     return {{"type", "message"},
-            {"summary", a.summary},
+            {"summary", plain_escape(a.summary)},
             {"attachments",
              nlohmann::json::array({{{"contentType", kCardType}, {"content", card(a, policy_)}}})}};
 }

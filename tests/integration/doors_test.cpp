@@ -20,6 +20,7 @@
 #include "monitor/duration.h"
 #include "monitor/store.h"
 #include "tests/support/builders.h"
+#include "tests/support/hanging_server.h"
 #include "tests/support/process.h"
 #include "tests/support/raw_http.h"
 #include "tests/support/service.h"
@@ -39,64 +40,6 @@ std::int64_t now_s() {
 }
 
 std::string rfc3339(std::int64_t seconds) { return monitor::format_rfc3339_ms(seconds * 1000); }
-
-// A TCP server that takes connections and then either never answers or answers one byte a
-// second: the peers that used to hold terrain's workers and its shutdown.
-class HangingServer final {
-public:
-    enum class Mode { kSilent, kTrickle };
-    explicit HangingServer(Mode mode) : mode_(mode) {
-        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-        socklen_t len = sizeof addr;
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-        port_ = ntohs(addr.sin_port);
-        ::listen(fd_, 64);
-        thread_ = std::thread([this] { run(); });
-    }
-    ~HangingServer() {
-        stopping_ = true;
-        ::shutdown(fd_, SHUT_RDWR);
-        ::close(fd_);
-        thread_.join();
-        for (auto& t : peers_) {
-            t.join();
-        }
-    }
-    int port() const { return port_; }
-    int connections() const { return connections_.load(); }
-
-private:
-    void run() {
-        for (;;) {
-            const int c = ::accept(fd_, nullptr, nullptr);
-            if (c < 0) {
-                return;
-            }
-            ++connections_;
-            peers_.emplace_back([this, c] {
-                const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
-                for (std::size_t i = 0; !stopping_; ++i) {
-                    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-                    if (mode_ == Mode::kTrickle && i < answer.size() - 1) {
-                        ::send(c, answer.data() + i, 1, MSG_NOSIGNAL);
-                    }
-                }
-                ::close(c);
-            });
-        }
-    }
-    Mode mode_;
-    int fd_ = -1;
-    int port_ = 0;
-    std::atomic<bool> stopping_{false};
-    std::atomic<int> connections_{0};
-    std::thread thread_;
-    std::vector<std::thread> peers_;
-};
 
 double metric_sum(const std::string& metrics, const std::string& name) {
     double sum = 0;
@@ -222,8 +165,8 @@ TEST(DoorsTest, OneEventStampedAnHourAheadDoesNotMakeTheNextOnesLate) {
 }
 
 TEST(DoorsTest, HangingReceiversNeitherWedgeNotificationsNorShutdown) {
-    HangingServer silent(HangingServer::Mode::kSilent);
-    HangingServer trickle(HangingServer::Mode::kTrickle);
+    testing::HangingServer silent(testing::HangingServer::Mode::kSilent);
+    testing::HangingServer trickle(testing::HangingServer::Mode::kTrickle);
     testing::TempDir dir;
     std::ofstream(dir.file("terrain.yaml"))
         << "pipeline:\n  allowed_lateness: 1s\n"
@@ -469,7 +412,7 @@ TEST(DoorsTest, AnImplausibleCheckpointIsRefusedByName) {
 }
 
 TEST(DoorsTest, AHangingCertificateHostStallsNoOtherRequest) {
-    HangingServer host(HangingServer::Mode::kSilent);
+    testing::HangingServer host(testing::HangingServer::Mode::kSilent);
     testing::TempDir dir;
     std::ofstream(dir.file("terrain.yaml"))
         << "sources:\n  ses:\n    verify_signature: true\n    cert_origins: ['http://127.0.0.1:*']\n"

@@ -3,7 +3,14 @@
 
 #include <string>
 
+#include <functional>
+
+#include "alerts/policy.h"
+#include "monitor/config.h"
 #include "webhooks/chat_text.h"
+#include "webhooks/mattermost_receiver.h"
+#include "webhooks/slack_receiver.h"
+#include "webhooks/teams_receiver.h"
 
 namespace terrain::webhooks {
 namespace {
@@ -46,6 +53,57 @@ TEST(ChatTextTest, CutsNeverSplitACharacterOrAnEscape) {
         EXPECT_LE(cut_text(slack_escape("<!channel> & <@U1> \xc3\xa9\xc3\xa9 <x|y>"), n).size(),
                   n);
     }
+}
+
+// What a campaign label or a clicker's name can carry reaches each platform as text: the cards
+// hold no mention, no disguised link and no forged line.
+TEST(ChatTextTest, CardsCarryHostileLabelsAsText) {
+    const monitor::Config config = monitor::default_config();
+    alerts::Policy policy(config.people, config.actions, config.interact);
+    alerts::Alert a;
+    a.id = "a-1";
+    a.metric = "spam_complaint_rate";
+    a.severity = "critical";
+    a.state = alerts::AlertState::kFiring;
+    const std::string hostile =
+        "<!channel> @channel [Pause campaign](https://evil.example/login) "
+        "<https://evil.example/login|Pause campaign>\n2026-12-01T00:00:00Z info forged";
+    a.labels = {{"campaign", hostile}};
+    a.summary = "spam complaints for campaign=" + hostile;
+    a.acknowledged_at_ms = 1;
+    a.acknowledged_by = "<!here> @all";
+    // Slack reads mrkdwn for links and mentions; plain_text objects (buttons, confirmations)
+    // are shown as written.
+    std::string slack;
+    std::function<void(const nlohmann::json&)> mrkdwn = [&](const nlohmann::json& j) {
+        if (j.is_object() && j.value("type", "") == "mrkdwn") {
+            slack += j.value("text", "") + "\n";
+        }
+        if (j.is_structured()) {
+            for (const auto& item : j) {
+                mrkdwn(item);
+            }
+        }
+    };
+    mrkdwn(SlackReceiver::blocks(a, policy));
+    ASSERT_NE(slack.find("evil.example"), std::string::npos);  // the label is there, as text
+    EXPECT_EQ(slack.find("<!channel>"), std::string::npos) << slack;
+    EXPECT_EQ(slack.find("<!here>"), std::string::npos) << slack;
+    EXPECT_EQ(slack.find("<https://evil"), std::string::npos) << slack;
+    EXPECT_EQ(slack.find("\n2026"), std::string::npos) << slack;
+    auto attachment = MattermostReceiver::attachment(a, policy, "http://t/interact", "secret");
+    // The fallback is plain text for notifications (not Markdown); it must only not mention.
+    const std::string fallback = attachment["fallback"];
+    EXPECT_EQ(fallback.find("@channel"), std::string::npos) << fallback;
+    attachment.erase("fallback");
+    const std::string mattermost = attachment.dump();
+    EXPECT_EQ(mattermost.find("@channel"), std::string::npos) << mattermost;
+    EXPECT_EQ(mattermost.find("@all"), std::string::npos) << mattermost;
+    EXPECT_EQ(mattermost.find("[Pause campaign]("), std::string::npos) << mattermost;
+    EXPECT_EQ(mattermost.find("<https://evil"), std::string::npos) << mattermost;
+    const std::string teams = TeamsReceiver::card(a, policy).dump();
+    EXPECT_EQ(teams.find("[Pause campaign]("), std::string::npos) << teams;
+    EXPECT_EQ(teams.find("<!channel>"), std::string::npos) << teams;
 }
 
 }  // namespace
