@@ -227,6 +227,9 @@ int run_service(const RunOptions& options) {
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    // A write beyond the file size limit fails like a full disk (and is handled the same way)
+    // instead of killing terrain.
+    std::signal(SIGXFSZ, SIG_IGN);
 
     monitor::SystemClock clock;
     monitor::Telemetry telemetry;

@@ -266,6 +266,81 @@ TEST(DoorsTest, OutOfFileDescriptorsBacksOffAndRecovers) {
     EXPECT_NE(read_log().find("at most once a minute"), std::string::npos) << read_log();
 }
 
+// A disk that fills: the event log refuses (503, nothing half-written), /readyz says not
+// ready, and once there is room again terrain writes again by itself, with no restart. The
+// file size limit (raised from outside with prlimit) fails writes as a full disk does.
+TEST(DoorsTest, AFullDiskIsNotReadyThenRecoversWithoutARestart) {
+    testing::TempDir dir;
+    const std::string log = dir.file("terrain.log");
+    // No checkpoint during the test: after the kill every acknowledged event is replayed.
+    std::ofstream(dir.file("terrain.yaml"))
+        << "pipeline:\n  checkpoint_interval: 1h\n"
+        << "metrics:\n  - name: delivered\n    filter: {kind: email.delivered}\n";
+    testing::Process process({"/usr/bin/prlimit", "--fsize=1000000:unlimited", TERRAIN_BINARY,
+                              "run", "--listen", "127.0.0.1:0", "--config",
+                              dir.file("terrain.yaml"), "--data-dir", dir.file("data")},
+                             log);
+    int port = 0;
+    ASSERT_TRUE(eventually([&] {
+        try {
+            const std::string text = testing::read_file(log);
+            const auto at = text.find("listening on http://127.0.0.1:");
+            if (at == std::string::npos) {
+                return false;
+            }
+            port = std::stoi(text.substr(at + std::string("listening on http://127.0.0.1:").size()));
+            return true;
+        } catch (const std::exception&) {
+            return false;
+        }
+    }));
+    httplib::Client c("127.0.0.1", port);
+    int accepted = 0;
+    int sequence = 0;
+    auto send_batch = [&] {
+        json batch = json::array();
+        for (int i = 0; i < 500; ++i) {
+            batch.push_back({{"email", "x@example.org"}, {"timestamp", now_s() - 60},
+                             {"event", "delivered"}, {"category", "spring"},
+                             {"sg_event_id", "disk-" + std::to_string(sequence++)}});
+        }
+        return c.Post("/ingest/sendgrid", batch.dump(), "application/json");
+    };
+    int status = 0;
+    std::string refused;
+    for (int b = 0; b < 100 && status != 503; ++b) {
+        auto r = send_batch();
+        ASSERT_TRUE(r);
+        status = r->status;
+        if (status == 200) {
+            accepted += 500;
+        } else {
+            refused = r->body;
+        }
+    }
+    ASSERT_EQ(status, 503) << "the file size limit was never reached";
+    EXPECT_EQ(json::parse(refused)["error"], "log_write");
+    EXPECT_EQ(c.Get("/readyz")->status, 503);
+    // Room again: the limit is lifted from outside; terrain recovers on its own.
+    ASSERT_EQ(std::system(("/usr/bin/prlimit --pid " + std::to_string(process.pid()) +
+                           " --fsize=unlimited:unlimited")
+                              .c_str()),
+              0);
+    ASSERT_TRUE(eventually([&] { return c.Get("/readyz")->status == 200; })) << testing::read_file(log);
+    auto again = send_batch();
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 200) << again->body;
+    accepted += 500;
+    // Everything acknowledged is counted once after a restart (nothing half-written replays).
+    EXPECT_EQ(process.stop(SIGKILL), -SIGKILL);
+    Service svc({"--config", dir.file("terrain.yaml"), "--data-dir", dir.file("data")},
+                dir.file("terrain2.log"));
+    httplib::Client d("127.0.0.1", svc.port());
+    EXPECT_EQ(svc.read_log().find("damaged"), std::string::npos) << svc.read_log();
+    EXPECT_EQ(metric_sum(d.Get("/metrics")->body, "terrain_event_log_replayed_events_total"),
+              accepted);
+}
+
 TEST(DoorsTest, AmbiguousFramingIsRefused) {
     testing::TempDir dir;
     Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));

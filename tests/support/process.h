@@ -40,6 +40,8 @@ public:
     Process(const Process&) = delete;
     Process& operator=(const Process&) = delete;
 
+    pid_t pid() const { return pid_; }
+
     // Signals the process and waits; returns the exit status (or -signal).
     int stop(int sig = SIGTERM) {
         if (pid_ <= 0) {
