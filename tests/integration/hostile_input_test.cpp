@@ -138,6 +138,26 @@ TEST_F(HostileInputTest, EachCaseGetsItsDocumentedStatusAndTheServiceStaysUp) {
                400, "past_time"),
         {"alertmanager_bad_version", "/ingest/alertmanager", R"({"version":"3","alerts":[]})", {},
          400, "bad_version"},
+        // URLs from a request are parsed with a bound, never matched by a regular expression.
+        {"ses_huge_subscribe_url", "/ingest/ses",
+         json{{"Type", "SubscriptionConfirmation"}, {"MessageId", "c1"}, {"Token", "t"},
+              {"TopicArn", "arn:aws:sns:x"}, {"Message", "confirm"},
+              {"Timestamp", "2026-11-23T10:00:00Z"},
+              {"SubscribeURL", "https://sns.us-east-1.amazonaws.com/" + std::string(100'000, 'a')}}
+             .dump(),
+         {}, 400, "bad_field"},
+        {"ses_subscribe_url_elsewhere", "/ingest/ses",
+         json{{"Type", "SubscriptionConfirmation"}, {"MessageId", "c2"}, {"Token", "t"},
+              {"TopicArn", "arn:aws:sns:x"}, {"Message", "confirm"},
+              {"Timestamp", "2026-11-23T10:00:00Z"},
+              {"SubscribeURL", "https://sns.us-east-1.amazonaws.com@169.254.169.254/latest"}}
+             .dump(),
+         {}, 400, "bad_field"},
+        // A page of another origin, even with the person's token in hand.
+        {"api_from_another_origin", "/api/v1/silences",
+         R"({"created_by":"m","for":"1h","matchers":{"severity":"=~.*"}})",
+         {{"Authorization", "Bearer api-token-for-tests"}, {"Origin", "http://evil.example"}},
+         403, "cross_origin"},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.name);
