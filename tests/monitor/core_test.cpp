@@ -1,10 +1,17 @@
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 
 #include <gtest/gtest.h>
 
 #include "monitor/dedup.h"
 #include "monitor/duration.h"
 #include "monitor/hash.h"
+#include "monitor/log.h"
 #include "monitor/matcher.h"
 #include "monitor/time_zone.h"
 
@@ -133,6 +140,30 @@ std::int64_t seconds_of(std::chrono::sys_days day, int hour, int minute = 0, int
 // The system's zone files, read as TZif: daylight saving time starts and ends at the right
 // second in Berlin and New York, and far beyond the files' last transition the footer's POSIX
 // rule still knows it.
+// One event, one line: a newline or a terminal escape in a label value logged by terrain cannot
+// forge a line of its own or repaint the operator's terminal.
+TEST(LogTest, ControlCharactersCannotForgeALine) {
+    char path[] = "/tmp/terrain-log-XXXXXX";
+    const int fd = ::mkstemp(path);
+    std::fflush(stderr);
+    const int saved = ::dup(2);
+    ::dup2(fd, 2);
+    log_warn("campaign=spring\n2026-12-01T00:00:00.000Z error  forged\r\x1b[31m red \\ end");
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+    ::close(fd);
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    ::unlink(path);
+    const std::string line = text.str();
+    EXPECT_EQ(std::count(line.begin(), line.end(), '\n'), 1) << line;
+    EXPECT_NE(line.find("spring\\n2026"), std::string::npos) << line;
+    EXPECT_NE(line.find("\\x0d\\x1b[31m"), std::string::npos) << line;
+    EXPECT_NE(line.find("red \\\\ end"), std::string::npos) << line;
+}
+
 TEST(TimeZoneTest, ReadsTheSystemZoneFilesTransitionsAndFooterRule) {
     using namespace std::chrono;
     const TimeZone berlin = TimeZone::load("Europe/Berlin");
