@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <optional>
 #include <tuple>
 
@@ -374,19 +375,24 @@ private:
     }
 
     void fail(beast::error_code ec) {
-        if (ec == http::error::body_limit) {
+        // Only the parser's own errors are answered; any other (a reset connection, a timeout)
+        // just closes. Compared by category and value, so no other category is called into.
+        if (&ec.category() != &http::make_error_code(http::error::body_limit).category()) {
+            return close();
+        }
+        const auto error = static_cast<http::error>(ec.value());
+        if (error == http::error::body_limit) {
             HttpResponse r = HttpResponse::error(
                 413, "body_too_large",
                 "request body exceeds " + std::to_string(server_.options.max_body_bytes) +
                     " bytes (server.max_body_bytes)");
             return send(r, 11, false);
         }
-        if (ec == http::error::header_limit) {
+        if (error == http::error::header_limit) {
             return send(HttpResponse::error(431, "headers_too_large", "request headers too large"),
                         11, false);
         }
-        if (&ec.category() == &http::make_error_code(http::error::bad_method).category() &&
-            ec != http::error::end_of_stream && ec != http::error::partial_message) {
+        if (error != http::error::end_of_stream && error != http::error::partial_message) {
             return send(HttpResponse::error(400, "bad_request", "malformed HTTP request: " +
                                                                     ec.message()),
                         11, false);
@@ -437,7 +443,9 @@ void HttpServer::Impl::do_accept_now() {
     }
     acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
         if (ec) {
-            if (ec == asio::error::operation_aborted || !running.load()) {
+            // Compared by value, and described with strerror: boost's system category is not
+            // called through (UBSan's vptr check rejects its header-only object).
+            if (ec.value() == asio::error::operation_aborted || !running.load()) {
                 return;
             }
             accept_failed.fetch_add(1, std::memory_order_relaxed);
@@ -448,7 +456,8 @@ void HttpServer::Impl::do_accept_now() {
             const auto now = std::chrono::steady_clock::now();
             if (now - last_accept_log >= std::chrono::minutes(1)) {
                 last_accept_log = now;
-                monitor::log_warn("http: accept failed: " + ec.message() + " (" +
+                monitor::log_warn("http: accept failed: " + std::string(std::strerror(ec.value())) +
+                                  " (" +
                                   std::to_string(accept_failed.load()) +
                                   " failures so far; retrying with back-off, logged at most "
                                   "once a minute)");
