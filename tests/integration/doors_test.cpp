@@ -31,13 +31,8 @@ namespace {
 
 using nlohmann::json;
 using testing::eventually;
+using testing::now_s;
 using testing::Service;
-
-std::int64_t now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string rfc3339(std::int64_t seconds) { return monitor::format_rfc3339_ms(seconds * 1000); }
 

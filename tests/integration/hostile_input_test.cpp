@@ -22,13 +22,8 @@ namespace {
 
 using nlohmann::json;
 using testing::eventually;
+using testing::now_s;
 using testing::Service;
-
-std::int64_t now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 std::string sendgrid_event(const std::string& id, const std::string& extra = "") {
     return R"({"email":"reader@gmail.com","timestamp":)" + std::to_string(now_s() - 60) +

@@ -21,6 +21,7 @@ namespace {
 
 using nlohmann::json;
 using testing::eventually;
+using testing::now_s;
 using testing::Service;
 
 constexpr const char* kSigningSecret = "8f742231b10e8888abcd99yyyzzz85a5";
@@ -84,12 +85,6 @@ actions:
       headers: {Authorization: "Bearer {{secret.map_key}}"}
       body: '{"campaign": "{{labels.campaign}}", "by": "{{person}}"}'
 )";
-}
-
-std::int64_t now_s() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 // A Slack block_actions request for a button (or a select's option when `arg` is given);

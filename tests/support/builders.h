@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -30,6 +32,13 @@ struct EventBuilder {
     monitor::Event build() const { return e; }
     operator monitor::Event() const { return e; }  // NOLINT(google-explicit-constructor)
 };
+
+// The wall clock in UNIX seconds, as vendors stamp their events.
+inline std::int64_t now_s() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 inline std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
