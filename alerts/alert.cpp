@@ -3,9 +3,9 @@
 #include <cmath>
 #include <cstdio>
 
-#include "monitor/duration.h"
-#include "monitor/hash.h"
-#include "monitor/matcher.h"
+#include "core/duration.h"
+#include "core/hash.h"
+#include "core/matcher.h"
 
 namespace terrain::alerts {
 
@@ -27,15 +27,15 @@ double from_number(const nlohmann::json& j, const char* key) {
     return it == j.end() || it->is_null() ? std::nan("") : it->get<double>();
 }
 
-std::string time_or_null_str(std::int64_t ms) { return monitor::format_rfc3339_ms(ms); }
+std::string time_or_null_str(std::int64_t ms) { return core::format_rfc3339_ms(ms); }
 
 nlohmann::json optional_time(std::int64_t ms) {
-    return ms != 0 ? nlohmann::json(monitor::format_rfc3339_ms(ms)) : nlohmann::json(nullptr);
+    return ms != 0 ? nlohmann::json(core::format_rfc3339_ms(ms)) : nlohmann::json(nullptr);
 }
 
 }  // namespace
 
-nlohmann::json labels_json(const monitor::Labels& labels) {
+nlohmann::json labels_json(const core::Labels& labels) {
     nlohmann::json out = nlohmann::json::object();
     for (const auto& [k, v] : labels) {
         out[k] = v;
@@ -107,13 +107,13 @@ nlohmann::json to_json(const Alert& a) {
                      {"map_says", p.map_says},
                      {"customer_says", p.customer_says},
                      {"claim_is_ratio", p.claim_is_ratio},
-                     {"map_value", number(p.claim)},
-                     {"map_usual", number(p.claim_expected)},
+                     {"map_value", number(a.claim)},
+                     {"map_usual", number(a.claim_expected)},
                      {"customer_value", number(a.observed)},
                      {"customer_usual", number(a.expected)},
                      {"customer_signals", number(a.numerator)},
                      {"map_exposure", number(a.denominator)},
-                     {"quadrant", p.quadrant},
+                     {"quadrant", a.quadrant},
                      {"action", p.action}};
     }
     return j;
@@ -175,9 +175,9 @@ Alert alert_from_json(const nlohmann::json& j) {
         e.map_says = p->value("map_says", "");
         e.customer_says = p->value("customer_says", "");
         e.claim_is_ratio = p->value("claim_is_ratio", false);
-        e.claim = from_number(*p, "map_value");
-        e.claim_expected = from_number(*p, "map_usual");
-        e.quadrant = p->value("quadrant", "");
+        a.claim = from_number(*p, "map_value");
+        a.claim_expected = from_number(*p, "map_usual");
+        a.quadrant = p->value("quadrant", "");
         e.action = p->value("action", "");
         a.pair = std::move(e);
     }
@@ -227,12 +227,12 @@ const std::string* label_value(const Alert& alert, const std::string& key) {
            : key == "team"     ? &alert.team
            : key == "metric"   ? &alert.metric
            : key == "detector" ? &alert.detector
-                               : monitor::find_label(alert.labels, key);
+                               : core::find_label(alert.labels, key);
 }
 
-bool route_matches(const monitor::Labels& match, const Alert& alert) {
+bool route_matches(const core::Labels& match, const Alert& alert) {
     for (const auto& [k, v] : match) {
-        if (!monitor::Matcher::accepts(v, label_value(alert, k))) {
+        if (!core::Matcher::accepts(v, label_value(alert, k))) {
             return false;
         }
     }
@@ -240,10 +240,10 @@ bool route_matches(const monitor::Labels& match, const Alert& alert) {
 }
 
 std::string fingerprint(const std::string& metric, const std::string& detector,
-                        const monitor::Labels& labels) {
-    static constexpr monitor::HashKey kKey = {'t', 'e', 'r', 'r', 'a', 'i', 'n', '-',
+                        const core::Labels& labels) {
+    static constexpr core::HashKey kKey = {'t', 'e', 'r', 'r', 'a', 'i', 'n', '-',
                                               'a', 'l', 'e', 'r', 't', '-', 'f', 'p'};
-    monitor::Labels sorted = labels;
+    core::Labels sorted = labels;
     std::sort(sorted.begin(), sorted.end());
     std::string text = metric + '\x1e' + detector;
     for (const auto& [k, v] : sorted) {
@@ -251,7 +251,7 @@ std::string fingerprint(const std::string& metric, const std::string& detector,
     }
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx",
-                  static_cast<unsigned long long>(monitor::siphash24(kKey, text)));
+                  static_cast<unsigned long long>(core::siphash24(kKey, text)));
     return buf;
 }
 

@@ -7,7 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "monitor/event.h"
+#include "core/event.h"
+#include "core/finding.h"
 
 namespace terrain::alerts {
 
@@ -22,11 +23,8 @@ struct PairEvidence {
     std::string customer_metric;
     std::string map_says;       // "Messages delivered, of those processed"
     std::string customer_says;  // "Complaints and 'did not arrive' tickets"
-    bool claim_is_ratio = false;
-    double claim = 0;           // the MAP's figure now (a ratio, or the exposure count)
-    double claim_expected = 0;  // and usually
-    std::string quadrant;       // good_for_company_bad_for_customer, bad_for_both, ...
-    std::string action;         // the suggested action
+    bool claim_is_ratio = false;  // the MAP's figure (the alert's claim) is a ratio
+    std::string action;           // the suggested action
 };
 
 // An override action taken on an alert, as its card shows it (the latest run of each action).
@@ -42,7 +40,9 @@ struct OverrideRecord {
 // One incident: a detector that keeps finding one series anomalous. The fingerprint
 // (detector + metric + series labels) is stable, so while an alert fires the same series does
 // not raise another; `id` (fingerprint and start) tells successive incidents apart.
-struct Alert {
+// Its evidence (core::Evidence) is the latest judged window's; for pairs the MAP's figure is
+// `claim` and the quadrant `quadrant`.
+struct Alert : core::Evidence {
     std::string id;
     std::string fingerprint;
     std::string metric;
@@ -50,17 +50,9 @@ struct Alert {
     std::string detector_type;
     std::string severity;
     std::string team;
-    monitor::Labels labels;
+    core::Labels labels;
     AlertState state = AlertState::kFiring;
     std::string summary;  // one line: what, where, how far from normal
-    std::string reason;   // the detector's latest judgement
-    double observed = 0;
-    double expected = 0;
-    double lower = 0;
-    double upper = 0;
-    double score = 0;
-    double numerator = 0;
-    double denominator = 0;
     std::int64_t since_ms = 0;         // event time: start of the first anomalous window
     std::int64_t last_window_ms = 0;   // event time: end of the latest window judged
     std::int64_t fired_at_ms = 0;      // wall time
@@ -99,18 +91,18 @@ std::string count_text(double count);
 std::string plain_value(double value, bool ratio);
 
 // Whether an alert's labels (metric, detector, severity and team included) satisfy every
-// matcher of a route's, silence's, window's or rule's `match` (see monitor::Matcher).
-bool route_matches(const monitor::Labels& match, const Alert& alert);
+// matcher of a route's, silence's, window's or rule's `match` (see core::Matcher).
+bool route_matches(const core::Labels& match, const Alert& alert);
 // A label's value, or severity, team, metric or detector by those names; nullptr when absent.
 const std::string* label_value(const Alert& alert, const std::string& key);
 
 nlohmann::json to_json(const Alert& alert);
 // Labels (or matchers) as a JSON object of names to values.
-nlohmann::json labels_json(const monitor::Labels& labels);
+nlohmann::json labels_json(const core::Labels& labels);
 Alert alert_from_json(const nlohmann::json& j);
 
 // Stable 16-hex-digit fingerprint of (metric, detector, labels).
 std::string fingerprint(const std::string& metric, const std::string& detector,
-                        const monitor::Labels& labels);
+                        const core::Labels& labels);
 
 }  // namespace terrain::alerts

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <utility>
 
-#include "monitor/duration.h"
-#include "monitor/hash.h"
-#include "monitor/log.h"
+#include "core/duration.h"
+#include "core/hash.h"
+#include "core/log.h"
 
 namespace terrain::alerts {
 
@@ -14,7 +14,7 @@ namespace {
 
 constexpr std::size_t kMaxResolvedKept = 10'000;
 
-std::string series_text(const monitor::Labels& labels) {
+std::string series_text(const core::Labels& labels) {
     std::string out;
     for (const auto& [k, v] : labels) {
         out += (out.empty() ? "" : " ") + k + "=" + v;
@@ -38,7 +38,7 @@ std::string quadrant_words(const std::string& q) {
 
 // A pair's alert in business words: both sides' numbers with their usual values, where, since
 // when, the quadrant and what to do.
-void copy_pair_evidence(Alert& a, const monitor::Finding& f) {
+void copy_pair_evidence(Alert& a, const core::Finding& f) {
     const auto& cfg = *f.pair;
     PairEvidence e;
     e.map_metric = cfg.map_metric;
@@ -46,13 +46,10 @@ void copy_pair_evidence(Alert& a, const monitor::Finding& f) {
     e.map_says = cfg.map_says;
     e.customer_says = cfg.customer_says;
     e.claim_is_ratio = cfg.claim_is_ratio;
-    e.claim = f.claim;
-    e.claim_expected = f.claim_expected;
-    e.quadrant = f.quadrant;
     e.action = cfg.action;
     auto map_figure = [&](double v) { return e.claim_is_ratio ? percent_text(v) : count_text(v); };
     a.summary = cfg.title + " (" + series_text(f.labels) + ", since " +
-                monitor::format_rfc3339_ms(a.since_ms) + "). Customers: " + cfg.customer_says +
+                core::format_rfc3339_ms(a.since_ms) + "). Customers: " + cfg.customer_says +
                 ": " + count_text(f.numerator) + " per " + count_text(f.denominator) + " (" +
                 percent_text(f.observed) + ", usually " + percent_text(f.expected) + "). MAP: " +
                 cfg.map_says + ": " + map_figure(f.claim) + " (usually " +
@@ -63,17 +60,13 @@ void copy_pair_evidence(Alert& a, const monitor::Finding& f) {
     a.pair = std::move(e);
 }
 
-void copy_evidence(Alert& a, const monitor::Finding& f) {
-    a.observed = f.observed;
-    a.expected = f.expected;
-    a.lower = f.lower;
-    a.upper = f.upper;
-    a.score = f.score;
-    a.numerator = f.numerator;
-    a.denominator = f.denominator;
+void copy_evidence(Alert& a, const core::Finding& f) {
+    std::string words = std::move(a.reason);
+    static_cast<core::Evidence&>(a) = f;
     a.last_window_ms = f.window_end_ms;
     if (f.reason.empty() && f.anomalous) {
-        return;  // still firing on a point without words (hold, N of M): keep the last ones
+        a.reason = std::move(words);  // still firing on a point without words (hold, N of M):
+        return;                       // keep the last ones
     }
     // Detectors word only anomalous points; a normal one says where the series is now.
     a.reason = !f.reason.empty() ? f.reason
@@ -90,18 +83,18 @@ void copy_evidence(Alert& a, const monitor::Finding& f) {
     }
 }
 
-std::string plain_duration(std::int64_t ms) { return monitor::format_duration_ms(ms); }
+std::string plain_duration(std::int64_t ms) { return core::format_duration_ms(ms); }
 
 }  // namespace
 
-const std::vector<std::string>& alert_actions() { return monitor::builtin_actions(); }
+const std::vector<std::string>& alert_actions() { return core::builtin_actions(); }
 
 nlohmann::json to_json(const Silence& s) {
     return {{"id", s.id},
             {"matchers", labels_json(s.matchers)},
-            {"starts_at", monitor::format_rfc3339_ms(s.starts_ms)},
+            {"starts_at", core::format_rfc3339_ms(s.starts_ms)},
             {"starts_ms", s.starts_ms},
-            {"ends_at", monitor::format_rfc3339_ms(s.ends_ms)},
+            {"ends_at", core::format_rfc3339_ms(s.ends_ms)},
             {"ends_ms", s.ends_ms},
             {"created_by", s.created_by},
             {"comment", s.comment}};
@@ -121,16 +114,16 @@ Silence silence_from_json(const nlohmann::json& j) {
 }
 
 std::optional<std::int64_t> parse_snooze(std::string_view text) {
-    const auto ms = monitor::parse_duration_ms(text);
+    const auto ms = core::parse_duration_ms(text);
     if (!ms || *ms <= 0 || *ms > 30LL * 24 * 3'600'000) {
         return std::nullopt;
     }
     return ms;
 }
 
-AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
-                           monitor::Telemetry& telemetry, const monitor::Clock& clock,
-                           std::vector<monitor::ReceiverConfig> routes,
+AlertManager::AlertManager(core::Store& store, Notifier& notifier,
+                           core::Telemetry& telemetry, const core::Clock& clock,
+                           std::vector<core::ReceiverConfig> routes,
                            HoldRules rules,
                            DutyRoster roster)
     : store_(store),
@@ -144,7 +137,7 @@ AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
         try {
             silences_.push_back(silence_from_json(nlohmann::json::parse(doc.body)));
         } catch (const std::exception& e) {
-            monitor::log_warn("store: skipping unreadable silence " + doc.key + ": " + e.what());
+            core::log_warn("store: skipping unreadable silence " + doc.key + ": " + e.what());
         }
     }
     for (const auto& doc : store_.load_alerts()) {
@@ -160,13 +153,13 @@ AlertManager::AlertManager(monitor::Store& store, Notifier& notifier,
             until = std::max(until, a.last_window_ms);
             by_id_[a.id] = std::move(a);
         } catch (const std::exception& e) {
-            monitor::log_warn("store: skipping unreadable alert " + doc.key + ": " + e.what());
+            core::log_warn("store: skipping unreadable alert " + doc.key + ": " + e.what());
         }
     }
     update_gauges();
 }
 
-void AlertManager::on_finding(const monitor::Finding& f) {
+void AlertManager::on_finding(const core::Finding& f) {
     if (!f.evaluated) {
         return;
     }
@@ -228,7 +221,7 @@ void AlertManager::on_finding(const monitor::Finding& f) {
     }
 }
 
-void AlertManager::on_series_idle(const std::string& metric, const monitor::Labels& labels) {
+void AlertManager::on_series_idle(const std::string& metric, const core::Labels& labels) {
     std::lock_guard lock(mutex_);
     bool changed = false;
     for (auto it = held_.begin(); it != held_.end();) {
@@ -304,7 +297,7 @@ void AlertManager::save_and_notify(Alert& a, const std::string& transition,
 std::optional<std::string> AlertManager::hold_reason(const Alert& a, std::int64_t now) const {
     for (const auto& s : silences_) {
         if (s.active(now) && route_matches(s.matchers, a)) {
-            return "silenced by " + s.id + " until " + monitor::format_rfc3339_ms(s.ends_ms) +
+            return "silenced by " + s.id + " until " + core::format_rfc3339_ms(s.ends_ms) +
                    (s.comment.empty() ? "" : " (" + s.comment + ")");
         }
     }
@@ -348,8 +341,8 @@ std::optional<std::string> AlertManager::hold_reason(const Alert& a, std::int64_
             }
             std::string shared;
             for (const auto& label : labels->second) {
-                const std::string* mine = monitor::find_label(a.labels, label);
-                const std::string* theirs = monitor::find_label(b.labels, label);
+                const std::string* mine = core::find_label(a.labels, label);
+                const std::string* theirs = core::find_label(b.labels, label);
                 if (mine == nullptr || theirs == nullptr || *mine != *theirs) {
                     shared.clear();
                     break;
@@ -392,13 +385,13 @@ Silence AlertManager::add_silence(Silence s) {
     for (const auto& [k, v] : s.matchers) {
         text += (text.empty() ? "" : " ") + k + "=" + v;
     }
-    s.id = "silence-" + monitor::sha256_hex(text + "\n" + std::to_string(now) + "\n" +
+    s.id = "silence-" + core::sha256_hex(text + "\n" + std::to_string(now) + "\n" +
                                             std::to_string(silences_.size()) + s.created_by)
                             .substr(0, 12);
     silences_.push_back(s);
     store_.put_silence({s.id, "active", to_json(s).dump(), now});
     store_.append_audit({now, s.id, "silence", s.created_by,
-                         text + " until " + monitor::format_rfc3339_ms(s.ends_ms) +
+                         text + " until " + core::format_rfc3339_ms(s.ends_ms) +
                              (s.comment.empty() ? "" : "; " + s.comment),
                          "done"});
     // Open alerts it covers show it at once; their receivers hear of them when it ends.
@@ -584,7 +577,7 @@ ActionResult AlertManager::apply(Alert& a, const ActionRequest& req, std::int64_
     if (std::find(known.begin(), known.end(), req.action) == known.end()) {
         return {400, "unknown_action",
                 "'" + req.action + "' is not an action (use acknowledge, snooze, resolve, "
-                "not_a_problem or confirm)" + monitor::suggest(req.action, known),
+                "not_a_problem or confirm)" + core::suggest(req.action, known),
                 std::nullopt};
     }
     const bool firing = a.state == AlertState::kFiring;
@@ -601,7 +594,7 @@ ActionResult AlertManager::apply(Alert& a, const ActionRequest& req, std::int64_
         }
         a.acknowledged_at_ms = now;
         a.acknowledged_by = req.actor;
-        telemetry_.time_to_ack.Add({{"severity", a.severity}}, monitor::Telemetry::human_buckets())
+        telemetry_.time_to_ack.Add({{"severity", a.severity}}, core::Telemetry::human_buckets())
             .Observe(static_cast<double>(now - a.fired_at_ms) / 1000.0);
         transition = "acknowledged";
     } else if (req.action == "snooze") {
@@ -648,7 +641,7 @@ ActionResult AlertManager::apply(Alert& a, const ActionRequest& req, std::int64_
     if (a.first_action_at_ms == 0) {
         a.first_action_at_ms = now;
         telemetry_.time_to_action
-            .Add({{"severity", a.severity}}, monitor::Telemetry::human_buckets())
+            .Add({{"severity", a.severity}}, core::Telemetry::human_buckets())
             .Observe(static_cast<double>(now - a.fired_at_ms) / 1000.0);
     }
     a.updated_at_ms = now;

@@ -12,10 +12,10 @@
 #include "alerts/notifier.h"
 #include "alerts/on_duty.h"
 #include "alerts/weekly_window.h"
-#include "monitor/clock.h"
-#include "monitor/finding.h"
-#include "monitor/store.h"
-#include "monitor/telemetry.h"
+#include "core/clock.h"
+#include "core/finding.h"
+#include "core/store.h"
+#include "core/telemetry.h"
 
 namespace terrain::alerts {
 
@@ -46,7 +46,7 @@ const std::vector<std::string>& alert_actions();
 // of them. When it ends, the still-firing ones are notified (once).
 struct Silence {
     std::string id;
-    monitor::Labels matchers;
+    core::Labels matchers;
     std::int64_t starts_ms = 0;
     std::int64_t ends_ms = 0;
     std::string created_by;
@@ -62,7 +62,7 @@ Silence silence_from_json(const nlohmann::json& j);
 struct HoldRules {
     std::map<std::string, std::vector<std::string>> holds;  // action name -> labels
     std::vector<WeeklyWindow> quiet;
-    std::vector<monitor::InhibitRuleConfig> inhibit;
+    std::vector<core::InhibitRuleConfig> inhibit;
     bool timed() const { return !quiet.empty() || !inhibit.empty(); }
 };
 
@@ -76,15 +76,15 @@ class AlertManager final {
 public:
     // `routes` are the receivers' configurations, for escalation and reminders; `roster` names
     // the people on duty for each alert when it is brought to people's attention.
-    AlertManager(monitor::Store& store, Notifier& notifier, monitor::Telemetry& telemetry,
-                 const monitor::Clock& clock, std::vector<monitor::ReceiverConfig> routes = {},
+    AlertManager(core::Store& store, Notifier& notifier, core::Telemetry& telemetry,
+                 const core::Clock& clock, std::vector<core::ReceiverConfig> routes = {},
                  HoldRules rules = {}, DutyRoster roster = DutyRoster());
 
     const DutyRoster& roster() const { return roster_; }
 
-    void on_finding(const monitor::Finding& finding);
+    void on_finding(const core::Finding& finding);
     // The series produced no events for its metric's idle_after: its open alerts resolve.
-    void on_series_idle(const std::string& metric, const monitor::Labels& labels);
+    void on_series_idle(const std::string& metric, const core::Labels& labels);
 
     // Applies a person's action, records it in the audit trail (done or refused) and notifies
     // the receivers of the change.
@@ -131,11 +131,11 @@ private:
     Alert* find(const std::string& key);
     const Alert* find(const std::string& key) const;
 
-    monitor::Store& store_;
+    core::Store& store_;
     Notifier& notifier_;
-    monitor::Telemetry& telemetry_;
-    const monitor::Clock& clock_;
-    std::vector<monitor::ReceiverConfig> routes_;
+    core::Telemetry& telemetry_;
+    const core::Clock& clock_;
+    std::vector<core::ReceiverConfig> routes_;
     HoldRules rules_;
     const DutyRoster roster_;
     mutable std::mutex mutex_;

@@ -6,7 +6,7 @@
 #include <random>
 #include <stdexcept>
 
-#include "monitor/log.h"
+#include "core/log.h"
 
 namespace terrain::alerts {
 
@@ -26,7 +26,7 @@ SendResult LogReceiver::send(const Notification& n) {
             line += " resolved_by=\"" + a.resolved_by + "\"";
         }
     }
-    monitor::log(n.transition == "firing" ? monitor::LogLevel::kWarn : monitor::LogLevel::kInfo,
+    core::log(n.transition == "firing" ? core::LogLevel::kWarn : core::LogLevel::kInfo,
                  line);
     return {true, false, ""};
 }
@@ -64,7 +64,7 @@ std::int64_t steady_ns() {
 
 }  // namespace
 
-Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry, monitor::Store* store)
+Notifier::Notifier(std::vector<Route> routes, core::Telemetry& telemetry, core::Store* store)
     : telemetry_(telemetry), store_(store), process_tag_(random_tag()) {
     const auto counts = store_ != nullptr ? store_->count_dead_letters()
                                           : std::map<std::string, std::size_t>{};
@@ -86,7 +86,7 @@ Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry, mon
     }
     // What was queued and not yet delivered when terrain last stopped goes first.
     for (const auto& p : store_ != nullptr ? store_->load_pending()
-                                           : std::vector<monitor::Store::Pending>{}) {
+                                           : std::vector<core::Store::Pending>{}) {
         auto lane = std::find_if(lanes_.begin(), lanes_.end(), [&](const auto& l) {
             return l->route.receiver->name() == p.receiver;
         });
@@ -101,7 +101,7 @@ Notifier::Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry, mon
             (*lane)->queue.push_back(std::move(n));
             telemetry_.notify_queue.Increment();
         } catch (const std::exception& e) {
-            monitor::log_warn("notify: dropped a queued notification from the outbox: " +
+            core::log_warn("notify: dropped a queued notification from the outbox: " +
                               std::string(e.what()));
             store_->drop_pending(p.id);
         }
@@ -144,7 +144,7 @@ void Notifier::enqueue(const Notification& notification) {
                 }
                 n.pending_id = store_->put_pending(lane->route.receiver->name(), body);
             } catch (const std::exception& e) {
-                monitor::log_error("notify: cannot keep alert " + n.alert.id +
+                core::log_error("notify: cannot keep alert " + n.alert.id +
                                    "'s notification in the outbox (" + e.what() +
                                    "); it is sent, but a kill before then loses it");
             }
@@ -177,7 +177,7 @@ void Notifier::done_with(const Notification& n) {
         store_->drop_pending(n.pending_id);
     } catch (const std::exception& e) {
         // Kept: it is sent again after a restart, which a living message absorbs.
-        monitor::log_error("notify: cannot clear a delivered notification from the outbox: " +
+        core::log_error("notify: cannot clear a delivered notification from the outbox: " +
                            std::string(e.what()));
     }
 }
@@ -202,7 +202,7 @@ void Notifier::dead_letter(const std::string& receiver, const Notification& n, i
                                     receiver, n.alert.id, n.transition, attempts, error,
                                     body.dump()});
     } catch (const std::exception& e) {
-        monitor::log_error("notify: cannot record the dead letter for alert " + n.alert.id +
+        core::log_error("notify: cannot record the dead letter for alert " + n.alert.id +
                            ": " + e.what());
     }
 }
@@ -254,7 +254,7 @@ void Notifier::run(Lane& lane) {
                     dead_letter(name, left, 0, "not sent before shutdown");
                 }
             }
-            monitor::log_warn("notify: receiver " + name + ": " +
+            core::log_warn("notify: receiver " + name + ": " +
                               std::to_string(lane.queue.size()) +
                               " notification(s) not sent before shutdown" +
                               (store_ != nullptr ? "; they stay in the outbox for the next start"
@@ -280,7 +280,7 @@ void Notifier::run(Lane& lane) {
             }
             if (!r.retryable || attempt >= cfg.max_attempts) {
                 failed.Increment();
-                monitor::log_error("notify: receiver " + name + " gave up on alert " +
+                core::log_error("notify: receiver " + name + " gave up on alert " +
                                    n.alert.id + " after " + std::to_string(attempt) +
                                    " attempt(s): " + r.detail + " (kept as a dead letter)");
                 dead_letter(name, n, attempt, r.detail);
@@ -290,7 +290,7 @@ void Notifier::run(Lane& lane) {
             retried.Increment();
             std::uniform_int_distribution<std::int64_t> jitter(0, backoff / 2);
             const std::int64_t wait = backoff + jitter(rng);
-            monitor::log_warn("notify: receiver " + name + " failed (" + r.detail +
+            core::log_warn("notify: receiver " + name + " failed (" + r.detail +
                               "), retrying in " + std::to_string(wait) + "ms");
             std::unique_lock wait_lock(mutex_);
             auto past_deadline = [&] {
@@ -300,12 +300,12 @@ void Notifier::run(Lane& lane) {
             if (past_deadline()) {
                 done = true;  // shutting down
                 if (store_ != nullptr && n.pending_id != 0) {
-                    monitor::log_warn("notify: receiver " + name + " still failing at shutdown (" +
+                    core::log_warn("notify: receiver " + name + " still failing at shutdown (" +
                                       r.detail + "); alert " + n.alert.id +
                                       "'s notification stays in the outbox for the next start");
                 } else {
                     failed.Increment();
-                    monitor::log_error("notify: receiver " + name + " abandoned alert " +
+                    core::log_error("notify: receiver " + name + " abandoned alert " +
                                        n.alert.id + " at shutdown (kept as a dead letter)");
                     dead_letter(name, n, attempt, "abandoned at shutdown after: " + r.detail);
                 }
@@ -316,6 +316,24 @@ void Notifier::run(Lane& lane) {
         lane.queue.pop_front();
         telemetry_.notify_queue.Decrement();
     }
+}
+
+SendResult sent(const core::HttpReply& reply) {
+    return {reply.ok(), !reply.ok() && reply.retryable(), reply.describe()};
+}
+
+SendResult json_answer(const core::HttpReply& reply, const std::string& what,
+                       nlohmann::json* answer) {
+    if (!reply.ok()) {
+        return sent(reply);
+    }
+    if (answer != nullptr) {
+        *answer = nlohmann::json::parse(reply.body, nullptr, false);
+        if (!answer->is_object()) {
+            return {false, true, what + ": the answer is not a JSON object"};
+        }
+    }
+    return {true, false, ""};
 }
 
 }  // namespace terrain::alerts

@@ -9,10 +9,13 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "alerts/alert.h"
-#include "monitor/config.h"
-#include "monitor/store.h"
-#include "monitor/telemetry.h"
+#include "core/json_poster.h"
+#include "core/config.h"
+#include "core/store.h"
+#include "core/telemetry.h"
 
 namespace terrain::alerts {
 
@@ -45,6 +48,14 @@ struct SendResult {
     bool retryable = false;  // a 5xx or a refused connection is worth retrying; a 4xx is not
     std::string detail;
 };
+
+// The outcome of an outbound call: delivered on a 2xx, retryable on a transport error, 408,
+// 429 or 5xx.
+SendResult sent(const core::HttpReply& reply);
+// The same, when `answer` is given also requiring the answer to be a JSON object (parsed into
+// it); `what` names the request in the failure's detail.
+SendResult json_answer(const core::HttpReply& reply, const std::string& what,
+                       nlohmann::json* answer);
 
 // Delivers notifications somewhere (a log, a webhook, a chat). send() is called from the
 // receiver's own worker thread, one notification at a time, in order; it may block up to its
@@ -84,12 +95,12 @@ class Notifier final {
 public:
     struct Route {
         std::unique_ptr<Receiver> receiver;
-        monitor::ReceiverConfig config;
+        core::ReceiverConfig config;
     };
 
     // With `store`: the outbox and the dead letters are kept there.
-    Notifier(std::vector<Route> routes, monitor::Telemetry& telemetry,
-             monitor::Store* store = nullptr);
+    Notifier(std::vector<Route> routes, core::Telemetry& telemetry,
+             core::Store* store = nullptr);
     ~Notifier();
     Notifier(const Notifier&) = delete;
     Notifier& operator=(const Notifier&) = delete;
@@ -117,8 +128,8 @@ private:
     std::string delivery_id(const Notification& n);
 
     std::vector<std::unique_ptr<Lane>> lanes_;
-    monitor::Telemetry& telemetry_;
-    monitor::Store* store_;
+    core::Telemetry& telemetry_;
+    core::Store* store_;
     std::mutex mutex_;
     std::condition_variable cv_;
     bool stopping_ = false;

@@ -4,7 +4,7 @@
 
 namespace terrain::alerts {
 
-DutyRoster::DutyRoster(const std::vector<monitor::OnDutyConfig>& shifts) {
+DutyRoster::DutyRoster(const std::vector<core::OnDutyConfig>& shifts) {
     for (const auto& s : shifts) {
         shifts_.push_back({WeeklyWindow(s.shift), s.people});
     }

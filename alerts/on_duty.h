@@ -6,7 +6,7 @@
 
 #include "alerts/alert.h"
 #include "alerts/weekly_window.h"
-#include "monitor/config.h"
+#include "core/config.h"
 
 namespace terrain::alerts {
 
@@ -15,7 +15,7 @@ namespace terrain::alerts {
 class DutyRoster final {
 public:
     // Throws std::runtime_error when a shift's time zone cannot be loaded.
-    explicit DutyRoster(const std::vector<monitor::OnDutyConfig>& shifts = {});
+    explicit DutyRoster(const std::vector<core::OnDutyConfig>& shifts = {});
 
     struct Shift {
         WeeklyWindow window;

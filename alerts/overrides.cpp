@@ -4,9 +4,9 @@
 #include <chrono>
 #include <random>
 
-#include "monitor/duration.h"
-#include "monitor/hash.h"
-#include "monitor/log.h"
+#include "core/duration.h"
+#include "core/hash.h"
+#include "core/log.h"
 
 namespace terrain::alerts {
 
@@ -16,7 +16,7 @@ namespace {
 // restarts and repeated clicks, new only after a failure or a revert.
 std::string idempotency_key(const std::string& alert, const std::string& action, std::size_t n) {
     return "terrain-" +
-           monitor::sha256_hex(alert + '\x1e' + action + '\x1e' + std::to_string(n)).substr(0, 32);
+           core::sha256_hex(alert + '\x1e' + action + '\x1e' + std::to_string(n)).substr(0, 32);
 }
 
 bool in_flight_or_done(const std::string& state) {
@@ -25,9 +25,9 @@ bool in_flight_or_done(const std::string& state) {
 
 }  // namespace
 
-Overrides::Overrides(const Policy& policy, AlertManager& alerts, monitor::Store& store,
-                     Executor& executor, monitor::Telemetry& telemetry,
-                     const monitor::Clock& clock)
+Overrides::Overrides(const Policy& policy, AlertManager& alerts, core::Store& store,
+                     Executor& executor, core::Telemetry& telemetry,
+                     const core::Clock& clock)
     : policy_(policy),
       alerts_(alerts),
       store_(store),
@@ -47,7 +47,7 @@ void Overrides::start() {
         }
     }
     if (resumed > 0) {
-        monitor::log_info("overrides: resuming " + std::to_string(resumed) +
+        core::log_info("overrides: resuming " + std::to_string(resumed) +
                           " action(s) left pending at the last stop");
     }
     worker_ = std::thread([this] { run(); });
@@ -89,10 +89,10 @@ ClickOutcome Overrides::audit_refusal(const Click& click, const std::string& act
 
 ClickOutcome Overrides::click(const Click& click) {
     std::lock_guard click_lock(click_mutex_);
-    const monitor::PersonConfig* who = policy_.person(click.platform, click.user_id);
+    const core::PersonConfig* who = policy_.person(click.platform, click.user_id);
     const std::string actor = (who != nullptr ? who->name + " " : std::string()) + "(" +
                               click.platform + ":" + click.user_id + ")";
-    const monitor::ActionConfig* action = policy_.action(click.action);
+    const core::ActionConfig* action = policy_.action(click.action);
     if (action == nullptr) {
         return audit_refusal(click, actor, 400, "bad_request",
                              "'" + click.action + "' is not an action terrain knows");
@@ -131,7 +131,7 @@ ClickOutcome Overrides::click(const Click& click) {
         return audit_refusal(click, actor, 409, "refused",
                              "the alert is resolved; '" + label + "' was not run");
     }
-    std::vector<monitor::Store::Execution> runs;
+    std::vector<core::Store::Execution> runs;
     for (auto& x : store_.load_executions(alert->id)) {
         if (x.action == action->name) {
             runs.push_back(std::move(x));
@@ -148,7 +148,7 @@ ClickOutcome Overrides::click(const Click& click) {
                                  last.actor + "); not sent again");
     }
     const std::int64_t now = clock_.now_ms();
-    monitor::Store::Execution x;
+    core::Store::Execution x;
     x.key = idempotency_key(alert->id, action->name, runs.size());
     x.alert_id = alert->id;
     x.action = action->name;
@@ -184,8 +184,8 @@ ClickOutcome Overrides::click(const Click& click) {
 }
 
 ClickOutcome Overrides::approve(const Click& click, const std::string& actor,
-                                const monitor::PersonConfig& who,
-                                const monitor::ActionConfig& action, monitor::Store::Execution x) {
+                                const core::PersonConfig& who,
+                                const core::ActionConfig& action, core::Store::Execution x) {
     const std::string label = Policy::label(action);
     if (who.name == x.actor) {
         return audit_refusal(click, actor, 409, "already",
@@ -226,19 +226,19 @@ void Overrides::run() {
         try {
             execute(job);
         } catch (const std::exception& e) {
-            monitor::log_error("overrides: " + job.key + ": " + e.what());
+            core::log_error("overrides: " + job.key + ": " + e.what());
         }
         lock.lock();
     }
 }
 
 void Overrides::execute(const Job& job) {
-    std::optional<monitor::Store::Execution> found = store_.load_execution(job.key);
+    std::optional<core::Store::Execution> found = store_.load_execution(job.key);
     if (!found) {
         return;
     }
     auto& x = *found;
-    const monitor::ActionConfig* action = policy_.action(x.action);
+    const core::ActionConfig* action = policy_.action(x.action);
     auto alert = alerts_.get(x.alert_id);
     Executor::Outcome outcome;
     int attempts = 0;
@@ -291,7 +291,7 @@ void Overrides::execute(const Job& job) {
     } else if (outcome.ok) {
         note = label + ": done (asked by " + x.actor + "). " + outcome.detail;
         if (x.revert_at_ms != 0) {
-            note += " Reverts automatically at " + monitor::format_rfc3339_ms(x.revert_at_ms) + ".";
+            note += " Reverts automatically at " + core::format_rfc3339_ms(x.revert_at_ms) + ".";
         }
     } else {
         note = label + ": failed after " + std::to_string(attempts) + " attempt(s): " +

@@ -11,9 +11,9 @@
 #include "alerts/alert.h"
 #include "alerts/manager.h"
 #include "alerts/policy.h"
-#include "monitor/clock.h"
-#include "monitor/store.h"
-#include "monitor/telemetry.h"
+#include "core/clock.h"
+#include "core/store.h"
+#include "core/telemetry.h"
 
 namespace terrain::alerts {
 
@@ -45,7 +45,7 @@ public:
         std::string detail;      // "HTTP 200: {...}" or why it failed
     };
     virtual ~Executor() = default;
-    virtual Outcome run(const monitor::ActionConfig& action, const Alert& alert,
+    virtual Outcome run(const core::ActionConfig& action, const Alert& alert,
                         const std::string& person, const std::string& idempotency_key,
                         bool revert) = 0;
 };
@@ -58,8 +58,8 @@ public:
 // returns quickly (no network); start() resumes pending work; tick() starts due reverts.
 class Overrides final {
 public:
-    Overrides(const Policy& policy, AlertManager& alerts, monitor::Store& store,
-              Executor& executor, monitor::Telemetry& telemetry, const monitor::Clock& clock);
+    Overrides(const Policy& policy, AlertManager& alerts, core::Store& store,
+              Executor& executor, core::Telemetry& telemetry, const core::Clock& clock);
     ~Overrides();
     Overrides(const Overrides&) = delete;
     Overrides& operator=(const Overrides&) = delete;
@@ -83,15 +83,15 @@ private:
     // A second allowed person's click on a run awaiting approval: it runs (the first person
     // clicking again is refused).
     ClickOutcome approve(const Click& click, const std::string& actor,
-                         const monitor::PersonConfig& who, const monitor::ActionConfig& action,
-                         monitor::Store::Execution run);
+                         const core::PersonConfig& who, const core::ActionConfig& action,
+                         core::Store::Execution run);
 
     const Policy& policy_;
     AlertManager& alerts_;
-    monitor::Store& store_;
+    core::Store& store_;
     Executor& executor_;
-    monitor::Telemetry& telemetry_;
-    const monitor::Clock& clock_;
+    core::Telemetry& telemetry_;
+    const core::Clock& clock_;
     std::mutex click_mutex_;  // one click decision at a time: check-then-record is atomic
     std::mutex mutex_;
     std::condition_variable cv_;

@@ -2,17 +2,17 @@
 
 #include <algorithm>
 
-#include "monitor/template.h"
+#include "core/template.h"
 
 namespace terrain::alerts {
 
-Policy::Policy(std::vector<monitor::PersonConfig> people,
-               std::vector<monitor::ActionConfig> actions, monitor::InteractConfig interact)
+Policy::Policy(std::vector<core::PersonConfig> people,
+               std::vector<core::ActionConfig> actions, core::InteractConfig interact)
     : people_(std::move(people)), actions_(std::move(actions)), interact_(std::move(interact)) {}
 
-std::vector<std::pair<const monitor::PersonConfig*, std::string>> Policy::identities(
+std::vector<std::pair<const core::PersonConfig*, std::string>> Policy::identities(
     const std::vector<std::string>& names, std::string_view platform) const {
-    std::vector<std::pair<const monitor::PersonConfig*, std::string>> out;
+    std::vector<std::pair<const core::PersonConfig*, std::string>> out;
     for (const auto& name : names) {
         for (const auto& p : people_) {
             if (p.name != name) {
@@ -28,7 +28,7 @@ std::vector<std::pair<const monitor::PersonConfig*, std::string>> Policy::identi
     return out;
 }
 
-const monitor::PersonConfig* Policy::person(std::string_view platform,
+const core::PersonConfig* Policy::person(std::string_view platform,
                                             std::string_view user_id) const {
     if (user_id.empty()) {
         return nullptr;
@@ -43,7 +43,7 @@ const monitor::PersonConfig* Policy::person(std::string_view platform,
     return nullptr;
 }
 
-const monitor::ActionConfig* Policy::action(std::string_view name) const {
+const core::ActionConfig* Policy::action(std::string_view name) const {
     for (const auto& a : actions_) {
         if (a.name == name) {
             return &a;
@@ -52,13 +52,13 @@ const monitor::ActionConfig* Policy::action(std::string_view name) const {
     return nullptr;
 }
 
-std::vector<const monitor::ActionConfig*> Policy::offered(const Alert& alert) const {
-    std::vector<const monitor::ActionConfig*> out;
+std::vector<const core::ActionConfig*> Policy::offered(const Alert& alert) const {
+    std::vector<const core::ActionConfig*> out;
     if (alert.state != AlertState::kFiring) {
         return out;
     }
     for (const char* name : {"acknowledge", "snooze", "not_a_problem"}) {
-        const monitor::ActionConfig* builtin = action(name);
+        const core::ActionConfig* builtin = action(name);
         if (builtin == nullptr ||
             (builtin->name == "acknowledge" && alert.acknowledged_at_ms != 0)) {
             continue;  // a policy built without the built-ins (parse_config adds them)
@@ -71,7 +71,7 @@ std::vector<const monitor::ActionConfig*> Policy::offered(const Alert& alert) co
         }
         const bool has_labels = std::all_of(
             a.needs_labels.begin(), a.needs_labels.end(),
-            [&](const std::string& l) { return monitor::find_label(alert.labels, l) != nullptr; });
+            [&](const std::string& l) { return core::find_label(alert.labels, l) != nullptr; });
         if (has_labels) {
             out.push_back(&a);
         }
@@ -79,8 +79,8 @@ std::vector<const monitor::ActionConfig*> Policy::offered(const Alert& alert) co
     return out;
 }
 
-std::optional<std::string> Policy::refusal(const monitor::PersonConfig* who,
-                                           const monitor::ActionConfig& action,
+std::optional<std::string> Policy::refusal(const core::PersonConfig* who,
+                                           const core::ActionConfig& action,
                                            std::string_view platform,
                                            std::string_view user_id) const {
     if (who == nullptr) {
@@ -112,7 +112,7 @@ std::optional<std::string> Policy::refusal(const monitor::PersonConfig* who,
 std::optional<std::string> alert_placeholder(const Alert& alert, const std::string& name,
                                              const std::string& person, const std::string& key) {
     if (name.rfind("labels.", 0) == 0) {
-        if (const std::string* v = monitor::find_label(alert.labels, name.substr(7))) {
+        if (const std::string* v = core::find_label(alert.labels, name.substr(7))) {
             return *v;
         }
         return std::nullopt;
@@ -128,8 +128,8 @@ std::optional<std::string> alert_placeholder(const Alert& alert, const std::stri
     return std::nullopt;
 }
 
-std::string Policy::confirmation(const monitor::ActionConfig& action, const Alert& alert) const {
-    auto text = monitor::render_template(
+std::string Policy::confirmation(const core::ActionConfig& action, const Alert& alert) const {
+    auto text = core::render_template(
         action.confirm,
         [&](const std::string& name) -> std::optional<std::string> {
             if (name.rfind("secret.", 0) == 0) {
@@ -137,11 +137,11 @@ std::string Policy::confirmation(const monitor::ActionConfig& action, const Aler
             }
             return alert_placeholder(alert, name, "", "");
         },
-        monitor::Escape::kNone);
+        core::Escape::kNone);
     return text ? text.value() : action.confirm;
 }
 
-std::string Policy::label(const monitor::ActionConfig& action) {
+std::string Policy::label(const core::ActionConfig& action) {
     if (!action.label.empty()) {
         return action.label;
     }

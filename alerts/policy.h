@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "alerts/alert.h"
-#include "monitor/config.h"
+#include "core/config.h"
 
 namespace terrain::alerts {
 
@@ -15,38 +15,38 @@ namespace terrain::alerts {
 // thread may read it.
 class Policy final {
 public:
-    Policy(std::vector<monitor::PersonConfig> people, std::vector<monitor::ActionConfig> actions,
-           monitor::InteractConfig interact);
+    Policy(std::vector<core::PersonConfig> people, std::vector<core::ActionConfig> actions,
+           core::InteractConfig interact);
 
     // The person whose identity on `platform` (slack, mattermost, inbox) is `user_id`.
-    const monitor::PersonConfig* person(std::string_view platform, std::string_view user_id) const;
-    const monitor::ActionConfig* action(std::string_view name) const;
+    const core::PersonConfig* person(std::string_view platform, std::string_view user_id) const;
+    const core::ActionConfig* action(std::string_view name) const;
     // Each named person's identity on `platform` ("" when they have none there), in order;
     // names that are no configured person are skipped.
-    std::vector<std::pair<const monitor::PersonConfig*, std::string>> identities(
+    std::vector<std::pair<const core::PersonConfig*, std::string>> identities(
         const std::vector<std::string>& names, std::string_view platform) const;
 
     // The buttons an alert's card offers, in order: acknowledge, snooze and not_a_problem,
     // then each configured override whose templates' labels the alert carries. None once the
     // alert is resolved.
-    std::vector<const monitor::ActionConfig*> offered(const Alert& alert) const;
+    std::vector<const core::ActionConfig*> offered(const Alert& alert) const;
 
     // nullopt when `who` may take `action`; otherwise why not, worded for that person.
-    std::optional<std::string> refusal(const monitor::PersonConfig* who,
-                                       const monitor::ActionConfig& action,
+    std::optional<std::string> refusal(const core::PersonConfig* who,
+                                       const core::ActionConfig& action,
                                        std::string_view platform, std::string_view user_id) const;
 
     // The action's confirmation text with the alert's values filled in ("" when it has none).
-    std::string confirmation(const monitor::ActionConfig& action, const Alert& alert) const;
+    std::string confirmation(const core::ActionConfig& action, const Alert& alert) const;
     // The label a button shows: the configured one, or the built-in's own words.
-    static std::string label(const monitor::ActionConfig& action);
+    static std::string label(const core::ActionConfig& action);
 
-    const monitor::InteractConfig& interact() const { return interact_; }
+    const core::InteractConfig& interact() const { return interact_; }
 
 private:
-    std::vector<monitor::PersonConfig> people_;
-    std::vector<monitor::ActionConfig> actions_;
-    monitor::InteractConfig interact_;
+    std::vector<core::PersonConfig> people_;
+    std::vector<core::ActionConfig> actions_;
+    core::InteractConfig interact_;
 };
 
 // What a template placeholder of an action means for one alert (labels.X, alert.id, ...);

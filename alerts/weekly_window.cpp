@@ -18,8 +18,8 @@ std::string clock_text(int minute) {
 
 }  // namespace
 
-WeeklyWindow::WeeklyWindow(monitor::WeeklyWindowConfig config)
-    : config_(std::move(config)), zone_(monitor::TimeZone::load(config_.time_zone)) {}
+WeeklyWindow::WeeklyWindow(core::WeeklyWindowConfig config)
+    : config_(std::move(config)), zone_(core::TimeZone::load(config_.time_zone)) {}
 
 bool WeeklyWindow::starts_on(std::int64_t local_day) const {
     const int weekday = static_cast<int>(((local_day % 7) + 7 + 4) % 7);  // 1970-01-01: Thursday

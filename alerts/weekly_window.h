@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "monitor/config.h"
-#include "monitor/time_zone.h"
+#include "core/config.h"
+#include "core/time_zone.h"
 
 namespace terrain::alerts {
 
@@ -12,10 +12,10 @@ namespace terrain::alerts {
 class WeeklyWindow final {
 public:
     // Throws std::runtime_error when the time zone cannot be loaded.
-    explicit WeeklyWindow(monitor::WeeklyWindowConfig config);
+    explicit WeeklyWindow(core::WeeklyWindowConfig config);
 
     bool active(std::int64_t now_ms) const;
-    const monitor::WeeklyWindowConfig& config() const { return config_; }
+    const core::WeeklyWindowConfig& config() const { return config_; }
     // "'nights' (weekdays 20:00-08:00 Europe/Berlin)"
     std::string describe() const;
     // "weekdays 20:00-08:00 Europe/Berlin"
@@ -24,8 +24,8 @@ public:
 private:
     bool starts_on(std::int64_t local_day) const;
 
-    monitor::WeeklyWindowConfig config_;
-    monitor::TimeZone zone_;
+    core::WeeklyWindowConfig config_;
+    core::TimeZone zone_;
 };
 
 }  // namespace terrain::alerts

@@ -51,11 +51,11 @@ private:
 // function several times while it calibrates the iteration count).
 struct Fixture {
     std::unique_ptr<terrain::detectors::DetectorFactory> factory;
-    terrain::monitor::MetricConfig metric;
+    terrain::core::MetricConfig metric;
     std::vector<std::uint64_t> keys;
     std::vector<double> values;
     std::unique_ptr<SeriesTable> table;
-    terrain::monitor::Point p;
+    terrain::core::Point p;
 };
 
 Fixture& fixture(const std::string& type, const nlohmann::json& params, bool ratio,
@@ -69,17 +69,17 @@ Fixture& fixture(const std::string& type, const nlohmann::json& params, bool rat
     auto& f = *slot;
     terrain::detectors::Registry registry;
     terrain::detectors::register_builtin_detectors(registry);
-    terrain::monitor::DetectorConfig config;
+    terrain::core::DetectorConfig config;
     config.type = config.name = type;
     config.path = "bench";
     config.params = params;
-    config.aggregation = ratio ? terrain::monitor::Aggregation::kRatio
-                               : terrain::monitor::Aggregation::kCount;
+    config.aggregation = ratio ? terrain::core::Aggregation::kRatio
+                               : terrain::core::Aggregation::kCount;
     f.factory = registry.make(config);
     auto& metric = f.metric;
     metric.name = "bench";
-    metric.aggregation = ratio ? terrain::monitor::Aggregation::kRatio
-                               : terrain::monitor::Aggregation::kCount;
+    metric.aggregation = ratio ? terrain::core::Aggregation::kRatio
+                               : terrain::core::Aggregation::kCount;
     metric.window_ms = 300'000;
 
     // Pre-hashed keys and values, generated up front.

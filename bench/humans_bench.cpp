@@ -15,16 +15,16 @@
 #include "alerts/manager.h"
 #include "alerts/overrides.h"
 #include "alerts/policy.h"
-#include "monitor/clock.h"
+#include "core/clock.h"
 #include "tests/support/chat_stand_in.h"
-#include "webhooks/action_executor.h"
-#include "webhooks/slack_receiver.h"
+#include "alerts/action_executor.h"
+#include "alerts/slack/receiver.h"
 
 namespace terrain {
 namespace {
 
-monitor::Finding anomalous(int series) {
-    monitor::Finding f;
+core::Finding anomalous(int series) {
+    core::Finding f;
     f.metric = "spam_complaint_rate";
     f.detector = "threshold";
     f.severity = "critical";
@@ -48,13 +48,13 @@ struct Setup {
         return std::string(::mkdtemp(tmpl));
     }();
     testing::ChatStandIn chat;
-    monitor::SystemClock clock;
-    monitor::Telemetry telemetry;
-    monitor::Store store{dir + "/terrain.db"};
-    monitor::Config config = [this] {
+    core::SystemClock clock;
+    core::Telemetry telemetry;
+    core::Store store{dir + "/terrain.db"};
+    core::Config config = [this] {
         ::setenv("BENCH_SLACK_TOKEN", "xoxb-bench", 1);
         ::setenv("BENCH_SLACK_SIGNING_SECRET", "bench-secret", 1);
-        return monitor::parse_config(R"(
+        return core::parse_config(R"(
 receivers:
   - name: slack
     type: slack
@@ -79,14 +79,14 @@ interact:
 )", "bench");
     }();
     alerts::Policy policy{config.people, config.actions, config.interact};
-    webhooks::HttpExecutor executor{config.actions};
+    alerts::HttpExecutor executor{config.actions};
 
     ~Setup() { std::filesystem::remove_all(dir); }
 
     std::vector<alerts::Notifier::Route> slack_route() {
         std::vector<alerts::Notifier::Route> routes(1);
         routes[0].config = config.receivers[0];
-        routes[0].receiver = std::make_unique<webhooks::SlackReceiver>(config.receivers[0],
+        routes[0].receiver = std::make_unique<alerts::SlackReceiver>(config.receivers[0],
                                                                         policy, store);
         return routes;
     }
@@ -117,7 +117,7 @@ void BM_ClickToMapCall(benchmark::State& state) {
     int series = 0;
     for (auto _ : state) {
         state.PauseTiming();
-        const monitor::Finding f = anomalous(series);
+        const core::Finding f = anomalous(series);
         manager.on_finding(f);
         const std::string id = alerts::fingerprint(f.metric, f.detector, f.labels);
         state.ResumeTiming();

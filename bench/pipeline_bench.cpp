@@ -5,17 +5,18 @@
 #include <filesystem>
 #include <limits>
 
+#include "monitor/default_config.h"
 #include "alerts/manager.h"
 #include "bench/sendgrid_payload.h"
-#include "monitor/app/pipeline.h"
-#include "webhooks/sendgrid_adapter.h"
+#include "monitor/pipeline.h"
+#include "webhooks/sources/sendgrid/adapter.h"
 
 namespace terrain {
 namespace {
 
 constexpr std::int64_t kStart = 1'763'900'000;
 
-webhooks::AdapterContext context(const monitor::SubjectHasher& hasher,
+webhooks::AdapterContext context(const core::SubjectHasher& hasher,
                                  const std::vector<std::string>& labels) {
     webhooks::AdapterContext ctx;
     ctx.hasher = &hasher;
@@ -26,8 +27,8 @@ webhooks::AdapterContext context(const monitor::SubjectHasher& hasher,
 
 void BM_SendgridParse(benchmark::State& state) {
     bench::SendgridPayload payload(static_cast<std::size_t>(state.range(0)), kStart);
-    monitor::SubjectHasher hasher(monitor::HashKey{1});
-    auto labels = monitor::known_labels();
+    core::SubjectHasher hasher(core::HashKey{1});
+    auto labels = core::known_labels();
     auto ctx = context(hasher, labels);
     std::uint64_t counter = 0;
     const std::string body = payload.next(counter);
@@ -47,27 +48,27 @@ void BM_PipelinePerEvent(benchmark::State& state) {
     const auto dir = std::filesystem::temp_directory_path() / "terrain-bench";
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
-    monitor::Config config = monitor::default_config();
+    core::Config config = monitor::default_config();
     detectors::Registry registry;
     detectors::register_builtin_detectors(registry);
-    monitor::FakeClock clock(std::numeric_limits<std::int64_t>::max() / 2);  // after every event
-    monitor::Telemetry telemetry;
-    monitor::Store store((dir / "t.db").string());
+    core::FakeClock clock(std::numeric_limits<std::int64_t>::max() / 2);  // after every event
+    core::Telemetry telemetry;
+    core::Store store((dir / "t.db").string());
     alerts::Notifier notifier({}, telemetry);
     alerts::AlertManager alerts(store, notifier, telemetry, clock);
-    monitor::Intake intake(1 << 30, config.pipeline.dedup_capacity, telemetry);
-    app::Pipeline pipeline(config, registry, alerts, intake, telemetry, clock);
-    monitor::SubjectHasher hasher(monitor::HashKey{1});
-    auto labels = monitor::known_labels();
+    core::Intake intake(1 << 30, config.pipeline.dedup_capacity, telemetry);
+    monitor::Pipeline pipeline(config, registry, alerts, intake, telemetry, clock);
+    core::SubjectHasher hasher(core::HashKey{1});
+    auto labels = core::known_labels();
     webhooks::SendgridAdapter adapter;
     bench::SendgridPayload payload(1000, kStart);
     std::uint64_t counter = 0;
     std::int64_t t = kStart;
-    std::vector<monitor::Intake::Batch> batches;
+    std::vector<core::Intake::Batch> batches;
     constexpr int kBatches = 5;  // 5000 events per round: above the intake's linger threshold
     for (auto _ : state) {
         state.PauseTiming();
-        std::vector<std::vector<monitor::Event>> parsed_batches;
+        std::vector<std::vector<core::Event>> parsed_batches;
         for (int b = 0; b < kBatches; ++b) {
             auto ctx = context(hasher, labels);
             ctx.now_ms = t * 1000 + 86'400'000;

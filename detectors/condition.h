@@ -3,7 +3,8 @@
 #include <cstdint>
 
 #include "detectors/verdict.h"
-#include "monitor/aggregator.h"
+#include "core/aggregator.h"
+#include "core/params.h"
 
 namespace terrain::detectors {
 
@@ -28,7 +29,7 @@ struct ConditionConfig {
     double min_volume = 0;
 };
 
-class Params;
+using core::Params;
 ConditionConfig parse_condition(const Params& params);
 
 // The firing state of one series under one detector. O(1).
@@ -41,11 +42,11 @@ public:
     bool apply(Verdict& verdict, double observed);
     bool firing() const { return firing_; }
     // Below min_volume: the point is not judged.
-    bool too_little(const monitor::Point& p) const {
+    bool too_little(const core::Point& p) const {
         if (c_.min_volume <= 0) {
             return false;
         }
-        const bool ratio = p.metric != nullptr && p.metric->aggregation == monitor::Aggregation::kRatio;
+        const bool ratio = p.metric != nullptr && p.metric->aggregation == core::Aggregation::kRatio;
         return (ratio ? p.denominator : p.value) < c_.min_volume;
     }
 

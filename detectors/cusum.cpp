@@ -22,11 +22,11 @@ struct CusumSettings {
 
 class Cusum final : public Detector {
 public:
-    Cusum(const CusumSettings& s, const monitor::MetricConfig& metric) : s_(s), metric_(metric) {}
+    Cusum(const CusumSettings& s, const core::MetricConfig& metric) : s_(s), metric_(metric) {}
 
-    Verdict evaluate(const monitor::Point& p) override {
+    Verdict evaluate(const core::Point& p) override {
         Verdict v;
-        const bool ratio = metric_.aggregation == monitor::Aggregation::kRatio;
+        const bool ratio = metric_.aggregation == core::Aggregation::kRatio;
         const double sd = seen_ > 0 ? std::max(std::sqrt(var_), sampling_noise(metric_, mean_, p))
                                     : 0;
         v.expected = mean_;
@@ -53,7 +53,7 @@ public:
                 v.reason = format_value(metric_, p.value) + (up_ >= down_ ? " continues a drift up" :
                                                                             " continues a drift down") +
                            " from " + format_value(metric_, mean_) + " (cusum " +
-                           format_value(monitor::MetricConfig{}, std::round(s * 10) / 10) + ")";
+                           format_value(core::MetricConfig{}, std::round(s * 10) / 10) + ")";
             }
         }
         const double x = std::clamp(p.value, mean_ - s_.z_clamp * sd, mean_ + s_.z_clamp * sd);
@@ -75,7 +75,7 @@ public:
 
 private:
     CusumSettings s_;
-    const monitor::MetricConfig& metric_;
+    const core::MetricConfig& metric_;
     double mean_ = 0;
     double var_ = 0;
     int seen_ = 0;

@@ -11,8 +11,9 @@
 
 #include "detectors/condition.h"
 #include "detectors/verdict.h"
-#include "monitor/aggregator.h"
-#include "monitor/config.h"
+#include "core/aggregator.h"
+#include "core/config.h"
+#include "core/params.h"
 
 namespace terrain::detectors {
 
@@ -26,7 +27,7 @@ class Detector {
 public:
     virtual ~Detector() = default;
 
-    Verdict observe(const monitor::Point& point) {
+    Verdict observe(const core::Point& point) {
         Verdict v = evaluate(point);
         if (v.evaluated && condition_.too_little(point)) {
             v.evaluated = v.anomalous = false;
@@ -45,7 +46,7 @@ public:
     void set_condition(const ConditionConfig& c) { condition_ = Condition(c); }
 
 protected:
-    virtual Verdict evaluate(const monitor::Point& point) = 0;
+    virtual Verdict evaluate(const core::Point& point) = 0;
     virtual nlohmann::json save_state() const = 0;
     virtual void restore_state(const nlohmann::json& state) = 0;
 
@@ -68,7 +69,7 @@ inline double score_of(double statistic, double threshold) {
 class DetectorFactory {
 public:
     virtual ~DetectorFactory() = default;
-    virtual std::unique_ptr<Detector> create(const monitor::MetricConfig& metric) const = 0;
+    virtual std::unique_ptr<Detector> create(const core::MetricConfig& metric) const = 0;
 };
 
 // The factory of a detector type built from its settings and the series' metric.
@@ -76,7 +77,7 @@ template <typename DetectorType, typename Settings>
 class FactoryOf final : public DetectorFactory {
 public:
     explicit FactoryOf(Settings settings) : settings_(std::move(settings)) {}
-    std::unique_ptr<Detector> create(const monitor::MetricConfig& metric) const override {
+    std::unique_ptr<Detector> create(const core::MetricConfig& metric) const override {
         return std::make_unique<DetectorType>(settings_, metric);
     }
 
@@ -84,23 +85,7 @@ private:
     Settings settings_;
 };
 
-// Reads a detector's parameters, refusing unknown keys and out-of-range values with a
-// ConfigError that names the key path.
-class Params final {
-public:
-    Params(const nlohmann::json& params, std::string path, std::vector<std::string> allowed);
-    double number(const std::string& key, double fallback, double lo, double hi) const;
-    std::optional<double> optional_number(const std::string& key) const;
-    // A duration such as "1d" or "1w", in milliseconds.
-    std::int64_t duration(const std::string& key, std::int64_t fallback_ms) const;
-    std::string choice(const std::string& key, const std::string& fallback,
-                       const std::vector<std::string>& choices) const;
-    [[noreturn]] void fail(const std::string& key, const std::string& why) const;
-
-private:
-    const nlohmann::json& params_;
-    std::string path_;
-};
+using core::Params;
 
 // Maps a detector type name to a factory maker. Filled once at start-up by
 // register_builtin_detectors; read-only afterwards.
@@ -116,8 +101,8 @@ public:
 
     void add(const std::string& type, Entry entry);
     // Validates `config` (its own keys and the alert condition's, see condition.h) and builds
-    // its factory, whose detectors apply the condition; throws monitor::ConfigError.
-    std::unique_ptr<DetectorFactory> make(const monitor::DetectorConfig& config) const;
+    // its factory, whose detectors apply the condition; throws core::ConfigError.
+    std::unique_ptr<DetectorFactory> make(const core::DetectorConfig& config) const;
     std::vector<std::string> types() const;
 
 private:

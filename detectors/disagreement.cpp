@@ -17,11 +17,11 @@ struct DisagreementSettings {
 
 class Disagreement final : public Rate {
 public:
-    Disagreement(const DisagreementSettings& s, const monitor::MetricConfig& metric)
+    Disagreement(const DisagreementSettings& s, const core::MetricConfig& metric)
         : Rate(s.rate, metric), s_(s), metric_(metric) {}
 
 protected:
-    Verdict evaluate(const monitor::Point& p) override {
+    Verdict evaluate(const core::Point& p) override {
         Verdict v = Rate::evaluate(p);
         if (v.anomalous && !(p.value > v.expected)) {
             // Fewer customer signals than usual is good news, not a disagreement.
@@ -50,7 +50,7 @@ protected:
 private:
     // The MAP's figure against its own baseline; learned only from ordinary windows. True
     // when it is clearly below its baseline.
-    bool judge_claim(const monitor::Point& p, Verdict& v) {
+    bool judge_claim(const core::Point& p, Verdict& v) {
         if (!std::isfinite(p.claim)) {
             return false;
         }
@@ -80,7 +80,7 @@ private:
     }
 
     DisagreementSettings s_;
-    const monitor::MetricConfig& metric_;
+    const core::MetricConfig& metric_;
     double claim_mean_ = 0;
     double claim_var_ = 0;
     int claim_seen_ = 0;

@@ -20,11 +20,11 @@ struct EwmaSettings {
 
 class Ewma final : public Detector {
 public:
-    Ewma(const EwmaSettings& s, const monitor::MetricConfig& metric) : s_(s), metric_(metric) {}
+    Ewma(const EwmaSettings& s, const core::MetricConfig& metric) : s_(s), metric_(metric) {}
 
-    Verdict evaluate(const monitor::Point& p) override {
+    Verdict evaluate(const core::Point& p) override {
         Verdict v;
-        const bool ratio = metric_.aggregation == monitor::Aggregation::kRatio;
+        const bool ratio = metric_.aggregation == core::Aggregation::kRatio;
         if (!std::isfinite(p.value) || (ratio && p.denominator < s_.min_denominator)) {
             fill_band(v, p);
             return v;
@@ -49,7 +49,7 @@ public:
             if (anomalous) {  // words only where a person will read them
                 v.reason = format_value(metric_, p.value) + (zscore >= 0 ? " is above" : " is below") +
                            " the usual " + format_value(metric_, mean_) + " (z=" +
-                           format_value(monitor::MetricConfig{}, std::round(zscore * 10) / 10) + ")";
+                           format_value(core::MetricConfig{}, std::round(zscore * 10) / 10) + ")";
             }
         }
         // Learn from the point; an anomalous one only up to the band edge.
@@ -73,11 +73,11 @@ public:
     }
 
 private:
-    double deviation(const monitor::Point& p) const {
+    double deviation(const core::Point& p) const {
         return std::max(std::sqrt(var_), sampling_noise(metric_, mean_, p));
     }
 
-    void fill_band(Verdict& v, const monitor::Point& p) const {
+    void fill_band(Verdict& v, const core::Point& p) const {
         const double sd = seen_ > 0 ? deviation(p) : 0;
         v.expected = mean_;
         v.lower = mean_ - s_.z * sd;
@@ -85,7 +85,7 @@ private:
     }
 
     EwmaSettings s_;
-    const monitor::MetricConfig& metric_;
+    const core::MetricConfig& metric_;
     double mean_ = 0;
     double var_ = 0;
     int seen_ = 0;

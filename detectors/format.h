@@ -4,17 +4,17 @@
 #include <cstdio>
 #include <string>
 
-#include "monitor/config.h"
+#include "core/config.h"
 
 namespace terrain::detectors {
 
 // Renders a metric value as a person reads it: ratios as percentages, counts as integers.
-inline std::string format_value(const monitor::MetricConfig& metric, double v) {
+inline std::string format_value(const core::MetricConfig& metric, double v) {
     char buf[64];
     if (std::isnan(v)) {
         return "n/a";
     }
-    if (metric.aggregation == monitor::Aggregation::kRatio) {
+    if (metric.aggregation == core::Aggregation::kRatio) {
         std::snprintf(buf, sizeof buf, "%.2f%%", v * 100.0);
     } else if (std::fabs(v - std::round(v)) < 1e-9) {
         std::snprintf(buf, sizeof buf, "%.0f", v);

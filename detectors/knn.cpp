@@ -29,10 +29,10 @@ constexpr int kMaxNeighbours = 16;
 class Knn final : public Detector {
 public:
     // Shapes are compared as they are: the metric's kind does not matter to a distance.
-    Knn(const KnnSettings& s, const monitor::MetricConfig& /*metric*/)
+    Knn(const KnnSettings& s, const core::MetricConfig& /*metric*/)
         : s_(s), span_(static_cast<std::size_t>((s.shape - 1) * s.stride + 1)) {}
 
-    Verdict evaluate(const monitor::Point& p) override {
+    Verdict evaluate(const core::Point& p) override {
         Verdict v;
         v.expected = v.lower = v.upper = std::numeric_limits<double>::quiet_NaN();
         if (!std::isfinite(p.value)) {
@@ -99,7 +99,7 @@ public:
             if (v.anomalous) {  // words only where a person will read them
                 v.reason = "the last " + std::to_string(s_.shape) + " points look unlike the last " +
                            std::to_string(n) + " (novelty z=" +
-                           format_value(monitor::MetricConfig{}, std::round(z * 10) / 10) + ")";
+                           format_value(core::MetricConfig{}, std::round(z * 10) / 10) + ")";
             }
             m = std::min(m, mean_ + s_.z * sd);  // learn an incident only up to the edge
         }

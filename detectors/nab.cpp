@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "monitor/duration.h"
+#include "core/duration.h"
 
 namespace terrain::detectors::nab {
 
@@ -24,7 +24,7 @@ std::int64_t parse_time(const std::string& text, const std::string& where) {
     if (iso.size() > 10 && iso[10] == ' ') {
         iso[10] = 'T';
     }
-    auto ms = monitor::parse_rfc3339_ms(iso + "Z");
+    auto ms = core::parse_rfc3339_ms(iso + "Z");
     if (!ms) {
         throw std::runtime_error(where + ": '" + text + "' is not a timestamp");
     }

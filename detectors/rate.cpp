@@ -33,10 +33,10 @@ double tail(double k, double n, double a, double b, bool upper) {
 
 }  // namespace
 
-Rate::Rate(const RateSettings& s, const monitor::MetricConfig& metric)
+Rate::Rate(const RateSettings& s, const core::MetricConfig& metric)
     : s_(s), metric_(metric), band_z_(std::sqrt(2.0) * inverse_erfc(s.p_value)) {}
 
-Verdict Rate::evaluate(const monitor::Point& p) {
+Verdict Rate::evaluate(const core::Point& p) {
     Verdict v;
     const double p0 = baseline();
     v.expected = p0;
@@ -76,8 +76,8 @@ Verdict Rate::evaluate(const monitor::Point& p) {
         char buf[48];
         std::snprintf(buf, sizeof buf, "%.2g", pv);
         if (v.anomalous) {  // words only where a person will read them
-            v.reason = format_value(monitor::MetricConfig{}, k) + " of " +
-                       format_value(monitor::MetricConfig{}, nn) + " (" +
+            v.reason = format_value(core::MetricConfig{}, k) + " of " +
+                       format_value(core::MetricConfig{}, nn) + " (" +
                        format_value(metric_, p.value) + ") against the usual " +
                        format_value(metric_, p0) + " (p=" + buf + ")";
         }

@@ -41,10 +41,10 @@ RateSettings read_rate_settings(const Params& p);
 // The `rate` detector; `disagreement` builds on it.
 class Rate : public Detector {
 public:
-    Rate(const RateSettings& s, const monitor::MetricConfig& metric);
+    Rate(const RateSettings& s, const core::MetricConfig& metric);
 
 protected:
-    Verdict evaluate(const monitor::Point& p) override;
+    Verdict evaluate(const core::Point& p) override;
     nlohmann::json save_state() const override;
     void restore_state(const nlohmann::json& j) override;
 
@@ -55,7 +55,7 @@ private:
     static double inverse_erfc(double q);
 
     RateSettings s_;
-    const monitor::MetricConfig& metric_;
+    const core::MetricConfig& metric_;
     double band_z_;  // the band's half-width in deviations, from p_value
     double successes_ = 0;
     double trials_ = 0;

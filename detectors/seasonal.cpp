@@ -97,12 +97,12 @@ struct SeasonalSettings {
 
 class Seasonal final : public Detector {
 public:
-    Seasonal(const SeasonalSettings& s, const monitor::MetricConfig& metric)
+    Seasonal(const SeasonalSettings& s, const core::MetricConfig& metric)
         : s_(s),
           metric_(metric),
           baseline_(s.baseline.period_ms, metric.window_ms, s.baseline.cycles) {}
 
-    Verdict evaluate(const monitor::Point& p) override {
+    Verdict evaluate(const core::Point& p) override {
         Verdict v;
         const auto slot = baseline_.slot_of(p.window_start_ms);
         const double expected = baseline_.expected(slot, s_.baseline.min_cycles);
@@ -120,7 +120,7 @@ public:
         v.lower = expected - s_.z * sd;
         v.upper = expected + s_.z * sd;
         const double z = (p.value - expected) / sd;
-        const bool small = metric_.aggregation != monitor::Aggregation::kRatio &&
+        const bool small = metric_.aggregation != core::Aggregation::kRatio &&
                            p.value < s_.min_value && expected < s_.min_value;
         bool anomalous = false;
         if (!small) {
@@ -155,14 +155,14 @@ public:
 private:
     double deviation(double expected) const {
         double noise = 1e-9 + 1e-3 * std::fabs(expected);
-        if (metric_.aggregation == monitor::Aggregation::kCount) {
+        if (metric_.aggregation == core::Aggregation::kCount) {
             noise = std::sqrt(std::max(expected, 1.0));
         }
         return std::max(1.25 * mad_, noise);  // mean absolute deviation ~ 0.8 sd
     }
 
     SeasonalSettings s_;
-    const monitor::MetricConfig& metric_;
+    const core::MetricConfig& metric_;
     SlotBaseline baseline_;
     double mad_ = 0;
     int seen_ = 0;
@@ -177,12 +177,12 @@ struct VolumeSettings {
 
 class Volume final : public Detector {
 public:
-    Volume(const VolumeSettings& s, const monitor::MetricConfig& metric)
+    Volume(const VolumeSettings& s, const core::MetricConfig& metric)
         : s_(s),
           metric_(metric),
           baseline_(s.baseline.period_ms, metric.window_ms, s.baseline.cycles) {}
 
-    Verdict evaluate(const monitor::Point& p) override {
+    Verdict evaluate(const core::Point& p) override {
         Verdict v;
         const auto slot = baseline_.slot_of(p.window_start_ms);
         const double expected = baseline_.expected(slot, s_.baseline.min_cycles);
@@ -205,7 +205,7 @@ public:
         if (up >= s_.runaway) {
             v.anomalous = true;
             v.reason = format_value(metric_, p.value) + " is " +
-                       format_value(monitor::MetricConfig{}, std::round(p.value / floor * 10) / 10) +
+                       format_value(core::MetricConfig{}, std::round(p.value / floor * 10) / 10) +
                        " times the usual " + format_value(metric_, expected) +
                        " for this time: runaway automation?";
         } else if (down >= 1 / s_.stall) {
@@ -223,7 +223,7 @@ public:
 
 private:
     VolumeSettings s_;
-    const monitor::MetricConfig& metric_;
+    const core::MetricConfig& metric_;
     SlotBaseline baseline_;
 };
 

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "detectors/format.h"
-#include "monitor/duration.h"
+#include "core/duration.h"
 
 namespace terrain::detectors {
 
@@ -139,7 +139,7 @@ private:
 
 class Spot final : public Detector {
 public:
-    Spot(const SpotSettings& s, const monitor::MetricConfig& metric)
+    Spot(const SpotSettings& s, const core::MetricConfig& metric)
         : s_(s),
           metric_(metric),
           risk_(std::min(0.5, s.false_alarms * static_cast<double>(metric.window_ms) /
@@ -147,7 +147,7 @@ public:
           upper_(s_, risk_),
           lower_(s_, risk_) {}
 
-    Verdict evaluate(const monitor::Point& p) override {
+    Verdict evaluate(const core::Point& p) override {
         Verdict v;
         const double nan = std::numeric_limits<double>::quiet_NaN();
         v.expected = mean_;
@@ -168,8 +168,8 @@ public:
             v.score = score_of(-std::log(pv), -std::log(risk_));
             if (v.anomalous) {  // words only where a person will read them
                 v.reason = format_value(metric_, p.value) + (p_up <= p_down ? " exceeds" : " is under") +
-                           " the level allowed " + format_value(monitor::MetricConfig{}, s_.false_alarms) +
-                           " false alarm(s) per " + monitor::format_duration_ms(s_.per_ms) + " (" +
+                           " the level allowed " + format_value(core::MetricConfig{}, s_.false_alarms) +
+                           " false alarm(s) per " + core::format_duration_ms(s_.per_ms) + " (" +
                            format_value(metric_, p_up <= p_down ? v.upper : v.lower) + ")";
             }
         }
@@ -197,7 +197,7 @@ public:
 
 private:
     SpotSettings s_;
-    const monitor::MetricConfig& metric_;
+    const core::MetricConfig& metric_;
     double risk_;
     Tail upper_;
     Tail lower_;

@@ -18,10 +18,10 @@ struct ThresholdSettings {
 
 class Threshold final : public Detector {
 public:
-    Threshold(const ThresholdSettings& s, const monitor::MetricConfig& metric)
+    Threshold(const ThresholdSettings& s, const core::MetricConfig& metric)
         : s_(s), metric_(metric) {}
 
-    Verdict evaluate(const monitor::Point& p) override {
+    Verdict evaluate(const core::Point& p) override {
         Verdict v;
         const double nan = std::numeric_limits<double>::quiet_NaN();
         v.lower = s_.below.value_or(nan);
@@ -31,11 +31,11 @@ public:
         if (!std::isfinite(p.value)) {
             return v;
         }
-        if (metric_.aggregation == monitor::Aggregation::kRatio &&
+        if (metric_.aggregation == core::Aggregation::kRatio &&
             p.denominator < s_.min_denominator) {
             return v;
         }
-        if (metric_.aggregation != monitor::Aggregation::kRatio && p.value < s_.min_value &&
+        if (metric_.aggregation != core::Aggregation::kRatio && p.value < s_.min_value &&
             !s_.below) {
             return v;
         }
@@ -59,7 +59,7 @@ public:
 
 private:
     ThresholdSettings s_;
-    const monitor::MetricConfig& metric_;
+    const core::MetricConfig& metric_;
 };
 
 }  // namespace

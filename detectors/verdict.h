@@ -3,6 +3,8 @@
 #include <cmath>
 #include <string>
 
+#include "core/finding.h"
+
 namespace terrain::detectors {
 
 // A detector's judgement of one point. `score` is in [0, 1): 0.5 exactly at the detector's
@@ -10,18 +12,11 @@ namespace terrain::detectors {
 // point carries too little volume to judge (2 complaints out of 40 deliveries); such points
 // neither raise nor resolve an alert. `lower`/`upper` are the band of normal values (NaN for
 // an open side), `expected` the centre of that band.
-struct Verdict {
+// The detector fills the band, score and words (and, for pairs, claim_expected and the
+// quadrant); the evaluator adds the observed value and its parts.
+struct Verdict : core::Evidence {
     bool evaluated = false;
     bool anomalous = false;
-    double expected = 0;
-    double lower = 0;
-    double upper = 0;
-    double score = 0;
-    std::string reason;
-    // Pairs (the disagreement detector): the MAP side's usual figure, and where the point falls
-    // in the CX efficiency matrix (see disagreement.h); NaN and nullptr elsewhere.
-    double claim_expected = std::nan("");
-    const char* quadrant = nullptr;
 };
 
 }  // namespace terrain::detectors

@@ -3,33 +3,12 @@
 #include <algorithm>
 #include <memory>
 
-#include "monitor/duration.h"
-#include "monitor/log.h"
-#include "monitor/matcher.h"
-#include "webhooks/alertmanager_adapter.h"
-#include "webhooks/auth.h"
-#include "webhooks/connect_adapter.h"
-#include "webhooks/events_adapter.h"
-#include "webhooks/mailgun_adapter.h"
-#include "webhooks/postmark_adapter.h"
-#include "webhooks/sendgrid_adapter.h"
-#include "webhooks/ses_adapter.h"
-#include "webhooks/zendesk_adapter.h"
+#include "core/duration.h"
+#include "core/log.h"
+#include "core/matcher.h"
+#include "webhooks/guard.h"
 
 namespace terrain::webhooks {
-
-std::vector<std::unique_ptr<Adapter>> builtin_adapters() {
-    std::vector<std::unique_ptr<Adapter>> out;
-    out.push_back(std::make_unique<SendgridAdapter>());
-    out.push_back(std::make_unique<MailgunAdapter>());
-    out.push_back(std::make_unique<SesAdapter>());
-    out.push_back(std::make_unique<PostmarkAdapter>());
-    out.push_back(std::make_unique<ZendeskAdapter>());
-    out.push_back(std::make_unique<ConnectAdapter>());
-    out.push_back(std::make_unique<EventsAdapter>());
-    out.push_back(std::make_unique<AlertmanagerAdapter>());
-    return out;
-}
 
 namespace {
 
@@ -45,18 +24,7 @@ struct SourceCounters {
 
 constexpr std::size_t kMaxIdBytes = 256;
 
-// Where SNS subscription URLs may point for a source (its configured origins, else Amazon's).
-std::vector<std::string> subscribe_origins(const std::string& source,
-                                           const monitor::Config& config) {
-    for (const auto& sc : config.sources) {
-        if (sc.name == source) {
-            return sc.cert_origins;
-        }
-    }
-    return monitor::SourceConfig{}.cert_origins;
-}
-
-nlohmann::json error_json(const monitor::Error& e) {
+nlohmann::json error_json(const core::Error& e) {
     nlohmann::json body = {{"error", e.reason}, {"message", e.message}};
     if (e.index >= 0) {
         body["event"] = e.index;
@@ -68,7 +36,7 @@ nlohmann::json error_json(const monitor::Error& e) {
 }
 
 // The refused events of a batch, at most 100 named (the count is always whole).
-nlohmann::json refused_json(const std::vector<monitor::Error>& refused) {
+nlohmann::json refused_json(const std::vector<core::Error>& refused) {
     nlohmann::json list = nlohmann::json::array();
     for (std::size_t i = 0; i < refused.size() && i < 100; ++i) {
         list.push_back(error_json(refused[i]));
@@ -107,12 +75,11 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
     }
     Parsed& p = parsed.value();
     if (!p.confirm_url.empty()) {
-        if (auto failed = confirm_subscription(p.confirm_url,
-                                               subscribe_origins(source, *ctx.config))) {
+        if (auto failed = guard.confirm(p.confirm_url)) {
             count_refused(400, failed->reason);
             return HttpResponse::error(400, failed->reason, failed->message);
         }
-        monitor::log_info("ingest: " + source + ": subscription confirmed");
+        core::log_info("ingest: " + source + ": subscription confirmed");
     }
     auto refuse = [&](int status, const std::string& reason, const std::string& message) {
         count_refused(status, reason);
@@ -126,11 +93,11 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
                           " (server.max_events_per_request)");
     }
     // An event id is kept in the event log: bounded like every other field.
-    std::erase_if(p.events, [&](const monitor::Event& e) {
+    std::erase_if(p.events, [&](const core::Event& e) {
         if (e.id.size() <= kMaxIdBytes) {
             return false;
         }
-        p.refused.push_back(monitor::Error{"bad_field",
+        p.refused.push_back(core::Error{"bad_field",
                                            "an event id is longer than " +
                                                std::to_string(kMaxIdBytes) + " bytes",
                                            -1, "id"});
@@ -151,7 +118,7 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
         t.ingest_errors.Add({{"source", source}, {"reason", log_failed ? "log_write" : "queue_full"}})
             .Increment();
         if (log_failed) {
-            monitor::log_error("ingest: " + outcome.error);
+            core::log_error("ingest: " + outcome.error);
         }
         auto r = HttpResponse::error(
             503, log_failed ? "log_write" : "queue_full",
@@ -200,10 +167,10 @@ HttpResponse list_alerts(const ApiContext& ctx, const HttpRequest& req) {
     return HttpResponse::json(200, nlohmann::json{{"alerts", arr}}.dump());
 }
 
-nlohmann::json audit_json(const std::vector<monitor::Store::AuditEntry>& entries) {
+nlohmann::json audit_json(const std::vector<core::Store::AuditEntry>& entries) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& e : entries) {
-        arr.push_back({{"at", monitor::format_rfc3339_ms(e.at_ms)},
+        arr.push_back({{"at", core::format_rfc3339_ms(e.at_ms)},
                        {"alert", e.alert_id},
                        {"action", e.action},
                        {"by", e.actor},
@@ -216,8 +183,8 @@ nlohmann::json audit_json(const std::vector<monitor::Store::AuditEntry>& entries
     return nlohmann::json{{"entries", arr}};
 }
 
-monitor::Error fail(const char* reason, std::string message) {
-    monitor::Error e;
+core::Error fail(const char* reason, std::string message) {
+    core::Error e;
     e.reason = reason;
     e.message = std::move(message);
     return e;
@@ -253,7 +220,7 @@ public:
         out = it->get<std::string>();
     }
     const nlohmann::json& json() const { return json_; }
-    std::optional<monitor::Error> problem;
+    std::optional<core::Error> problem;
 
 private:
     nlohmann::json json_;
@@ -261,7 +228,7 @@ private:
 
 }  // namespace
 
-monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view text) {
+core::Result<alerts::ActionRequest> parse_action_request(std::string_view text) {
     Body body(text);
     alerts::ActionRequest a;
     std::string duration;
@@ -286,7 +253,7 @@ monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view tex
     return a;
 }
 
-monitor::Result<alerts::Silence> parse_silence_request(std::string_view text,
+core::Result<alerts::Silence> parse_silence_request(std::string_view text,
                                                       std::int64_t now_ms) {
     Body body(text);
     alerts::Silence s;
@@ -312,7 +279,7 @@ monitor::Result<alerts::Silence> parse_silence_request(std::string_view text,
             return fail("bad_field", "matcher '" + k.substr(0, 64) +
                                          "' must be a label name with a string value");
         }
-        if (const auto why = monitor::Matcher::error(v.get<std::string>())) {
+        if (const auto why = core::Matcher::error(v.get<std::string>())) {
             return fail("bad_field", "matcher '" + k + "': " + *why);
         }
         s.matchers.emplace_back(k, v.get<std::string>());
@@ -325,13 +292,13 @@ monitor::Result<alerts::Silence> parse_silence_request(std::string_view text,
     }
     constexpr std::int64_t kLongest = 90LL * 24 * 3'600'000;
     if (!duration.empty()) {
-        auto ms = monitor::parse_duration_ms(duration);
+        auto ms = core::parse_duration_ms(duration);
         if (!ms || *ms <= 0 || *ms > kLongest) {
             return fail("bad_field", "'for': '" + duration + "' is not a duration up to 90d");
         }
         s.ends_ms = now_ms + *ms;
     } else {
-        auto at = monitor::parse_rfc3339_ms(ends_at);
+        auto at = core::parse_rfc3339_ms(ends_at);
         if (!at || *at <= now_ms || *at > now_ms + kLongest) {
             return fail("bad_field", "'ends_at': '" + ends_at +
                                          "' is not an RFC 3339 time within the next 90 days");
@@ -358,78 +325,16 @@ HttpResponse act_on_alert(const ApiContext& ctx, const std::string& id, const Ht
     return HttpResponse::json(200, alerts::to_json(*r.alert).dump());
 }
 
-// A guard per source from the configuration's `sources`, secrets read now. Each vendor's
-// signature scheme is used where its key is configured; a key for a vendor that does not sign
-// (or a scheme for another vendor) is refused, naming the key.
-std::shared_ptr<SourceGuard> make_guard(const std::string& source, const monitor::Config& config,
-                                        monitor::Store* store) {
-    for (const auto& sc : config.sources) {
-        if (sc.name != source) {
-            continue;
-        }
-        std::string token = sc.token.empty() ? "" : monitor::resolve_secret(sc.token);
-        std::unique_ptr<SignatureVerifier> verifier;
-        auto only_for = [&](const char* key, const char* vendors) {
-            throw monitor::ConfigError(sc.path + "." + key + ": only " + vendors +
-                                       " sign with this; use a token for " + source);
-        };
-        if (!sc.public_key.empty()) {
-            if (source != "sendgrid") {
-                only_for("public_key", "sendgrid");
-            }
-            try {
-                verifier = std::make_unique<SendgridSignature>(
-                    monitor::resolve_secret(sc.public_key), sc.max_age_ms);
-            } catch (const std::invalid_argument& e) {
-                throw monitor::ConfigError(sc.path + ".public_key: " + e.what());
-            }
-        }
-        if (!sc.signing_key.empty()) {
-            if (source == "mailgun") {
-                verifier = std::make_unique<MailgunSignature>(
-                    monitor::resolve_secret(sc.signing_key), sc.max_age_ms);
-            } else if (source == "zendesk") {
-                verifier = std::make_unique<ZendeskSignature>(
-                    monitor::resolve_secret(sc.signing_key), sc.max_age_ms);
-            } else {
-                only_for("signing_key", "mailgun and zendesk");
-            }
-        }
-        if (sc.verify_sns) {
-            if (source != "ses") {
-                only_for("verify_signature", "ses (Amazon SNS)");
-            }
-            verifier = std::make_unique<SnsSignature>(sc.cert_origins, sc.max_age_ms);
-        }
-        if (verifier && store != nullptr) {
-            verifier->remember_in(store, source);
-        }
-        return std::make_shared<SourceGuard>(source, std::move(token), std::move(verifier));
-    }
-    return std::make_shared<SourceGuard>(source, "", nullptr);
-}
-
-
 }  // namespace
 
-void install_routes(HttpServer& server, const ApiContext& ctx,
-                    std::vector<std::unique_ptr<Adapter>> adapters) {
-    auto labels = std::make_shared<std::vector<std::string>>(monitor::known_labels());
+void install_routes(HttpServer& server, const ApiContext& ctx, const SourceRegistry& sources) {
+    auto labels = std::make_shared<std::vector<std::string>>(core::known_labels());
     labels->insert(labels->end(), ctx.config->extra_labels.begin(),
                    ctx.config->extra_labels.end());
-    std::vector<std::string> names;
-    for (const auto& a : adapters) {
-        names.emplace_back(a->source());
-    }
-    for (const auto& sc : ctx.config->sources) {
-        if (std::find(names.begin(), names.end(), sc.name) == names.end()) {
-            throw monitor::ConfigError(sc.path + ": no such source" +
-                                       monitor::suggest(sc.name, names));
-        }
-    }
+    const auto guards = sources.guards(*ctx.config, ctx.store);
     const auto api_guard = std::make_shared<const SourceGuard>(
         "the API",
-        ctx.config->api.token.empty() ? "" : monitor::resolve_secret(ctx.config->api.token),
+        ctx.config->api.token.empty() ? "" : core::resolve_secret(ctx.config->api.token),
         nullptr);
     // The API's routes need the API token (or a loopback client when none is configured).
     auto guarded = [api_guard, ctx](auto handler) {
@@ -445,10 +350,10 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
             return handler(req);
         };
     };
-    for (auto& owned : adapters) {
-        std::shared_ptr<Adapter> adapter(std::move(owned));
-        const std::string source(adapter->source());
-        auto guard = make_guard(source, *ctx.config, ctx.store);
+    for (const auto& kind : sources.kinds()) {
+        std::shared_ptr<const Adapter> adapter = kind.adapter();
+        const std::string source = kind.name;
+        const auto guard = guards.at(source);
         auto& t = *ctx.telemetry;
         auto counter = [&](const char* result) {
             return &t.events_received.Add({{"source", source}, {"result", result}});
@@ -549,7 +454,7 @@ void install_routes(HttpServer& server, const ApiContext& ctx,
     server.route("GET", "/api/v1/dead-letters", guarded([ctx](const HttpRequest&) {
         nlohmann::json arr = nlohmann::json::array();
         for (const auto& d : ctx.store->load_dead_letters(1000)) {
-            arr.push_back({{"at", monitor::format_rfc3339_ms(d.at_ms)},
+            arr.push_back({{"at", core::format_rfc3339_ms(d.at_ms)},
                            {"receiver", d.receiver},
                            {"alert", d.alert_id},
                            {"transition", d.transition},

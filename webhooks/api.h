@@ -7,13 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "alerts/manager.h"
-#include "monitor/clock.h"
-#include "monitor/config.h"
-#include "monitor/hash.h"
-#include "monitor/intake.h"
-#include "monitor/store.h"
-#include "monitor/telemetry.h"
-#include "webhooks/adapter.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/hash.h"
+#include "core/intake.h"
+#include "core/store.h"
+#include "core/telemetry.h"
+#include "webhooks/sources/adapter.h"
+#include "webhooks/sources/registry.h"
 #include "webhooks/http_server.h"
 #include "webhooks/interact.h"
 
@@ -21,29 +22,26 @@ namespace terrain::webhooks {
 
 // Everything the HTTP endpoints need; owned by the app and outliving the server.
 struct ApiContext {
-    monitor::Intake* intake = nullptr;
+    core::Intake* intake = nullptr;
     alerts::AlertManager* alerts = nullptr;
-    monitor::Store* store = nullptr;  // the audit trail, the memory of used signatures
-    monitor::Telemetry* telemetry = nullptr;
-    const monitor::SubjectHasher* hasher = nullptr;
-    const monitor::Clock* clock = nullptr;
-    const monitor::Config* config = nullptr;
+    core::Store* store = nullptr;  // the audit trail, the memory of used signatures
+    core::Telemetry* telemetry = nullptr;
+    const core::SubjectHasher* hasher = nullptr;
+    const core::Clock* clock = nullptr;
+    const core::Config* config = nullptr;
     std::function<nlohmann::json()> status;  // pipeline state for /api/v1/status
     std::function<bool()> ready;             // for /readyz
     InteractContext interact;                // chat clicks and the inbox; unset: not served
 };
 
-// The list of inbound adapters, one line each: POST /ingest/<source>.
-std::vector<std::unique_ptr<Adapter>> builtin_adapters();
-
 // The body of POST /api/v1/alerts/<id>/actions: {"action", "by", "reason"?, "for"?}.
-monitor::Result<alerts::ActionRequest> parse_action_request(std::string_view body);
+core::Result<alerts::ActionRequest> parse_action_request(std::string_view body);
 // POST /api/v1/silences {"matchers": {label: value}, "ends_at" | "for", "created_by",
 // "comment"?}; the silence starts now.
-monitor::Result<alerts::Silence> parse_silence_request(std::string_view body, std::int64_t now_ms);
+core::Result<alerts::Silence> parse_silence_request(std::string_view body, std::int64_t now_ms);
 
-// Installs /ingest/<source> for every adapter, /api/v1/*, /metrics, /healthz and /readyz.
-void install_routes(HttpServer& server, const ApiContext& ctx,
-                    std::vector<std::unique_ptr<Adapter>> adapters);
+// Installs /ingest/<source> for every source kind (guarded as `sources.guards` says), /api/v1/*,
+// /metrics, /healthz and /readyz. Throws core::ConfigError on a bad `sources` entry.
+void install_routes(HttpServer& server, const ApiContext& ctx, const SourceRegistry& sources);
 
 }  // namespace terrain::webhooks

@@ -18,8 +18,8 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
-#include "monitor/log.h"
-#include "monitor/url.h"
+#include "core/log.h"
+#include "core/url.h"
 
 namespace terrain::webhooks {
 
@@ -27,44 +27,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-
-const std::string* HttpRequest::header(std::string_view lower_name) const {
-    for (const auto& [k, v] : headers) {
-        if (k == lower_name) {
-            return &v;
-        }
-    }
-    return nullptr;
-}
-
-std::string HttpRequest::query_param(std::string_view name) const {
-    std::string_view q = query;
-    while (!q.empty()) {
-        auto amp = q.find('&');
-        auto part = q.substr(0, amp);
-        auto eq = part.find('=');
-        if (part.substr(0, eq) == name) {
-            return eq == std::string_view::npos ? "" : std::string(part.substr(eq + 1));
-        }
-        if (amp == std::string_view::npos) {
-            break;
-        }
-        q.remove_prefix(amp + 1);
-    }
-    return "";
-}
-
-HttpResponse HttpResponse::json(int status, std::string body) {
-    HttpResponse r;
-    r.status = status;
-    r.body = std::move(body);
-    return r;
-}
-
-HttpResponse HttpResponse::error(int status, const std::string& reason,
-                                 const std::string& message) {
-    return json(status, nlohmann::json{{"error", reason}, {"message", message}}.dump());
-}
 
 void configure_accepted_socket(int fd) {
     int one = 1;
@@ -215,7 +177,7 @@ struct HttpServer::Impl {
         }
         const auto origin = req[http::field::origin];
         if (!origin.empty()) {
-            const auto url = monitor::parse_url(std::string_view(origin.data(), origin.size()));
+            const auto url = core::parse_url(std::string_view(origin.data(), origin.size()));
             const bool same = url.ok() && url.value().host == host_name &&
                               (host_port.empty() || std::to_string(url.value().port) == host_port);
             if (!same) {
@@ -239,7 +201,7 @@ struct HttpServer::Impl {
                 try {
                     return r.handler(req);
                 } catch (const std::exception& e) {
-                    monitor::log_error("http: handler for " + req.method + " " + req.path +
+                    core::log_error("http: handler for " + req.method + " " + req.path +
                                        " failed: " + e.what());
                     return HttpResponse::error(500, "internal", "internal error; see the log");
                 }
@@ -456,7 +418,7 @@ void HttpServer::Impl::do_accept_now() {
             const auto now = std::chrono::steady_clock::now();
             if (now - last_accept_log >= std::chrono::minutes(1)) {
                 last_accept_log = now;
-                monitor::log_warn("http: accept failed: " + std::string(std::strerror(ec.value())) +
+                core::log_warn("http: accept failed: " + std::string(std::strerror(ec.value())) +
                                   " (" +
                                   std::to_string(accept_failed.load()) +
                                   " failures so far; retrying with back-off, logged at most "
@@ -485,14 +447,29 @@ void HttpServer::route(const std::string& method, const std::string& path, Handl
     impl_->routes.push_back(std::move(r));
 }
 
-std::uint16_t HttpServer::start() {
-    auto& o = impl_->options;
+std::string resolve_listen_host(const std::string& host) {
     beast::error_code ec;
-    auto address = asio::ip::make_address(o.host, ec);
-    if (ec) {
-        throw std::runtime_error("listen address '" + o.host + "' is not an IP address");
+    const auto address = asio::ip::make_address(host, ec);
+    if (!ec) {
+        return address.to_string();
     }
-    tcp::endpoint endpoint(address, o.port);
+    asio::io_context ioc;
+    tcp::resolver resolver(ioc);
+    const auto found = resolver.resolve(host, "0", tcp::resolver::numeric_service, ec);
+    if (ec || found.empty()) {
+        throw std::runtime_error("cannot resolve the listen host '" + host + "'" +
+                                 (ec ? ": " + ec.message() : ""));
+    }
+    return found.begin()->endpoint().address().to_string();
+}
+
+std::uint16_t HttpServer::bind() {
+    auto& o = impl_->options;
+    if (impl_->acceptor) {
+        return impl_->acceptor->local_endpoint().port();
+    }
+    beast::error_code ec;
+    tcp::endpoint endpoint(asio::ip::make_address(resolve_listen_host(o.host)), o.port);
     impl_->acceptor.emplace(impl_->ioc);
     impl_->acceptor->open(endpoint.protocol());
     impl_->acceptor->set_option(asio::socket_base::reuse_address(true));
@@ -502,7 +479,12 @@ std::uint16_t HttpServer::start() {
                                  ": " + ec.message());
     }
     impl_->acceptor->listen(asio::socket_base::max_listen_connections);
-    std::uint16_t port = impl_->acceptor->local_endpoint().port();
+    return impl_->acceptor->local_endpoint().port();
+}
+
+std::uint16_t HttpServer::start() {
+    auto& o = impl_->options;
+    const std::uint16_t port = bind();
     impl_->running = true;
     impl_->accept_timer.emplace(asio::make_strand(impl_->ioc));
     impl_->do_accept();

@@ -9,34 +9,16 @@
 #include <utility>
 #include <vector>
 
+#include "core/http.h"
+
 namespace prometheus {
 class Registry;
 }
 
 namespace terrain::webhooks {
 
-struct HttpRequest {
-    std::string method;
-    std::string path;
-    std::string query;
-    std::string body;
-    std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
-    std::string remote_address;
-
-    const std::string* header(std::string_view lower_name) const;
-    std::string query_param(std::string_view name) const;
-};
-
-struct HttpResponse {
-    int status = 200;
-    std::string content_type = "application/json";
-    std::string body;
-    std::vector<std::pair<std::string, std::string>> headers;
-
-    static HttpResponse json(int status, std::string body);
-    // {"error": reason, "message": message, ...extra}
-    static HttpResponse error(int status, const std::string& reason, const std::string& message);
-};
+using core::HttpRequest;
+using core::HttpResponse;
 
 // The inbound HTTP/1.1 server (Boost.Beast over Asio). Handlers run on the I/O threads and must
 // not block for long; connections are multiplexed over the threads (not one connection per
@@ -78,7 +60,10 @@ public:
 
     // Exact path match; a path ending in '*' matches by prefix.
     void route(const std::string& method, const std::string& path, Handler handler);
-    // Binds and starts serving; returns the bound port (useful with port 0). Throws on failure.
+    // Binds and listens (connections wait in the backlog until start); returns the bound port
+    // (useful with port 0). Throws std::runtime_error on failure. A host name is resolved.
+    std::uint16_t bind();
+    // Binds if not yet bound and starts serving; returns the bound port. Throws on failure.
     std::uint16_t start();
     void stop();
 
@@ -90,6 +75,10 @@ public:
 private:
     std::unique_ptr<Impl> impl_;
 };
+
+// The IP address a listen host names (an address as it is, a name resolved); throws
+// std::runtime_error naming the host when it does not resolve.
+std::string resolve_listen_host(const std::string& host);
 
 // Applies terrain's socket options to an accepted connection (TCP_NODELAY). Exposed for tests.
 void configure_accepted_socket(int native_handle);

@@ -2,10 +2,10 @@
 
 #include <cctype>
 
-#include "monitor/log.h"
-#include "webhooks/bot_framework_auth.h"
-#include "webhooks/chat_card.h"
-#include "webhooks/teams_receiver.h"
+#include "core/log.h"
+#include "alerts/teams/bot_framework_auth.h"
+#include "alerts/chat/chat_card.h"
+#include "alerts/teams/receiver.h"
 
 namespace terrain::webhooks {
 
@@ -13,7 +13,7 @@ namespace {
 
 constexpr std::size_t kMaxField = 512;
 
-monitor::Error bad(const std::string& message) { return {"bad_request", message, -1, ""}; }
+core::Error bad(const std::string& message) { return {"bad_request", message, -1, ""}; }
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -84,7 +84,7 @@ void split_value(const std::string& value, std::string& alert, std::string& arg)
 
 }  // namespace
 
-monitor::Result<SlackClick> parse_slack_interaction(std::string_view body) {
+core::Result<SlackClick> parse_slack_interaction(std::string_view body) {
     auto payload = form_value(body, "payload");
     if (!payload) {
         return bad("the body has no form field 'payload' (Slack sends payload=<JSON>)");
@@ -121,7 +121,7 @@ monitor::Result<SlackClick> parse_slack_interaction(std::string_view body) {
     return c;
 }
 
-monitor::Result<MattermostClick> parse_mattermost_action(std::string_view body) {
+core::Result<MattermostClick> parse_mattermost_action(std::string_view body) {
     const auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         return bad("the body must be a JSON object (a Mattermost interactive message action)");
@@ -144,7 +144,7 @@ monitor::Result<MattermostClick> parse_mattermost_action(std::string_view body) 
     return m;
 }
 
-monitor::Result<TeamsClick> parse_teams_invoke(std::string_view body) {
+core::Result<TeamsClick> parse_teams_invoke(std::string_view body) {
     const auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         return bad("the body must be a JSON object (a Bot Framework activity)");
@@ -182,7 +182,7 @@ monitor::Result<TeamsClick> parse_teams_invoke(std::string_view body) {
     return t;
 }
 
-monitor::Result<alerts::Click> parse_inbox_action(std::string_view body) {
+core::Result<alerts::Click> parse_inbox_action(std::string_view body) {
     const auto j = nlohmann::json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) {
         return bad("the body must be a JSON object {\"alert\", \"action\", \"arg\"}");
@@ -206,7 +206,7 @@ nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& poli
                             {"label", alerts::Policy::label(*a)},
                             {"confirm", policy.confirmation(*a, alert)},
                             {"override", a->executor != "builtin"}};
-        if (auto choices = card_choices(*a, policy); !choices.empty()) {
+        if (auto choices = alerts::card_choices(*a, policy); !choices.empty()) {
             b["options"] = choices;
         }
         buttons.push_back(std::move(b));
@@ -227,10 +227,12 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
         }
         return std::string();
     };
+    // The platforms' keys under `interact`, validated by the receiver kinds.
+    const core::Params keys(cfg.interact.params, "interact");
     const std::string slack_receiver = first_receiver("slack");
-    if (!cfg.interact.slack_signing_secret.empty()) {
-        auto verifier = std::make_shared<SlackSignature>(
-            monitor::resolve_secret(cfg.interact.slack_signing_secret), cfg.interact.max_age_ms);
+    if (keys.has("slack_signing_secret")) {
+        auto verifier = std::make_shared<alerts::SlackSignature>(
+            keys.resolved("slack_signing_secret"), cfg.interact.max_age_ms);
         if (ctx.store != nullptr) {
             verifier->remember_in(ctx.store, "slack_interactivity");
         }
@@ -267,9 +269,8 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
             return r;
         });
     }
-    if (!cfg.interact.mattermost_secret.empty()) {
-        auto secret = std::make_shared<const std::string>(
-            monitor::resolve_secret(cfg.interact.mattermost_secret));
+    if (keys.has("mattermost_secret")) {
+        auto secret = std::make_shared<const std::string>(keys.resolved("mattermost_secret"));
         const std::string receiver = first_receiver("mattermost");
         server.route("POST", "/interact/mattermost", [ctx, secret, receiver](
                                                          const HttpRequest& req) {
@@ -279,8 +280,8 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
                 return HttpResponse::error(400, parsed.error().reason, parsed.error().message);
             }
             MattermostClick& m = parsed.value();
-            if (!secret_equals(m.token,
-                               mattermost_token(*secret, m.click.alert, m.click.action))) {
+            if (!core::secret_equals(m.token,
+                               alerts::mattermost_token(*secret, m.click.alert, m.click.action))) {
                 count_click(ctx, "mattermost", "bad_signature");
                 return unauthorized({"bad_signature",
                                      "the button's token does not verify for this alert and "
@@ -298,9 +299,9 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
             return HttpResponse::json(200, body.dump());
         });
     }
-    if (!cfg.interact.teams_app_id.empty()) {
-        auto auth = std::make_shared<const BotFrameworkAuth>(cfg.interact.teams_app_id,
-                                                             cfg.interact.teams_openid_url);
+    if (keys.has("teams_app_id")) {
+        auto auth = std::make_shared<const alerts::BotFrameworkAuth>(
+            keys.str("teams_app_id", ""), keys.url("teams_openid_url", alerts::kTeamsOpenIdUrl));
         const std::string receiver = first_receiver("teams");
         server.route("POST", "/interact/teams", [ctx, auth, receiver](const HttpRequest& req) {
             auto parsed = parse_teams_invoke(req.body);
@@ -322,7 +323,7 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
             nlohmann::json body = {{"statusCode", 200}};
             if (outcome.status == 200 && outcome.alert) {
                 body["type"] = "application/vnd.microsoft.card.adaptive";
-                body["value"] = TeamsReceiver::card(*outcome.alert, *ctx.policy);
+                body["value"] = alerts::TeamsReceiver::card(*outcome.alert, *ctx.policy);
             } else {
                 body["type"] = "application/vnd.microsoft.activity.message";
                 body["value"] = outcome.message;
@@ -342,11 +343,11 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
     // People's own inbox logins: token -> their inbox identity (secrets resolved at start).
     auto logins = std::make_shared<std::vector<std::pair<std::string, std::string>>>();
     for (const auto& p :
-         ctx.config != nullptr ? ctx.config->people : std::vector<monitor::PersonConfig>{}) {
+         ctx.config != nullptr ? ctx.config->people : std::vector<core::PersonConfig>{}) {
         if (!p.inbox_token.empty()) {
             for (const auto& [platform, id] : p.ids) {
                 if (platform == "inbox") {
-                    logins->emplace_back(monitor::resolve_secret(p.inbox_token), id);
+                    logins->emplace_back(core::resolve_secret(p.inbox_token), id);
                 }
             }
         }
@@ -355,19 +356,19 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
     // whoever the API guard lets in (the API token, or loopback without one), "local".
     auto inbox_user = [ctx, api_guard, logins](const HttpRequest& req) {
         const std::string* auth = req.header("authorization");
-        if (const auto token = auth != nullptr ? bearer_token(*auth) : std::nullopt) {
+        if (const auto token = auth != nullptr ? core::bearer_token(*auth) : std::nullopt) {
             std::string who;
             for (const auto& [secret, id] : *logins) {
-                who = secret_equals(*token, secret) ? id : who;  // every one compared: no timing
+                who = core::secret_equals(*token, secret) ? id : who;  // every one compared: no timing
             }
             if (!who.empty()) {
-                return monitor::Result<std::string>(who);
+                return core::Result<std::string>(who);
             }
         }
         if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
-            return monitor::Result<std::string>(*denied);
+            return core::Result<std::string>(*denied);
         }
-        return monitor::Result<std::string>(std::string("local"));
+        return core::Result<std::string>(std::string("local"));
     };
     server.route("GET", "/inbox/alerts", [ctx, inbox_user](const HttpRequest& req) {
         const auto user = inbox_user(req);

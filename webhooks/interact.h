@@ -10,11 +10,16 @@
 #include "alerts/notifier.h"
 #include "alerts/overrides.h"
 #include "alerts/policy.h"
-#include "monitor/clock.h"
-#include "monitor/config.h"
-#include "monitor/result.h"
-#include "monitor/telemetry.h"
-#include "webhooks/auth.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/result.h"
+#include "core/telemetry.h"
+#include "core/signature.h"
+#include "webhooks/guard.h"
+#include "alerts/slack/signature.h"
+#include "alerts/mattermost/receiver.h"
+#include "alerts/teams/receiver.h"
+#include "core/params.h"
 #include "webhooks/http_server.h"
 
 namespace terrain::webhooks {
@@ -25,10 +30,10 @@ struct InteractContext {
     alerts::AlertManager* alerts = nullptr;
     alerts::Notifier* notifier = nullptr;  // private replies to the clicker
     const alerts::Policy* policy = nullptr;
-    const monitor::Clock* clock = nullptr;
-    monitor::Telemetry* telemetry = nullptr;
-    const monitor::Config* config = nullptr;
-    monitor::Store* store = nullptr;  // the replay guard's memory of used signatures
+    const core::Clock* clock = nullptr;
+    core::Telemetry* telemetry = nullptr;
+    const core::Config* config = nullptr;
+    core::Store* store = nullptr;  // the replay guard's memory of used signatures
 };
 
 // A Slack block_actions payload reduced to the click it carries.
@@ -40,7 +45,7 @@ struct SlackClick {
     std::string arg;
 };
 // Parses the form-encoded body ("payload=<JSON>"); an error names what is missing or wrong.
-monitor::Result<SlackClick> parse_slack_interaction(std::string_view body);
+core::Result<SlackClick> parse_slack_interaction(std::string_view body);
 
 // A Mattermost interactive message action, as Mattermost posts it to the button's integration
 // URL: {"user_id", "channel_id", "post_id", "context": {"alert", "action", "token",
@@ -49,7 +54,7 @@ struct MattermostClick {
     alerts::Click click;
     std::string token;
 };
-monitor::Result<MattermostClick> parse_mattermost_action(std::string_view body);
+core::Result<MattermostClick> parse_mattermost_action(std::string_view body);
 
 // A Microsoft Teams Universal Action, as the Bot Framework delivers it to the bot: an invoke
 // activity named "adaptiveCard/action" whose value.action is the Action.Execute pressed
@@ -61,10 +66,10 @@ struct TeamsClick {
     std::string service_url;
     std::string channel_id;
 };
-monitor::Result<TeamsClick> parse_teams_invoke(std::string_view body);
+core::Result<TeamsClick> parse_teams_invoke(std::string_view body);
 
 // The inbox's POST /inbox/act body: {"alert", "action", "arg"?}.
-monitor::Result<alerts::Click> parse_inbox_action(std::string_view body);
+core::Result<alerts::Click> parse_inbox_action(std::string_view body);
 
 // The inbox's view of an alert: the alert and the buttons it offers.
 nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& policy);
@@ -72,7 +77,7 @@ nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& poli
 // POST /interact/slack (Slack's signature, answered at once: overrides run after answering),
 // POST /interact/mattermost (the button's signed token; a refusal is answered as
 // ephemeral_text, shown to the clicker alone),
-// POST /interact/teams (the Bot Framework's bearer token, see BotFrameworkAuth; answered with
+// POST /interact/teams (the Bot Framework's bearer token, see alerts::BotFrameworkAuth; answered with
 // the updated card, or a refusal as a message to the clicker alone),
 // GET /inbox (the page), GET /inbox/alerts and POST /inbox/act. A request bearing a person's
 // own `inbox_token` acts as that person; otherwise, behind `api_guard` (the API token, or

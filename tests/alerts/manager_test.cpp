@@ -9,8 +9,8 @@
 namespace terrain::alerts {
 namespace {
 
-monitor::Finding finding(bool anomalous, double observed, std::int64_t window_start) {
-    monitor::Finding f;
+core::Finding finding(bool anomalous, double observed, std::int64_t window_start) {
+    core::Finding f;
     f.metric = "spam_complaint_rate";
     f.detector = "threshold";
     f.detector_type = "threshold";
@@ -32,13 +32,13 @@ monitor::Finding finding(bool anomalous, double observed, std::int64_t window_st
 class AlertManagerTest : public ::testing::Test {
 protected:
     testing::TempDir dir_;
-    monitor::FakeClock clock_{1'800'000'000'000};
-    monitor::Telemetry telemetry_;
+    core::FakeClock clock_{1'800'000'000'000};
+    core::Telemetry telemetry_;
     std::vector<Notification> sent_;
 };
 
 TEST_F(AlertManagerTest, FiresOnceWhileAnomalousThenResolves) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(false, 0.001, 0));
@@ -64,7 +64,7 @@ TEST_F(AlertManagerTest, FiresOnceWhileAnomalousThenResolves) {
 }
 
 TEST_F(AlertManagerTest, UnevaluatedFindingsChangeNothing) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -77,14 +77,14 @@ TEST_F(AlertManagerTest, UnevaluatedFindingsChangeNothing) {
 TEST_F(AlertManagerTest, RestartKeepsAlertsAndDoesNotNotifyAgain) {
     std::string id;
     {
-        monitor::Store store(dir_.file("t.db"));
+        core::Store store(dir_.file("t.db"));
         Notifier notifier(testing::capture_routes(&sent_), telemetry_);
         AlertManager m(store, notifier, telemetry_, clock_);
         m.on_finding(finding(true, 0.005, 0));
         id = m.list(std::nullopt).at(0).id;
     }
     sent_.clear();
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     auto a = m.get(id);
@@ -99,7 +99,7 @@ TEST_F(AlertManagerTest, RestartKeepsAlertsAndDoesNotNotifyAgain) {
 }
 
 TEST_F(AlertManagerTest, IdleSeriesResolves) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -110,7 +110,7 @@ TEST_F(AlertManagerTest, IdleSeriesResolves) {
 }
 
 TEST_F(AlertManagerTest, NotifierRetriesRecoverableFailures) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_, 3), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -123,7 +123,7 @@ TEST_F(AlertManagerTest, NotifierRetriesRecoverableFailures) {
 }
 
 TEST_F(AlertManagerTest, UndeliverableNotificationsBecomeDeadLetters) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     {
         Notifier notifier(testing::capture_routes(&sent_, 100), telemetry_, &store);
         AlertManager m(store, notifier, telemetry_, clock_);
@@ -141,7 +141,7 @@ TEST_F(AlertManagerTest, UndeliverableNotificationsBecomeDeadLetters) {
     EXPECT_NE(telemetry_.serialize().find(R"(terrain_dead_letters{receiver="capture"} 1)"),
               std::string::npos);
     // The count survives a restart.
-    monitor::Telemetry fresh;
+    core::Telemetry fresh;
     Notifier again(testing::capture_routes(&sent_), fresh, &store);
     EXPECT_NE(fresh.serialize().find(R"(terrain_dead_letters{receiver="capture"} 1)"),
               std::string::npos);
@@ -150,7 +150,7 @@ TEST_F(AlertManagerTest, UndeliverableNotificationsBecomeDeadLetters) {
 // A receiver that is down when terrain stops keeps its notification in the outbox; the next
 // start delivers it once, and the outbox is empty after.
 TEST_F(AlertManagerTest, ANotificationStillQueuedAtStopIsDeliveredAfterTheRestart) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     {
         auto routes = testing::capture_routes(&sent_, 1'000'000);
         routes[0].config.max_attempts = 100;
@@ -179,9 +179,9 @@ TEST_F(AlertManagerTest, ANotificationStillQueuedAtStopIsDeliveredAfterTheRestar
 // warnings are held (another campaign's are not); when the critical one resolves, the warning
 // still firing is told once.
 TEST_F(AlertManagerTest, AFiringCriticalAlertInhibitsTheSameCampaignsWarnings) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
-    monitor::InhibitRuleConfig rule;
+    core::InhibitRuleConfig rule;
     rule.source_match = {{"severity", "critical"}};
     rule.target_match = {{"severity", "warning"}};
     rule.equal = {"campaign"};
@@ -221,7 +221,7 @@ ActionRequest action(std::string name, std::string reason = "", std::int64_t dur
 }
 
 TEST_F(AlertManagerTest, AcknowledgeOnceThenConflict) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -266,7 +266,7 @@ TEST_F(AlertManagerTest, AcknowledgeOnceThenConflict) {
 // A chat receiver that escalates to a pager after 10 minutes without an acknowledgement.
 std::vector<Notifier::Route> chat_and_pager(std::vector<Notification>* chat,
                                             std::vector<Notification>* pager,
-                                            std::vector<monitor::ReceiverConfig>& configs) {
+                                            std::vector<core::ReceiverConfig>& configs) {
     std::vector<Notifier::Route> routes(2);
     routes[0].receiver = std::make_unique<testing::CaptureReceiver>(chat, 0, "chat");
     routes[0].config.name = "chat";
@@ -279,9 +279,9 @@ std::vector<Notifier::Route> chat_and_pager(std::vector<Notification>* chat,
 }
 
 TEST_F(AlertManagerTest, UnacknowledgedAlertEscalatesOnceToTheEscalationTargetOnly) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     std::vector<Notification> pager;
-    std::vector<monitor::ReceiverConfig> configs;
+    std::vector<core::ReceiverConfig> configs;
     Notifier notifier(chat_and_pager(&sent_, &pager, configs), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_, configs);
     m.on_finding(finding(true, 0.005, 0));
@@ -299,9 +299,9 @@ TEST_F(AlertManagerTest, UnacknowledgedAlertEscalatesOnceToTheEscalationTargetOn
 }
 
 TEST_F(AlertManagerTest, SnoozeHoldsEscalationUntilItEnds) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     std::vector<Notification> pager;
-    std::vector<monitor::ReceiverConfig> configs;
+    std::vector<core::ReceiverConfig> configs;
     Notifier notifier(chat_and_pager(&sent_, &pager, configs), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_, configs);
     m.on_finding(finding(true, 0.005, 0));
@@ -331,7 +331,7 @@ TEST_F(AlertManagerTest, SnoozeHoldsEscalationUntilItEnds) {
 }
 
 TEST_F(AlertManagerTest, SnoozeNeedsADuration) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -345,7 +345,7 @@ TEST_F(AlertManagerTest, SnoozeNeedsADuration) {
 }
 
 TEST_F(AlertManagerTest, NotAProblemHoldsTheSeriesUntilItRecovers) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     {
         AlertManager m(store, notifier, telemetry_, clock_);
@@ -378,7 +378,7 @@ TEST_F(AlertManagerTest, NotAProblemHoldsTheSeriesUntilItRecovers) {
 }
 
 TEST_F(AlertManagerTest, ConfirmRecordsFeedbackOnResolvedAlerts) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -398,7 +398,7 @@ TEST_F(AlertManagerTest, ConfirmRecordsFeedbackOnResolvedAlerts) {
 // Matchers may be regular expressions or negations: a silence on every "spring..." campaign
 // outside gmail.com holds spring-b2b at yahoo.com only.
 TEST_F(AlertManagerTest, ARegularExpressionSilenceHoldsWhatItsMatchersAccept) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     Silence s;
@@ -430,7 +430,7 @@ TEST_F(AlertManagerTest, ARegularExpressionSilenceHoldsWhatItsMatchersAccept) {
 // told until the silence ends; an alert that fired and resolved within it is never told; and
 // the silence outlives a restart.
 TEST_F(AlertManagerTest, SilenceHoldsMatchingAlertsUntilItEnds) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     std::string silence_id;
     {
@@ -471,7 +471,7 @@ TEST_F(AlertManagerTest, SilenceHoldsMatchingAlertsUntilItEnds) {
 }
 
 TEST_F(AlertManagerTest, AnAlertThatFiresAndResolvesWithinASilenceIsNeverTold) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     Silence s;
@@ -492,7 +492,7 @@ TEST_F(AlertManagerTest, AnAlertThatFiresAndResolvesWithinASilenceIsNeverTold) {
 // on one alert, another alert of the same campaign is not told; once the pause is reverted,
 // it is.
 TEST_F(AlertManagerTest, ADoneOverrideHoldsTheSameCampaignsOtherAlerts) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_, {},
                    HoldRules{{{"pause_campaign", {"campaign"}}}, {}, {}});
@@ -567,7 +567,7 @@ TEST(AlertTextTest, FiguresReadTheSameInSummariesAndCards) {
 // Saturday evening is not quiet.
 TEST_F(AlertManagerTest, AQuietWindowHoldsWarningsUntilItsLocalMorning) {
     using namespace std::chrono;
-    monitor::WeeklyWindowConfig nights;
+    core::WeeklyWindowConfig nights;
     nights.name = "weeknights";
     nights.time_zone = "Europe/Berlin";
     nights.days = {1, 2, 3, 4, 5};
@@ -593,8 +593,8 @@ TEST_F(AlertManagerTest, AQuietWindowHoldsWarningsUntilItsLocalMorning) {
     EXPECT_TRUE(window.active(at(summer_monday, 18)));   // 20:00 Berlin in summer time
     EXPECT_EQ(window.describe(), "'weeknights' (weekdays 20:00-08:00 Europe/Berlin)");
 
-    monitor::FakeClock clock(at(monday, 21));  // Monday 22:00 Berlin
-    monitor::Store store(dir_.file("t.db"));
+    core::FakeClock clock(at(monday, 21));  // Monday 22:00 Berlin
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock, {}, HoldRules{{}, {window}, {}});
     auto warning = finding(true, 0.005, 0);
@@ -625,7 +625,7 @@ TEST_F(AlertManagerTest, AQuietWindowHoldsWarningsUntilItsLocalMorning) {
 // 18:05, nobody having acknowledged it, names the evening shift.
 TEST_F(AlertManagerTest, AnAlertNamesThePeopleOnDutyWhenItFiresAndWhenItEscalates) {
     using namespace std::chrono;
-    monitor::OnDutyConfig days;
+    core::OnDutyConfig days;
     days.shift.name = "days";
     days.shift.time_zone = "Europe/Berlin";
     days.shift.days = {1, 2, 3, 4, 5};
@@ -633,7 +633,7 @@ TEST_F(AlertManagerTest, AnAlertNamesThePeopleOnDutyWhenItFiresAndWhenItEscalate
     days.shift.to_minute = 18 * 60;
     days.shift.match = {{"provider", "gmail.com"}};
     days.people = {"Ana Ortiz", "Ben Okafor"};
-    monitor::OnDutyConfig evenings;
+    core::OnDutyConfig evenings;
     evenings.shift.name = "evenings";
     evenings.shift.time_zone = "Europe/Berlin";
     evenings.shift.days = {0, 1, 2, 3, 4, 5, 6};
@@ -653,10 +653,10 @@ TEST_F(AlertManagerTest, AnAlertNamesThePeopleOnDutyWhenItFiresAndWhenItEscalate
               (std::vector<std::string>{"Carla Diaz", "Ana Ortiz"}));
     EXPECT_TRUE(roster.for_alert(yahoo, t0 + 6 * 3'600'000).empty());  // 23:55
 
-    monitor::FakeClock clock(t0);
-    monitor::Store store(dir_.file("t.db"));
+    core::FakeClock clock(t0);
+    core::Store store(dir_.file("t.db"));
     std::vector<Notification> pager;
-    std::vector<monitor::ReceiverConfig> configs;
+    std::vector<core::ReceiverConfig> configs;
     Notifier notifier(chat_and_pager(&sent_, &pager, configs), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock, configs, {}, roster);
     m.on_finding(finding(true, 0.005, 0));
@@ -677,7 +677,7 @@ TEST_F(AlertManagerTest, AnAlertNamesThePeopleOnDutyWhenItFiresAndWhenItEscalate
 // An alert already told when a quiet window opens goes quiet: no reminder inside the window.
 TEST_F(AlertManagerTest, AnOpenAlertGoesQuietWhenTheWindowOpens) {
     using namespace std::chrono;
-    monitor::WeeklyWindowConfig lunch;
+    core::WeeklyWindowConfig lunch;
     lunch.name = "lunch";
     lunch.days = {0, 1, 2, 3, 4, 5, 6};
     lunch.from_minute = 12 * 60;
@@ -685,8 +685,8 @@ TEST_F(AlertManagerTest, AnOpenAlertGoesQuietWhenTheWindowOpens) {
     const std::int64_t noon =
         duration_cast<milliseconds>((sys_days(2026y / November / 30) + hours(12)).time_since_epoch())
             .count();
-    monitor::FakeClock clock(noon - 60'000);
-    monitor::Store store(dir_.file("t.db"));
+    core::FakeClock clock(noon - 60'000);
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(
         store, notifier, telemetry_, clock, {}, HoldRules{{}, {WeeklyWindow(lunch)}, {}});

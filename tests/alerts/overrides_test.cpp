@@ -20,7 +20,7 @@ public:
         std::string key;
         bool revert = false;
     };
-    Outcome run(const monitor::ActionConfig&, const Alert&, const std::string&,
+    Outcome run(const core::ActionConfig&, const Alert&, const std::string&,
                 const std::string& key, bool revert) override {
         std::lock_guard lock(mutex_);
         runs_.push_back({key, revert});
@@ -40,8 +40,8 @@ private:
     std::vector<Run> runs_;
 };
 
-monitor::Finding anomalous() {
-    monitor::Finding f;
+core::Finding anomalous() {
+    core::Finding f;
     f.metric = "spam_complaint_rate";
     f.detector = "threshold";
     f.severity = "critical";
@@ -54,8 +54,8 @@ monitor::Finding anomalous() {
     return f;
 }
 
-monitor::ActionConfig pause_action() {
-    monitor::ActionConfig pause;
+core::ActionConfig pause_action() {
+    core::ActionConfig pause;
     pause.name = "pause_campaign";
     pause.label = "Pause campaign";
     pause.roles = {"owner"};
@@ -65,9 +65,9 @@ monitor::ActionConfig pause_action() {
 }
 
 Policy pause_policy() {
-    monitor::PersonConfig ana{"Ana", {"owner"}, {{"inbox", "local"}}, ""};
-    monitor::ActionConfig pause = pause_action();
-    pause.revert = monitor::HttpCallConfig{"POST", "http://map.test/resume", {}, ""};
+    core::PersonConfig ana{"Ana", {"owner"}, {{"inbox", "local"}}, ""};
+    core::ActionConfig pause = pause_action();
+    pause.revert = core::HttpCallConfig{"POST", "http://map.test/resume", {}, ""};
     pause.revert_after_ms = 3'600'000;
     return Policy({ana}, {pause}, {});
 }
@@ -75,8 +75,8 @@ Policy pause_policy() {
 class OverridesTest : public ::testing::Test {
 protected:
     testing::TempDir dir_;
-    monitor::FakeClock clock_{1'800'000'000'000};
-    monitor::Telemetry telemetry_;
+    core::FakeClock clock_{1'800'000'000'000};
+    core::Telemetry telemetry_;
     std::vector<Notification> sent_;
     Policy policy_ = pause_policy();
     FakeExecutor executor_;
@@ -90,13 +90,13 @@ bool until(const std::function<bool()>& done) {
     return done();
 }
 
-std::string state_of(monitor::Store& store, const std::string& key) {
+std::string state_of(core::Store& store, const std::string& key) {
     auto x = store.load_execution(key);
     return x ? x->state : "";
 }
 
 TEST_F(OverridesTest, RevertsWhenDueAndThenAllowsANewRunUnderANewKey) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager alerts(store, notifier, telemetry_, clock_);
     alerts.on_finding(anomalous());
@@ -132,14 +132,14 @@ TEST_F(OverridesTest, RevertsWhenDueAndThenAllowsANewRunUnderANewKey) {
 // MAP is not called), the same person clicking again is refused, another allowed person's
 // click approves it and it runs once.
 TEST_F(OverridesTest, ASecondApproverIsNeededBeforeAHighImpactActionRuns) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager alerts(store, notifier, telemetry_, clock_);
     alerts.on_finding(anomalous());
     const std::string id = alerts.list(AlertState::kFiring).at(0).id;
-    monitor::PersonConfig ana{"Ana", {"owner"}, {{"slack", "UANA"}}, ""};
-    monitor::PersonConfig bob{"Bob", {"owner"}, {{"slack", "UBOB"}}, ""};
-    monitor::ActionConfig pause = pause_action();
+    core::PersonConfig ana{"Ana", {"owner"}, {{"slack", "UANA"}}, ""};
+    core::PersonConfig bob{"Bob", {"owner"}, {{"slack", "UBOB"}}, ""};
+    core::ActionConfig pause = pause_action();
     pause.second_approver = true;
     const Policy policy({ana, bob}, {pause}, {});
     Overrides overrides(policy, alerts, store, executor_, telemetry_, clock_);
@@ -167,7 +167,7 @@ TEST_F(OverridesTest, ASecondApproverIsNeededBeforeAHighImpactActionRuns) {
 }
 
 TEST_F(OverridesTest, ResumesARunLeftPendingWithItsKey) {
-    monitor::Store store(dir_.file("t.db"));
+    core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager alerts(store, notifier, telemetry_, clock_);
     alerts.on_finding(anomalous());

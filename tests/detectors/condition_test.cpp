@@ -60,7 +60,7 @@ TEST(ConditionTest, DirectionIgnoresDeviationsTheOtherWay) {
 TEST(ConditionTest, MinVolumeLeavesSmallWindowsUnjudged) {
     auto m = testing::ratio_metric();
     auto d = testing::make_detector("threshold", m, {{"above", 0.01}, {"min_volume", 100}});
-    monitor::Point p;
+    core::Point p;
     p.metric = &m;
     p.value = 0.5;  // 20 of 40
     p.denominator = 40;

@@ -9,12 +9,12 @@
 namespace terrain::detectors {
 namespace {
 
-std::unique_ptr<Detector> make(const monitor::MetricConfig& metric, nlohmann::json params) {
+std::unique_ptr<Detector> make(const core::MetricConfig& metric, nlohmann::json params) {
     return testing::make_detector("ewma", metric, std::move(params));
 }
 
-Verdict feed(Detector& d, const monitor::MetricConfig& m, double value) {
-    monitor::Point p;
+Verdict feed(Detector& d, const core::MetricConfig& m, double value) {
+    core::Point p;
     p.metric = &m;
     p.value = value;
     return d.observe(p);

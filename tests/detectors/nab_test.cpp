@@ -6,8 +6,8 @@
 #include <sstream>
 
 #include "detectors/nab.h"
-#include "monitor/app/eval.h"
-#include "monitor/config.h"
+#include "monitor/eval.h"
+#include "core/config.h"
 #include "tests/support/temp_dir.h"
 
 namespace terrain::detectors::nab {
@@ -129,7 +129,7 @@ TEST(NabEvalTest, WritesNabResultFilesOneRowPerDataRow) {
     }
     std::ofstream(dir / "windows.json")
         << R"({"cat/a.csv": [["2014-04-01 14:00:00.000000", "2014-04-01 14:20:00.000000"]]})";
-    const auto config = monitor::parse_config(R"(
+    const auto config = core::parse_config(R"(
 metrics:
   - name: m
     filter: {kind: value}
@@ -138,7 +138,7 @@ metrics:
 )",
                                               "test");
     std::ostringstream out;
-    const auto table = app::eval_nab(config, dir.string(), (dir / "results").string(), out);
+    const auto table = monitor::eval_nab(config, dir.string(), (dir / "results").string(), out);
     ASSERT_EQ(table.size(), 3U) << out.str();  // one detector, three profiles
     const auto result = dir / "results" / "ewma" / "cat" / "ewma_a.csv";
     std::ifstream in(result);
@@ -166,9 +166,9 @@ metrics:
 // The benchmark the issue sets: the knn detector, one configuration for every series, on the
 // NAB subset in ../shared/nab. Figures are reported in the README.
 TEST(NabBenchmarkTest, KnnScoresAtLeast65OptimisedAnd55FixedOnTheStandardProfile) {
-    const auto config = monitor::load_config_file(TERRAIN_SOURCE_DIR "/detectors/eval.yaml");
+    const auto config = core::load_config_file(TERRAIN_SOURCE_DIR "/detectors/eval.yaml");
     std::ostringstream out;
-    const auto table = app::eval_nab(config, TERRAIN_SHARED_DIR "/nab", "", out);
+    const auto table = monitor::eval_nab(config, TERRAIN_SHARED_DIR "/nab", "", out);
     bool seen = false;
     for (const auto& row : table) {
         if (row.detector == "knn" && row.profile == "standard") {

@@ -9,12 +9,12 @@
 namespace terrain::detectors {
 namespace {
 
-std::unique_ptr<Detector> make(const monitor::MetricConfig& metric, nlohmann::json params) {
+std::unique_ptr<Detector> make(const core::MetricConfig& metric, nlohmann::json params) {
     return testing::make_detector("threshold", metric, std::move(params));
 }
 
-monitor::Point ratio_point(const monitor::MetricConfig& m, double num, double den) {
-    monitor::Point p;
+core::Point ratio_point(const core::MetricConfig& m, double num, double den) {
+    core::Point p;
     p.metric = &m;
     p.numerator = num;
     p.denominator = den;
@@ -54,7 +54,7 @@ TEST(ThresholdTest, AtTheLimitIsNotAbove) {
 TEST(ThresholdTest, BelowForCounts) {
     auto m = testing::count_metric();
     auto d = make(m, {{"below", 10}});
-    monitor::Point p;
+    core::Point p;
     p.metric = &m;
     p.value = 0;
     auto v = d->observe(p);

@@ -7,29 +7,29 @@
 #include <cstdint>
 #include <string_view>
 
-#include "monitor/event.h"
-#include "monitor/hash.h"
-#include "monitor/personal.h"
-#include "monitor/url.h"
-#include "webhooks/alertmanager_adapter.h"
+#include "core/event.h"
+#include "core/hash.h"
+#include "core/personal.h"
+#include "core/url.h"
+#include "webhooks/sources/alertmanager/adapter.h"
 #include "webhooks/api.h"
-#include "webhooks/bot_framework_auth.h"
-#include "webhooks/connect_adapter.h"
-#include "webhooks/events_adapter.h"
+#include "alerts/teams/bot_framework_auth.h"
+#include "webhooks/sources/connect/adapter.h"
+#include "webhooks/sources/events/adapter.h"
 #include "webhooks/interact.h"
-#include "webhooks/mailgun_adapter.h"
-#include "webhooks/postmark_adapter.h"
-#include "webhooks/sendgrid_adapter.h"
-#include "webhooks/ses_adapter.h"
-#include "webhooks/zendesk_adapter.h"
+#include "webhooks/sources/mailgun/adapter.h"
+#include "webhooks/sources/postmark/adapter.h"
+#include "webhooks/sources/sendgrid/adapter.h"
+#include "webhooks/sources/ses/adapter.h"
+#include "webhooks/sources/zendesk/adapter.h"
 
 namespace {
 
 using namespace terrain;
 
 webhooks::AdapterContext context() {
-    static const monitor::SubjectHasher hasher(monitor::HashKey{7});
-    static const std::vector<std::string> labels = monitor::known_labels();
+    static const core::SubjectHasher hasher(core::HashKey{7});
+    static const std::vector<std::string> labels = core::known_labels();
     webhooks::AdapterContext ctx;
     ctx.hasher = &hasher;
     ctx.now_ms = 1'795'400'000'000;
@@ -39,7 +39,7 @@ webhooks::AdapterContext context() {
 
 // A refused request must say why; an accepted click must name an alert and an action.
 template <typename Click>
-void click(const monitor::Result<Click>& r) {
+void click(const core::Result<Click>& r) {
     if (r.ok() ? r.value().alert.empty() || r.value().action.empty() : r.error().message.empty()) {
         __builtin_trap();
     }
@@ -59,7 +59,7 @@ void parse(std::string_view body) {
             }
             // No label keeps a customer's address or phone number, however it was written.
             for (const auto& [k, v] : e.labels) {
-                if (monitor::holds_contact(v) || v.size() > monitor::kMaxLabelBytes) {
+                if (core::holds_contact(v) || v.size() > core::kMaxLabelBytes) {
                     __builtin_trap();
                 }
             }
@@ -118,7 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 #elif TERRAIN_FUZZ_TARGET == 14
     // Nothing listens on port 9: a token that parses as far as its key is refused for keys
     // that cannot be fetched (tried once; `now` stands still).
-    static const webhooks::BotFrameworkAuth auth("app", "http://127.0.0.1:9/openid");
+    static const alerts::BotFrameworkAuth auth("app", "http://127.0.0.1:9/openid");
     auto denied = auth.verify("Bearer " + std::string(body), "https://smba.example.com/",
                               "msteams", 1'764'500'000'000);
     if (!denied || denied->message.empty()) {
@@ -140,19 +140,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 #elif TERRAIN_FUZZ_TARGET == 16
     // URLs from outside: parsed in linear time or refused with a reason; a parsed URL's origin
     // parses back to the same scheme, host and port; an allowed one is on the allowed host.
-    auto u = monitor::parse_url(body);
+    auto u = core::parse_url(body);
     if (!u.ok()) {
         if (u.error().message.empty()) {
             __builtin_trap();
         }
     } else {
         const auto& url = u.value();
-        auto again = monitor::parse_url(url.origin() + url.target);
+        auto again = core::parse_url(url.origin() + url.target);
         if (!again.ok() || again.value().host != url.host || again.value().port != url.port ||
             again.value().scheme != url.scheme || url.target.empty() || url.target[0] != '/') {
             __builtin_trap();
         }
-        static const auto amazon = monitor::OriginRule::parse("https://sns.*.amazonaws.com");
+        static const auto amazon = core::OriginRule::parse("https://sns.*.amazonaws.com");
         const std::string_view suffix = ".amazonaws.com";
         if (amazon.value().matches(url) &&
             (url.host.size() < suffix.size() ||
@@ -161,13 +161,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             __builtin_trap();
         }
     }
-    (void)monitor::OriginRule::parse(body);
+    (void)core::OriginRule::parse(body);
 #elif TERRAIN_FUZZ_TARGET == 17
     // Label values: whatever the input, what is kept is bounded and holds no contact.
-    static const monitor::SubjectHasher hasher(monitor::HashKey{9});
-    const std::string kept = monitor::label_value(body, &hasher);
-    if (kept.size() > monitor::kMaxLabelBytes || monitor::holds_contact(kept) ||
-        (monitor::holds_contact(body) && kept.rfind("hashed:", 0) != 0)) {
+    static const core::SubjectHasher hasher(core::HashKey{9});
+    const std::string kept = core::label_value(body, &hasher);
+    if (kept.size() > core::kMaxLabelBytes || core::holds_contact(kept) ||
+        (core::holds_contact(body) && kept.rfind("hashed:", 0) != 0)) {
         __builtin_trap();
     }
 #else

@@ -8,9 +8,10 @@
 #include <regex>
 #include <set>
 
-#include "monitor/app/backtest.h"
-#include "monitor/app/simulate.h"
-#include "monitor/duration.h"
+#include "monitor/default_config.h"
+#include "monitor/backtest.h"
+#include "monitor/simulate.h"
+#include "core/duration.h"
 #include "tests/support/builders.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/traffic.h"
@@ -83,8 +84,8 @@ metrics:
         EXPECT_NE(body.find("class=\"band\""), std::string::npos) << (*it)[1];
         auto& spans = charted[(*it)[1]];
         for (std::sregex_iterator s(body.begin(), body.end(), span); s != end; ++s) {
-            spans.emplace_back(*monitor::parse_rfc3339_ms((*s)[1].str()),
-                               *monitor::parse_rfc3339_ms((*s)[2].str()));
+            spans.emplace_back(*core::parse_rfc3339_ms((*s)[1].str()),
+                               *core::parse_rfc3339_ms((*s)[2].str()));
         }
         EXPECT_FALSE(spans.empty()) << (*it)[1] << " is listed as alerting without a span";
     }
@@ -94,8 +95,8 @@ metrics:
         if (it == charted.end()) {
             return false;
         }
-        const auto a = *monitor::parse_rfc3339_ms(from);
-        const auto b = *monitor::parse_rfc3339_ms(to);
+        const auto a = *core::parse_rfc3339_ms(from);
+        const auto b = *core::parse_rfc3339_ms(to);
         for (const auto& [s, e] : it->second) {
             if (s < b && e > a) {
                 return true;
@@ -127,12 +128,12 @@ metrics:
 TEST(BacktestTest, ScoresTheDefaultPairsOnASimulatedScenario) {
     testing::TempDir dir;
     const std::string out = dir.file("bot_loop.ndjson");
-    ASSERT_EQ(app::run_simulate({"--scenario", "bot_loop", "--out", out, "--days", "1"}), 0);
-    app::BacktestOptions o;
+    ASSERT_EQ(monitor::run_simulate({"--scenario", "bot_loop", "--out", out, "--days", "1"}), 0);
+    monitor::BacktestOptions o;
     o.events_path = out;
     o.labels_path = out + ".truth.json";
     o.out_path = dir.file("report.html");
-    const auto r = app::run_backtest(monitor::default_config(), o);
+    const auto r = monitor::run_backtest(monitor::default_config(), o);
     EXPECT_GT(r.events, 300'000U);
     EXPECT_EQ(r.incidents, 1U);
     const auto& pair = r.detectors.at("bot_loop/disagreement");

@@ -17,8 +17,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "monitor/duration.h"
-#include "monitor/store.h"
+#include "core/duration.h"
+#include "core/store.h"
 #include "tests/support/builders.h"
 #include "tests/support/hanging_server.h"
 #include "tests/support/process.h"
@@ -34,7 +34,7 @@ using testing::eventually;
 using testing::now_s;
 using testing::Service;
 
-std::string rfc3339(std::int64_t seconds) { return monitor::format_rfc3339_ms(seconds * 1000); }
+std::string rfc3339(std::int64_t seconds) { return core::format_rfc3339_ms(seconds * 1000); }
 
 double metric_sum(const std::string& metrics, const std::string& name) {
     double sum = 0;
@@ -466,7 +466,7 @@ TEST(DoorsTest, AnImplausibleCheckpointIsRefusedByName) {
     {
         // A checkpoint as a damaged page would read: dated in the year -590, with a counter
         // no sender could reach.
-        monitor::Store store(dir.file("data/terrain.db"));
+        core::Store store(dir.file("data/terrain.db"));
         auto checkpoint = store.load_checkpoint();
         ASSERT_TRUE(checkpoint);
         checkpoint->saved_ms = -80'780'000'000'000;

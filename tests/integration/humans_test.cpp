@@ -7,14 +7,21 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "monitor/template.h"
+#include "core/template.h"
 #include "tests/support/bot_framework_signer.h"
 #include "tests/support/chat_stand_in.h"
 #include "tests/support/http_sink.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/traffic.h"
-#include "webhooks/auth.h"
+#include "core/signature.h"
+#include "webhooks/guard.h"
+#include "webhooks/sources/sendgrid/signature.h"
+#include "webhooks/sources/mailgun/signature.h"
+#include "webhooks/sources/zendesk/signature.h"
+#include "webhooks/sources/ses/signature.h"
+#include "alerts/slack/signature.h"
+#include "alerts/mattermost/receiver.h"
 
 namespace terrain {
 namespace {
@@ -108,10 +115,10 @@ struct SlackClick {
                         {"channel", {{"id", "C0TERRAIN"}}},
                         {"trigger_id", std::to_string(++clicks)},
                         {"actions", json::array({a})}};
-        body = "payload=" + monitor::percent_encode(payload.dump());
+        body = "payload=" + core::percent_encode(payload.dump());
         timestamp = std::to_string(at_s);
         signature =
-            "v0=" + webhooks::hex(webhooks::hmac_sha256(secret, {"v0:", timestamp, ":", body}));
+            "v0=" + core::hex(core::hmac_sha256(secret, {"v0:", timestamp, ":", body}));
     }
     int post(httplib::Client& c, bool signed_request = true) const {
         httplib::Headers h;

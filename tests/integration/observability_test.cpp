@@ -13,7 +13,7 @@
 #include <regex>
 #include <set>
 
-#include "monitor/duration.h"
+#include "core/duration.h"
 #include "tests/support/builders.h"
 #include "tests/support/process.h"
 #include "tests/support/service.h"
@@ -71,7 +71,7 @@ void feed_scenario(httplib::Client& c, Traffic& traffic) {
     json alert = {{"status", "firing"},
                   {"labels", {{"alertname", "EspWebhookErrors"}, {"provider", "gmail.com"}}},
                   {"annotations", json::object()},
-                  {"startsAt", monitor::format_rfc3339_ms(traffic.t0_s * 1000 + 600'000)},
+                  {"startsAt", core::format_rfc3339_ms(traffic.t0_s * 1000 + 600'000)},
                   {"endsAt", "0001-01-01T00:00:00Z"},
                   {"fingerprint", "00aa11bb22cc33dd"}};
     json am = {

@@ -10,8 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "monitor/app/simulate.h"
-#include "monitor/duration.h"
+#include "monitor/simulate.h"
+#include "core/duration.h"
 #include "tests/support/service.h"
 #include "tests/support/temp_dir.h"
 
@@ -34,7 +34,7 @@ json get(httplib::Client& c, const std::string& path) {
 
 // Posts the scenario's traffic as the vendors would, then waits until terrain has judged every
 // window up to the end of the stream. Returns every alert it raised.
-json run_scenario(const std::string& scenario, const app::SimulateOptions& options,
+json run_scenario(const std::string& scenario, const monitor::SimulateOptions& options,
                   TempDir& dir) {
     Service svc({"--data-dir", dir.path() + "/data"}, dir.path() + "/terrain.log");
     httplib::Client c("127.0.0.1", svc.port());
@@ -42,7 +42,7 @@ json run_scenario(const std::string& scenario, const app::SimulateOptions& optio
     c.set_tcp_nodelay(true);
     c.set_read_timeout(60);
     std::size_t events = 0;
-    app::simulate(options, [&](const app::SimulatedRequest& r) {
+    monitor::simulate(options, [&](const monitor::SimulatedRequest& r) {
         for (int attempt = 0;; ++attempt) {
             auto res = c.Post("/ingest/" + r.source, r.body, "application/json");
             if (res && res->status == 200) {
@@ -59,7 +59,7 @@ json run_scenario(const std::string& scenario, const app::SimulateOptions& optio
         [&] {
             json s = get(c, "/api/v1/status");
             return s["queue_events"] == 0 && s["watermark"].is_string() &&
-                   *monitor::parse_rfc3339_ms(s["watermark"].get<std::string>()) >=
+                   *core::parse_rfc3339_ms(s["watermark"].get<std::string>()) >=
                        end - 2 * kWindow;
         },
         std::chrono::seconds(120)))
@@ -96,7 +96,7 @@ json run_scenario(const std::string& scenario, const app::SimulateOptions& optio
 // The stream ends at 20:00 UTC on the latest weekday before now (so every event is within
 // terrain's accepted past): the same traffic shape whenever the suite runs, an incident at
 // 17:00 UTC on a weekday evening.
-app::SimulateOptions options_for(const std::string& scenario) {
+monitor::SimulateOptions options_for(const std::string& scenario) {
     constexpr std::int64_t kDay = 86'400'000;
     const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
@@ -109,7 +109,7 @@ app::SimulateOptions options_for(const std::string& scenario) {
     while (end > now || weekend()) {
         end -= kDay;
     }
-    app::SimulateOptions o;
+    monitor::SimulateOptions o;
     o.scenario = scenario;
     o.seed = 7;
     o.end_ms = end;
@@ -121,7 +121,7 @@ class IncidentScenario : public ::testing::TestWithParam<std::string> {};
 TEST_P(IncidentScenario, ThePairsAlertFiresWithinThirtyMinutes) {
     TempDir dir;
     const auto options = options_for(GetParam());
-    const json truth = app::ground_truth(options);
+    const json truth = monitor::ground_truth(options);
     ASSERT_EQ(truth["incidents"].size(), 1U);
     const json incident = truth["incidents"][0];
     const std::int64_t start = incident["start_ms"];

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "monitor/duration.h"
+#include "core/duration.h"
 #include "tests/support/builders.h"
 #include "tests/support/http_sink.h"
 #include "tests/support/raw_http.h"
@@ -182,7 +182,7 @@ TEST(ServiceTest, BadInputGetsA4xxNamingTheProblemAndServiceStaysUp) {
                           R"({"time":1,"kind":"ticket.created","side":"customer","lables":{}})", 400);
     EXPECT_EQ(typo["field"], "lables");
     EXPECT_NE(typo["message"].get<std::string>().find("did you mean 'labels'?"), std::string::npos);
-    const std::string yesterday = monitor::format_rfc3339_ms(
+    const std::string yesterday = core::format_rfc3339_ms(
         std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::system_clock::now().time_since_epoch())
             .count() -

@@ -11,11 +11,18 @@
 
 #include <nlohmann/json.hpp>
 
-#include "monitor/duration.h"
+#include "core/duration.h"
 #include "tests/support/service.h"
 #include "tests/support/sns_stand_in.h"
 #include "tests/support/temp_dir.h"
-#include "webhooks/auth.h"
+#include "core/signature.h"
+#include "webhooks/guard.h"
+#include "webhooks/sources/sendgrid/signature.h"
+#include "webhooks/sources/mailgun/signature.h"
+#include "webhooks/sources/zendesk/signature.h"
+#include "webhooks/sources/ses/signature.h"
+#include "alerts/slack/signature.h"
+#include "alerts/mattermost/receiver.h"
 
 namespace terrain {
 namespace {
@@ -73,7 +80,7 @@ TEST_F(VendorIngestTest, MailgunSignedOnceAcceptedReplayedOrForgedRefused) {
                     {"event-data", event}}
             .dump();
     };
-    const std::string good = webhooks::hex(webhooks::hmac_sha256("mailgun-signing-key", {ts, token}));
+    const std::string good = core::hex(core::hmac_sha256("mailgun-signing-key", {ts, token}));
     auto r = post("/ingest/mailgun", body(good));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200) << r->body;
@@ -90,13 +97,13 @@ TEST_F(VendorIngestTest, MailgunSignedOnceAcceptedReplayedOrForgedRefused) {
 }
 
 TEST_F(VendorIngestTest, ZendeskTicketsNeedTheSignature) {
-    const std::string ts = monitor::format_rfc3339_ms(now_ms() / 1000 * 1000);
+    const std::string ts = core::format_rfc3339_ms(now_ms() / 1000 * 1000);
     const std::string body =
         json{{"ticket", {{"id", 4711}, {"created_at", ts}, {"tags", "campaign_spring topic_not_received"},
                          {"requester_email", "ann@gmail.com"}}}}
             .dump();
     const std::string sig =
-        webhooks::base64_encode(webhooks::hmac_sha256("zendesk-signing-secret", {ts, body}));
+        core::base64_encode(core::hmac_sha256("zendesk-signing-secret", {ts, body}));
     auto r = post("/ingest/zendesk", body,
                   {{"X-Zendesk-Webhook-Signature", sig},
                    {"X-Zendesk-Webhook-Signature-Timestamp", ts}});
@@ -113,7 +120,7 @@ TEST_F(VendorIngestTest, ZendeskTicketsNeedTheSignature) {
 TEST_F(VendorIngestTest, PostmarkTakesItsTokenAsBasicAuthPassword) {
     const json delivery = {{"RecordType", "Delivery"}, {"MessageID", "m-1"},
                            {"Recipient", "ann@yahoo.com"},
-                           {"DeliveredAt", monitor::format_rfc3339_ms(now_ms() - 5000)}};
+                           {"DeliveredAt", core::format_rfc3339_ms(now_ms() - 5000)}};
     auto r = post("/ingest/postmark", delivery.dump());
     EXPECT_EQ(r->status, 401);
     client_->set_basic_auth("terrain", "postmark-token");
@@ -127,7 +134,7 @@ TEST_F(VendorIngestTest, PostmarkTakesItsTokenAsBasicAuthPassword) {
 TEST_F(VendorIngestTest, SesThroughSnsConfirmsTheSubscriptionAndTakesSignedNotifications) {
     testing::SnsStandIn sns;
     json confirm = json::parse(testing::fixture("sns_subscription_confirmation.json"));
-    confirm["Timestamp"] = monitor::format_rfc3339_ms(now_ms());
+    confirm["Timestamp"] = core::format_rfc3339_ms(now_ms());
     confirm["SubscribeURL"] = sns.base() + "/confirm?Action=ConfirmSubscription&Token=t-42";
     // The certificate is fetched in the background: SNS sees a 503 with Retry-After first and
     // sends again.
@@ -145,9 +152,9 @@ TEST_F(VendorIngestTest, SesThroughSnsConfirmsTheSubscriptionAndTakesSignedNotif
     EXPECT_EQ(sns.confirmed_token, "t-42");
 
     json ses = json::parse(testing::fixture("ses_delivery.json"));
-    ses["delivery"]["timestamp"] = monitor::format_rfc3339_ms(now_ms() - 5000);
+    ses["delivery"]["timestamp"] = core::format_rfc3339_ms(now_ms() - 5000);
     json note = json::parse(testing::fixture("sns_notification.json"));
-    note["Timestamp"] = monitor::format_rfc3339_ms(now_ms());
+    note["Timestamp"] = core::format_rfc3339_ms(now_ms());
     note["Message"] = ses.dump();
     const json signed_note = sns.sign(note);
     r = post("/ingest/ses", signed_note.dump());

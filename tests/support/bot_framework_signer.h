@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "webhooks/bot_framework_auth.h"
+#include "alerts/teams/bot_framework_auth.h"
 
 namespace terrain::testing {
 
@@ -41,8 +41,8 @@ public:
     std::string token(const nlohmann::json& claims, const std::string& kid = "") const {
         const nlohmann::json header = {{"alg", "RS256"}, {"typ", "JWT"},
                                        {"kid", kid.empty() ? kid_ : kid}};
-        const std::string signed_part = webhooks::base64url_encode(header.dump()) + "." +
-                                        webhooks::base64url_encode(claims.dump());
+        const std::string signed_part = alerts::base64url_encode(header.dump()) + "." +
+                                        alerts::base64url_encode(claims.dump());
         EVP_MD_CTX* ctx = EVP_MD_CTX_new();
         std::size_t size = 0;
         std::string signature;
@@ -57,7 +57,7 @@ public:
             signature.resize(size);
         }
         EVP_MD_CTX_free(ctx);
-        return signed_part + "." + webhooks::base64url_encode(signature);
+        return signed_part + "." + alerts::base64url_encode(signature);
     }
 
     // The claims the Bot Framework puts in a token for `app_id`, valid for an hour from
@@ -76,7 +76,7 @@ private:
         std::string bytes(static_cast<std::size_t>(BN_num_bytes(bn)), '\0');
         BN_bn2bin(bn, reinterpret_cast<unsigned char*>(bytes.data()));
         BN_free(bn);
-        return webhooks::base64url_encode(bytes);
+        return alerts::base64url_encode(bytes);
     }
 
     std::string kid_;

@@ -6,31 +6,31 @@
 #include <sstream>
 #include <string>
 
-#include "monitor/config.h"
-#include "monitor/event.h"
+#include "core/config.h"
+#include "core/event.h"
 
 namespace terrain::testing {
 
 // An event with sensible defaults; tests override what they care about.
 struct EventBuilder {
-    monitor::Event e;
+    core::Event e;
     EventBuilder() {
         e.time_ms = 1'700'000'000'000;
         e.kind = "email.delivered";
-        e.side = monitor::Side::kMap;
+        e.side = core::Side::kMap;
         e.labels = {{"source", "test"}, {"campaign", "spring"}, {"provider", "gmail.com"}};
     }
     EventBuilder& at(std::int64_t ms) { e.time_ms = ms; return *this; }
     EventBuilder& kind(std::string k) { e.kind = std::move(k); return *this; }
-    EventBuilder& side(monitor::Side s) { e.side = s; return *this; }
+    EventBuilder& side(core::Side s) { e.side = s; return *this; }
     EventBuilder& label(const std::string& k, std::string v) {
-        monitor::set_label(e.labels, k, std::move(v));
+        core::set_label(e.labels, k, std::move(v));
         return *this;
     }
     EventBuilder& value(double v) { e.value = v; return *this; }
     EventBuilder& id(std::string i) { e.id = std::move(i); return *this; }
-    monitor::Event build() const { return e; }
-    operator monitor::Event() const { return e; }  // NOLINT(google-explicit-constructor)
+    core::Event build() const { return e; }
+    operator core::Event() const { return e; }  // NOLINT(google-explicit-constructor)
 };
 
 // The wall clock in UNIX seconds, as vendors stamp their events.
@@ -55,10 +55,10 @@ inline std::string fixture(const std::string& name) {
 }
 
 // A metric config for tests: count of email.delivered per campaign in 5-minute windows.
-inline monitor::MetricConfig count_metric(std::string name = "delivered") {
-    monitor::MetricConfig m;
+inline core::MetricConfig count_metric(std::string name = "delivered") {
+    core::MetricConfig m;
     m.name = std::move(name);
-    m.aggregation = monitor::Aggregation::kCount;
+    m.aggregation = core::Aggregation::kCount;
     m.filter.kinds = {"email.delivered"};
     m.group_by = {"campaign"};
     m.window_ms = 300'000;
@@ -66,10 +66,10 @@ inline monitor::MetricConfig count_metric(std::string name = "delivered") {
     return m;
 }
 
-inline monitor::MetricConfig ratio_metric(std::int64_t span_ms = 300'000) {
-    monitor::MetricConfig m;
+inline core::MetricConfig ratio_metric(std::int64_t span_ms = 300'000) {
+    core::MetricConfig m;
     m.name = "complaint_rate";
-    m.aggregation = monitor::Aggregation::kRatio;
+    m.aggregation = core::Aggregation::kRatio;
     m.numerator.kinds = {"email.complaint"};
     m.denominator.kinds = {"email.delivered"};
     m.group_by = {"campaign", "provider"};

@@ -9,11 +9,11 @@ namespace terrain::testing {
 // A detector instance of `type` for one series of `metric`, built through the registry as
 // the pipeline builds it.
 inline std::unique_ptr<detectors::Detector> make_detector(const std::string& type,
-                                                          const monitor::MetricConfig& metric,
+                                                          const core::MetricConfig& metric,
                                                           nlohmann::json params) {
     detectors::Registry r;
     detectors::register_builtin_detectors(r);
-    monitor::DetectorConfig c;
+    core::DetectorConfig c;
     c.type = type;
     c.name = type;
     c.path = "test";

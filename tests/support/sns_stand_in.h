@@ -13,12 +13,19 @@
 
 #include <nlohmann/json.hpp>
 
-#include "webhooks/auth.h"
+#include "core/signature.h"
+#include "webhooks/guard.h"
+#include "webhooks/sources/sendgrid/signature.h"
+#include "webhooks/sources/mailgun/signature.h"
+#include "webhooks/sources/zendesk/signature.h"
+#include "webhooks/sources/ses/signature.h"
+#include "alerts/slack/signature.h"
+#include "alerts/mattermost/receiver.h"
 
 namespace terrain::testing {
 
 using nlohmann::json;
-using webhooks::base64_encode;
+using core::base64_encode;
 
 // A local stand-in for SNS's certificate host: a fresh RSA key and self-signed certificate,
 // served over loopback HTTP, and a signer for SNS's canonical strings.
@@ -90,7 +97,7 @@ public:
                        reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size());
         EVP_MD_CTX_free(ctx);
         sig.resize(len);
-        message["Signature"] = base64_encode(sig);
+        message["Signature"] = core::base64_encode(sig);
         return message;
     }
 

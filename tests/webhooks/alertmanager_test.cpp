@@ -2,9 +2,9 @@
 
 #include "tests/support/adapter_problem.h"
 
-#include "monitor/duration.h"
-#include "webhooks/alertmanager_adapter.h"
-#include "webhooks/alertmanager_receiver.h"
+#include "core/duration.h"
+#include "webhooks/sources/alertmanager/adapter.h"
+#include "alerts/alertmanager/receiver.h"
 
 namespace terrain::webhooks {
 namespace {
@@ -42,10 +42,10 @@ constexpr const char* kNotification = R"({
 
 class AlertmanagerAdapterTest : public ::testing::Test {
 protected:
-    std::vector<std::string> labels_ = monitor::known_labels();
+    std::vector<std::string> labels_ = core::known_labels();
     AdapterContext ctx() {
         AdapterContext c;
-        c.now_ms = *monitor::parse_rfc3339_ms("2026-11-23T12:00:00Z");
+        c.now_ms = *core::parse_rfc3339_ms("2026-11-23T12:00:00Z");
         c.labels = &labels_;
         return c;
     }
@@ -58,22 +58,22 @@ TEST_F(AlertmanagerAdapterTest, EachAlertBecomesAnEvent) {
     ASSERT_EQ(events.size(), 2U);
     const auto& firing = events[0];
     EXPECT_EQ(firing.kind, "alert.firing");
-    EXPECT_EQ(firing.side, monitor::Side::kMap);
-    EXPECT_EQ(firing.time_ms, *monitor::parse_rfc3339_ms("2026-11-23T10:00:00.123Z"));
-    EXPECT_EQ(*monitor::find_label(firing.labels, "topic"), "EspWebhookErrors");
-    EXPECT_EQ(*monitor::find_label(firing.labels, "provider"), "gmail.com");
-    EXPECT_EQ(*monitor::find_label(firing.labels, "campaign"), "spring-sale");
-    EXPECT_EQ(*monitor::find_label(firing.labels, "source"), "alertmanager");
+    EXPECT_EQ(firing.side, core::Side::kMap);
+    EXPECT_EQ(firing.time_ms, *core::parse_rfc3339_ms("2026-11-23T10:00:00.123Z"));
+    EXPECT_EQ(*core::find_label(firing.labels, "topic"), "EspWebhookErrors");
+    EXPECT_EQ(*core::find_label(firing.labels, "provider"), "gmail.com");
+    EXPECT_EQ(*core::find_label(firing.labels, "campaign"), "spring-sale");
+    EXPECT_EQ(*core::find_label(firing.labels, "source"), "alertmanager");
     // Not terrain labels, or an address: not kept.
-    EXPECT_EQ(monitor::find_label(firing.labels, "owner"), nullptr);
-    EXPECT_EQ(monitor::find_label(firing.labels, "instance"), nullptr);
+    EXPECT_EQ(core::find_label(firing.labels, "owner"), nullptr);
+    EXPECT_EQ(core::find_label(firing.labels, "instance"), nullptr);
     EXPECT_EQ(firing.id, "a1b2c3d4e5f60718:firing:" + std::to_string(firing.time_ms));
 
     const auto& resolved = events[1];
     EXPECT_EQ(resolved.kind, "alert.resolved");
-    EXPECT_EQ(resolved.side, monitor::Side::kCustomer);
-    EXPECT_EQ(resolved.time_ms, *monitor::parse_rfc3339_ms("2026-11-23T09:30:00Z"));
-    EXPECT_EQ(*monitor::find_label(resolved.labels, "journey"), "welcome");
+    EXPECT_EQ(resolved.side, core::Side::kCustomer);
+    EXPECT_EQ(resolved.time_ms, *core::parse_rfc3339_ms("2026-11-23T09:30:00Z"));
+    EXPECT_EQ(*core::find_label(resolved.labels, "journey"), "welcome");
 }
 
 TEST_F(AlertmanagerAdapterTest, RepeatedNotificationsHaveTheSameIds) {
@@ -124,9 +124,9 @@ TEST(AlertmanagerReceiverTest, PostableAlertCarriesLabelsEvidenceAndTimes) {
     a.summary = "spam_complaint_rate for campaign=spring provider=gmail.com: 0.5% is above 0.3%";
     a.observed = 0.005;
     a.expected = 0.003;
-    a.fired_at_ms = *monitor::parse_rfc3339_ms("2026-11-23T10:00:00Z");
+    a.fired_at_ms = *core::parse_rfc3339_ms("2026-11-23T10:00:00Z");
     const std::int64_t now = a.fired_at_ms + 60'000;
-    auto j = AlertmanagerReceiver::postable(a, now);
+    auto j = alerts::AlertmanagerReceiver::postable(a, now);
     EXPECT_EQ(j["labels"]["alertname"], "spam_complaint_rate");
     EXPECT_EQ(j["labels"]["provider"], "gmail.com");
     EXPECT_EQ(j["labels"]["team"], "customer-care");
@@ -134,11 +134,11 @@ TEST(AlertmanagerReceiverTest, PostableAlertCarriesLabelsEvidenceAndTimes) {
     EXPECT_EQ(j["annotations"]["terrain_alert_id"], "fp-1");
     EXPECT_EQ(j["annotations"]["observed"], "0.005");
     EXPECT_EQ(j["startsAt"], "2026-11-23T10:00:00.000Z");
-    EXPECT_EQ(j["endsAt"], monitor::format_rfc3339_ms(now + 240'000));  // re-sent every minute
+    EXPECT_EQ(j["endsAt"], core::format_rfc3339_ms(now + 240'000));  // re-sent every minute
     a.state = alerts::AlertState::kResolved;
     a.resolved_at_ms = now;
-    EXPECT_EQ(AlertmanagerReceiver::postable(a, now + 5000)["endsAt"],
-              monitor::format_rfc3339_ms(now));
+    EXPECT_EQ(alerts::AlertmanagerReceiver::postable(a, now + 5000)["endsAt"],
+              core::format_rfc3339_ms(now));
 }
 
 }  // namespace

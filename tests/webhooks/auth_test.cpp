@@ -3,7 +3,14 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/support/builders.h"
-#include "webhooks/auth.h"
+#include "core/signature.h"
+#include "webhooks/guard.h"
+#include "webhooks/sources/sendgrid/signature.h"
+#include "webhooks/sources/mailgun/signature.h"
+#include "webhooks/sources/zendesk/signature.h"
+#include "webhooks/sources/ses/signature.h"
+#include "alerts/slack/signature.h"
+#include "alerts/mattermost/receiver.h"
 
 namespace terrain::webhooks {
 namespace {
@@ -115,12 +122,12 @@ TEST(SourceGuardTest, TokenOrLoopback) {
 }
 
 TEST(AuthHelpersTest, SecretEqualsAndBase64) {
-    EXPECT_TRUE(secret_equals("abc", "abc"));
-    EXPECT_FALSE(secret_equals("abc", "abd"));
-    EXPECT_FALSE(secret_equals("abc", "abcd"));
-    EXPECT_EQ(*base64_decode("aGVsbG8="), "hello");
-    EXPECT_EQ(*base64_decode("aGVsbG8"), "hello");
-    EXPECT_FALSE(base64_decode("aGVs*G8="));
+    EXPECT_TRUE(core::secret_equals("abc", "abc"));
+    EXPECT_FALSE(core::secret_equals("abc", "abd"));
+    EXPECT_FALSE(core::secret_equals("abc", "abcd"));
+    EXPECT_EQ(*core::base64_decode("aGVsbG8="), "hello");
+    EXPECT_EQ(*core::base64_decode("aGVsbG8"), "hello");
+    EXPECT_FALSE(core::base64_decode("aGVs*G8="));
     EXPECT_TRUE(is_loopback("127.0.0.1"));
     EXPECT_TRUE(is_loopback("::1"));
     EXPECT_TRUE(is_loopback("::ffff:127.0.0.1"));

@@ -1,16 +1,16 @@
 #include <gtest/gtest.h>
 
-#include "monitor/config.h"
-#include "webhooks/events_adapter.h"
+#include "core/config.h"
+#include "webhooks/sources/events/adapter.h"
 
 namespace terrain::webhooks {
 namespace {
 
 class EventsAdapterTest : public ::testing::Test {
 protected:
-    monitor::SubjectHasher hasher_{monitor::HashKey{1}};
+    core::SubjectHasher hasher_{core::HashKey{1}};
     std::vector<std::string> labels_ = [] {
-        auto l = monitor::known_labels();
+        auto l = core::known_labels();
         l.push_back("brand");
         return l;
     }();
@@ -42,9 +42,9 @@ TEST_F(EventsAdapterTest, ArrayAndNdjsonMeanTheSame) {
         const auto& ev = r.value().events;
         ASSERT_EQ(ev.size(), 2U);
         EXPECT_EQ(ev[0].kind, "ticket.created");
-        EXPECT_EQ(ev[0].side, monitor::Side::kCustomer);
-        EXPECT_EQ(*monitor::find_label(ev[0].labels, "topic"), "didnt_receive");
-        EXPECT_EQ(*monitor::find_label(ev[0].labels, "source"), "events");
+        EXPECT_EQ(ev[0].side, core::Side::kCustomer);
+        EXPECT_EQ(*core::find_label(ev[0].labels, "topic"), "didnt_receive");
+        EXPECT_EQ(*core::find_label(ev[0].labels, "source"), "events");
         EXPECT_EQ(ev[0].subject, hasher_.hash("jane@example.com"));
         EXPECT_EQ(ev[0].id, "zd-1");
         EXPECT_EQ(ev[1].time_ms, 1'763'892'000'000);
@@ -71,7 +71,7 @@ TEST_P(EventsBadInputTest, NamesEventAndField) {
     auto r = EventsAdapter().parse(p.body, ctx());
     // Malformed JSON refuses the request; a bad event is set aside and the batch goes on.
     ASSERT_TRUE(!r.ok() || r.value().refused.size() == 1);
-    const monitor::Error& e = r.ok() ? r.value().refused.front() : r.error();
+    const core::Error& e = r.ok() ? r.value().refused.front() : r.error();
     if (r.ok()) {
         EXPECT_TRUE(r.value().events.empty());
     }
@@ -135,7 +135,7 @@ TEST_F(EventsAdapterTest, ContactsInLabelsAreKeptOnlyAsTheirKeyedHash) {
                                        ctx());
         ASSERT_TRUE(r.ok()) << campaign;
         ASSERT_EQ(r.value().events.size(), 1U) << campaign;
-        const std::string* value = monitor::find_label(r.value().events[0].labels, "campaign");
+        const std::string* value = core::find_label(r.value().events[0].labels, "campaign");
         ASSERT_NE(value, nullptr);
         EXPECT_EQ(value->rfind("hashed:", 0), 0U) << campaign << " kept as " << *value;
         EXPECT_EQ(value->find("jane"), std::string::npos);

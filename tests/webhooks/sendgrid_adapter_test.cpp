@@ -5,9 +5,9 @@
 #include <filesystem>
 #include <set>
 
-#include "monitor/config.h"
+#include "core/config.h"
 #include "tests/support/builders.h"
-#include "webhooks/sendgrid_adapter.h"
+#include "webhooks/sources/sendgrid/adapter.h"
 
 namespace terrain::webhooks {
 namespace {
@@ -16,8 +16,8 @@ using testing::fixture;
 
 class SendgridAdapterTest : public ::testing::Test {
 protected:
-    monitor::SubjectHasher hasher_{monitor::HashKey{4, 2}};
-    std::vector<std::string> labels_ = monitor::known_labels();
+    core::SubjectHasher hasher_{core::HashKey{4, 2}};
+    std::vector<std::string> labels_ = core::known_labels();
     AdapterContext ctx() {
         AdapterContext c;
         c.hasher = &hasher_;
@@ -30,8 +30,8 @@ protected:
         EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
         return r.ok() ? std::move(r).value() : Parsed{};
     }
-    static std::string label(const monitor::Event& e, const char* k) {
-        const std::string* v = monitor::find_label(e.labels, k);
+    static std::string label(const core::Event& e, const char* k) {
+        const std::string* v = core::find_label(e.labels, k);
         return v ? *v : "<absent>";
     }
 };
@@ -69,7 +69,7 @@ TEST_F(SendgridAdapterTest, AllEventTypesBatchNormalisesKindsAndSides) {
     ASSERT_EQ(p.events.size(), 11U);
     std::vector<std::string> kinds;
     for (const auto& e : p.events) {
-        kinds.push_back(e.kind + "/" + std::string(monitor::to_string(e.side)));
+        kinds.push_back(e.kind + "/" + std::string(core::to_string(e.side)));
     }
     std::vector<std::string> want = {
         "email.processed/map",     "email.deferred/map",      "email.delivered/map",

@@ -6,13 +6,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "monitor/duration.h"
+#include "core/duration.h"
 #include "tests/support/builders.h"
-#include "webhooks/connect_adapter.h"
-#include "webhooks/mailgun_adapter.h"
-#include "webhooks/postmark_adapter.h"
-#include "webhooks/ses_adapter.h"
-#include "webhooks/zendesk_adapter.h"
+#include "webhooks/sources/connect/adapter.h"
+#include "webhooks/sources/mailgun/adapter.h"
+#include "webhooks/sources/postmark/adapter.h"
+#include "webhooks/sources/ses/adapter.h"
+#include "webhooks/sources/zendesk/adapter.h"
 
 namespace terrain::webhooks {
 namespace {
@@ -22,8 +22,8 @@ using testing::fixture;
 
 class VendorAdapterTest : public ::testing::Test {
 protected:
-    monitor::SubjectHasher hasher_{monitor::HashKey{4, 2}};
-    std::vector<std::string> labels_ = monitor::known_labels();
+    core::SubjectHasher hasher_{core::HashKey{4, 2}};
+    std::vector<std::string> labels_ = core::known_labels();
     AdapterContext ctx() {
         AdapterContext c;
         c.hasher = &hasher_;
@@ -36,14 +36,14 @@ protected:
         EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
         return r.ok() ? std::move(r).value() : Parsed{};
     }
-    monitor::Error refused(const Adapter& a, const std::string& body) {
+    core::Error refused(const Adapter& a, const std::string& body) {
         auto r = a.parse(body, ctx());
         const auto problem = testing::first_problem(r);
         EXPECT_FALSE(problem.reason.empty()) << body;
         return problem;
     }
-    static std::string label(const monitor::Event& e, const char* k) {
-        const std::string* v = monitor::find_label(e.labels, k);
+    static std::string label(const core::Event& e, const char* k) {
+        const std::string* v = core::find_label(e.labels, k);
         return v ? *v : "<absent>";
     }
     // No raw address survives an adapter: not in labels, id or subject.
@@ -67,16 +67,16 @@ std::string mailgun_body(const std::string& event_fixture) {
 }
 
 TEST_F(VendorAdapterTest, MailgunEveryDocumentedEventMapsToItsKind) {
-    const std::vector<std::tuple<std::string, std::string, monitor::Side>> cases = {
-        {"mailgun_event_accepted.json", "email.processed", monitor::Side::kMap},
-        {"mailgun_event_delivered.json", "email.delivered", monitor::Side::kMap},
-        {"mailgun_event_failed_permanent.json", "email.dropped", monitor::Side::kMap},
-        {"mailgun_event_failed_permanent_delayed_bounce.json", "email.bounce", monitor::Side::kMap},
-        {"mailgun_event_failed_temporary.json", "email.deferred", monitor::Side::kMap},
-        {"mailgun_event_opened.json", "email.open", monitor::Side::kMap},
-        {"mailgun_event_clicked.json", "email.click", monitor::Side::kMap},
-        {"mailgun_event_complained.json", "email.complaint", monitor::Side::kCustomer},
-        {"mailgun_event_unsubscribed.json", "email.unsubscribe", monitor::Side::kCustomer},
+    const std::vector<std::tuple<std::string, std::string, core::Side>> cases = {
+        {"mailgun_event_accepted.json", "email.processed", core::Side::kMap},
+        {"mailgun_event_delivered.json", "email.delivered", core::Side::kMap},
+        {"mailgun_event_failed_permanent.json", "email.dropped", core::Side::kMap},
+        {"mailgun_event_failed_permanent_delayed_bounce.json", "email.bounce", core::Side::kMap},
+        {"mailgun_event_failed_temporary.json", "email.deferred", core::Side::kMap},
+        {"mailgun_event_opened.json", "email.open", core::Side::kMap},
+        {"mailgun_event_clicked.json", "email.click", core::Side::kMap},
+        {"mailgun_event_complained.json", "email.complaint", core::Side::kCustomer},
+        {"mailgun_event_unsubscribed.json", "email.unsubscribe", core::Side::kCustomer},
     };
     for (const auto& [file, kind, side] : cases) {
         SCOPED_TRACE(file);
@@ -145,7 +145,7 @@ TEST_F(VendorAdapterTest, SesNotificationsGiveOneEventPerRecipient) {
     EXPECT_EQ(bounce.events[0].kind, "email.bounce");
     EXPECT_EQ(label(bounce.events[0], "bounce_class"), "hard");
     EXPECT_EQ(label(bounce.events[0], "provider"), "example.com");
-    EXPECT_EQ(bounce.events[0].time_ms, *monitor::parse_rfc3339_ms("2016-01-27T14:59:38.237Z"));
+    EXPECT_EQ(bounce.events[0].time_ms, *core::parse_rfc3339_ms("2016-01-27T14:59:38.237Z"));
 
     for (const char* f : {"ses_bounce_with_dsn.json", "ses_bounce_without_dsn.json"}) {
         Parsed p = parse(SesAdapter(), sns_wrap(f));
@@ -156,7 +156,7 @@ TEST_F(VendorAdapterTest, SesNotificationsGiveOneEventPerRecipient) {
         Parsed p = parse(SesAdapter(), sns_wrap(f));
         ASSERT_FALSE(p.events.empty()) << f;
         EXPECT_EQ(p.events[0].kind, "email.complaint");
-        EXPECT_EQ(p.events[0].side, monitor::Side::kCustomer);
+        EXPECT_EQ(p.events[0].side, core::Side::kCustomer);
         expect_no_address(p);
     }
     Parsed delivered = parse(SesAdapter(), sns_wrap("ses_delivery.json"));
@@ -202,7 +202,7 @@ TEST_F(VendorAdapterTest, PostmarkBounceFixtureAndRecordTypes) {
     EXPECT_EQ(label(p.events[0], "campaign"), "Test");  // the Tag
     EXPECT_EQ(label(p.events[0], "provider"), "example.com");
     EXPECT_EQ(p.events[0].id, "Bounce:42");
-    EXPECT_EQ(p.events[0].time_ms, *monitor::parse_rfc3339_ms("2014-08-01T17:28:10.273Z"));
+    EXPECT_EQ(p.events[0].time_ms, *core::parse_rfc3339_ms("2014-08-01T17:28:10.273Z"));
     expect_no_address(p);
 
     const json codes = json::parse(fixture("postmark_bounce_type_codes.json"));
@@ -248,7 +248,7 @@ TEST_F(VendorAdapterTest, ZendeskTriggerTicketsCarryCampaignTopicAndProvider) {
     ASSERT_EQ(p.events.size(), 1U);
     const auto& e = p.events[0];
     EXPECT_EQ(e.kind, "ticket.created");
-    EXPECT_EQ(e.side, monitor::Side::kCustomer);
+    EXPECT_EQ(e.side, core::Side::kCustomer);
     EXPECT_EQ(label(e, "campaign"), "spring-sale");
     EXPECT_EQ(label(e, "topic"), "not_received");
     EXPECT_EQ(label(e, "provider"), "gmail.com");
@@ -291,12 +291,12 @@ TEST_F(VendorAdapterTest, ConnectDisconnectsTellTheContactsOutcome) {
     Parsed agent = parse(ConnectAdapter(), fixture("connect_contact_event_disconnected_eventbridge.json"));
     ASSERT_EQ(agent.events.size(), 2U);
     EXPECT_EQ(agent.events[0].kind, "ivr.call");
-    EXPECT_EQ(agent.events[0].side, monitor::Side::kMap);
+    EXPECT_EQ(agent.events[0].side, core::Side::kMap);
     EXPECT_EQ(label(agent.events[0], "outcome"), "agent");
     EXPECT_EQ(label(agent.events[0], "channel"), "voice");
     EXPECT_EQ(agent.events[1].kind, "ivr.zero_out");
-    EXPECT_EQ(agent.events[1].side, monitor::Side::kCustomer);
-    EXPECT_EQ(agent.events[0].time_ms, *monitor::parse_rfc3339_ms("2021-08-04T17:18:37Z"));
+    EXPECT_EQ(agent.events[1].side, core::Side::kCustomer);
+    EXPECT_EQ(agent.events[0].time_ms, *core::parse_rfc3339_ms("2021-08-04T17:18:37Z"));
 
     // Not yet ended: ignored.
     EXPECT_EQ(parse(ConnectAdapter(), fixture("connect_contact_event_connected_to_agent.json")).ignored,

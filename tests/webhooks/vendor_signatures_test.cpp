@@ -8,10 +8,17 @@
 
 #include <nlohmann/json.hpp>
 
-#include "monitor/duration.h"
+#include "core/duration.h"
 #include "tests/support/builders.h"
 #include "tests/support/sns_stand_in.h"
-#include "webhooks/auth.h"
+#include "core/signature.h"
+#include "webhooks/guard.h"
+#include "webhooks/sources/sendgrid/signature.h"
+#include "webhooks/sources/mailgun/signature.h"
+#include "webhooks/sources/zendesk/signature.h"
+#include "webhooks/sources/ses/signature.h"
+#include "alerts/slack/signature.h"
+#include "alerts/mattermost/receiver.h"
 
 namespace terrain::webhooks {
 namespace {
@@ -71,7 +78,7 @@ HttpRequest zendesk_request(const json& v, std::string body) {
 
 TEST(ZendeskSignatureTest, VerifiesTheVectorAndRefusesTamperingStaleAndReplay) {
     const json v = json::parse(testing::fixture("zendesk_webhook_signature.CONSTRUCTED.json"));
-    const std::int64_t at = *monitor::parse_rfc3339_ms(
+    const std::int64_t at = *core::parse_rfc3339_ms(
         v["headers"]["X-Zendesk-Webhook-Signature-Timestamp"].get<std::string>());
     const std::string secret = v["static_test_signing_secret"];
     ZendeskSignature sig(secret, kFiveMinutes);
@@ -100,15 +107,15 @@ TEST(SlackSignatureTest, VerifiesSlacksVectorAndRefusesStaleForgedAndReplayed) {
         return r;
     };
     const std::string expected = v["expected_x_slack_signature"];
-    SlackSignature sig(v["signing_secret"], kFiveMinutes);
+    alerts::SlackSignature sig(v["signing_secret"], kFiveMinutes);
     EXPECT_FALSE(sig.verify(request(v["body"], expected), at + 1000).has_value());
     EXPECT_EQ(sig.verify(request(v["body"], expected), at + 2000)->reason, "replayed");
-    SlackSignature fresh(v["signing_secret"], kFiveMinutes);
+    alerts::SlackSignature fresh(v["signing_secret"], kFiveMinutes);
     EXPECT_EQ(fresh.verify(request(v["body"], expected), at + 5 * 60'000 + 1000)->reason,
               "stale_timestamp");
     EXPECT_EQ(fresh.verify(request(v["body"].get<std::string>() + "&x=1", expected), at)->reason,
               "bad_signature");
-    SlackSignature wrong("another-secret", kFiveMinutes);
+    alerts::SlackSignature wrong("another-secret", kFiveMinutes);
     EXPECT_EQ(wrong.verify(request(v["body"], expected), at)->reason, "bad_signature");
     HttpRequest bare;
     bare.body = v["body"];
@@ -117,12 +124,12 @@ TEST(SlackSignatureTest, VerifiesSlacksVectorAndRefusesStaleForgedAndReplayed) {
 
 TEST(AuthHelpersTest, HmacHexAndBase64EncodeRoundTrip) {
     // RFC 4231 test case 2.
-    EXPECT_EQ(hex(hmac_sha256("Jefe", {"what do ya want ", "for nothing?"})),
+    EXPECT_EQ(core::hex(core::hmac_sha256("Jefe", {"what do ya want ", "for nothing?"})),
               "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
-        EXPECT_EQ(base64_decode(base64_encode(s)).value_or("<none>"), s);
+        EXPECT_EQ(core::base64_decode(core::base64_encode(s)).value_or("<none>"), s);
     }
-    EXPECT_EQ(base64_encode("abcd"), "YWJjZA==");
+    EXPECT_EQ(core::base64_encode("abcd"), "YWJjZA==");
 }
 
 // --- Amazon SNS --------------------------------------------------------------------------
@@ -137,7 +144,7 @@ HttpRequest body_request(const json& message) {
 
 // The certificate is fetched in the background: the first verification of a message with a
 // certificate not yet cached answers "key_pending", as SNS would see a 503 and retry.
-std::optional<monitor::Error> verify_retrying(const SnsSignature& sig, const HttpRequest& req,
+std::optional<core::Error> verify_retrying(const SnsSignature& sig, const HttpRequest& req,
                                               std::int64_t at) {
     for (int i = 0; i < 500; ++i) {
         auto r = sig.verify(req, at);
@@ -146,7 +153,7 @@ std::optional<monitor::Error> verify_retrying(const SnsSignature& sig, const Htt
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    return monitor::Error{"timeout", "the certificate never arrived", -1, ""};
+    return core::Error{"timeout", "the certificate never arrived", -1, ""};
 }
 
 using testing::SnsStandIn;
@@ -155,7 +162,7 @@ TEST(SnsSignatureTest, VerifiesVersionsOneAndTwoWithTheFetchedCertificate) {
     SnsStandIn sns;
     SnsSignature sig(kLocalPattern, kFiveMinutes);
     json ses = json::parse(testing::fixture("sns_ses_bounce_notification.ASSEMBLED.json"));
-    const std::int64_t at = *monitor::parse_rfc3339_ms(ses["Timestamp"].get<std::string>());
+    const std::int64_t at = *core::parse_rfc3339_ms(ses["Timestamp"].get<std::string>());
     EXPECT_EQ(sig.verify(body_request(sns.sign(ses, "2")), at)->reason, "key_pending");
     EXPECT_FALSE(verify_retrying(sig, body_request(sns.sign(ses, "2")), at).has_value());
     ses["MessageId"] = "another";
@@ -174,7 +181,7 @@ TEST(SnsSignatureTest, VerifiesVersionsOneAndTwoWithTheFetchedCertificate) {
 TEST(SnsSignatureTest, RefusesForeignCertificateHostsAndDocumentationPlaceholders) {
     SnsStandIn sns;
     const json doc = json::parse(testing::fixture("sns_ses_bounce_notification.ASSEMBLED.json"));
-    const std::int64_t at = *monitor::parse_rfc3339_ms(doc["Timestamp"].get<std::string>());
+    const std::int64_t at = *core::parse_rfc3339_ms(doc["Timestamp"].get<std::string>());
     // The default pattern allows only Amazon SNS over HTTPS: a local certificate URL is refused
     // before anything is fetched.
     SnsSignature amazon_only(SnsSignatureDefaults::origins(), kFiveMinutes);
@@ -199,7 +206,7 @@ TEST(SnsSignatureTest, SubscriptionConfirmationIsVerifiedThenVisited) {
     SnsStandIn sns;
     json confirm = json::parse(testing::fixture("sns_subscription_confirmation.json"));
     confirm["SubscribeURL"] = sns.base() + "/confirm?Action=ConfirmSubscription&Token=2336412f37";
-    const std::int64_t at = *monitor::parse_rfc3339_ms(confirm["Timestamp"].get<std::string>());
+    const std::int64_t at = *core::parse_rfc3339_ms(confirm["Timestamp"].get<std::string>());
     SnsSignature sig(kLocalPattern, kFiveMinutes);
     EXPECT_FALSE(verify_retrying(sig, body_request(sns.sign(confirm, "1")), at).has_value());
     EXPECT_FALSE(confirm_subscription(confirm["SubscribeURL"], kLocalPattern).has_value());

@@ -1,0 +1,156 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/config.h"
+#include "core/event.h"
+
+namespace terrain::core {
+
+// Per-series state owned by a later stage (detector instances), kept alongside the series so
+// that it lives and dies with it.
+class SeriesAttachment {
+public:
+    virtual ~SeriesAttachment() = default;
+};
+
+// One closed window of one series. `value` is computed over the metric's trailing span: a
+// count or sum, or numerator / denominator for ratios (NaN when the denominator is zero).
+// References are valid only during the callback.
+struct Point {
+    std::size_t metric_index = 0;
+    const MetricConfig* metric = nullptr;
+    const std::string* series_key = nullptr;
+    const Labels* labels = nullptr;
+    std::int64_t window_start_ms = 0;
+    std::int64_t window_end_ms = 0;
+    double value = 0;
+    double numerator = 0;    // ratios: numerator over the span; counts and sums: the value
+    double denominator = 0;  // ratios: denominator over the span; otherwise 0
+    double claim = std::numeric_limits<double>::quiet_NaN();  // pairs: the MAP side's figure
+    std::unique_ptr<SeriesAttachment>* attachment = nullptr;
+};
+
+struct AggregatorStats {
+    std::uint64_t added = 0;  // events counted into a window
+    std::uint64_t late = 0;
+    std::uint64_t refused = 0;
+    std::uint64_t evicted = 0;  // series dropped at the cap to make room for new ones
+};
+
+// Event-time tumbling windows per metric and series, with a watermark.
+//
+// The watermark is the highest event time seen (at most the ceiling, see set_ceiling) minus the
+// allowed lateness; a window
+// [start, end) closes once the watermark reaches `end`. Because only event time moves the
+// watermark, replaying last week's events at full speed closes the same windows with the same
+// contents as receiving them live. Events for an already closed window are late: counted per
+// metric, never silently dropped. `advance_idle` lets a live deployment close windows when
+// the stream goes quiet (the caller decides when event time may follow the wall clock).
+//
+// Not thread-safe: owned and driven by the pipeline thread.
+class Aggregator final {
+public:
+    using PointSink = std::function<void(const Point&)>;
+    using EvictSink = std::function<void(const MetricConfig&, const std::string& series_key,
+                                         const Labels& labels)>;
+
+    Aggregator(std::vector<MetricConfig> metrics, std::int64_t allowed_lateness_ms);
+
+    // Adds one event to every metric whose filter it matches. Returns false when it was late
+    // for at least one metric.
+    bool add(const Event& event);
+
+    // Closes every window the watermark has passed, calling `on_point` once per series and
+    // closed window, in window order, and `on_evict` for series idle past their metric's
+    // `idle_after` (an idle series is dropped, or, when it has data further ahead, paused until
+    // then).
+    void close_windows(const PointSink& on_point, const EvictSink& on_evict);
+
+    // Moves event time forward to `event_time_ms` without an event (a quiet stream).
+    void advance_idle(std::int64_t event_time_ms);
+    // Event time the watermark may not pass, whatever events claim: the live pipeline sets it to
+    // the wall clock, so one event stamped ahead of time (a sender's wrong clock, or on
+    // purpose) cannot close windows early and make the real events after it late. Such an event
+    // still counts, in its own window, which closes when its time comes. Replays leave it unset.
+    void set_ceiling(std::int64_t event_time_ms) { ceiling_ = event_time_ms; }
+
+    std::int64_t watermark_ms() const;
+    // True when the watermark has passed the end of some open window: call close_windows.
+    bool window_due() const { return watermark_ms() >= next_close_; }
+    std::int64_t max_event_time_ms() const { return max_event_time_; }
+    const std::vector<MetricConfig>& metrics() const { return metrics_; }
+    std::size_t series_count(std::size_t metric_index) const;
+    // Visits every live series of every metric (snapshots).
+    void for_each_series(const std::function<void(const MetricConfig&, const std::string& key,
+                                                  const SeriesAttachment*)>& visit) const;
+    const AggregatorStats& stats(std::size_t metric_index) const;
+
+    // Checkpoints: every series' open and closed windows, the watermark and the counts, without
+    // the attachments (detector state is saved separately). restore() takes back each metric
+    // whose definition (filters, grouping, window, span) is unchanged; the others start empty
+    // and are named in the result. Throws std::runtime_error, changing nothing, on data save()
+    // did not write.
+    std::string save() const;
+    std::vector<std::string> restore(std::string_view data);
+
+private:
+    struct Sums {
+        double num = 0;
+        double den = 0;
+        double claim = 0;  // pairs: the MAP's claimed successes (delivered, contained)
+    };
+    struct Bucket {
+        std::int64_t start;
+        Sums sums;
+    };
+    struct Series {
+        Labels labels;
+        std::vector<Bucket> open;
+        std::vector<Sums> ring;  // closed windows within the span
+        std::size_t ring_pos = 0;
+        Sums sum;
+        std::int64_t last_data_ms = 0;  // end of the last closed window that had data
+        std::int64_t last_seen_ms = 0;  // the latest event time counted into it
+        std::uint64_t events = 0;       // counted into it since it was created (or restored)
+        std::uint32_t windows_with_data = 0;  // closed windows that had data (its history)
+        bool active = false;  // a window with data has closed; points are emitted from then on
+        std::unique_ptr<SeriesAttachment> attachment;
+    };
+    struct MetricState {
+        std::unordered_map<std::string, Series> series;
+        std::int64_t closed_until = std::numeric_limits<std::int64_t>::min();
+        AggregatorStats stats;
+        std::vector<std::pair<std::string, Labels>> evicted;  // told at the next close
+    };
+    enum class Role : std::uint8_t { kValue, kNumerator, kDenominator, kClaim };
+    struct Target {
+        std::size_t metric;
+        Role role;
+        const Filter* filter;
+    };
+
+    bool add_to(std::size_t metric_index, Role role, const Event& event);
+    // At the series cap: drops the series least worth keeping to make room; false when every
+    // series has history (the new one is then refused).
+    bool make_room(std::size_t metric_index);
+    void close_one(std::size_t metric_index, const PointSink& on_point, const EvictSink& on_evict);
+
+    std::vector<MetricConfig> metrics_;
+    std::vector<MetricState> state_;
+    std::unordered_map<std::string, std::vector<Target>> by_kind_;
+    std::vector<Target> any_kind_;
+    std::int64_t lateness_;
+    std::int64_t max_event_time_ = std::numeric_limits<std::int64_t>::min();
+    std::int64_t ceiling_ = std::numeric_limits<std::int64_t>::max();
+    std::string key_scratch_;
+    std::int64_t next_close_ = std::numeric_limits<std::int64_t>::max();
+};
+
+}  // namespace terrain::core

@@ -1,0 +1,341 @@
+#include "core/config.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/config_reader.h"
+
+#include "core/duration.h"
+#include "core/matcher.h"
+#include "core/template.h"
+#include "core/time_zone.h"
+#include "core/url.h"
+
+namespace terrain::core {
+
+using namespace config_reading;
+
+
+std::vector<std::string> alert_keys(const Config& config) {
+    std::vector<std::string> labels = known_labels();
+    labels.insert(labels.end(), config.extra_labels.begin(), config.extra_labels.end());
+    return matcher_keys(labels);
+}
+
+const std::vector<std::string>& builtin_actions() {
+    static const std::vector<std::string> kActions = {"acknowledge", "snooze", "resolve",
+                                                      "not_a_problem", "confirm"};
+    return kActions;
+}
+
+
+namespace {
+
+std::vector<std::string> declared_labels(const Config& c) {
+    std::vector<std::string> labels = known_labels();
+    labels.insert(labels.end(), c.extra_labels.begin(), c.extra_labels.end());
+    return labels;
+}
+
+// Each element of the list under `key`, parsed by `parse` (which returns its name: names are
+// unique within the list).
+template <typename Parse>
+void each_named(const Section& top, const char* key, Parse parse) {
+    auto node = top.get(key);
+    if (!node || node.IsNull()) {
+        return;
+    }
+    if (!node.IsSequence()) {
+        top.fail(key, "must be a list");
+    }
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < node.size(); ++i) {
+        const auto path = std::string(key) + "[" + std::to_string(i) + "]";
+        const std::string name = parse(node[i], path);
+        if (!names.insert(name).second) {
+            throw ConfigError(path + ".name: '" + name + "' is declared twice");
+        }
+    }
+}
+
+void parse_sources(const Section& top, Config& c) {
+    auto sources = top.get("sources");
+    if (sources && !sources.IsNull()) {
+        if (!sources.IsMap()) {
+            top.fail("sources", "must be a mapping of source name to its credentials");
+        }
+        for (const auto& kv : sources) {
+            SourceConfig src;
+            src.name = kv.first.as<std::string>();
+            src.path = "sources." + src.name;
+            const Section s = open_section(kv.second, src.path, {"token", "max_age"},
+                                           src.params);
+            src.token = parse_secret(s, "token");
+            src.max_age_ms = s.duration("max_age", src.max_age_ms);
+            c.sources.push_back(std::move(src));
+        }
+    }
+}
+
+void parse_server(const Section& top, Config& c) {
+    Section api(top.get("api"), "api", {"token"});
+    c.api.token = parse_secret(api, "token");
+    Section server(top.get("server"), "server",
+                   {"listen", "max_body_bytes", "max_events_per_request", "threads",
+                    "max_connections", "hosts"});
+    c.server.max_events_per_request = static_cast<std::size_t>(server.integer(
+        "max_events_per_request", static_cast<std::int64_t>(c.server.max_events_per_request),
+        1, 10'000'000));
+    c.server.listen = server.str("listen", c.server.listen);
+    c.server.max_body_bytes = static_cast<std::size_t>(
+        server.integer("max_body_bytes", static_cast<std::int64_t>(c.server.max_body_bytes),
+                       1024, 1LL << 30));
+    c.server.threads = static_cast<int>(server.integer("threads", c.server.threads, 1, 64));
+    c.server.max_connections = static_cast<std::size_t>(server.integer(
+        "max_connections", static_cast<std::int64_t>(c.server.max_connections), 1, 1'000'000));
+    c.server.hosts = server.strings("hosts");
+    for (const auto& h : c.server.hosts) {
+        if (h != "*" && !parse_url("http://" + h + "/").ok()) {
+            server.fail("hosts", "'" + h.substr(0, 200) +
+                                     "' is not a host name (no scheme, port or path)");
+        }
+    }
+}
+
+void parse_pipeline(const Section& top, Config& c) {
+    Section pipe(top.get("pipeline"), "pipeline",
+                 {"allowed_lateness", "idle_flush", "max_future", "max_past", "queue_events",
+                  "dedup_capacity", "export_series", "fsync", "checkpoint_interval"});
+    c.pipeline.allowed_lateness_ms =
+        pipe.duration("allowed_lateness", c.pipeline.allowed_lateness_ms);
+    c.pipeline.idle_flush_ms = pipe.duration("idle_flush", c.pipeline.idle_flush_ms);
+    c.pipeline.max_future_ms = pipe.duration("max_future", c.pipeline.max_future_ms);
+    c.pipeline.max_past_ms = pipe.duration("max_past", c.pipeline.max_past_ms);
+    c.pipeline.checkpoint_interval_ms =
+        pipe.duration("checkpoint_interval", c.pipeline.checkpoint_interval_ms);
+    c.pipeline.queue_events = static_cast<std::size_t>(pipe.integer(
+        "queue_events", static_cast<std::int64_t>(c.pipeline.queue_events), 1, 1LL << 32));
+    c.pipeline.dedup_capacity = static_cast<std::size_t>(
+        pipe.integer("dedup_capacity", static_cast<std::int64_t>(c.pipeline.dedup_capacity),
+                     0, 1LL << 32));
+
+    c.pipeline.export_series = static_cast<std::size_t>(
+        pipe.integer("export_series", static_cast<std::int64_t>(c.pipeline.export_series), 0,
+                     1'000'000));
+    const auto fsync = pipe.str("fsync", "always");
+    if (fsync != "always" && fsync != "never") {
+        pipe.fail("fsync", "'" + fsync + "' is not always or never");
+    }
+    c.pipeline.fsync = fsync == "always";
+}
+
+void parse_metrics(const Section& top, Config& c) {
+    const std::vector<std::string> labels = declared_labels(c);
+    auto metrics = top.get("metrics");
+    if (metrics && !metrics.IsNull()) {
+        if (!metrics.IsSequence()) {
+            top.fail("metrics", "must be a list");
+        }
+        std::set<std::string> names;
+        for (std::size_t i = 0; i < metrics.size(); ++i) {
+            auto path = "metrics[" + std::to_string(i) + "]";
+            auto m = parse_metric(metrics[i], path, labels);
+            if (!names.insert(m.name).second) {
+                throw ConfigError(path + ".name: '" + m.name + "' is declared twice");
+            }
+            c.metrics.push_back(std::move(m));
+        }
+        auto pairs = top.get("pairs");
+        if (pairs && !pairs.IsNull()) {
+            if (!pairs.IsSequence()) {
+                top.fail("pairs", "must be a list");
+            }
+            for (std::size_t i = 0; i < pairs.size(); ++i) {
+                auto path = "pairs[" + std::to_string(i) + "]";
+                auto m = parse_pair(pairs[i], path, c.metrics, labels);
+                if (!names.insert(m.name).second) {
+                    throw ConfigError(path + ".name: '" + m.name +
+                                      "' is already the name of a metric or pair");
+                }
+                c.metrics.push_back(std::move(m));
+            }
+        }
+    }
+}
+
+void parse_receivers(const Section& top, Config& c) {
+    const std::vector<std::string> labels = declared_labels(c);
+    each_named(top, "receivers", [&](const YAML::Node& n, const std::string& path) {
+        c.receivers.push_back(parse_receiver(n, path, labels));
+        return c.receivers.back().name;
+    });
+    std::vector<std::string> receiver_names;
+    for (const auto& r : c.receivers) {
+        receiver_names.push_back(r.name);
+    }
+    for (const auto& r : c.receivers) {
+        if (!r.escalate_to.empty() &&
+            (r.escalate_to == r.name ||
+             std::find(receiver_names.begin(), receiver_names.end(), r.escalate_to) ==
+                 receiver_names.end())) {
+            throw ConfigError(r.path + ".escalate_to: '" + r.escalate_to +
+                              "' is not another receiver" +
+                              suggest(r.escalate_to, receiver_names));
+        }
+    }
+    each_named(top, "quiet_windows", [&](const YAML::Node& n, const std::string& path) {
+        c.quiet_windows.push_back(parse_weekly_window(n, path, labels));
+        return c.quiet_windows.back().name;
+    });
+    {
+        auto rules = top.get("inhibit_rules");
+        if (rules && !rules.IsNull() && !rules.IsSequence()) {
+            top.fail("inhibit_rules", "must be a list");
+        }
+        for (std::size_t i = 0; rules && rules.IsSequence() && i < rules.size(); ++i) {
+            c.inhibit_rules.push_back(parse_inhibit_rule(
+                rules[i], "inhibit_rules[" + std::to_string(i) + "]", labels));
+        }
+    }
+}
+
+void parse_people_and_actions(const Section& top, Config& c) {
+    const std::vector<std::string> labels = declared_labels(c);
+    each_named(top, "people", [&](const YAML::Node& n, const std::string& path) {
+        c.people.push_back(parse_person(n, path));
+        return c.people.back().name;
+    });
+    std::vector<std::string> people_names;
+    for (const auto& p : c.people) {
+        people_names.push_back(p.name);
+    }
+    each_named(top, "on_duty", [&](const YAML::Node& n, const std::string& path) {
+        OnDutyConfig d;
+        d.shift = parse_weekly_window(n, path, labels, {"people"});
+        const Section s(n, path, weekly_window_keys({"people"}));
+        d.people = s.strings("people");
+        if (d.people.empty()) {
+            s.fail("people", "name at least one person on duty");
+        }
+        for (std::size_t i = 0; i < d.people.size(); ++i) {
+            if (std::find(people_names.begin(), people_names.end(), d.people[i]) ==
+                people_names.end()) {
+                throw ConfigError(s.child("people") + "[" + std::to_string(i) + "]: '" +
+                                  d.people[i] + "' is not one of the people" +
+                                  suggest(d.people[i], people_names));
+            }
+        }
+        c.on_duty.push_back(std::move(d));
+        return c.on_duty.back().shift.name;
+    });
+    for (const auto& name : builtin_actions()) {
+        ActionConfig a;
+        a.name = name;
+        a.executor = "builtin";
+        a.path = "actions";
+        c.actions.push_back(std::move(a));
+    }
+    each_named(top, "actions", [&](const YAML::Node& n, const std::string& path) {
+        ActionConfig a = parse_action(n, path, labels);
+        auto same = std::find_if(c.actions.begin(), c.actions.end(),
+                                 [&](const ActionConfig& x) { return x.name == a.name; });
+        if (same != c.actions.end() && same->executor == "builtin") {
+            *same = a;  // a built-in's roles or words, configured
+        } else {
+            c.actions.push_back(a);
+        }
+        return a.name;
+    });
+}
+
+void parse_interact(const Section& top, Config& c) {
+    const Section interact = open_section(top.get("interact"), "interact",
+                                          {"public_url", "max_age", "not_a_problem_reasons"},
+                                          c.interact.params);
+    c.interact.public_url = interact.str("public_url", "");
+    if (!c.interact.public_url.empty()) {
+        check_url(interact, "public_url", c.interact.public_url);
+        while (!c.interact.public_url.empty() && c.interact.public_url.back() == '/') {
+            c.interact.public_url.pop_back();
+        }
+    }
+    c.interact.max_age_ms = interact.duration("max_age", c.interact.max_age_ms);
+    if (interact.has("not_a_problem_reasons")) {
+        c.interact.not_a_problem_reasons = interact.strings("not_a_problem_reasons");
+    }
+}
+
+}  // namespace
+
+Config parse_config(std::string_view yaml, const std::string& origin) {
+    YAML::Node root;
+    try {
+        root = YAML::Load(std::string(yaml));
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(origin + ": not valid YAML: " + e.what());
+    }
+    Config c;
+    try {
+        const Section top(root, "",
+                          {"server", "sources", "api", "pipeline", "labels", "metrics", "pairs",
+                           "receivers", "quiet_windows", "inhibit_rules", "people", "on_duty",
+                           "actions", "interact"});
+        parse_sources(top, c);
+        parse_server(top, c);
+        parse_pipeline(top, c);
+        c.extra_labels = top.strings("labels");
+        parse_metrics(top, c);
+        parse_receivers(top, c);
+        parse_people_and_actions(top, c);
+        parse_interact(top, c);
+    } catch (const YAML::Exception& e) {
+        throw ConfigError(origin + ": " + e.what());
+    } catch (const ConfigError& e) {
+        throw ConfigError(origin + ": " + e.what());
+    }
+    return c;
+}
+
+std::string resolve_secret(const SecretRef& ref) {
+    std::string value;
+    if (!ref.env.empty()) {
+        const char* v = std::getenv(ref.env.c_str());
+        if (v == nullptr || *v == '\0') {
+            throw ConfigError(ref.path + ": environment variable " + ref.env + " is not set");
+        }
+        value = v;
+    } else {
+        std::ifstream in(ref.file, std::ios::binary);
+        if (!in) {
+            throw ConfigError(ref.path + ": cannot read secret file " + ref.file);
+        }
+        value.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+        while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) {
+            value.pop_back();
+        }
+        if (value.empty()) {
+            throw ConfigError(ref.path + ": secret file " + ref.file + " is empty");
+        }
+    }
+    return value;
+}
+
+Config load_config_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) {
+        throw ConfigError(path + ": cannot open configuration file");
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return parse_config(ss.str(), path);
+}
+
+
+}  // namespace terrain::core

@@ -1,0 +1,265 @@
+#include "core/config.h"
+
+#include <algorithm>
+#include <set>
+
+#include "core/config_reader.h"
+#include "core/duration.h"
+#include "core/matcher.h"
+#include "core/template.h"
+#include "core/time_zone.h"
+#include "core/url.h"
+
+namespace terrain::core {
+
+bool Filter::matches(const Event& event) const {
+    if (!kinds.empty() &&
+        std::find(kinds.begin(), kinds.end(), event.kind) == kinds.end()) {
+        return false;
+    }
+    return matches_except_kind(event);
+}
+
+bool Filter::matches_except_kind(const Event& event) const {
+    if (side && *side != event.side) {
+        return false;
+    }
+    for (const auto& [k, v] : labels) {
+        const std::string* got = find_label(event.labels, k);
+        if (got == nullptr || *got != v) {
+            return false;
+        }
+    }
+    return true;
+}
+
+namespace config_reading {
+
+namespace {
+
+Filter parse_filter(const YAML::Node& node, const std::string& path,
+                    const std::vector<std::string>& labels) {
+    Section s(node, path, {"kind", "side", "labels"});
+    Filter f;
+    f.kinds = s.strings("kind");
+    if (s.has("side")) {
+        auto side = s.str("side", "");
+        if (side == "map") {
+            f.side = Side::kMap;
+        } else if (side == "customer") {
+            f.side = Side::kCustomer;
+        } else {
+            s.fail("side", "'" + side + "' is not a side (use map or customer)");
+        }
+    }
+    auto lnode = s.get("labels");
+    if (lnode && !lnode.IsNull()) {
+        if (!lnode.IsMap()) {
+            s.fail("labels", "must be a mapping of label to value");
+        }
+        for (const auto& kv : lnode) {
+            auto key = kv.first.as<std::string>();
+            check_label(key, labels, s.child("labels") + "." + key);
+            f.labels.emplace_back(key, kv.second.as<std::string>());
+        }
+    }
+    if (f.kinds.empty() && !f.side && f.labels.empty()) {
+        s.fail("", "an empty filter would match every event; give at least 'kind'");
+    }
+    return f;
+}
+
+// The `detectors` list of a metric or pair section.
+void parse_detectors(const Section& s, MetricConfig& m) {
+    auto dets = s.get("detectors");
+    if (dets && !dets.IsNull()) {
+        if (!dets.IsSequence()) {
+            s.fail("detectors", "must be a list");
+        }
+        std::set<std::string> names;
+        for (std::size_t i = 0; i < dets.size(); ++i) {
+            std::string dpath = s.child("detectors") + "[" + std::to_string(i) + "]";
+            if (!dets[i].IsMap()) {
+                throw ConfigError(dpath + ": must be a mapping with at least 'type'");
+            }
+            DetectorConfig d;
+            d.path = dpath;
+            d.aggregation = m.aggregation;
+            d.params = nlohmann::json::object();
+            for (const auto& kv : dets[i]) {
+                auto key = kv.first.as<std::string>();
+                if (key == "type") {
+                    d.type = kv.second.as<std::string>();
+                } else if (key == "name") {
+                    d.name = kv.second.as<std::string>();
+                } else if (key == "severity") {
+                    d.severity = kv.second.as<std::string>();
+                } else {
+                    d.params[key] = to_json(kv.second);
+                }
+            }
+            if (d.type.empty()) {
+                throw ConfigError(dpath + ": missing required key 'type'");
+            }
+            if (d.name.empty()) {
+                d.name = d.type;
+            }
+            if (d.severity.empty()) {
+                d.severity = "warning";
+            }
+            static const std::vector<std::string> kSeverities = {"critical", "warning", "info"};
+            if (std::find(kSeverities.begin(), kSeverities.end(), d.severity) ==
+                kSeverities.end()) {
+                throw ConfigError(dpath + ".severity: '" + d.severity +
+                                  "' is not a severity (use critical, warning or info)" +
+                                  suggest(d.severity, kSeverities));
+            }
+            if (!names.insert(d.name).second) {
+                throw ConfigError(dpath + ".name: '" + d.name +
+                                  "' is used twice in this metric; give each detector a name");
+            }
+            m.detectors.push_back(std::move(d));
+        }
+    }
+}
+
+}  // namespace
+
+MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
+                          const std::vector<std::string>& labels) {
+    Section s(node, path,
+              {"name", "help", "aggregate", "filter", "numerator", "denominator", "group_by",
+               "window", "span", "idle_after", "max_series", "team", "detectors"});
+    MetricConfig m;
+    m.name = snake_case_name(s);
+    m.help = s.str("help", m.name);
+    auto agg = s.str("aggregate", "count");
+    if (agg == "count") {
+        m.aggregation = Aggregation::kCount;
+    } else if (agg == "sum") {
+        m.aggregation = Aggregation::kSum;
+    } else if (agg == "ratio") {
+        m.aggregation = Aggregation::kRatio;
+    } else {
+        s.fail("aggregate", "'" + agg + "' is not an aggregation (use count, sum or ratio)" +
+                                suggest(agg, {"count", "sum", "ratio"}));
+    }
+    if (m.aggregation == Aggregation::kRatio) {
+        if (s.has("filter")) {
+            s.fail("filter", "a ratio takes 'numerator' and 'denominator' filters, not 'filter'");
+        }
+        if (!s.has("numerator") || !s.has("denominator")) {
+            s.fail("", "a ratio needs both 'numerator' and 'denominator'");
+        }
+        m.numerator = parse_filter(s.get("numerator"), s.child("numerator"), labels);
+        m.denominator = parse_filter(s.get("denominator"), s.child("denominator"), labels);
+    } else {
+        if (!s.has("filter")) {
+            s.fail("", "missing required key 'filter'");
+        }
+        m.filter = parse_filter(s.get("filter"), s.child("filter"), labels);
+    }
+    m.group_by = s.strings("group_by");
+    for (std::size_t i = 0; i < m.group_by.size(); ++i) {
+        check_label(m.group_by[i], labels, s.child("group_by") + "[" + std::to_string(i) + "]");
+    }
+    m.window_ms = s.duration("window", 300'000);
+    m.span_ms = s.duration("span", m.window_ms);
+    if (m.span_ms % m.window_ms != 0) {
+        s.fail("span", format_duration_ms(m.span_ms) + " is not a multiple of the window (" +
+                           format_duration_ms(m.window_ms) + ")");
+    }
+    if (m.span_ms / m.window_ms > 4096) {
+        s.fail("span", "more than 4096 windows per span; use a longer window");
+    }
+    m.idle_after_ms = s.duration("idle_after", std::max<std::int64_t>(m.span_ms, 3'600'000));
+    m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));
+    m.team = s.str("team", m.team);
+    if (m.team.empty() || m.team.size() > 64) {
+        s.fail("team", "must be 1 to 64 characters");
+    }
+    parse_detectors(s, m);
+    return m;
+}
+
+MetricConfig parse_pair(const YAML::Node& node, const std::string& path,
+                        const std::vector<MetricConfig>& metrics,
+                        const std::vector<std::string>& labels) {
+    Section s(node, path,
+              {"name", "title", "map", "customer", "on", "window", "span", "action", "team",
+               "max_series", "detectors"});
+    MetricConfig m;
+    m.name = snake_case_name(s);
+    std::vector<std::string> names;
+    for (const auto& metric : metrics) {
+        names.push_back(metric.name);
+    }
+    auto side = [&](const char* key) -> const MetricConfig& {
+        const std::string name = s.required_str(key);
+        for (const auto& metric : metrics) {
+            if (metric.name == name) {
+                if (metric.pair) {
+                    s.fail(key, "'" + name + "' is a pair; name a metric");
+                }
+                return metric;
+            }
+        }
+        s.fail(key, "no metric named '" + name + "'" + suggest(name, names));
+    };
+    const MetricConfig& map = side("map");
+    const MetricConfig& customer = side("customer");
+    PairConfig pair;
+    pair.map_metric = map.name;
+    pair.customer_metric = customer.name;
+    pair.map_says = map.help;
+    pair.customer_says = customer.help;
+    pair.action = s.str("action", "");
+    m.aggregation = Aggregation::kRatio;
+    if (map.aggregation == Aggregation::kRatio) {
+        m.denominator = map.denominator;
+        pair.claim = map.numerator;
+        pair.claim_is_ratio = true;
+    } else if (map.aggregation == Aggregation::kCount) {
+        m.denominator = map.filter;
+    } else {
+        s.fail("map", "'" + map.name + "' is a sum; a pair needs a count or a ratio on the MAP side");
+    }
+    if (customer.aggregation == Aggregation::kSum) {
+        s.fail("customer", "'" + customer.name + "' is a sum; a pair needs customer signals counted");
+    }
+    m.numerator = customer.aggregation == Aggregation::kRatio ? customer.numerator : customer.filter;
+    m.help = s.str("title", customer.help + ", per " + map.help);
+    pair.title = m.help;
+    m.group_by = s.strings("on");
+    for (std::size_t i = 0; i < m.group_by.size(); ++i) {
+        check_label(m.group_by[i], labels, s.child("on") + "[" + std::to_string(i) + "]");
+    }
+    m.window_ms = s.duration("window", map.window_ms);
+    m.span_ms = s.duration("span", std::max(m.window_ms, 3'600'000L));
+    if (m.span_ms % m.window_ms != 0 || m.span_ms / m.window_ms > 4096) {
+        s.fail("span", format_duration_ms(m.span_ms) + " must be a multiple of the window (" +
+                           format_duration_ms(m.window_ms) + "), at most 4096 windows");
+    }
+    m.idle_after_ms = std::max<std::int64_t>(m.span_ms, 3'600'000);
+    m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));
+    m.team = s.str("team", customer.team);
+    m.pair = std::move(pair);
+    parse_detectors(s, m);
+    for (auto& d : m.detectors) {
+        d.pair = true;
+    }
+    if (m.detectors.empty()) {
+        DetectorConfig d;
+        d.type = d.name = "disagreement";
+        d.severity = "critical";
+        d.path = path + ".detectors[0]";
+        d.aggregation = m.aggregation;
+        d.pair = true;
+        d.params = nlohmann::json::object();
+        m.detectors.push_back(std::move(d));
+    }
+    return m;
+}
+
+}  // namespace config_reading
+}  // namespace terrain::core

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+
+#include "core/config.h"
+#include "core/event.h"
+
+namespace terrain::core {
+
+// What a judgement of one window rests on: the value seen (and its parts), the band of normal
+// values, the score and the words; for pairs, what the MAP reported over the same exposure and
+// where the window falls in the CX efficiency matrix. One struct shared by a detector's
+// verdict, the finding the pipeline hands on, and the alert a person reads.
+struct Evidence {
+    double observed = 0;
+    double expected = 0;
+    double lower = 0;
+    double upper = 0;
+    double score = 0;
+    double numerator = 0;
+    double denominator = 0;
+    std::string reason;  // one line a person reads: "0.52% is above 0.30%"
+    double claim = std::nan("");           // pairs: the MAP's figure now
+    double claim_expected = std::nan("");  // and usually
+    std::string quadrant;                  // pairs: see detectors/disagreement.h
+};
+
+// What a detector concluded about one point of one series. Produced on the pipeline thread,
+// consumed by the alert manager. `anomalous` false with `evaluated` true means "normal again"
+// and lets a firing alert resolve; `evaluated` false (too little volume, warming up) leaves
+// any alert as it is.
+struct Finding : Evidence {
+    std::string metric;
+    std::string detector;  // detector name within the metric
+    std::string detector_type;
+    std::string severity;
+    std::string team;  // the metric's owner
+    Labels labels;  // the series' group-by labels
+    std::int64_t window_start_ms = 0;
+    std::int64_t window_end_ms = 0;
+    bool evaluated = false;
+    bool anomalous = false;
+    const PairConfig* pair = nullptr;  // pairs: the pair's configuration (its words)
+};
+
+}  // namespace terrain::core

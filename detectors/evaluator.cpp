@@ -1,0 +1,149 @@
+#include "detectors/evaluator.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+
+namespace terrain::detectors {
+
+namespace {
+
+std::string snapshot_key(const std::string& metric, const std::string& series_key) {
+    return metric + '\x1f' + series_key;
+}
+
+}  // namespace
+
+Evaluator::Evaluator(const std::vector<core::MetricConfig>& metrics,
+                     std::int64_t allowed_lateness_ms, const Registry& registry,
+                     EvaluationSink& sink)
+    : aggregator_(metrics, allowed_lateness_ms), sink_(sink) {
+    for (const auto& m : aggregator_.metrics()) {
+        auto& list = bindings_.emplace_back();
+        for (const auto& d : m.detectors) {
+            list.push_back({d, registry.make(d)});
+        }
+    }
+}
+
+void Evaluator::add(const core::Event& event) {
+    aggregator_.add(event);
+    if (aggregator_.window_due()) {
+        close_due();
+    }
+}
+
+void Evaluator::advance_idle(std::int64_t event_time_ms) {
+    aggregator_.advance_idle(event_time_ms);
+    if (aggregator_.window_due()) {
+        close_due();
+    }
+}
+
+void Evaluator::close_due() {
+    aggregator_.close_windows(
+        [this](const core::Point& p) { on_point(p); },
+        [this](const core::MetricConfig& m, const std::string&, const core::Labels& labels) {
+            sink_.on_series_idle(m, labels);
+        });
+}
+
+void Evaluator::judge(core::Point point, std::unique_ptr<core::SeriesAttachment>& slot) {
+    point.attachment = &slot;
+    on_point(point);
+}
+
+void Evaluator::on_point(const core::Point& p) {
+    auto& slot = *p.attachment;
+    const auto& bindings = bindings_[p.metric_index];
+    if (!slot) {
+        auto made = std::make_unique<SeriesEvaluation>();
+        for (const auto& b : bindings) {
+            made->detectors.push_back(b.factory->create(*p.metric));
+        }
+        if (p.series_key != nullptr) {
+            restore(*made, *p.metric, *p.series_key);
+        }
+        auto* series = made.get();
+        slot = std::move(made);
+        sink_.on_series(p, *series);
+    }
+    auto& series = static_cast<SeriesEvaluation&>(*slot);
+    sink_.on_window(p, series);
+    if (p.window_end_ms <= series.fed_until_ms) {
+        return;  // replayed: the restored state has seen this window
+    }
+    series.fed_until_ms = p.window_end_ms;
+    for (std::size_t i = 0; i < series.detectors.size(); ++i) {
+        Verdict v = series.detectors[i]->observe(p);
+        if (v.evaluated) {
+            v.observed = p.value;
+            v.numerator = p.numerator;
+            v.denominator = p.denominator;
+            v.claim = p.claim;
+            sink_.on_verdict(p, series, i, v);
+        }
+    }
+}
+
+void Evaluator::restore(SeriesEvaluation& series, const core::MetricConfig& metric,
+                        const std::string& series_key) {
+    auto it = restored_.find(snapshot_key(metric.name, series_key));
+    if (it == restored_.end()) {
+        return;
+    }
+    const auto& bindings = bindings_[static_cast<std::size_t>(&metric - aggregator_.metrics().data())];
+    try {
+        const auto state = nlohmann::json::parse(it->second.state);
+        for (std::size_t i = 0; i < bindings.size(); ++i) {
+            auto s = state.find(bindings[i].config.name);
+            if (s == state.end() || s->value("type", "") != bindings[i].config.type) {
+                continue;  // a detector added or changed since the snapshot starts fresh
+            }
+            try {
+                series.detectors[i]->restore(s->at("state"));
+            } catch (const std::exception& e) {
+                series.detectors[i] = bindings[i].factory->create(metric);
+                core::log_warn("pipeline: " + metric.name + "/" + bindings[i].config.name +
+                               ": snapshot not usable (" + e.what() + "), starting fresh");
+            }
+        }
+        series.fed_until_ms = it->second.fed_until_ms;
+    } catch (const std::exception& e) {
+        core::log_warn("pipeline: " + metric.name + ": unreadable snapshot: " + e.what());
+    }
+    restored_.erase(it);
+}
+
+std::vector<core::Store::Snapshot> Evaluator::snapshots() const {
+    std::vector<core::Store::Snapshot> rows;
+    aggregator_.for_each_series([&](const core::MetricConfig& m, const std::string& key,
+                                    const core::SeriesAttachment* attachment) {
+        const auto* series = static_cast<const SeriesEvaluation*>(attachment);
+        if (series == nullptr ||
+            series->fed_until_ms == std::numeric_limits<std::int64_t>::min()) {
+            return;
+        }
+        const auto& bindings =
+            bindings_[static_cast<std::size_t>(&m - aggregator_.metrics().data())];
+        nlohmann::json state = nlohmann::json::object();
+        for (std::size_t i = 0; i < bindings.size(); ++i) {
+            state[bindings[i].config.name] = {{"type", bindings[i].config.type},
+                                              {"state", series->detectors[i]->save()}};
+        }
+        rows.push_back({m.name, key, series->fed_until_ms, state.dump()});
+    });
+    for (const auto& [key, snapshot] : restored_) {
+        rows.push_back(snapshot);
+    }
+    return rows;
+}
+
+void Evaluator::restore_snapshots(std::vector<core::Store::Snapshot> snapshots) {
+    for (auto& s : snapshots) {
+        auto key = snapshot_key(s.metric, s.series_key);
+        restored_.emplace(std::move(key), std::move(s));
+    }
+}
+
+}  // namespace terrain::detectors

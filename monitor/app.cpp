@@ -1,0 +1,336 @@
+#include "monitor/default_config.h"
+#include "monitor/app.h"
+
+#include <condition_variable>
+#include <csignal>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <filesystem>
+#include <memory>
+
+#include "alerts/manager.h"
+#include "alerts/notifier.h"
+#include "alerts/overrides.h"
+#include "alerts/policy.h"
+#include "alerts/receivers.h"
+#include "detectors/detector.h"
+#include "monitor/pipeline.h"
+#include "monitor/startup.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/duration.h"
+#include "core/event_log.h"
+#include "core/hash.h"
+#include "core/intake.h"
+#include "core/log.h"
+#include "core/store.h"
+#include "core/telemetry.h"
+#include "webhooks/api.h"
+#include "webhooks/http_server.h"
+#include "core/json_poster.h"
+#include "alerts/action_executor.h"
+
+namespace terrain::monitor {
+
+namespace {
+
+// Calls `work` about once a second on its own thread (escalations, reminders, snooze ends,
+// automatic reverts) until stopped.
+class Housekeeping final {
+public:
+    explicit Housekeeping(std::function<void()> work)
+        : work_(std::move(work)), thread_([this] { run(); }) {}
+    ~Housekeeping() { stop(); }
+    void stop() {
+        {
+            std::lock_guard lock(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+private:
+    void run() {
+        std::unique_lock lock(mutex_);
+        while (!cv_.wait_for(lock, std::chrono::seconds(1), [&] { return stopping_; })) {
+            lock.unlock();
+            try {
+                work_();
+            } catch (const std::exception& e) {
+                core::log_error(std::string("housekeeping: ") + e.what());
+            }
+            lock.lock();
+        }
+    }
+
+    std::function<void()> work_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+
+// The store at `path`, checked with SQLite's quick_check. A damaged store is moved aside (kept
+// as terrain.db.damaged-<ms> for inspection and recovery with sqlite3's .recover) and a fresh
+// one started: terrain keeps taking events, and the windows are rebuilt from the event log.
+std::unique_ptr<core::Store> open_store(const std::string& path, std::int64_t now_ms) {
+    std::string problems;
+    try {
+        auto store = std::make_unique<core::Store>(path);
+        problems = store->integrity_problems();
+        if (problems.empty()) {
+            return store;
+        }
+    } catch (const std::exception& e) {
+        if (!std::filesystem::exists(path)) {
+            throw;  // not damage: the directory cannot hold a store
+        }
+        problems = e.what();
+    }
+    const std::string aside = path + ".damaged-" + std::to_string(now_ms);
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+        std::error_code ec;
+        std::filesystem::rename(path + suffix, aside + suffix, ec);
+    }
+    core::log_error("the store " + path + " is damaged (" + problems + "); it is kept as " +
+                       aside + " and a fresh store started: alerts, silences and the audit "
+                       "trail start empty, the windows are rebuilt from the event log");
+    return std::make_unique<core::Store>(path);
+}
+
+// The store's last checkpoint if it is plausible; otherwise the reason is logged and nothing
+// is restored (the windows are rebuilt from the event log).
+std::optional<core::Store::Checkpoint> usable_checkpoint(const core::Store& store,
+                                                            std::int64_t now_ms) {
+    std::optional<core::Store::Checkpoint> checkpoint;
+    try {
+        checkpoint = store.load_checkpoint();
+    } catch (const std::exception& e) {
+        core::log_error(std::string("the checkpoint is unreadable (") + e.what() +
+                           "); the windows are rebuilt from the event log");
+        return std::nullopt;
+    }
+    if (!checkpoint) {
+        return std::nullopt;
+    }
+    // A checkpoint from before terrain existed, from the future, or counting more events than
+    // could ever have been sent is not one terrain wrote.
+    constexpr std::int64_t kEarliest = 1'577'836'800'000;  // 2020-01-01
+    constexpr std::uint64_t kMostEvents = 1ULL << 53;
+    if (checkpoint->saved_ms < kEarliest || checkpoint->saved_ms > now_ms + 86'400'000 ||
+        checkpoint->events > kMostEvents || checkpoint->log_seq == 0 ||
+        checkpoint->log_seq > kMostEvents) {
+        core::log_error("the checkpoint is not plausible (saved " +
+                           core::format_rfc3339_ms(checkpoint->saved_ms) + ", " +
+                           std::to_string(checkpoint->events) + " events, log record " +
+                           std::to_string(checkpoint->log_seq) +
+                           "): refused; the windows are rebuilt from the event log");
+        return std::nullopt;
+    }
+    return checkpoint;
+}
+
+alerts::HoldRules hold_rules(const core::Config& config) {
+    alerts::HoldRules rules;
+    for (const auto& a : config.actions) {
+        if (!a.holds.empty()) {
+            rules.holds[a.name] = a.holds;
+        }
+    }
+    for (const auto& q : config.quiet_windows) {
+        rules.quiet.emplace_back(q);
+    }
+    rules.inhibit = config.inhibit_rules;
+    return rules;
+}
+
+webhooks::HttpServer::Options server_options(const Plan& plan, core::Telemetry& telemetry) {
+    const auto& s = plan.config.server;
+    webhooks::HttpServer::Options http;
+    std::tie(http.host, http.port) = split_listen(s.listen);
+    http.threads = s.threads;
+    http.max_body_bytes = s.max_body_bytes;
+    http.max_connections = s.max_connections;
+    http.hosts = s.hosts;
+    http.registry = telemetry.registry.get();
+    return http;
+}
+
+// The running service: every part made in start-up order (members are declared in it) from a
+// validated plan, in a data directory that exists.
+class Service final {
+public:
+    Service(const Plan& plan, const Kinds& kinds, core::Telemetry& telemetry)
+        : config_(plan.config),
+          dir_(plan.data_dir),
+          telemetry_(telemetry),
+          store_(open_store(dir_ + "/terrain.db", clock_.now_ms())),
+          hasher_(core::load_or_create_key(dir_ + "/subject.key")),
+          policy_(config_.people, config_.actions, config_.interact),
+          executor_(config_.actions),
+          notifier_(kinds.receivers.make(config_, {policy_, *store_}), telemetry_, store_.get()),
+          alerts_(*store_, notifier_, telemetry_, clock_, config_.receivers, hold_rules(config_),
+                  alerts::DutyRoster(config_.on_duty)),
+          overrides_(policy_, alerts_, *store_, executor_, telemetry_, clock_),
+          log_(dir_ + "/log", {64 * 1024 * 1024, config_.pipeline.fsync
+                                                     ? core::EventLog::Fsync::kAlways
+                                                     : core::EventLog::Fsync::kNever}),
+          intake_(config_.pipeline.queue_events, config_.pipeline.dedup_capacity, telemetry_,
+                  &log_),
+          pipeline_(config_, kinds.detectors, alerts_, intake_, telemetry_, clock_, &log_,
+                    store_.get()) {
+        notifier_.restore(alerts_.list(alerts::AlertState::kFiring));
+    }
+
+    // Restores the last checkpoint (windows, event ids; detector state comes with the
+    // snapshots), then replays the event log's later records before accepting anything new.
+    // Alerts already stored are not raised or notified again.
+    void restore() {
+        std::uint64_t replay_from = 1;
+        if (auto checkpoint = usable_checkpoint(*store_, clock_.now_ms())) {
+            pipeline_.restore_windows(checkpoint->windows, checkpoint->events);
+            if (!intake_.restore_ids(checkpoint->ids)) {
+                core::log_error("the checkpoint's event ids are unreadable: a retry of an event "
+                                "acknowledged before it may be counted twice");
+            }
+            replay_from = checkpoint->log_seq;
+            core::log_info("restored the checkpoint of " +
+                           core::format_rfc3339_ms(checkpoint->saved_ms) +
+                           "; replaying the event log from record " + std::to_string(replay_from));
+        }
+        std::size_t replayed = 0;
+        log_.replay(replay_from, [&](std::string&& source, std::vector<core::Event>&& events) {
+            intake_.replayed(source, events);
+            replayed += events.size();
+            pipeline_.process(events);
+        });
+        telemetry_.log_replayed_events.Increment(static_cast<double>(replayed));
+        telemetry_.log_damaged_records.Increment(static_cast<double>(log_.damaged_records()));
+        if (log_.damaged_records() > 0) {
+            core::log_error("the event log had " + std::to_string(log_.damaged_records()) +
+                            " damaged record(s) (" + std::to_string(log_.damaged_bytes()) +
+                            " bytes); they were skipped and their events are lost; the rest "
+                            "was replayed");
+        }
+        telemetry_.log_segments.Set(static_cast<double>(log_.segments()));
+        if (replayed > 0) {
+            core::log_info("replayed " + std::to_string(replayed) + " events from the event log");
+        }
+    }
+
+    // Installs the routes, starts every thread and the server; returns the bound port.
+    std::uint16_t serve(webhooks::HttpServer& server, const Kinds& kinds) {
+        webhooks::ApiContext ctx;
+        ctx.intake = &intake_;
+        ctx.alerts = &alerts_;
+        ctx.store = store_.get();
+        ctx.telemetry = &telemetry_;
+        ctx.hasher = &hasher_;
+        ctx.clock = &clock_;
+        ctx.config = &config_;
+        ctx.status = [this] { return pipeline_.status(); };
+        ctx.ready = [this] {
+            return pipeline_.running() && intake_.queued_events() < intake_.capacity() &&
+                   log_.writable();
+        };
+        ctx.interact = {&overrides_, &alerts_, &notifier_, &policy_, &clock_, &telemetry_,
+                        &config_, store_.get()};
+        webhooks::install_routes(server, ctx, kinds.sources);
+        overrides_.start();
+        housekeeping_ = std::make_unique<Housekeeping>([this] {
+            alerts_.tick();
+            overrides_.tick();
+        });
+        pipeline_.start();
+        return server.start();
+    }
+
+    // After the server stopped: everything accepted is processed, then at most five seconds
+    // more for every outbound call in flight or to come (a receiver that trickles or never
+    // answers, a MAP action).
+    void stop() {
+        pipeline_.stop();
+        if (housekeeping_) {
+            housekeeping_->stop();
+        }
+        constexpr auto kDrain = std::chrono::seconds(5);
+        core::cap_outbound_calls(std::chrono::steady_clock::now() + kDrain);
+        overrides_.stop();
+        notifier_.stop(kDrain);
+    }
+
+private:
+    const core::Config& config_;
+    const std::string dir_;
+    core::Telemetry& telemetry_;
+    core::SystemClock clock_;
+    std::unique_ptr<core::Store> store_;
+    core::SubjectHasher hasher_;
+    alerts::Policy policy_;
+    alerts::HttpExecutor executor_;
+    alerts::Notifier notifier_;
+    alerts::AlertManager alerts_;
+    alerts::Overrides overrides_;
+    core::EventLog log_;
+    core::Intake intake_;
+    Pipeline pipeline_;
+    std::unique_ptr<Housekeeping> housekeeping_;
+};
+
+// Blocks the stop signals in every thread (the main thread waits for them); a write beyond
+// the file size limit fails like a full disk (and is handled the same way) instead of
+// killing terrain.
+sigset_t block_stop_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGXFSZ, SIG_IGN);
+    return signals;
+}
+
+}  // namespace
+
+int run_service(const RunOptions& options) {
+    // load -> validate (the same steps as `terrain check`) -> bind -> open -> restore -> serve:
+    // a refused configuration or a taken port leaves nothing behind on disk.
+    const Plan plan = load_plan(options);
+    const Kinds kinds;
+    validate(plan, kinds);
+    core::Telemetry telemetry;
+    webhooks::HttpServer server(server_options(plan, telemetry));
+    server.bind();
+    std::error_code ec;
+    std::filesystem::create_directories(plan.data_dir, ec);
+    if (ec) {
+        throw core::ConfigError("--data-dir: cannot create '" + plan.data_dir +
+                                "': " + ec.message());
+    }
+    const sigset_t signals = block_stop_signals();
+    Service service(plan, kinds, telemetry);
+    service.restore();
+    const std::uint16_t bound = service.serve(server, kinds);
+    const std::string host = split_listen(plan.config.server.listen).first;
+    core::log_info(std::string("terrain ") + TERRAIN_VERSION + " listening on http://" +
+                   (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                   std::to_string(bound) + " (config: " + plan.origin + ", data: " +
+                   plan.data_dir + ", metrics: " + std::to_string(plan.config.metrics.size()) +
+                   ", receivers: " + std::to_string(plan.config.receivers.size()) + ")");
+    int sig = 0;
+    sigwait(&signals, &sig);
+    core::log_info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
+                   ", stopping");
+    server.stop();
+    service.stop();
+    core::log_info("stopped cleanly");
+    return 0;
+}
+
+}  // namespace terrain::monitor

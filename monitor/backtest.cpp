@@ -1,0 +1,488 @@
+#include "monitor/backtest.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "detectors/detector.h"
+#include "detectors/evaluator.h"
+#include "core/aggregator.h"
+#include "core/duration.h"
+#include "core/hash.h"
+#include "webhooks/sources/events/adapter.h"
+#include "webhooks/api.h"
+#include "webhooks/sources/sendgrid/adapter.h"
+
+namespace terrain::monitor {
+
+namespace {
+
+std::string read_all(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw std::runtime_error(path + ": cannot open");
+    }
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+std::string series_text(const core::Labels& labels) {
+    std::string out;
+    for (const auto& [k, v] : labels) {
+        out += (out.empty() ? "" : ", ") + k + "=" + v;
+    }
+    return out.empty() ? "all traffic" : out;
+}
+
+std::string html_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+struct Incident {
+    std::string metric;  // empty: any
+    core::Labels labels;
+    std::int64_t start = 0;
+    std::int64_t end = 0;
+};
+
+std::vector<Incident> read_incidents(const std::string& path) {
+    std::vector<Incident> out;
+    nlohmann::json doc;
+    try {
+        doc = nlohmann::json::parse(read_all(path));
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(path + ": " + e.what());
+    }
+    if (doc.is_object() && doc.contains("incidents")) {
+        // The ground truth `terrain simulate` writes: each incident's expected alert.
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& inc : doc["incidents"]) {
+            nlohmann::json flat = inc.value("expect", nlohmann::json::object());
+            flat["start"] = inc.value("start", "");
+            flat["end"] = inc.value("end", "");
+            list.push_back(std::move(flat));
+        }
+        doc = std::move(list);
+    }
+    if (!doc.is_array()) {
+        throw std::runtime_error(path + ": expected a JSON array of incidents");
+    }
+    for (std::size_t i = 0; i < doc.size(); ++i) {
+        const auto& j = doc[i];
+        const std::string where = path + ": incident " + std::to_string(i);
+        Incident inc;
+        inc.metric = j.value("metric", "");
+        const auto labels = j.value("labels", nlohmann::json::object());
+        for (const auto& [k, v] : labels.items()) {
+            inc.labels.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
+        }
+        auto time = [&](const char* key) {
+            auto it = j.find(key);
+            auto ms = it != j.end() && it->is_string()
+                          ? core::parse_rfc3339_ms(it->get<std::string>())
+                          : std::nullopt;
+            if (!ms) {
+                throw std::runtime_error(where + ": '" + key + "' must be an RFC 3339 time");
+            }
+            return *ms;
+        };
+        inc.start = time("start");
+        inc.end = time("end");
+        out.push_back(std::move(inc));
+    }
+    return out;
+}
+
+bool matches(const Incident& inc, const SeriesTrace& t, std::int64_t start, std::int64_t end) {
+    if (!inc.metric.empty() && inc.metric != t.metric) {
+        return false;
+    }
+    for (const auto& l : inc.labels) {
+        if (std::find(t.labels.begin(), t.labels.end(), l) == t.labels.end()) {
+            return false;
+        }
+    }
+    return start <= inc.end && end > inc.start;
+}
+
+// Per series, beside its detectors: the index of each detector's trace.
+struct SeriesTraces final : core::SeriesAttachment {
+    std::vector<std::size_t> traces;  // index into all traces
+};
+
+// Records every detector's verdicts as traces: the values, the band and the anomalous spans.
+class TraceSink final : public detectors::EvaluationSink {
+public:
+    std::vector<SeriesTrace> traces;
+
+    void on_series(const core::Point& p, detectors::SeriesEvaluation& series) override {
+        auto extra = std::make_unique<SeriesTraces>();
+        for (const auto& d : p.metric->detectors) {
+            extra->traces.push_back(traces.size());
+            traces.push_back({p.metric->name, d.name, *p.labels, {}, {}, {}, {}, {}, {}});
+        }
+        series.extra = std::move(extra);
+    }
+    void on_verdict(const core::Point& p, detectors::SeriesEvaluation& series, std::size_t i,
+                    detectors::Verdict& v) override {
+        auto& t = traces[static_cast<SeriesTraces&>(*series.extra).traces[i]];
+        t.times.push_back(p.window_start_ms);
+        t.values.push_back(p.value);
+        t.expected.push_back(v.expected);
+        t.lower.push_back(v.lower);
+        t.upper.push_back(v.upper);
+        const bool open = !t.spans.empty() && t.spans.back().second == 0;
+        if (v.anomalous && !open) {
+            t.spans.push_back({p.window_start_ms, 0});
+        } else if (!v.anomalous && open) {
+            t.spans.back().second = p.window_start_ms;
+        }
+    }
+};
+
+class Progress {
+public:
+    Progress(bool on, std::size_t total) : on_(on), total_(std::max<std::size_t>(total, 1)) {}
+    void update(std::size_t done) {
+        if (!on_) {
+            return;
+        }
+        const int pct = static_cast<int>(100 * done / total_);
+        if (pct == last_) {
+            return;
+        }
+        last_ = pct;
+        std::string bar(static_cast<std::size_t>(pct / 4), '#');
+        bar.resize(25, ' ');
+        std::fprintf(stderr, "\r[%s] %3d%%  %zu/%zu events", bar.c_str(), pct, done, total_);
+        if (done >= total_) {
+            std::fputc('\n', stderr);
+        }
+    }
+
+private:
+    bool on_;
+    std::size_t total_;
+    int last_ = -1;
+};
+
+}  // namespace
+
+std::vector<core::Event> read_backtest_events(const std::string& path,
+                                                 const core::Config& config) {
+    const std::string body = read_all(path);
+    core::SubjectHasher hasher(core::HashKey{});  // subjects are not kept by a backtest
+    std::vector<std::string> labels = core::known_labels();
+    labels.insert(labels.end(), config.extra_labels.begin(), config.extra_labels.end());
+    webhooks::AdapterContext ctx;
+    ctx.hasher = &hasher;
+    ctx.now_ms = std::numeric_limits<std::int64_t>::max() / 4;
+    ctx.labels = &labels;
+    const webhooks::SendgridAdapter sendgrid;
+    const webhooks::EventsAdapter events;
+    // A history file is read strictly: an event an endpoint would set aside is an error here,
+    // named with its line, not a silent gap in the backtest.
+    auto strict = [](core::Result<webhooks::Parsed> r) -> core::Result<webhooks::Parsed> {
+        if (r.ok() && !r.value().refused.empty()) {
+            return r.value().refused.front();
+        }
+        return r;
+    };
+    auto parse = [&](std::string_view text) -> core::Result<webhooks::Parsed> {
+        auto sg = strict(sendgrid.parse(text, ctx));
+        if (sg) {
+            return sg;
+        }
+        auto ev = strict(events.parse(text, ctx));
+        if (ev) {
+            return ev;
+        }
+        // Report in the terms of the format the text looks like.
+        return text.find("\"sg_event_id\"") != std::string_view::npos ? sg : ev;
+    };
+    if (auto whole = parse(body)) {
+        return std::move(whole.value().events);
+    }
+    // One request body per line (SendGrid dumps are usually an array per line), or one
+    // recorded request per line as `terrain simulate --out` writes them:
+    // {"at": ..., "source": "zendesk", "body": {...}}, parsed by that source's adapter.
+    std::map<std::string, std::unique_ptr<webhooks::Adapter>> by_source;
+    webhooks::SourceRegistry sources;
+    webhooks::register_builtin_sources(sources);
+    for (const auto& kind : sources.kinds()) {
+        by_source.emplace(kind.name, kind.adapter());
+    }
+    auto recorded = [&](std::string_view text) -> std::optional<core::Result<webhooks::Parsed>> {
+        if (text.rfind("{\"at\":", 0) != 0) {
+            return std::nullopt;
+        }
+        const auto request = nlohmann::json::parse(text, nullptr, false);
+        if (!request.is_object() || !request.contains("source") || !request.contains("body")) {
+            return std::nullopt;
+        }
+        auto it = by_source.find(request.value("source", ""));
+        if (it == by_source.end()) {
+            return core::Result<webhooks::Parsed>(core::Error{
+                "bad_field", "no adapter for source '" + request.value("source", "") + "'", -1,
+                "source"});
+        }
+        return strict(it->second->parse(request["body"].dump(), ctx));
+    };
+    std::vector<core::Event> out;
+    std::istringstream in(body);
+    std::string line;
+    for (std::size_t n = 1; std::getline(in, line); ++n) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) {
+            continue;
+        }
+        auto as_recorded = recorded(line);
+        auto parsed = as_recorded ? std::move(*as_recorded) : parse(line);
+        if (!parsed) {
+            throw std::runtime_error(path + ":" + std::to_string(n) + ": " +
+                                     parsed.error().message);
+        }
+        for (auto& e : parsed.value().events) {
+            out.push_back(std::move(e));
+        }
+    }
+    return out;
+}
+
+BacktestResult run_backtest(const core::Config& config, const BacktestOptions& options) {
+    auto events = read_backtest_events(options.events_path, config);
+    std::stable_sort(events.begin(), events.end(),
+                     [](const core::Event& a, const core::Event& b) {
+                         return a.time_ms < b.time_ms;
+                     });
+    detectors::Registry registry;
+    detectors::register_builtin_detectors(registry);
+    // The live pipeline's evaluation path, fed from the file instead of the intake.
+    TraceSink sink;
+    detectors::Evaluator evaluator(config.metrics, config.pipeline.allowed_lateness_ms, registry,
+                                   sink);
+    Progress progress(options.progress && isatty(2) != 0, events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        evaluator.add(events[i]);
+        if (i % 4096 == 0) {
+            progress.update(i);
+        }
+    }
+    progress.update(events.size());
+    BacktestResult r;
+    r.events = events.size();
+    if (!events.empty()) {
+        r.first_ms = events.front().time_ms;
+        r.last_ms = events.back().time_ms;
+        // Close the windows the last events are in.
+        std::int64_t longest = 0;
+        for (const auto& m : config.metrics) {
+            longest = std::max(longest, m.window_ms);
+        }
+        evaluator.advance_idle(r.last_ms + longest + config.pipeline.allowed_lateness_ms);
+    }
+    for (std::size_t m = 0; m < config.metrics.size(); ++m) {
+        r.late_events += evaluator.aggregator().stats(m).late;
+    }
+    const auto incidents =
+        options.labels_path.empty() ? std::vector<Incident>{} : read_incidents(options.labels_path);
+    r.incidents = incidents.size();
+    std::map<std::string, std::vector<bool>> found;  // per detector: incident detected
+    std::map<std::string, std::size_t> true_spans;
+    for (auto& t : sink.traces) {
+        const std::string key = t.metric + "/" + t.detector;
+        auto& sum = r.detectors[key];
+        auto& hits = found[key];
+        hits.resize(incidents.size(), false);
+        if (t.times.empty()) {
+            continue;
+        }
+        ++sum.series;
+        for (auto& span : t.spans) {
+            if (span.second == 0) {
+                span.second = t.times.back() + 1;  // still firing at the end
+            }
+            bool matched = false;
+            for (std::size_t i = 0; i < incidents.size(); ++i) {
+                if (matches(incidents[i], t, span.first, span.second)) {
+                    hits[i] = matched = true;
+                }
+            }
+            true_spans[key] += matched ? 1 : 0;
+        }
+        if (!t.spans.empty()) {
+            ++sum.alerting_series;
+            sum.alerts += t.spans.size();
+            r.alerting.push_back(t);
+        }
+    }
+    // Recall counts the incidents about the detector's metric (or about no metric in particular).
+    for (auto& [key, sum] : r.detectors) {
+        const std::string metric = key.substr(0, key.find('/'));
+        std::size_t relevant = 0;
+        std::size_t hit = 0;
+        for (std::size_t i = 0; i < incidents.size(); ++i) {
+            if (incidents[i].metric.empty() || incidents[i].metric == metric) {
+                ++relevant;
+                hit += found[key][i] ? 1 : 0;
+            }
+        }
+        if (relevant > 0) {
+            sum.recall = static_cast<double>(hit) / static_cast<double>(relevant);
+            if (sum.alerts > 0) {
+                sum.precision =
+                    static_cast<double>(true_spans[key]) / static_cast<double>(sum.alerts);
+            }
+        }
+    }
+    return r;
+}
+
+namespace {
+
+// One chart: the band (lower..upper), the expected value (dashed), the values, and the
+// alert spans shaded behind them. Plain SVG, no script.
+std::string chart(const SeriesTrace& t) {
+    constexpr double kW = 960;
+    constexpr double kH = 220;
+    constexpr double kPad = 6;
+    const double t0 = static_cast<double>(t.times.front());
+    const double t1 = std::max(static_cast<double>(t.times.back()), t0 + 1);
+    double lo = std::numeric_limits<double>::infinity();
+    double hi = -lo;
+    for (std::size_t i = 0; i < t.times.size(); ++i) {
+        for (double v : {t.values[i], t.lower[i], t.upper[i], t.expected[i]}) {
+            if (std::isfinite(v)) {
+                lo = std::min(lo, v);
+                hi = std::max(hi, v);
+            }
+        }
+    }
+    if (!(hi > lo)) {
+        hi = lo + 1;
+    }
+    auto x = [&](double ms) { return kPad + (ms - t0) / (t1 - t0) * (kW - 2 * kPad); };
+    auto y = [&](double v) { return kH - kPad - (v - lo) / (hi - lo) * (kH - 2 * kPad); };
+    char buf[96];
+    std::string svg = "<svg class=\"chart\" viewBox=\"0 0 960 220\" width=\"960\" height=\"220\" "
+                      "role=\"img\">";
+    for (const auto& [a, b] : t.spans) {
+        std::snprintf(buf, sizeof buf, "<rect class=\"alert-span\" x=\"%.1f\" y=\"0\" width=\"%.1f\"",
+                      x(static_cast<double>(a)),
+                      std::max(2.0, x(static_cast<double>(b)) - x(static_cast<double>(a))));
+        svg += buf;
+        svg += " height=\"220\" data-start=\"" + core::format_rfc3339_ms(a) + "\" data-end=\"" +
+               core::format_rfc3339_ms(b) + "\"/>";
+    }
+    // The band as one polygon: along the upper edge, back along the lower.
+    std::string upper;
+    std::string lower;
+    for (std::size_t i = 0; i < t.times.size(); ++i) {
+        if (std::isfinite(t.lower[i]) && std::isfinite(t.upper[i])) {
+            std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x(static_cast<double>(t.times[i])),
+                          y(t.upper[i]));
+            upper += buf;
+            std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x(static_cast<double>(t.times[i])),
+                          y(t.lower[i]));
+            lower = buf + lower;
+        }
+    }
+    if (!upper.empty()) {
+        svg += "<polygon class=\"band\" points=\"" + upper + lower + "\"/>";
+    }
+    auto line = [&](const std::vector<double>& v, const char* cls) {
+        std::string pts;
+        for (std::size_t i = 0; i < t.times.size(); ++i) {
+            if (std::isfinite(v[i])) {
+                std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x(static_cast<double>(t.times[i])),
+                              y(v[i]));
+                pts += buf;
+            }
+        }
+        svg += std::string("<polyline class=\"") + cls + "\" points=\"" + pts + "\"/>";
+    };
+    line(t.expected, "expected");
+    line(t.values, "value");
+    svg += "</svg>";
+    return svg;
+}
+
+std::string percent(const std::optional<double>& v) {
+    if (!v) {
+        return "n/a";
+    }
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.0f%%", *v * 100);
+    return buf;
+}
+
+}  // namespace
+
+std::string render_backtest_html(const BacktestResult& r, const std::string& title) {
+    std::string h = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>)" +
+                    html_escape(title) + R"(</title>
+<style>
+body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}
+table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}
+th:first-child,td:first-child{text-align:left}
+.chart{border:1px solid #ddd;background:#fff}.band{fill:#cfe3f7}.expected{fill:none;stroke:#5b8bd0;stroke-dasharray:4 3}
+.value{fill:none;stroke:#222;stroke-width:1.2}.alert-span{fill:#e8484833}
+.legend span{margin-right:1.5em}.muted{color:#777}
+</style></head><body>
+<h1>)" + html_escape(title) + "</h1>\n";
+    h += "<p>" + std::to_string(r.events) + " events from " + core::format_rfc3339_ms(r.first_ms) +
+         " to " + core::format_rfc3339_ms(r.last_ms) + "; " + std::to_string(r.late_events) +
+         " late; " + std::to_string(r.alerting.size()) + " alerting series" +
+         (r.incidents > 0 ? "; " + std::to_string(r.incidents) + " labelled incidents" : "") +
+         ".</p>\n";
+    h += "<h2>Alerts per detector</h2>\n<table><tr><th>metric / detector</th><th>series judged</th>"
+         "<th>alerting series</th><th>alerts</th><th>precision</th><th>recall</th></tr>\n";
+    for (const auto& [key, s] : r.detectors) {
+        h += "<tr><td>" + html_escape(key) + "</td><td>" + std::to_string(s.series) + "</td><td>" +
+             std::to_string(s.alerting_series) + "</td><td>" + std::to_string(s.alerts) +
+             "</td><td>" + percent(s.precision) + "</td><td>" + percent(s.recall) + "</td></tr>\n";
+    }
+    h += "</table>\n";
+    if (r.incidents == 0) {
+        h += "<p class=\"muted\">Precision and recall need a labels file (--labels).</p>\n";
+    }
+    h += "<h2>Alerting series</h2>\n<p class=\"legend\"><span>— values</span><span>- - expected"
+         "</span><span style=\"background:#cfe3f7\">band</span><span style=\"background:#e8484833\">"
+         "alert</span></p>\n";
+    for (const auto& t : r.alerting) {
+        const std::string name = t.metric + " / " + t.detector + " / " + series_text(t.labels);
+        h += "<section class=\"series\" data-series=\"" + html_escape(name) + "\">\n<h3>" +
+             html_escape(name) + "</h3>\n" + chart(t) + "\n<ul>";
+        for (const auto& [a, b] : t.spans) {
+            h += "<li>alert " + core::format_rfc3339_ms(a) + " to " + core::format_rfc3339_ms(b) +
+                 "</li>";
+        }
+        h += "</ul>\n</section>\n";
+    }
+    h += "</body></html>\n";
+    return h;
+}
+
+}  // namespace terrain::monitor

@@ -1,0 +1,267 @@
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <map>
+
+#include "monitor/default_config.h"
+#include "detectors/detector.h"
+#include "monitor/app.h"
+#include "monitor/startup.h"
+#include "monitor/backtest.h"
+#include "monitor/simulate.h"
+#include "monitor/eval.h"
+#include "core/config.h"
+
+namespace terrain::monitor {
+
+namespace {
+
+constexpr const char* kMainHelp = R"(terrain: watches what marketing automation does and what customers say back,
+and alerts a human when the two disagree.
+
+usage: terrain <command> [options]
+
+commands:
+  run             start the service (ingest, detection, alerts, /metrics)
+  check           validate a configuration file
+  default-config  print the embedded default configuration
+  simulate        generate realistic multi-source traffic with an injected incident
+  eval nab        score the configured detectors on the NAB anomaly benchmark
+  backtest        replay historical events through a configuration; writes an HTML report
+  version         print the version
+
+Run 'terrain <command> --help' for a command's options.
+)";
+
+constexpr const char* kRunHelp = R"(usage: terrain run [--config FILE] [--listen HOST:PORT] [--data-dir DIR]
+
+Starts terrain. Without --config it runs on its embedded default configuration
+(see 'terrain default-config'). Stops cleanly on SIGINT or SIGTERM.
+
+  --config FILE       YAML configuration (default: embedded)
+  --listen HOST:PORT  address to serve HTTP on (default: server.listen, 127.0.0.1:8686;
+                      port 0 picks a free port, printed in the log)
+  --data-dir DIR      where the store and keys live (default: ./terrain-data)
+)";
+
+constexpr const char* kCheckHelp = R"(usage: terrain check [--config FILE] [--listen HOST:PORT] [--data-dir DIR]
+
+Runs exactly the validation steps of `terrain run` with the same options, and nothing else:
+the configuration (or, without --config, the embedded default), every detector's parameters,
+every source and receiver with its keys and secrets, people and actions, the listen address
+and the data directory. Nothing is created or bound. Prints 'ok' and exits 0, or prints the
+first problem, naming the key and the value, exactly as `terrain run` would, and exits 1.
+)";
+
+constexpr const char* kEvalHelp = R"(usage: terrain eval nab --data DIR [--config FILE] [--results DIR]
+
+Runs every detector of the configuration (default: embedded) over NAB-format data
+(DIR/data/<category>/<file>.csv and DIR/windows.json, or NAB's own layout) point by point
+with no look-ahead, and prints the normalised NAB score for the standard,
+reward_low_FP_rate and reward_low_FN_rate profiles: with the threshold that maximises
+the score on the data, and at 0.5, the threshold every terrain detector alerts at.
+A detector's row score is 0 while the alert it fired is still open (its condition's
+hold and recovery), as alerts are.
+
+  --data DIR      the NAB corpus
+  --config FILE   configuration whose detectors are scored (e.g. detectors/eval.yaml)
+  --results DIR   also write DIR/<detector>/<category>/<detector>_<file>.csv
+                  (timestamp,value,anomaly_score), NAB's results format
+)";
+
+constexpr const char* kBacktestHelp = R"(usage: terrain backtest --events FILE [--config FILE] [--labels FILE] [--out FILE]
+
+Replays historical events through the configuration's metrics and detectors in event time,
+as they would have run live (nothing is notified), and writes a self-contained HTML report:
+for each series that alerted, a chart of its values, the expected band and the alert spans;
+a table of alerts per detector; precision and recall when a labels file is given.
+
+  --events FILE   terrain events (NDJSON or a JSON array, as POST /ingest/events) or
+                  SendGrid Event Webhook bodies (one JSON array per line, or one array)
+  --config FILE   the configuration to try (default: embedded)
+  --labels FILE   known incidents: [{"metric": "...", "labels": {"campaign": "..."},
+                  "start": "RFC 3339", "end": "RFC 3339"}]; metric and labels optional
+  --out FILE      where to write the report (default: terrain-backtest.html)
+)";
+
+bool wants_help(const std::vector<std::string>& args) {
+    for (const auto& a : args) {
+        if (a == "--help" || a == "-h") {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Reads "--name VALUE" and "--name=VALUE" options; refuses unknown ones.
+std::map<std::string, std::string> parse_options(const std::vector<std::string>& args,
+                                                 std::size_t from,
+                                                 const std::vector<std::string>& allowed) {
+    std::map<std::string, std::string> out;
+    for (std::size_t i = from; i < args.size(); ++i) {
+        std::string a = args[i];
+        std::string value;
+        bool has_value = false;
+        if (auto eq = a.find('='); eq != std::string::npos) {
+            value = a.substr(eq + 1);
+            a = a.substr(0, eq);
+            has_value = true;
+        }
+        if (std::find(allowed.begin(), allowed.end(), a) == allowed.end()) {
+            throw core::ConfigError("unknown option '" + a + "'" + core::suggest(a, allowed));
+        }
+        if (!has_value) {
+            if (i + 1 >= args.size()) {
+                throw core::ConfigError("option " + a + " needs a value");
+            }
+            value = args[++i];
+        }
+        out[a] = value;
+    }
+    return out;
+}
+
+RunOptions run_options(const std::map<std::string, std::string>& opts) {
+    RunOptions ro;
+    if (auto it = opts.find("--config"); it != opts.end()) {
+        ro.config_path = it->second;
+    }
+    if (auto it = opts.find("--listen"); it != opts.end()) {
+        ro.listen = it->second;
+    }
+    if (auto it = opts.find("--data-dir"); it != opts.end()) {
+        ro.data_dir = it->second;
+    }
+    return ro;
+}
+
+// The validation steps of `terrain run`, and nothing else (nothing is created or bound).
+int check(const RunOptions& options) {
+    const Plan plan = load_plan(options);
+    const Kinds kinds;
+    validate(plan, kinds);
+    std::size_t detectors = 0;
+    for (const auto& m : plan.config.metrics) {
+        detectors += m.detectors.size();
+    }
+    std::cout << "ok: " << plan.origin << ": " << plan.config.metrics.size() << " metrics, "
+              << detectors << " detectors, " << plan.config.sources.size() << " sources, "
+              << plan.config.receivers.size() << " receivers; listen "
+              << plan.config.server.listen << ", data " << plan.data_dir << "\n";
+    return 0;
+}
+
+}  // namespace
+
+int main_with_args(const std::vector<std::string>& args) {
+    try {
+        if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
+            std::cout << kMainHelp;
+            return args.size() < 2 ? 2 : 0;
+        }
+        const std::string& cmd = args[1];
+        if (cmd == "run") {
+            if (wants_help(args)) {
+                std::cout << kRunHelp;
+                return 0;
+            }
+            return run_service(
+                run_options(parse_options(args, 2, {"--config", "--listen", "--data-dir"})));
+        }
+        if (cmd == "check") {
+            if (wants_help(args)) {
+                std::cout << kCheckHelp;
+                return 0;
+            }
+            return check(
+                run_options(parse_options(args, 2, {"--config", "--listen", "--data-dir"})));
+        }
+        if (cmd == "simulate") {
+            return run_simulate(std::vector<std::string>(args.begin() + 2, args.end()));
+        }
+        if (cmd == "eval") {
+            if (wants_help(args) || args.size() < 3 || args[2] != "nab") {
+                std::cout << kEvalHelp;
+                return wants_help(args) ? 0 : 2;
+            }
+            auto opts = parse_options(args, 3, {"--data", "--config", "--results"});
+            if (!opts.count("--data")) {
+                throw core::ConfigError("eval nab needs --data DIR");
+            }
+            const auto config = opts.count("--config") ? core::load_config_file(opts["--config"])
+                                                       : monitor::default_config();
+            eval_nab(config, opts["--data"], opts.count("--results") ? opts["--results"] : "",
+                     std::cout);
+            return 0;
+        }
+        if (cmd == "backtest") {
+            if (wants_help(args)) {
+                std::cout << kBacktestHelp;
+                return 0;
+            }
+            auto opts = parse_options(args, 2, {"--events", "--config", "--labels", "--out"});
+            if (!opts.count("--events")) {
+                throw core::ConfigError("backtest needs --events FILE");
+            }
+            const auto config = opts.count("--config") ? core::load_config_file(opts["--config"])
+                                                       : monitor::default_config();
+            BacktestOptions bo;
+            bo.events_path = opts["--events"];
+            bo.labels_path = opts.count("--labels") ? opts["--labels"] : "";
+            if (opts.count("--out")) {
+                bo.out_path = opts["--out"];
+            }
+            bo.progress = true;
+            const auto result = run_backtest(config, bo);
+            std::ofstream out(bo.out_path);
+            out << render_backtest_html(result, "terrain backtest: " + bo.events_path);
+            if (!out) {
+                throw std::runtime_error(bo.out_path + ": cannot write the report");
+            }
+            std::cout << result.events << " events, " << result.alerting.size()
+                      << " alerting series";
+            for (const auto& [key, s] : result.detectors) {
+                std::cout << "\n  " << key << ": " << s.alerts << " alerts on " << s.alerting_series
+                          << " of " << s.series << " series";
+                if (s.recall) {
+                    std::cout << ", recall " << static_cast<int>(*s.recall * 100 + 0.5) << "%";
+                }
+                if (s.precision) {
+                    std::cout << ", precision " << static_cast<int>(*s.precision * 100 + 0.5) << "%";
+                }
+            }
+            std::cout << "\nreport: " << bo.out_path << "\n";
+            return 0;
+        }
+        if (cmd == "default-config") {
+            if (wants_help(args)) {
+                std::cout << "usage: terrain default-config\n\nPrints the embedded default "
+                             "configuration, a starting point for --config.\n";
+                return 0;
+            }
+            std::cout << monitor::kDefaultConfigYaml;
+            return 0;
+        }
+        if ((cmd == "version" || cmd == "--version") && wants_help(args)) {
+            std::cout << "usage: terrain version\n\nPrints terrain's version and revision.\n";
+            return 0;
+        }
+        if (cmd == "version" || cmd == "--version") {
+            std::cout << "terrain " << TERRAIN_VERSION << " (" << TERRAIN_REVISION << ")\n";
+            return 0;
+        }
+        std::cerr << "terrain: unknown command '" << cmd << "'"
+                  << core::suggest(cmd, {"run", "check", "default-config", "simulate", "eval", "backtest", "version"})
+                  << "\n\n"
+                  << kMainHelp;
+        return 2;
+    } catch (const core::ConfigError& e) {
+        std::cerr << "terrain: configuration error: " << e.what() << "\n";
+        return 1;
+    } catch (const std::exception& e) {
+        std::cerr << "terrain: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace terrain::monitor

@@ -1,0 +1,607 @@
+#include "monitor/simulate.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <queue>
+#include <random>
+#include <stdexcept>
+#include <thread>
+
+#include "core/config.h"
+#include "core/duration.h"
+#include "core/url.h"
+
+namespace terrain::monitor {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr std::int64_t kMinute = 60'000;
+constexpr std::int64_t kHour = 60 * kMinute;
+constexpr std::int64_t kDay = 24 * kHour;
+constexpr std::int64_t kIncidentLead = 3 * kHour;  // incidents start this long before the end
+
+struct Campaign {
+    const char* name;
+    double per_hour;  // messages, on average over a weekday
+};
+constexpr Campaign kCampaigns[] = {
+    {"spring-sale", 4000}, {"weekly-digest", 3000}, {"winback", 1500}, {"onboarding", 600}};
+
+struct Provider {
+    const char* domain;
+    double share;
+};
+constexpr Provider kProviders[] = {{"gmail.com", 0.40},
+                                   {"yahoo.com", 0.20},
+                                   {"outlook.com", 0.20},
+                                   {"icloud.com", 0.10},
+                                   {"example.org", 0.10}};
+
+struct Bot {
+    const char* name;
+    double per_hour;
+};
+constexpr Bot kBots[] = {{"billing-bot", 500}, {"orders-bot", 300}};
+constexpr double kCallsPerHour = 400;
+
+// What each scenario changes while its incident lasts (1 = as usual).
+struct Incident {
+    std::string expect_metric;  // the pair whose alert should fire
+    json expect_labels;
+    std::string what;
+};
+
+Incident incident_of(const std::string& scenario) {
+    if (scenario == "spam_folder") {
+        return {"spam_folder", {{"campaign", "spring-sale"}, {"provider", "gmail.com"}},
+                "spring-sale lands in gmail.com's spam folder: 3% of its gmail recipients file "
+                "'did not arrive' tickets, 0.5% complain; SendGrid still reports it delivered"};
+    }
+    if (scenario == "runaway_send") {
+        return {"send_backlash", {{"campaign", "weekly-digest"}},
+                "a journey loop sends weekly-digest four times over; 2% of the duplicates "
+                "unsubscribe and 0.5% complain"};
+    }
+    if (scenario == "bot_loop") {
+        return {"bot_loop", {{"bot", "billing-bot"}},
+                "billing-bot stops escalating and loops: it reports 88% of sessions contained "
+                "while 40% of its customers contact again within the hour"};
+    }
+    if (scenario == "ivr_outage") {
+        return {"ivr_trap", {{"channel", "voice"}},
+                "a broken IVR menu: callers retry (+50% calls), the IVR still reports 56% "
+                "self-served while a third of callers hang up waiting for an agent (usually 8%)"};
+    }
+    if (scenario == "consent_bug") {
+        return {"consent_gone_wrong", {{"campaign", "winback"}},
+                "a list import doubles winback's audience with never-subscribed people: 4% of "
+                "them tell support they never signed up, 1% complain, 3% unsubscribe"};
+    }
+    if (scenario == "quiet_week") {
+        return {"", json::object(), ""};
+    }
+    throw std::invalid_argument("unknown scenario '" + scenario + "'");
+}
+
+double weekday_factor(std::int64_t t_ms) {
+    const std::int64_t weekday = ((t_ms / kDay) + 4) % 7;  // 0 Sunday; 1970-01-01 was a Thursday
+    return weekday == 0 || weekday == 6 ? 0.6 : 1.0;
+}
+
+// Daily and weekly seasonality: quiet at night, a peak mid-afternoon UTC, weekends at 60%,
+// blended over the six hours around midnight (traffic does not step at 00:00).
+double shape(std::int64_t t_ms) {
+    const double hour = static_cast<double>((t_ms % kDay + kDay) % kDay) / kHour;
+    const double daily = 0.2 + 0.8 * (0.5 - 0.5 * std::cos(2 * M_PI * (hour - 3) / 24));
+    double weekly = weekday_factor(t_ms);
+    const std::int64_t to_midnight = (t_ms % kDay + kDay) % kDay;
+    const double from_edge = static_cast<double>(std::min(to_midnight, kDay - to_midnight));
+    if (from_edge < 3 * kHour) {
+        // 0.5 at midnight, 1 three hours away: mix today's factor with the neighbour's.
+        const double w = 0.5 + 0.5 * from_edge / (3 * kHour);
+        const std::int64_t neighbour = to_midnight < kDay / 2 ? t_ms - kDay / 2 : t_ms + kDay / 2;
+        weekly = w * weekly + (1 - w) * weekday_factor(neighbour);
+    }
+    return daily * weekly / 0.6;  // mean ~1 on weekdays
+}
+
+enum Source : int { kSendgrid, kZendesk, kConnect, kEvents, kSources };
+constexpr const char* kSourceNames[] = {"sendgrid", "zendesk", "connect", "events"};
+
+struct Pending {
+    std::int64_t t;
+    int source;
+    std::string item;  // the vendor's JSON for one event
+    bool operator>(const Pending& o) const { return t > o.t; }
+};
+
+class Generator {
+public:
+    Generator(const SimulateOptions& o, std::int64_t start, std::int64_t end)
+        : scenario_(o.scenario), rng_(o.seed), start_(start), end_(end),
+          incident_start_(o.scenario == "quiet_week" ? end + 1 : end - kIncidentLead) {}
+
+    void run(const std::function<void(const SimulatedRequest&)>& emit) {
+        for (std::int64_t minute = start_; minute < end_; minute += kMinute) {
+            const bool incident = minute >= incident_start_;
+            email(minute, incident);
+            bots(minute, incident);
+            calls(minute, incident);
+            flush(std::min(minute + kMinute, end_), emit);
+        }
+    }
+
+private:
+    double uniform() { return std::uniform_real_distribution<double>(0, 1)(rng_); }
+    int poisson(double mean) {
+        return mean <= 0 ? 0 : std::poisson_distribution<int>(mean)(rng_);
+    }
+    std::int64_t within(std::int64_t minute) {
+        return minute + static_cast<std::int64_t>(uniform() * kMinute);
+    }
+    std::int64_t lag(double mean_ms) {
+        return static_cast<std::int64_t>(std::exponential_distribution<double>(1.0 / mean_ms)(rng_));
+    }
+    bool chance(double p) { return uniform() < p; }
+    void add(std::int64_t t, int source, std::string item) {
+        if (t < end_) {
+            pending_.push({t, source, std::move(item)});
+        }
+    }
+    std::string id() { return "sim" + std::to_string(++counter_); }
+    static std::string rfc3339(std::int64_t ms) { return core::format_rfc3339_ms(ms); }
+
+    std::string sendgrid(std::int64_t t, const char* event, const std::string& email,
+                         const char* campaign, const char* extra = "") {
+        return std::string("{\"email\":\"") + email + "\",\"timestamp\":" +
+               std::to_string(t / 1000) + ",\"event\":\"" + event + "\",\"sg_event_id\":\"" +
+               id() + "\",\"campaign\":\"" + campaign + "\",\"category\":[\"" + campaign +
+               "\"]" + extra + "}";
+    }
+    std::string ticket(std::int64_t t, const std::string& email, const char* campaign,
+                       const char* topic) {
+        return json{{"ticket",
+                     {{"id", std::to_string(++tickets_)},
+                      {"created_at", rfc3339(t)},
+                      {"tags", std::string("campaign_") + campaign + " topic_" + topic},
+                      {"requester_email", email},
+                      {"channel", "email"}}}}
+            .dump();
+    }
+
+    // One minute of mail: sends, deliveries, bounces, and the customers' reactions later.
+    void email(std::int64_t minute, bool incident) {
+        for (const auto& c : kCampaigns) {
+            const std::string name = c.name;
+            double volume = c.per_hour / 60 * shape(minute);
+            if (incident && scenario_ == "runaway_send" && name == "weekly-digest") {
+                volume *= 4;
+            }
+            const int n = poisson(volume);
+            const int bad_segment =
+                incident && scenario_ == "consent_bug" && name == "winback" ? poisson(volume) : 0;
+            for (int i = 0; i < n + bad_segment; ++i) {
+                const bool never_subscribed = i >= n;
+                const double pick = uniform();
+                double acc = 0;
+                const Provider* provider = &kProviders[0];
+                for (const auto& p : kProviders) {
+                    acc += p.share;
+                    if (pick < acc) {
+                        provider = &p;
+                        break;
+                    }
+                }
+                const std::string address = "u" + std::to_string(rng_() % 5'000'000) + "@" +
+                                            provider->domain;
+                const std::int64_t t = within(minute);
+                add(t, kSendgrid, sendgrid(t, "processed", address, c.name));
+                const double r = uniform();
+                if (r < 0.004) {
+                    add(t + 2000, kSendgrid,
+                        sendgrid(t + 2000, "bounce", address, c.name,
+                                 ",\"type\":\"bounce\",\"reason\":\"550 5.1.1 unknown user\""));
+                    continue;
+                }
+                if (r < 0.007) {
+                    add(t + 2000, kSendgrid,
+                        sendgrid(t + 2000, "bounce", address, c.name,
+                                 ",\"type\":\"blocked\",\"reason\":\"550 5.7.1 blocked\""));
+                    continue;
+                }
+                std::int64_t delivered_at = t + 1000 + static_cast<std::int64_t>(uniform() * 20000);
+                if (r < 0.017) {
+                    add(t + 1000, kSendgrid, sendgrid(t + 1000, "deferred", address, c.name));
+                    delivered_at += 5 * kMinute;
+                }
+                add(delivered_at, kSendgrid, sendgrid(delivered_at, "delivered", address, c.name));
+                reactions(delivered_at, address, c.name, provider->domain, incident, never_subscribed);
+            }
+        }
+    }
+
+    // What customers do after a delivery: complain, unsubscribe, open a ticket, hours later.
+    void reactions(std::int64_t at, const std::string& address, const char* c,
+                   std::string_view provider, bool incident, bool never_subscribed) {
+        const std::string_view campaign = c;
+        double complaint = 0.0004, unsubscribe = 0.002;
+        double not_received = 0.0001, other_ticket = 0.0002, never = 0.00002;
+        double complaint_lag = 2 * kHour, unsubscribe_lag = 3 * kHour, ticket_lag = kHour;
+        if (incident && scenario_ == "spam_folder" && campaign == "spring-sale" &&
+            provider == "gmail.com") {
+            not_received = 0.03;
+            complaint = 0.005;
+            ticket_lag = 15 * kMinute;
+            complaint_lag = 30 * kMinute;
+        }
+        if (incident && scenario_ == "runaway_send" && campaign == "weekly-digest") {
+            // Three of four copies are duplicates; those annoy.
+            if (chance(0.75)) {
+                unsubscribe = 0.02;
+                complaint = 0.005;
+                unsubscribe_lag = complaint_lag = 10 * kMinute;
+            }
+        }
+        if (never_subscribed) {
+            never = 0.04;
+            complaint = 0.01;
+            unsubscribe = 0.03;
+            ticket_lag = 15 * kMinute;
+            complaint_lag = unsubscribe_lag = 20 * kMinute;
+        }
+        if (chance(complaint)) {
+            const auto t = at + lag(complaint_lag);
+            add(t, kSendgrid, sendgrid(t, "spamreport", address, c));
+        }
+        if (chance(unsubscribe)) {
+            const auto t = at + lag(unsubscribe_lag);
+            add(t, kSendgrid, sendgrid(t, "unsubscribe", address, c));
+        }
+        for (auto [p, topic] : {std::pair{not_received, "not_received"},
+                                std::pair{other_ticket, "question"},
+                                std::pair{never, "never_subscribed"}}) {
+            if (chance(p)) {
+                const auto t = at + lag(ticket_lag);
+                add(t, kZendesk, ticket(t, address, c, topic));
+            }
+        }
+    }
+
+    void bots(std::int64_t minute, bool incident) {
+        for (const auto& b : kBots) {
+            const bool looping = incident && scenario_ == "bot_loop" &&
+                                 std::string_view(b.name) == "billing-bot";
+            const int n = poisson(b.per_hour / 60 * shape(minute));
+            for (int i = 0; i < n; ++i) {
+                const std::int64_t t = within(minute);
+                const double r = uniform();
+                const char* outcome = r < (looping ? 0.88 : 0.70)   ? "contained"
+                                      : r < (looping ? 0.92 : 0.90) ? "escalated"
+                                                                    : "abandoned";
+                add(t, kEvents,
+                    json{{"time", t}, {"kind", "bot.session"}, {"side", "map"},
+                         {"labels", {{"bot", b.name}, {"outcome", outcome}}}, {"id", id()}}
+                        .dump());
+                if (chance(looping ? 0.40 : 0.06)) {
+                    const auto back = t + lag(looping ? 15 * kMinute : 2 * kHour);
+                    add(back, kEvents,
+                        json{{"time", back}, {"kind", "contact.repeat"}, {"side", "customer"},
+                             {"labels", {{"bot", b.name}, {"channel", "chat"}}}, {"id", id()}}
+                            .dump());
+                }
+            }
+        }
+    }
+
+    void calls(std::int64_t minute, bool incident) {
+        const bool broken = incident && scenario_ == "ivr_outage";
+        const int n = poisson(kCallsPerHour / 60 * shape(minute) * (broken ? 1.5 : 1.0));
+        for (int i = 0; i < n; ++i) {
+            const std::int64_t start = within(minute);
+            const std::int64_t end = start + 30'000 + static_cast<std::int64_t>(uniform() * 240'000);
+            const double r = uniform();
+            const bool self_served = r < (broken ? 0.56 : 0.60);
+            const bool agent = !self_served && r < (broken ? 0.68 : 0.92);
+            json detail = {{"eventType", "DISCONNECTED"},
+                           {"contactId", id()},
+                           {"channel", "VOICE"},
+                           {"initiationMethod", "INBOUND"},
+                           {"initiationTimestamp", rfc3339(start)},
+                           {"disconnectTimestamp", rfc3339(end)}};
+            if (!self_served) {
+                detail["queueInfo"] = {{"queueArn", "arn:aws:connect:us-east-1:111122223333:"
+                                                    "instance/sim/queue/billing"},
+                                       {"enqueueTimestamp", rfc3339(start + 20'000)}};
+            }
+            if (agent) {
+                detail["agentInfo"] = {{"agentArn", "arn:aws:connect:agent/sim"},
+                                       {"connectedToAgentTimestamp", rfc3339(start + 60'000)}};
+            }
+            add(end, kConnect,
+                json{{"version", "0"}, {"id", id()}, {"detail-type", "Amazon Connect Contact Event"},
+                     {"source", "aws.connect"}, {"time", rfc3339(end)}, {"region", "us-east-1"},
+                     {"detail", detail}}
+                    .dump());
+        }
+    }
+
+    // Sends everything due before `until`: a SendGrid batch, a Connect batch and a terrain
+    // events batch per minute, one Zendesk webhook per ticket (as each vendor delivers).
+    void flush(std::int64_t until, const std::function<void(const SimulatedRequest&)>& emit) {
+        std::vector<std::string> batch[kSources];
+        while (!pending_.empty() && pending_.top().t < until) {
+            Pending p = pending_.top();
+            pending_.pop();
+            if (p.source == kZendesk) {
+                emit({p.t, "zendesk", std::move(p.item), 1});
+            } else {
+                batch[p.source].push_back(std::move(p.item));
+            }
+        }
+        for (int s = 0; s < kSources; ++s) {
+            if (batch[s].empty()) {
+                continue;
+            }
+            std::string body = "[";
+            for (std::size_t i = 0; i < batch[s].size(); ++i) {
+                body += (i ? "," : "") + batch[s][i];
+            }
+            body += "]";
+            emit({until, kSourceNames[s], std::move(body), batch[s].size()});
+        }
+    }
+
+    std::string scenario_;
+    std::mt19937_64 rng_;
+    std::int64_t start_;
+    std::int64_t end_;
+    std::int64_t incident_start_;
+    std::uint64_t counter_ = 0;
+    std::uint64_t tickets_ = 0;
+    std::priority_queue<Pending, std::vector<Pending>, std::greater<>> pending_;
+};
+
+std::int64_t end_of(const SimulateOptions& o) {
+    const std::int64_t end = o.end_ms != 0
+                                 ? o.end_ms
+                                 : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
+    return end / kMinute * kMinute;
+}
+
+int days_of(const SimulateOptions& o) {
+    return o.days > 0 ? o.days : o.scenario == "quiet_week" ? 7 : 2;
+}
+
+// After posting to a running terrain: waits (at most 30 s) until it has judged the windows up
+// to the end of the stream, then prints the alerts firing.
+void show_alerts(httplib::Client& client, std::int64_t end_ms) {
+    for (int i = 0; i < 300; ++i) {
+        auto res = client.Get("/api/v1/status");
+        if (res && res->status == 200) {
+            const json status = json::parse(res->body, nullptr, false);
+            const auto wm = status.is_object() && status["watermark"].is_string()
+                                ? core::parse_rfc3339_ms(status["watermark"].get<std::string>())
+                                : std::nullopt;
+            if (status.value("queue_events", 1) == 0 && wm && *wm >= end_ms - 5 * kMinute) {
+                break;
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    auto res = client.Get("/api/v1/alerts?state=firing");
+    const json alerts = res && res->status == 200 ? json::parse(res->body, nullptr, false) : json();
+    if (!alerts.is_object() || !alerts["alerts"].is_array()) {
+        std::cout << "could not read the alerts from terrain\n";
+        return;
+    }
+    std::cout << alerts["alerts"].size() << " alert(s) firing:\n";
+    for (const auto& a : alerts["alerts"]) {
+        std::cout << "\n  [" << a.value("severity", "") << "] " << a.value("metric", "") << "/"
+                  << a.value("detector", "") << "  id " << a.value("id", "") << "\n    "
+                  << a.value("summary", "") << "\n";
+        if (a.contains("pair")) {
+            std::cout << "    quadrant: " << a["pair"].value("quadrant", "") << "\n";
+        }
+    }
+}
+
+}  // namespace
+
+const std::vector<std::string>& scenarios() {
+    static const std::vector<std::string> kScenarios = {
+        "quiet_week", "spam_folder", "runaway_send", "bot_loop", "ivr_outage", "consent_bug"};
+    return kScenarios;
+}
+
+nlohmann::json ground_truth(const SimulateOptions& options) {
+    const Incident incident = incident_of(options.scenario);
+    const std::int64_t end = end_of(options);
+    json truth = {{"scenario", options.scenario},
+                  {"start", core::format_rfc3339_ms(end - days_of(options) * kDay)},
+                  {"end", core::format_rfc3339_ms(end)},
+                  {"incidents", json::array()}};
+    if (!incident.expect_metric.empty()) {
+        truth["incidents"].push_back({{"what", incident.what},
+                                      {"start", core::format_rfc3339_ms(end - kIncidentLead)},
+                                      {"start_ms", end - kIncidentLead},
+                                      {"end", core::format_rfc3339_ms(end)},
+                                      {"expect", {{"metric", incident.expect_metric},
+                                                  {"labels", incident.expect_labels}}}});
+    }
+    return truth;
+}
+
+void simulate(const SimulateOptions& options,
+              const std::function<void(const SimulatedRequest&)>& emit) {
+    incident_of(options.scenario);  // validates the name
+    const std::int64_t end = end_of(options);
+    Generator(options, end - days_of(options) * kDay, end).run(emit);
+}
+
+int run_simulate(const std::vector<std::string>& args) {
+    SimulateOptions o;
+    std::string out, to, truth_path;
+    double speed = 0;
+    auto usage = [] {
+        std::cerr << "usage: terrain simulate --scenario NAME [--out FILE | --to URL] [--speed X]\n"
+                     "                        [--days N] [--seed N] [--truth FILE]\n"
+                     "scenarios: quiet_week spam_folder runaway_send bot_loop ivr_outage "
+                     "consent_bug\n"
+                     "  --out FILE    write one request per line: {\"at\", \"source\", \"body\"}\n"
+                     "  --to URL      POST each request to URL/ingest/<source> (a running terrain)\n"
+                     "  --speed X     simulated seconds per real second (default: as fast as "
+                     "possible)\n"
+                     "  --truth FILE  write the injected incidents (default: next to --out, or "
+                     "printed)\n"
+                     "TERRAIN_SIMULATE_TOKEN, when set, is sent as a bearer token with --to.\n";
+        return 2;
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--help" || a == "-h") {
+            usage();
+            return 0;
+        }
+        if (i + 1 >= args.size()) {
+            std::cerr << "terrain simulate: " << a << " needs a value\n";
+            return usage();
+        }
+        const std::string& v = args[++i];
+        try {
+            if (a == "--scenario") {
+                o.scenario = v;
+            } else if (a == "--out") {
+                out = v;
+            } else if (a == "--to") {
+                to = v;
+            } else if (a == "--truth") {
+                truth_path = v;
+            } else if (a == "--speed") {
+                speed = std::stod(v);
+                if (!(speed > 0)) {
+                    throw std::invalid_argument(v);
+                }
+            } else if (a == "--days") {
+                o.days = std::stoi(v);
+                if (o.days < 1 || o.days > 28) {
+                    throw std::invalid_argument(v);
+                }
+            } else if (a == "--seed") {
+                o.seed = std::stoull(v);
+            } else {
+                std::cerr << "terrain simulate: unknown option " << a << "\n";
+                return usage();
+            }
+        } catch (const std::exception&) {
+            std::cerr << "terrain simulate: " << a << ": '" << v << "' is not a valid value\n";
+            return 2;
+        }
+    }
+    if (o.scenario.empty() || out.empty() == to.empty()) {
+        std::cerr << "terrain simulate: give --scenario and one of --out or --to\n";
+        return usage();
+    }
+    json truth;
+    try {
+        truth = ground_truth(o);
+    } catch (const std::invalid_argument& e) {
+        std::cerr << "terrain simulate: " << e.what() << core::suggest(o.scenario, scenarios())
+                  << "; scenarios: quiet_week spam_folder runaway_send bot_loop ivr_outage "
+                     "consent_bug\n";
+        return 2;
+    }
+    if (truth_path.empty() && !out.empty()) {
+        truth_path = out + ".truth.json";
+    }
+    if (!truth_path.empty()) {
+        std::ofstream(truth_path) << truth.dump(2) << "\n";
+    }
+    std::ofstream file;
+    std::unique_ptr<httplib::Client> client;
+    if (!out.empty()) {
+        file.open(out);
+        if (!file) {
+            std::cerr << "terrain simulate: cannot write " << out << "\n";
+            return 1;
+        }
+    } else {
+        const auto url = core::parse_url(to);
+        if (!url.ok() || url.value().target != "/") {
+            std::cerr << "terrain simulate: --to: '" << to << "' is not a base URL such as "
+                                                            "http://127.0.0.1:8686\n";
+            return 2;
+        }
+        client = std::make_unique<httplib::Client>(url.value().origin());
+        client->set_keep_alive(true);
+        client->set_tcp_nodelay(true);
+        client->set_read_timeout(30);
+        if (const char* token = std::getenv("TERRAIN_SIMULATE_TOKEN")) {
+            client->set_bearer_token_auth(token);
+        }
+    }
+    std::size_t requests = 0, events = 0;
+    std::int64_t first_at = 0;
+    const auto wall_start = std::chrono::steady_clock::now();
+    int status = 0;
+    try {
+        simulate(o, [&](const SimulatedRequest& r) {
+            ++requests;
+            events += r.events;
+            if (file.is_open()) {
+                file << "{\"at\":\"" << core::format_rfc3339_ms(r.at_ms) << "\",\"source\":\""
+                     << r.source << "\",\"body\":" << r.body << "}\n";
+                return;
+            }
+            if (speed > 0) {
+                if (first_at == 0) {
+                    first_at = r.at_ms;
+                }
+                const auto due = wall_start + std::chrono::milliseconds(static_cast<std::int64_t>(
+                                                  static_cast<double>(r.at_ms - first_at) / speed));
+                std::this_thread::sleep_until(due);
+            }
+            // A busy terrain answers 429/503 with Retry-After; retry as a vendor would.
+            for (int attempt = 0;; ++attempt) {
+                auto res = client->Post("/ingest/" + r.source, r.body, "application/json");
+                if (res && res->status == 200) {
+                    return;
+                }
+                const bool retry = !res || res->status == 429 || res->status == 503;
+                if (!retry || attempt >= 50) {
+                    throw std::runtime_error(
+                        "POST /ingest/" + r.source + ": " +
+                        (res ? std::to_string(res->status) + " " + res->body
+                             : httplib::to_string(res.error())));
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(200 * (attempt + 1)));
+            }
+        });
+    } catch (const std::exception& e) {
+        std::cerr << "terrain simulate: " << e.what() << "\n";
+        status = 1;
+    }
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+    std::cerr << "terrain simulate: " << o.scenario << ": " << events << " events in " << requests
+              << " requests (" << truth["start"].get<std::string>() << " to "
+              << truth["end"].get<std::string>() << ") in " << std::round(secs * 10) / 10
+              << " s\n";
+    if (truth_path.empty()) {
+        std::cout << truth.dump(2) << "\n";
+    }
+    if (client && status == 0) {
+        show_alerts(*client, end_of(o));
+    }
+    return status;
+}
+
+}  // namespace terrain::monitor

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace terrain::monitor {
+
+// `terrain simulate`: realistic multi-source traffic in the vendors' own formats (SendGrid
+// event batches, Zendesk ticket webhooks, Amazon Connect contact events, terrain events for
+// chatbot sessions and repeat contacts), with daily and weekly seasonality, four campaigns,
+// five mailbox providers, two chatbots and a voice IVR, and optionally one injected incident.
+//
+// The simulated period ends at `end_ms` (now by default) and starts `days` before; an
+// incident starts three hours before the end and lasts until it, so a running terrain sees it
+// in the last hours of its stream.
+struct SimulateOptions {
+    std::string scenario;
+    std::int64_t end_ms = 0;  // 0: now
+    int days = 0;             // 0: the scenario's default (7 for quiet_week, 2 otherwise)
+    std::uint64_t seed = 1;
+};
+
+// One HTTP request as a vendor would send it: POST /ingest/<source> with `body`, sent at
+// simulated time `at_ms`.
+struct SimulatedRequest {
+    std::int64_t at_ms = 0;
+    std::string source;
+    std::string body;
+    std::size_t events = 0;  // vendor events in it
+};
+
+// What was injected: the ground truth a test or a backtest scores against.
+nlohmann::json ground_truth(const SimulateOptions& options);
+
+// The scenarios: quiet_week, spam_folder, runaway_send, bot_loop, ivr_outage, consent_bug.
+const std::vector<std::string>& scenarios();
+
+// Generates the traffic in time order, handing each request to `emit`. Throws
+// std::invalid_argument for an unknown scenario.
+void simulate(const SimulateOptions& options,
+              const std::function<void(const SimulatedRequest&)>& emit);
+
+// The command line: terrain simulate --scenario NAME [--out FILE | --to URL] [--speed X]
+// [--days N] [--seed N] [--truth FILE]. Returns the exit code.
+int run_simulate(const std::vector<std::string>& args);
+
+}  // namespace terrain::monitor
