@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "alerts/metrics.h"
 #include "core/duration.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -131,8 +132,8 @@ AlertManager::AlertManager(core::Store& store, Notifier& notifier,
       telemetry_(telemetry),
       clock_(clock),
       routes_(std::move(routes)),
-      rules_(std::move(rules)),
-      roster_(std::move(roster)) {
+      roster_(std::move(roster)),
+      holds_(std::move(rules), silences_) {
     for (const auto& doc : store_.load_silences()) {
         try {
             silences_.push_back(silence_from_json(nlohmann::json::parse(doc.body)));
@@ -151,6 +152,7 @@ AlertManager::AlertManager(core::Store& store, Notifier& notifier,
             }
             auto& until = seen_until_[a.fingerprint];
             until = std::max(until, a.last_window_ms);
+            holds_.track(a);
             by_id_[a.id] = std::move(a);
         } catch (const std::exception& e) {
             core::log_warn("store: skipping unreadable alert " + doc.key + ": " + e.what());
@@ -263,13 +265,15 @@ void AlertManager::resolve(Alert& a, const char* why) {
                 oldest = id;
             }
         }
+        holds_.forget(oldest);
         by_id_.erase(oldest);
     }
 }
 
 void AlertManager::save_and_notify(Alert& a, const std::string& transition,
                                    const std::string& note, const std::string& target) {
-    const auto why = hold_reason(a, clock_.now_ms());
+    holds_.track(a);
+    const auto why = holds_.reason(a, clock_.now_ms());
     a.held_by = why.value_or("");
     // A resolved alert nobody was told of stays quiet.
     const bool tell = !why && (a.state == AlertState::kFiring || a.notified);
@@ -294,72 +298,9 @@ void AlertManager::save_and_notify(Alert& a, const std::string& transition,
     });
 }
 
-std::optional<std::string> AlertManager::hold_reason(const Alert& a, std::int64_t now) const {
-    for (const auto& s : silences_) {
-        if (s.active(now) && route_matches(s.matchers, a)) {
-            return "silenced by " + s.id + " until " + core::format_rfc3339_ms(s.ends_ms) +
-                   (s.comment.empty() ? "" : " (" + s.comment + ")");
-        }
-    }
-    for (const auto& q : rules_.quiet) {
-        if (route_matches(q.config().match, a) && q.active(now)) {
-            return "held: quiet window " + q.describe();
-        }
-    }
-    for (const auto& rule : rules_.inhibit) {
-        if (!route_matches(rule.target_match, a)) {
-            continue;
-        }
-        for (const auto& [fp, id] : open_) {
-            const Alert& b = by_id_.at(id);
-            if (b.id == a.id || !route_matches(rule.source_match, b)) {
-                continue;
-            }
-            // As in Alertmanager, a label both lack counts as equal.
-            const bool equal =
-                std::all_of(rule.equal.begin(), rule.equal.end(), [&](const std::string& l) {
-                    const std::string* x = label_value(a, l);
-                    const std::string* y = label_value(b, l);
-                    return (x == nullptr || y == nullptr) ? x == y : *x == *y;
-                });
-            if (equal) {
-                return "inhibited by " + b.severity + " alert " + b.id + " (" + b.metric + ")";
-            }
-        }
-    }
-    if (rules_.holds.empty()) {
-        return std::nullopt;
-    }
-    for (const auto& [id, b] : by_id_) {
-        if (id == a.id) {
-            continue;
-        }
-        for (const auto& o : b.overrides) {
-            auto labels = rules_.holds.find(o.action);
-            if (o.state != "done" || labels == rules_.holds.end() || labels->second.empty()) {
-                continue;
-            }
-            std::string shared;
-            for (const auto& label : labels->second) {
-                const std::string* mine = core::find_label(a.labels, label);
-                const std::string* theirs = core::find_label(b.labels, label);
-                if (mine == nullptr || theirs == nullptr || *mine != *theirs) {
-                    shared.clear();
-                    break;
-                }
-                shared += (shared.empty() ? "" : " ") + label + "=" + *mine;
-            }
-            if (!shared.empty()) {
-                return "held: " + o.label + " (" + shared + ") by " + o.by + " on alert " + b.id;
-            }
-        }
-    }
-    return std::nullopt;
-}
-
 void AlertManager::release_holds(std::int64_t now) {
     for (auto& [id, a] : by_id_) {
-        if (a.held_by.empty() || hold_reason(a, now)) {
+        if (a.held_by.empty() || holds_.reason(a, now)) {
             continue;
         }
         const std::string was = a.held_by;
@@ -402,7 +343,7 @@ Silence AlertManager::add_silence(Silence s) {
 void AlertManager::apply_holds(std::int64_t now) {
     for (const auto& [fp, id] : open_) {
         Alert& a = by_id_.at(id);
-        if (auto why = hold_reason(a, now); why && a.held_by != *why) {
+        if (auto why = holds_.reason(a, now); why && a.held_by != *why) {
             a.held_by = *why;
             store_.put_alert({a.id, "firing", to_json(a).dump(), a.updated_at_ms});
         }
@@ -434,7 +375,7 @@ void AlertManager::tick() {
     std::lock_guard lock(mutex_);
     const std::int64_t now = clock_.now_ms();
     release_holds(now);
-    if (rules_.timed()) {
+    if (holds_.timed()) {
         apply_holds(now);
     }
     for (const auto& [fp, id] : open_) {
@@ -464,7 +405,7 @@ void AlertManager::tick() {
                                         plain_duration(r.escalate_after_ms) + "; escalated to " +
                                         r.escalate_to;
                 store_.append_audit({now, a.id, "escalate", "terrain", why, "done"});
-                telemetry_.escalations.Add({{"receiver", r.escalate_to}}).Increment();
+                telemetry_.of<AlertMetrics>().escalations.Add({{"receiver", r.escalate_to}}).Increment();
                 save_and_notify(a, "escalated", "Escalated: " + why + ".");
             }
             const std::int64_t last = std::max(a.acknowledged_at_ms, a.reminded_at_ms);
@@ -521,7 +462,7 @@ void AlertManager::update_gauges() {
     }
     for (const auto& [key, n] : alert_counts_) {
         const auto& [state, severity, team] = key;
-        telemetry_.alerts.Add({{"state", state}, {"severity", severity}, {"team", team}}).Set(n);
+        telemetry_.of<AlertMetrics>().alerts.Add({{"state", state}, {"severity", severity}, {"team", team}}).Set(n);
     }
 }
 
@@ -565,7 +506,7 @@ ActionResult AlertManager::act(const std::string& key, const ActionRequest& req)
     // The action label stays bounded: names terrain does not know are counted as "unknown".
     const auto& known = alert_actions();
     const bool known_action = std::find(known.begin(), known.end(), req.action) != known.end();
-    telemetry_.actions
+    telemetry_.of<AlertMetrics>().actions
         .Add({{"action", known_action ? req.action : "unknown"},
               {"result", r.status == 200 ? "done" : "refused"}})
         .Increment();
@@ -594,7 +535,7 @@ ActionResult AlertManager::apply(Alert& a, const ActionRequest& req, std::int64_
         }
         a.acknowledged_at_ms = now;
         a.acknowledged_by = req.actor;
-        telemetry_.time_to_ack.Add({{"severity", a.severity}}, core::Telemetry::human_buckets())
+        telemetry_.of<AlertMetrics>().time_to_ack.Add({{"severity", a.severity}}, AlertMetrics::human_buckets())
             .Observe(static_cast<double>(now - a.fired_at_ms) / 1000.0);
         transition = "acknowledged";
     } else if (req.action == "snooze") {
@@ -615,7 +556,7 @@ ActionResult AlertManager::apply(Alert& a, const ActionRequest& req, std::int64_
             }
             a.feedback = "not_a_problem";
             a.feedback_reason = req.reason;
-            telemetry_.feedback
+            telemetry_.of<AlertMetrics>().feedback
                 .Add({{"metric", a.metric}, {"detector", a.detector}, {"verdict", "not_a_problem"}})
                 .Increment();
         } else if (!firing) {
@@ -633,15 +574,15 @@ ActionResult AlertManager::apply(Alert& a, const ActionRequest& req, std::int64_
     } else {  // confirm
         a.feedback = "confirmed";
         a.feedback_reason = req.reason;
-        telemetry_.feedback
+        telemetry_.of<AlertMetrics>().feedback
             .Add({{"metric", a.metric}, {"detector", a.detector}, {"verdict", "confirmed"}})
             .Increment();
         transition = "confirmed";
     }
     if (a.first_action_at_ms == 0) {
         a.first_action_at_ms = now;
-        telemetry_.time_to_action
-            .Add({{"severity", a.severity}}, core::Telemetry::human_buckets())
+        telemetry_.of<AlertMetrics>().time_to_action
+            .Add({{"severity", a.severity}}, AlertMetrics::human_buckets())
             .Observe(static_cast<double>(now - a.fired_at_ms) / 1000.0);
     }
     a.updated_at_ms = now;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "alerts/alert.h"
+#include "alerts/holds.h"
 #include "alerts/notifier.h"
 #include "alerts/on_duty.h"
 #include "alerts/weekly_window.h"
@@ -55,16 +56,6 @@ struct Silence {
 };
 nlohmann::json to_json(const Silence& silence);
 Silence silence_from_json(const nlohmann::json& j);
-
-// What holds alerts besides silences: the labels each override action holds while it is done
-// (ActionConfig::holds: a paused campaign's other alerts), the quiet windows, and the inhibit
-// rules (one firing alert holds others that share its labels).
-struct HoldRules {
-    std::map<std::string, std::vector<std::string>> holds;  // action name -> labels
-    std::vector<WeeklyWindow> quiet;
-    std::vector<core::InhibitRuleConfig> inhibit;
-    bool timed() const { return !quiet.empty() || !inhibit.empty(); }
-};
 
 // Turns findings into alerts. Idempotent under replay: see seen_until_. A finding that is
 // anomalous opens an alert for its fingerprint, or updates the open one (no second
@@ -117,10 +108,6 @@ private:
     // Saves the alert and tells the receivers, unless it is held (then only saved, with why).
     void save_and_notify(Alert& alert, const std::string& transition,
                          const std::string& note = "", const std::string& target = "");
-    // Why the alert's notifications are held now: an active silence, an open quiet window, a
-    // firing alert that inhibits it, or a done override of another alert that holds the labels
-    // this alert shares with it.
-    std::optional<std::string> hold_reason(const Alert& alert, std::int64_t now) const;
     // Open alerts a hold began for show it (saved, not notified).
     void apply_holds(std::int64_t now);
     void release_holds(std::int64_t now);
@@ -136,10 +123,10 @@ private:
     core::Telemetry& telemetry_;
     const core::Clock& clock_;
     std::vector<core::ReceiverConfig> routes_;
-    HoldRules rules_;
     const DutyRoster roster_;
     mutable std::mutex mutex_;
     std::vector<Silence> silences_;
+    Holds holds_;  // reads silences_
     std::map<std::string, Alert> by_id_;
     std::map<std::string, std::string> open_;  // fingerprint -> id of the firing alert
     // fingerprint -> end of the latest window any of its alerts has seen. Findings for windows

@@ -6,6 +6,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "alerts/metrics.h"
 #include "core/log.h"
 
 namespace terrain::alerts {
@@ -73,7 +74,7 @@ Notifier::Notifier(std::vector<Route> routes, core::Telemetry& telemetry, core::
         lane->route = std::move(r);
         const auto& name = lane->route.receiver->name();
         auto found = counts.find(name);
-        telemetry_.dead_letters.Add({{"receiver", name}})
+        telemetry_.of<AlertMetrics>().dead_letters.Add({{"receiver", name}})
             .Set(found == counts.end() ? 0.0 : static_cast<double>(found->second));
         lanes_.push_back(std::move(lane));
     }
@@ -99,7 +100,7 @@ Notifier::Notifier(std::vector<Route> routes, core::Telemetry& telemetry, core::
             n.delivery_id = delivery_id(n);
             n.enqueued_steady_ns = steady_ns();
             (*lane)->queue.push_back(std::move(n));
-            telemetry_.notify_queue.Increment();
+            telemetry_.of<AlertMetrics>().notify_queue.Increment();
         } catch (const std::exception& e) {
             core::log_warn("notify: dropped a queued notification from the outbox: " +
                               std::string(e.what()));
@@ -156,7 +157,7 @@ void Notifier::enqueue(const Notification& notification) {
         std::lock_guard lock(mutex_);
         for (auto& [lane, n] : accepted) {
             lane->queue.push_back(std::move(n));
-            telemetry_.notify_queue.Increment();
+            telemetry_.of<AlertMetrics>().notify_queue.Increment();
         }
     }
     cv_.notify_all();
@@ -190,7 +191,7 @@ void Notifier::restore(const std::vector<Alert>& firing) {
 
 void Notifier::dead_letter(const std::string& receiver, const Notification& n, int attempts,
                            const std::string& error) {
-    telemetry_.dead_letters.Add({{"receiver", receiver}}).Increment();
+    telemetry_.of<AlertMetrics>().dead_letters.Add({{"receiver", receiver}}).Increment();
     if (store_ == nullptr) {
         return;
     }
@@ -227,10 +228,10 @@ void Notifier::stop(std::chrono::milliseconds drain_for) {
 void Notifier::run(Lane& lane) {
     const auto& cfg = lane.route.config;
     const std::string& name = lane.route.receiver->name();
-    auto& sent = telemetry_.notifications.Add({{"receiver", name}, {"result", "sent"}});
-    auto& retried = telemetry_.notifications.Add({{"receiver", name}, {"result", "retried"}});
-    auto& failed = telemetry_.notifications.Add({{"receiver", name}, {"result", "failed"}});
-    auto& latency = telemetry_.notify_latency.Add(
+    auto& sent = telemetry_.of<AlertMetrics>().notifications.Add({{"receiver", name}, {"result", "sent"}});
+    auto& retried = telemetry_.of<AlertMetrics>().notifications.Add({{"receiver", name}, {"result", "retried"}});
+    auto& failed = telemetry_.of<AlertMetrics>().notifications.Add({{"receiver", name}, {"result", "failed"}});
+    auto& latency = telemetry_.of<AlertMetrics>().notify_latency.Add(
         {{"receiver", name}},
         prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600});
     std::mt19937_64 rng(std::random_device{}());
@@ -314,7 +315,7 @@ void Notifier::run(Lane& lane) {
         }
         lock.lock();
         lane.queue.pop_front();
-        telemetry_.notify_queue.Decrement();
+        telemetry_.of<AlertMetrics>().notify_queue.Decrement();
     }
 }
 

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <random>
 
+#include "alerts/metrics.h"
 #include "core/duration.h"
 #include "core/hash.h"
 #include "core/log.h"
@@ -31,6 +32,7 @@ Overrides::Overrides(const Policy& policy, AlertManager& alerts, core::Store& st
     : policy_(policy),
       alerts_(alerts),
       store_(store),
+      executions_(store),
       executor_(executor),
       telemetry_(telemetry),
       clock_(clock) {}
@@ -41,7 +43,7 @@ void Overrides::start() {
     std::size_t resumed = 0;
     {
         std::lock_guard lock(mutex_);
-        for (const auto& x : store_.load_unfinished_executions()) {
+        for (const auto& x : executions_.unfinished()) {
             jobs_.push_back({x.key, x.state == "reverting"});
             ++resumed;
         }
@@ -67,10 +69,10 @@ void Overrides::stop() {
 void Overrides::tick() {
     const std::int64_t now = clock_.now_ms();
     std::lock_guard click_lock(click_mutex_);
-    for (auto x : store_.load_due_reverts(now)) {
+    for (auto x : executions_.due_reverts(now)) {
         x.state = "reverting";
         x.updated_ms = now;
-        store_.put_execution(x);
+        executions_.put(x);
         {
             std::lock_guard lock(mutex_);
             jobs_.push_back({x.key, true});
@@ -83,7 +85,7 @@ ClickOutcome Overrides::audit_refusal(const Click& click, const std::string& act
                                       const std::string& reason, const std::string& message) {
     store_.append_audit({clock_.now_ms(), click.alert, click.action, actor,
                          "clicked on " + click.platform, "refused: " + message});
-    telemetry_.interactions.Add({{"platform", click.platform}, {"result", reason}}).Increment();
+    telemetry_.of<AlertMetrics>().interactions.Add({{"platform", click.platform}, {"result", reason}}).Increment();
     return {status, message, std::nullopt};
 }
 
@@ -120,7 +122,7 @@ ClickOutcome Overrides::click(const Click& click) {
             req.reason = click.arg;
         }
         auto r = alerts_.act(alert->id, req);
-        telemetry_.interactions
+        telemetry_.of<AlertMetrics>().interactions
             .Add({{"platform", click.platform}, {"result", r.status == 200 ? "accepted" : "refused"}})
             .Increment();
         return {r.status, r.status == 200 ? Policy::label(*action) + ": done" : r.message,
@@ -131,8 +133,8 @@ ClickOutcome Overrides::click(const Click& click) {
         return audit_refusal(click, actor, 409, "refused",
                              "the alert is resolved; '" + label + "' was not run");
     }
-    std::vector<core::Store::Execution> runs;
-    for (auto& x : store_.load_executions(alert->id)) {
+    std::vector<Execution> runs;
+    for (auto& x : executions_.of_alert(alert->id)) {
         if (x.action == action->name) {
             runs.push_back(std::move(x));
         }
@@ -142,24 +144,24 @@ ClickOutcome Overrides::click(const Click& click) {
     }
     if (!runs.empty() && in_flight_or_done(runs.back().state)) {
         const auto& last = runs.back();
-        telemetry_.overrides.Add({{"action", action->name}, {"result", "already"}}).Increment();
+        telemetry_.of<AlertMetrics>().overrides.Add({{"action", action->name}, {"result", "already"}}).Increment();
         return audit_refusal(click, actor, 409, "already",
                              "'" + label + "' is already " + last.state + " (asked by " +
                                  last.actor + "); not sent again");
     }
     const std::int64_t now = clock_.now_ms();
-    core::Store::Execution x;
+    Execution x;
     x.key = idempotency_key(alert->id, action->name, runs.size());
     x.alert_id = alert->id;
     x.action = action->name;
     x.actor = who->name;
     x.state = action->second_approver ? "awaiting_approval" : "pending";
     x.created_ms = x.updated_ms = now;
-    store_.put_execution(x);
+    executions_.put(x);
     if (action->second_approver) {
         store_.append_audit({now, alert->id, action->name, actor,
                              "requested; needs a second person to approve", "awaiting approval"});
-        telemetry_.interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
+        telemetry_.of<AlertMetrics>().interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
             .Increment();
         const std::string note = label + " asked for by " + who->name +
                                  "; it runs once another person approves (click it too).";
@@ -170,7 +172,7 @@ ClickOutcome Overrides::click(const Click& click) {
     }
     store_.append_audit({now, alert->id, action->name, actor,
                          "requested; idempotency key " + x.key, "accepted"});
-    telemetry_.interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
+    telemetry_.of<AlertMetrics>().interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
         .Increment();
     alerts_.record_override(alert->id, {action->name, label, "pending", who->name, now, ""},
                             label + " requested by " + who->name + "; running it now.");
@@ -185,7 +187,7 @@ ClickOutcome Overrides::click(const Click& click) {
 
 ClickOutcome Overrides::approve(const Click& click, const std::string& actor,
                                 const core::PersonConfig& who,
-                                const core::ActionConfig& action, core::Store::Execution x) {
+                                const core::ActionConfig& action, Execution x) {
     const std::string label = Policy::label(action);
     if (who.name == x.actor) {
         return audit_refusal(click, actor, 409, "already",
@@ -196,11 +198,11 @@ ClickOutcome Overrides::approve(const Click& click, const std::string& actor,
     x.state = "pending";
     x.detail = "approved by " + who.name;
     x.updated_ms = now;
-    store_.put_execution(x);
+    executions_.put(x);
     store_.append_audit({now, x.alert_id, action.name, actor,
                          "approved " + x.actor + "'s request; idempotency key " + x.key,
                          "accepted"});
-    telemetry_.interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
+    telemetry_.of<AlertMetrics>().interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
         .Increment();
     alerts_.record_override(x.alert_id, {action.name, label, "pending", x.actor, now, x.detail},
                             label + " approved by " + who.name + "; running it now.");
@@ -233,7 +235,7 @@ void Overrides::run() {
 }
 
 void Overrides::execute(const Job& job) {
-    std::optional<core::Store::Execution> found = store_.load_execution(job.key);
+    std::optional<Execution> found = executions_.find(job.key);
     if (!found) {
         return;
     }
@@ -268,7 +270,7 @@ void Overrides::execute(const Job& job) {
         x.state = outcome.ok ? "reverted" : "revert_failed";
     } else {
         x.state = outcome.ok ? "done" : "failed";
-        telemetry_.override_latency.Add({{"action", x.action}},
+        telemetry_.of<AlertMetrics>().override_latency.Add({{"action", x.action}},
                                         prometheus::Histogram::BucketBoundaries{
                                             0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
             .Observe(static_cast<double>(now - x.created_ms) / 1000.0);
@@ -279,11 +281,11 @@ void Overrides::execute(const Job& job) {
     x.revert_at_ms = outcome.ok && !job.revert && action->revert_after_ms > 0
                          ? now + action->revert_after_ms
                          : 0;
-    store_.put_execution(x);
+    executions_.put(x);
     store_.append_audit({now, x.alert_id, job.revert ? "revert " + x.action : x.action,
                          "terrain for " + x.actor, outcome.detail,
                          outcome.ok ? "done" : "failed: " + outcome.detail});
-    telemetry_.overrides.Add({{"action", x.action}, {"result", x.state}}).Increment();
+    telemetry_.of<AlertMetrics>().overrides.Add({{"action", x.action}, {"result", x.state}}).Increment();
     std::string note;
     if (job.revert) {
         note = outcome.ok ? label + " reverted automatically."

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "alerts/alert.h"
+#include "alerts/executions.h"
 #include "alerts/manager.h"
 #include "alerts/policy.h"
 #include "core/clock.h"
@@ -84,11 +85,12 @@ private:
     // clicking again is refused).
     ClickOutcome approve(const Click& click, const std::string& actor,
                          const core::PersonConfig& who, const core::ActionConfig& action,
-                         core::Store::Execution run);
+                         Execution run);
 
     const Policy& policy_;
     AlertManager& alerts_;
     core::Store& store_;
+    Executions executions_;
     Executor& executor_;
     core::Telemetry& telemetry_;
     const core::Clock& clock_;

@@ -4,6 +4,10 @@
 // - BM_FindingToChatMessage: an anomalous finding for a new series, through the alert manager
 //   (stored in SQLite), the notifier and the Slack receiver (Block Kit, chat.postMessage), until
 //   the stand-in has the message.
+// - BM_TickWithOpenAlerts/N: the alert manager's once-a-second tick with N firing alerts, half
+//   of them critical, under an inhibit rule (a critical alert holds warnings of its campaign)
+//   and an override hold: each alert's holds are looked up in the stages' indexes, so the
+//   tick grows linearly with N.
 // - BM_ClickToMapCall: a click on "Pause campaign" by an allowed person, authorised, recorded
 //   as a pending run with its idempotency key and audited, then sent by the overrides worker,
 //   until the stand-in MAP has the request.
@@ -132,6 +136,38 @@ void BM_ClickToMapCall(benchmark::State& state) {
     notifier.stop();
 }
 BENCHMARK(BM_ClickToMapCall)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+void BM_TickWithOpenAlerts(benchmark::State& state) {
+    const int n = static_cast<int>(state.range(0));
+    char tmpl[] = "/tmp/terrain-bench-XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    {
+        core::SystemClock clock;
+        core::Telemetry telemetry;
+        core::Store store(dir + "/terrain.db");
+        alerts::Notifier notifier({}, telemetry, &store);
+        alerts::HoldRules rules;
+        rules.holds["pause_campaign"] = {"campaign"};
+        core::InhibitRuleConfig inhibit;
+        inhibit.source_match = {{"severity", "critical"}};
+        inhibit.target_match = {{"severity", "warning"}};
+        inhibit.equal = {"campaign"};
+        rules.inhibit.push_back(inhibit);
+        alerts::AlertManager manager(store, notifier, telemetry, clock, {}, std::move(rules));
+        for (int i = 0; i < n; ++i) {
+            core::Finding f = anomalous(i / 2);
+            f.detector = i % 2 == 0 ? "threshold" : "ewma";
+            f.severity = i % 2 == 0 ? "critical" : "warning";
+            manager.on_finding(f);
+        }
+        for (auto _ : state) {
+            manager.tick();
+        }
+        state.counters["alerts"] = n;
+    }
+    std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_TickWithOpenAlerts)->Arg(250)->Arg(1000)->Arg(4000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace terrain

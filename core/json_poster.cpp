@@ -72,10 +72,14 @@ private:
             auto next = SteadyTime::max();
             const auto now = std::chrono::steady_clock::now();
             for (auto& [id, call] : calls_) {
-                if (!call.stopped && call.deadline <= now) {
+                if (call.deadline <= now) {
+                    // Thread-safe in cpp-httplib: shuts the socket. A call past its deadline
+                    // that has not opened its socket yet is not stopped by it, so it is
+                    // stopped again every 50 ms until it ends.
                     call.stopped = true;
-                    call.client->stop();  // thread-safe in cpp-httplib: shuts the socket
-                } else if (!call.stopped) {
+                    call.client->stop();
+                    next = std::min(next, now + std::chrono::milliseconds(50));
+                } else {
                     next = std::min(next, call.deadline);
                 }
             }

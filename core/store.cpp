@@ -100,24 +100,6 @@ Store::Store(const std::string& path) : path_(path) {
                  nullptr, nullptr);
     exec("CREATE INDEX IF NOT EXISTS audit_alert ON audit(alert_id, seq)");
     exec(
-        "CREATE TABLE IF NOT EXISTS executions ("
-        " key TEXT PRIMARY KEY,"
-        " alert_id TEXT NOT NULL,"
-        " action TEXT NOT NULL,"
-        " actor TEXT NOT NULL,"
-        " state TEXT NOT NULL,"
-        " attempts INTEGER NOT NULL,"
-        " detail TEXT NOT NULL,"
-        " created_ms INTEGER NOT NULL,"
-        " updated_ms INTEGER NOT NULL,"
-        " revert_at_ms INTEGER NOT NULL)");
-    exec(
-        "CREATE TABLE IF NOT EXISTS messages ("
-        " receiver TEXT NOT NULL,"
-        " alert_id TEXT NOT NULL,"
-        " ref TEXT NOT NULL,"
-        " PRIMARY KEY (receiver, alert_id))");
-    exec(
         "CREATE TABLE IF NOT EXISTS outbox ("
         " id INTEGER PRIMARY KEY AUTOINCREMENT,"
         " receiver TEXT NOT NULL,"
@@ -291,99 +273,51 @@ std::vector<Store::AuditEntry> Store::load_audit(const std::string& alert_id,
     return out;
 }
 
-void Store::put_execution(const Execution& x) {
+void Store::ensure(const char* schema) {
     std::lock_guard lock(mutex_);
-    Statement st(db_,
-                 "INSERT INTO executions(key, alert_id, action, actor, state, attempts, detail, "
-                 "created_ms, updated_ms, revert_at_ms) VALUES(?,?,?,?,?,?,?,?,?,?) "
-                 "ON CONFLICT(key) DO UPDATE SET state=excluded.state, "
-                 "attempts=excluded.attempts, detail=excluded.detail, "
-                 "updated_ms=excluded.updated_ms, revert_at_ms=excluded.revert_at_ms",
-                 path_);
-    bind_text(st.get(), 1, x.key);
-    bind_text(st.get(), 2, x.alert_id);
-    bind_text(st.get(), 3, x.action);
-    bind_text(st.get(), 4, x.actor);
-    bind_text(st.get(), 5, x.state);
-    sqlite3_bind_int(st.get(), 6, x.attempts);
-    bind_text(st.get(), 7, x.detail);
-    sqlite3_bind_int64(st.get(), 8, x.created_ms);
-    sqlite3_bind_int64(st.get(), 9, x.updated_ms);
-    sqlite3_bind_int64(st.get(), 10, x.revert_at_ms);
-    step_done(db_, st, path_, "save an action execution");
+    exec(schema);
 }
 
 namespace {
 
-constexpr const char* kExecutionColumns =
-    "SELECT key, alert_id, action, actor, state, attempts, detail, created_ms, updated_ms, "
-    "revert_at_ms FROM executions ";
-
-Store::Execution execution_row(sqlite3_stmt* r) {
-    return Store::Execution{column_text(r, 0), column_text(r, 1), column_text(r, 2),
-                            column_text(r, 3), column_text(r, 4), sqlite3_column_int(r, 5),
-                            column_text(r, 6), sqlite3_column_int64(r, 7),
-                            sqlite3_column_int64(r, 8), sqlite3_column_int64(r, 9)};
+void bind_values(sqlite3_stmt* st, const std::vector<Store::Value>& params) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const int at = static_cast<int>(i + 1);
+        if (const auto* n = std::get_if<std::int64_t>(&params[i])) {
+            sqlite3_bind_int64(st, at, *n);
+        } else {
+            bind_text(st, at, std::get<std::string>(params[i]));
+        }
+    }
 }
 
 }  // namespace
 
-std::vector<Store::Execution> Store::query_executions(
-    const std::string& where, const std::function<void(sqlite3_stmt*)>& bind) const {
+void Store::write(const char* sql, const std::vector<Value>& params, const char* what) {
     std::lock_guard lock(mutex_);
-    const std::string sql = kExecutionColumns + where + " ORDER BY created_ms, rowid";
+    Statement st(db_, sql, path_);
+    bind_values(st.get(), params);
+    step_done(db_, st, path_, what);
+}
+
+std::vector<std::vector<Store::Value>> Store::read(const std::string& sql,
+                                                   const std::vector<Value>& params,
+                                                   const char* what) const {
+    std::lock_guard lock(mutex_);
     Statement st(db_, sql.c_str(), path_);
-    bind(st.get());
-    std::vector<Execution> out;
-    each_row(db_, st, path_, "action executions",
-             [&](sqlite3_stmt* r) { out.push_back(execution_row(r)); });
-    return out;
-}
-
-std::vector<Store::Execution> Store::load_executions(const std::string& alert_id) const {
-    return query_executions("WHERE ?1 = '' OR alert_id = ?1",
-                            [&](sqlite3_stmt* s) { bind_text(s, 1, alert_id); });
-}
-
-std::optional<Store::Execution> Store::load_execution(const std::string& key) const {
-    auto found = query_executions("WHERE key = ?1", [&](sqlite3_stmt* s) { bind_text(s, 1, key); });
-    if (found.empty()) {
-        return std::nullopt;
-    }
-    return std::move(found.front());
-}
-
-std::vector<Store::Execution> Store::load_unfinished_executions() const {
-    return query_executions("WHERE state IN ('pending', 'reverting')", [](sqlite3_stmt*) {});
-}
-
-std::vector<Store::Execution> Store::load_due_reverts(std::int64_t now_ms) const {
-    return query_executions(
-        "WHERE state = 'done' AND revert_at_ms != 0 AND revert_at_ms <= ?1",
-        [&](sqlite3_stmt* s) { sqlite3_bind_int64(s, 1, now_ms); });
-}
-
-void Store::put_message(const std::string& receiver, const std::string& alert_id,
-                        const std::string& ref) {
-    std::lock_guard lock(mutex_);
-    Statement st(db_,
-                 "INSERT INTO messages(receiver, alert_id, ref) VALUES(?,?,?) "
-                 "ON CONFLICT(receiver, alert_id) DO UPDATE SET ref=excluded.ref",
-                 path_);
-    bind_text(st.get(), 1, receiver);
-    bind_text(st.get(), 2, alert_id);
-    bind_text(st.get(), 3, ref);
-    step_done(db_, st, path_, "save a message reference");
-}
-
-std::map<std::string, std::string> Store::load_messages(const std::string& receiver) const {
-    std::lock_guard lock(mutex_);
-    Statement st(db_, "SELECT alert_id, ref FROM messages WHERE receiver = ?1", path_);
-    bind_text(st.get(), 1, receiver);
-    std::map<std::string, std::string> out;
-    each_row(db_, st, path_, "message references",
-             [&](sqlite3_stmt* r) { out[column_text(r, 0)] = column_text(r, 1); });
-    return out;
+    bind_values(st.get(), params);
+    std::vector<std::vector<Value>> rows;
+    each_row(db_, st, path_, what, [&](sqlite3_stmt* r) {
+        auto& row = rows.emplace_back();
+        for (int i = 0; i < sqlite3_column_count(r); ++i) {
+            if (sqlite3_column_type(r, i) == SQLITE_INTEGER) {
+                row.emplace_back(static_cast<std::int64_t>(sqlite3_column_int64(r, i)));
+            } else {
+                row.emplace_back(column_text(r, i));
+            }
+        }
+    });
+    return rows;
 }
 
 std::int64_t Store::put_pending(const std::string& receiver, const std::string& body) {

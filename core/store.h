@@ -6,6 +6,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 struct sqlite3;
@@ -92,34 +93,15 @@ public:
     std::vector<DeadLetter> load_dead_letters(std::size_t limit) const;  // oldest first
     std::map<std::string, std::size_t> count_dead_letters() const;  // per receiver
 
-    // Override actions carried out against a MAP or ESP, keyed by their idempotency key, so a
-    // repeated click is recognised and a pending one is resumed after a restart.
-    struct Execution {
-        std::string key;  // idempotency key
-        std::string alert_id;
-        std::string action;
-        std::string actor;
-        std::string state;  // pending | done | failed | reverting | reverted
-        int attempts = 0;
-        std::string detail;  // what came back, or why it failed
-        std::int64_t created_ms = 0;
-        std::int64_t updated_ms = 0;
-        std::int64_t revert_at_ms = 0;  // 0: no automatic revert
-    };
-    void put_execution(const Execution& execution);
-    // All of them when alert_id is empty; oldest first.
-    std::vector<Execution> load_executions(const std::string& alert_id) const;
-    std::optional<Execution> load_execution(const std::string& key) const;
-    // Runs left pending or reverting (work a stop interrupted), oldest first.
-    std::vector<Execution> load_unfinished_executions() const;
-    // Done runs whose automatic revert is due at `now_ms`, oldest first.
-    std::vector<Execution> load_due_reverts(std::int64_t now_ms) const;
-
-    // Where a receiver's living message for an alert is (a Slack channel and ts, a Mattermost
-    // post id), so an update after a restart edits the same message.
-    void put_message(const std::string& receiver, const std::string& alert_id,
-                     const std::string& ref);
-    std::map<std::string, std::string> load_messages(const std::string& receiver) const;
+    // For modules that keep tables of their own here (override executions, chat message
+    // references): `ensure` runs their schema (CREATE ... IF NOT EXISTS); `write` and `read` run
+    // one statement with positional parameters under the store's lock (inside atomically() too);
+    // `what` completes the error message "cannot ...".
+    using Value = std::variant<std::int64_t, std::string>;
+    void ensure(const char* schema);
+    void write(const char* sql, const std::vector<Value>& params, const char* what);
+    std::vector<std::vector<Value>> read(const std::string& sql, const std::vector<Value>& params,
+                                         const char* what) const;
 
     // Detector snapshots: the learned state of each series' detectors, so that a restart does
     // not forget a weekly baseline. `fed_until_ms` is the end of the last window the state has
@@ -160,9 +142,6 @@ private:
     void put_document(const std::string& table, const Document& doc);
     std::vector<Document> load_documents(const std::string& table) const;
     void write_snapshots(const std::vector<Snapshot>& snapshots);
-    // Executions matching `where` (SQL after FROM executions), parameters bound by `bind`.
-    std::vector<Execution> query_executions(
-        const std::string& where, const std::function<void(sqlite3_stmt*)>& bind) const;
 
     std::string path_;
     sqlite3* db_ = nullptr;

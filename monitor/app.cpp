@@ -16,6 +16,7 @@
 #include "alerts/policy.h"
 #include "alerts/receivers.h"
 #include "detectors/detector.h"
+#include "monitor/metrics.h"
 #include "monitor/pipeline.h"
 #include "monitor/startup.h"
 #include "core/clock.h"
@@ -210,15 +211,15 @@ public:
             replayed += events.size();
             pipeline_.process(events);
         });
-        telemetry_.log_replayed_events.Increment(static_cast<double>(replayed));
-        telemetry_.log_damaged_records.Increment(static_cast<double>(log_.damaged_records()));
+        telemetry_.of<PipelineMetrics>().log_replayed_events.Increment(static_cast<double>(replayed));
+        telemetry_.of<PipelineMetrics>().log_damaged_records.Increment(static_cast<double>(log_.damaged_records()));
         if (log_.damaged_records() > 0) {
             core::log_error("the event log had " + std::to_string(log_.damaged_records()) +
                             " damaged record(s) (" + std::to_string(log_.damaged_bytes()) +
                             " bytes); they were skipped and their events are lost; the rest "
                             "was replayed");
         }
-        telemetry_.log_segments.Set(static_cast<double>(log_.segments()));
+        telemetry_.of<PipelineMetrics>().log_segments.Set(static_cast<double>(log_.segments()));
         if (replayed > 0) {
             core::log_info("replayed " + std::to_string(replayed) + " events from the event log");
         }

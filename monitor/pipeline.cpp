@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "detectors/disagreement.h"
+#include "monitor/metrics.h"
 #include "core/duration.h"
 #include "core/log.h"
 
@@ -38,7 +39,7 @@ public:
     SeriesExport(Pipeline::ExportBudget& budget, const core::MetricConfig& metric,
                  const core::Labels& labels, const std::vector<std::string>& detector_names)
         : budget_(budget) {
-        auto& t = budget_.telemetry;
+        auto& t = budget_.telemetry.of<PipelineMetrics>();
         prometheus::Labels base{{"metric", metric.name}};
         for (const auto& [k, v] : labels) {
             base[prometheus_label(k)] = v;
@@ -54,7 +55,7 @@ public:
         t.series_exported.Set(static_cast<double>(budget_.used));
     }
     ~SeriesExport() {
-        auto& t = budget_.telemetry;
+        auto& t = budget_.telemetry.of<PipelineMetrics>();
         t.series_value.Remove(value_);
         for (const auto& d : detectors_) {
             t.series_expected.Remove(d.expected);
@@ -105,6 +106,7 @@ Pipeline::Pipeline(const core::Config& config, const detectors::Registry& regist
       alerts_(alerts),
       intake_(intake),
       telemetry_(telemetry),
+      metrics_(telemetry.of<PipelineMetrics>()),
       clock_(clock),
       log_(log),
       store_(snapshots),
@@ -115,21 +117,21 @@ Pipeline::Pipeline(const core::Config& config, const detectors::Registry& regist
     for (const auto& m : aggregator_.metrics()) {
         auto& counters = findings_.emplace_back();
         for (const auto& d : m.detectors) {
-            counters.push_back(&telemetry_.findings.Add({{"metric", m.name}, {"detector", d.name}}));
+            counters.push_back(&metrics_.findings.Add({{"metric", m.name}, {"detector", d.name}}));
         }
-        windows_closed_.push_back(&telemetry_.windows_closed.Add({{"metric", m.name}}));
-        late_.push_back(&telemetry_.late_events.Add({{"metric", m.name}}));
-        added_.push_back(&telemetry_.aggregated_events.Add({{"metric", m.name}}));
-        refused_.push_back(&telemetry_.series_refused.Add({{"metric", m.name}}));
-        evicted_.push_back(&telemetry_.series_evicted.Add({{"metric", m.name}}));
-        series_.push_back(&telemetry_.series.Add({{"metric", m.name}}));
+        windows_closed_.push_back(&metrics_.windows_closed.Add({{"metric", m.name}}));
+        late_.push_back(&metrics_.late_events.Add({{"metric", m.name}}));
+        added_.push_back(&metrics_.aggregated_events.Add({{"metric", m.name}}));
+        refused_.push_back(&metrics_.series_refused.Add({{"metric", m.name}}));
+        evicted_.push_back(&metrics_.series_evicted.Add({{"metric", m.name}}));
+        series_.push_back(&metrics_.series.Add({{"metric", m.name}}));
         if (m.pair) {  // every quadrant from zero, so a dashboard shows zeros, not gaps
             for (const char* q : detectors::quadrants()) {
-                telemetry_.pair_windows.Add({{"pair", m.name}, {"quadrant", q}});
+                metrics_.pair_windows.Add({{"pair", m.name}, {"quadrant", q}});
             }
         }
     }
-    telemetry_.series_export_limit.Set(static_cast<double>(export_budget_.limit));
+    metrics_.series_export_limit.Set(static_cast<double>(export_budget_.limit));
     if (store_ != nullptr) {
         evaluator_.restore_snapshots(store_->load_snapshots());
         if (evaluator_.pending_snapshots() > 0) {
@@ -219,24 +221,24 @@ void Pipeline::checkpoint() {
     try {
         store_->save_checkpoint(c, evaluator_.snapshots());
     } catch (const std::exception& e) {
-        telemetry_.checkpoints.Add({{"result", "failed"}}).Increment();
+        metrics_.checkpoints.Add({{"result", "failed"}}).Increment();
         core::log_warn(std::string("pipeline: checkpoint not saved: ") + e.what());
         return;
     }
     if (log_ != nullptr) {
         log_->retire_before(c.log_seq);
-        telemetry_.log_segments.Set(static_cast<double>(log_->segments()));
+        metrics_.log_segments.Set(static_cast<double>(log_->segments()));
     }
-    telemetry_.checkpoints.Add({{"result", "saved"}}).Increment();
-    telemetry_.checkpoint_bytes.Set(static_cast<double>(c.windows.size() + c.ids.size()));
-    telemetry_.checkpoint_hold_seconds.Set(std::chrono::duration<double>(held).count());
-    telemetry_.checkpoint_seconds.Set(
+    metrics_.checkpoints.Add({{"result", "saved"}}).Increment();
+    metrics_.checkpoint_bytes.Set(static_cast<double>(c.windows.size() + c.ids.size()));
+    metrics_.checkpoint_hold_seconds.Set(std::chrono::duration<double>(held).count());
+    metrics_.checkpoint_seconds.Set(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
 }
 
 void Pipeline::restore_windows(std::string_view windows, std::uint64_t events) {
     events_ = events;
-    telemetry_.pipeline_events.Increment(static_cast<double>(events));
+    metrics_.pipeline_events.Increment(static_cast<double>(events));
     try {
         for (const auto& name : aggregator_.restore(windows)) {
             core::log_warn("pipeline: metric " + name +
@@ -250,7 +252,7 @@ void Pipeline::restore_windows(std::string_view windows, std::uint64_t events) {
 
 void Pipeline::process(const std::vector<core::Event>& events) {
     events_ += events.size();
-    telemetry_.pipeline_events.Increment(static_cast<double>(events.size()));
+    metrics_.pipeline_events.Increment(static_cast<double>(events.size()));
     evaluator_.set_ceiling(clock_.now_ms());
     for (const auto& e : events) {
         evaluator_.add(e);
@@ -288,14 +290,14 @@ void Pipeline::idle_tick() {
 }
 
 void Pipeline::after_windows() {
-    telemetry_.watermark_seconds.Set(static_cast<double>(aggregator_.watermark_ms()) / 1000.0);
+    metrics_.watermark_seconds.Set(static_cast<double>(aggregator_.watermark_ms()) / 1000.0);
 }
 
 void Pipeline::on_series_idle(const core::MetricConfig& metric, const core::Labels& labels) {
     alerts_.on_series_idle(metric.name, labels);
 }
 
-void Pipeline::on_series(const core::Point& p, detectors::SeriesEvaluation& series) {
+void Pipeline::on_series(const core::Point&, detectors::SeriesEvaluation& series) {
     series.extra = std::make_unique<SeriesExtra>();
 }
 
@@ -314,7 +316,7 @@ void Pipeline::on_window(const core::Point& p, detectors::SeriesEvaluation& seri
                 std::make_unique<SeriesExport>(export_budget_, *p.metric, *p.labels, names);
         } else if (!extra.export_refused) {
             extra.export_refused = true;
-            telemetry_.series_export_refused.Increment();
+            metrics_.series_export_refused.Increment();
         }
     }
     if (extra.exported) {
@@ -346,7 +348,7 @@ void Pipeline::on_verdict(const core::Point& p, detectors::SeriesEvaluation& ser
     f.anomalous = v.anomalous;
     if (p.metric->pair) {
         if (!f.quadrant.empty()) {
-            telemetry_.pair_windows.Add({{"pair", p.metric->name}, {"quadrant", f.quadrant}})
+            metrics_.pair_windows.Add({{"pair", p.metric->name}, {"quadrant", f.quadrant}})
                 .Increment();
         }
         f.pair = &*p.metric->pair;

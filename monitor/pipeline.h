@@ -12,6 +12,7 @@
 #include "alerts/manager.h"
 #include "detectors/detector.h"
 #include "detectors/evaluator.h"
+#include "monitor/metrics.h"
 #include "core/aggregator.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -88,6 +89,7 @@ private:
     alerts::AlertManager& alerts_;
     core::Intake& intake_;
     core::Telemetry& telemetry_;
+    PipelineMetrics& metrics_;
     const core::Clock& clock_;
     core::EventLog* log_;
     core::Store* store_;

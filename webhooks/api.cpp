@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/matcher.h"
 #include "webhooks/guard.h"
+#include "webhooks/metrics.h"
 
 namespace terrain::webhooks {
 
@@ -47,7 +48,7 @@ nlohmann::json refused_json(const std::vector<core::Error>& refused) {
 HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
                     const std::vector<std::string>& labels, const SourceCounters& c,
                     const SourceGuard& guard, const HttpRequest& req) {
-    auto& t = *ctx.telemetry;
+    auto& t = ctx.telemetry->of<IngestMetrics>();
     const std::string source(adapter.source());
     // Every refused request is counted the same way, whatever refused it.
     auto count_refused = [&](int status, const std::string& reason) {
@@ -354,7 +355,7 @@ void install_routes(HttpServer& server, const ApiContext& ctx, const SourceRegis
         std::shared_ptr<const Adapter> adapter = kind.adapter();
         const std::string source = kind.name;
         const auto guard = guards.at(source);
-        auto& t = *ctx.telemetry;
+        auto& t = ctx.telemetry->of<IngestMetrics>();
         auto counter = [&](const char* result) {
             return &t.events_received.Add({{"source", source}, {"result", result}});
         };

@@ -1,5 +1,7 @@
 #include "webhooks/interact.h"
 
+#include "alerts/metrics.h"
+
 #include <cctype>
 
 #include "core/log.h"
@@ -73,7 +75,7 @@ std::string text(const nlohmann::json& j, const char* key) {
 // terrain_interactions_total for a click refused before it reached the overrides (which count
 // the ones they judge).
 void count_click(const InteractContext& ctx, const char* platform, const std::string& result) {
-    ctx.telemetry->interactions.Add({{"platform", platform}, {"result", result}}).Increment();
+    ctx.telemetry->of<alerts::AlertMetrics>().interactions.Add({{"platform", platform}, {"result", result}}).Increment();
 }
 
 void split_value(const std::string& value, std::string& alert, std::string& arg) {

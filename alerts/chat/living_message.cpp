@@ -27,13 +27,38 @@ std::string field(const std::string& text, int index) {
 
 }  // namespace
 
+MessageRefs::MessageRefs(core::Store& store) : store_(store) {
+    store_.ensure(
+        "CREATE TABLE IF NOT EXISTS messages ("
+        " receiver TEXT NOT NULL,"
+        " alert_id TEXT NOT NULL,"
+        " ref TEXT NOT NULL,"
+        " PRIMARY KEY (receiver, alert_id))");
+}
+
+void MessageRefs::put(const std::string& receiver, const std::string& alert_id,
+                      const std::string& ref) {
+    store_.write("INSERT INTO messages(receiver, alert_id, ref) VALUES(?,?,?) "
+                 "ON CONFLICT(receiver, alert_id) DO UPDATE SET ref=excluded.ref",
+                 {receiver, alert_id, ref}, "save a message reference");
+}
+
+std::map<std::string, std::string> MessageRefs::of_receiver(const std::string& receiver) const {
+    std::map<std::string, std::string> out;
+    for (const auto& row : store_.read("SELECT alert_id, ref FROM messages WHERE receiver = ?1",
+                                       {receiver}, "message references")) {
+        out[std::get<std::string>(row[0])] = std::get<std::string>(row[1]);
+    }
+    return out;
+}
+
 LivingMessageReceiver::LivingMessageReceiver(const core::ReceiverConfig& config,
                                              core::Store& store)
     : config_(config),
       channel_(core::Params(config.params, config.path).str("channel", "")),
       group_by_(core::Params(config.params, config.path).strings("group_by")),
-      store_(store) {
-    for (const auto& [alert, text] : store.load_messages(config.name)) {
+      refs_(store) {
+    for (const auto& [alert, text] : refs_.of_receiver(config.name)) {
         messages_[alert] = {field(text, 0), field(text, 1), field(text, 2)};
     }
 }
@@ -79,7 +104,7 @@ alerts::SendResult LivingMessageReceiver::send(const alerts::Notification& n) {
         if (!r.ok) {
             return r;
         }
-        store_.put_message(config_.name, a.id,
+        refs_.put(config_.name, a.id,
                            m.group.empty() ? m.ref : m.ref + kSep + m.thread + kSep + m.group);
         lock.lock();
         if (!m.group.empty() && m.thread.empty() && a.state == alerts::AlertState::kFiring) {

@@ -22,6 +22,19 @@ namespace terrain::alerts {
 // in place), their notes too. Once the first alert resolves, the group's next alert starts a
 // new top-level message. A platform says how to post, update, reply and tell one person; this
 // class says when. send() runs on the receiver's notifier worker thread.
+// Where each receiver's living message for an alert is (a Slack channel and ts, a Mattermost
+// post id), in the chat receivers' own table of the store, so an update after a restart edits
+// the same message. Thread-safe (the store is).
+class MessageRefs final {
+public:
+    explicit MessageRefs(core::Store& store);
+    void put(const std::string& receiver, const std::string& alert_id, const std::string& ref);
+    std::map<std::string, std::string> of_receiver(const std::string& receiver) const;
+
+private:
+    core::Store& store_;
+};
+
 class LivingMessageReceiver : public alerts::Receiver {
 public:
     LivingMessageReceiver(const core::ReceiverConfig& config, core::Store& store);
@@ -57,7 +70,7 @@ private:
     };
     std::string group_key(const alerts::Alert& alert) const;
 
-    core::Store& store_;
+    MessageRefs refs_;
     std::mutex mutex_;                          // restore() runs beside the worker
     std::map<std::string, Message> messages_;   // alert id ->
     std::map<std::string, std::string> groups_;  // group key -> id of its top-level alert

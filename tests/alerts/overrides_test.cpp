@@ -91,7 +91,7 @@ bool until(const std::function<bool()>& done) {
 }
 
 std::string state_of(core::Store& store, const std::string& key) {
-    auto x = store.load_execution(key);
+    auto x = Executions(store).find(key);
     return x ? x->state : "";
 }
 
@@ -172,9 +172,9 @@ TEST_F(OverridesTest, ResumesARunLeftPendingWithItsKey) {
     AlertManager alerts(store, notifier, telemetry_, clock_);
     alerts.on_finding(anomalous());
     const std::string id = alerts.list(AlertState::kFiring).at(0).id;
-    store.put_execution({"terrain-left-pending", id, "pause_campaign", "Ana", "pending", 0, "",
+    Executions(store).put({"terrain-left-pending", id, "pause_campaign", "Ana", "pending", 0, "",
                          clock_.now_ms(), clock_.now_ms(), 0});
-    store.put_execution({"terrain-finished", id, "pause_campaign", "Ana", "failed", 1, "",
+    Executions(store).put({"terrain-finished", id, "pause_campaign", "Ana", "failed", 1, "",
                          clock_.now_ms() - 1, clock_.now_ms(), 0});
     Overrides overrides(policy_, alerts, store, executor_, telemetry_, clock_);
     overrides.start();

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+namespace terrain::monitor {
+
+// The pipeline: windows, series, detectors' findings and exports, the event log and checkpoints.
+// Registered once per registry (core::Telemetry::of); the README's metrics table mirrors it.
+struct PipelineMetrics {
+    explicit PipelineMetrics(prometheus::Registry& registry);
+    prometheus::Family<prometheus::Counter>& windows_closed;    // {metric}
+    prometheus::Family<prometheus::Counter>& late_events;       // {metric}
+    prometheus::Family<prometheus::Counter>& aggregated_events; // {metric}
+    prometheus::Family<prometheus::Gauge>& series;              // {metric}
+    prometheus::Family<prometheus::Counter>& series_refused;    // {metric}
+    prometheus::Family<prometheus::Counter>& series_evicted;    // {metric}
+    prometheus::Counter& log_damaged_records;  // event log records skipped as damaged
+    prometheus::Family<prometheus::Counter>& findings;          // {metric, detector}
+    prometheus::Family<prometheus::Counter>& pair_windows;      // {pair, quadrant}
+    prometheus::Family<prometheus::Gauge>& series_value;
+    prometheus::Family<prometheus::Gauge>& series_expected;
+    prometheus::Family<prometheus::Gauge>& series_lower;
+    prometheus::Family<prometheus::Gauge>& series_upper;
+    prometheus::Family<prometheus::Gauge>& series_score;
+    prometheus::Gauge& series_exported;
+    prometheus::Gauge& series_export_limit;
+    prometheus::Counter& series_export_refused;
+    prometheus::Gauge& watermark_seconds;
+    prometheus::Counter& log_replayed_events;
+    prometheus::Gauge& log_segments;
+    prometheus::Counter& pipeline_events;  // taken into the windows, restored ones included
+    prometheus::Family<prometheus::Counter>& checkpoints;  // {result}: saved, failed
+    prometheus::Gauge& checkpoint_seconds;      // how long the last checkpoint took
+    prometheus::Gauge& checkpoint_hold_seconds;  // how long ingest waited at its door
+    prometheus::Gauge& checkpoint_bytes;
+};
+
+}  // namespace terrain::monitor
