@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <string>
 
 #include "core/config.h"
@@ -22,8 +23,8 @@ struct Evidence {
     double numerator = 0;
     double denominator = 0;
     std::string reason;  // one line a person reads: "0.52% is above 0.30%"
-    double claim = std::nan("");           // pairs: the MAP's figure now
-    double claim_expected = std::nan("");  // and usually
+    double claim = std::numeric_limits<double>::quiet_NaN();           // pairs: the MAP's figure now
+    double claim_expected = std::numeric_limits<double>::quiet_NaN();  // and usually
     std::string quadrant;                  // pairs: see detectors/disagreement.h
 };
 

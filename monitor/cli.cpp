@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 
@@ -153,105 +154,123 @@ int check(const RunOptions& options) {
 
 }  // namespace
 
+namespace {
+
+const std::vector<std::string> kRunOptions = {"--config", "--listen", "--data-dir"};
+
+int eval_command(const std::vector<std::string>& args) {
+    if (args.size() < 3 || args[2] != "nab") {
+        std::cout << kEvalHelp;
+        return 2;
+    }
+    auto opts = parse_options(args, 3, {"--data", "--config", "--results"});
+    if (!opts.count("--data")) {
+        throw core::ConfigError("eval nab needs --data DIR");
+    }
+    const auto config = opts.count("--config") ? core::load_config_file(opts["--config"])
+                                               : monitor::default_config();
+    eval_nab(config, opts["--data"], opts.count("--results") ? opts["--results"] : "",
+             std::cout);
+    return 0;
+}
+
+void print_backtest(const BacktestResult& result, const std::string& out_path) {
+    std::cout << result.events << " events, " << result.alerting.size() << " alerting series";
+    for (const auto& [key, s] : result.detectors) {
+        std::cout << "\n  " << key << ": " << s.alerts << " alerts on " << s.alerting_series
+                  << " of " << s.series << " series";
+        if (s.recall) {
+            std::cout << ", recall " << static_cast<int>(*s.recall * 100 + 0.5) << "%";
+        }
+        if (s.precision) {
+            std::cout << ", precision " << static_cast<int>(*s.precision * 100 + 0.5) << "%";
+        }
+    }
+    std::cout << "\nreport: " << out_path << "\n";
+}
+
+int backtest_command(const std::vector<std::string>& args) {
+    auto opts = parse_options(args, 2, {"--events", "--config", "--labels", "--out"});
+    if (!opts.count("--events")) {
+        throw core::ConfigError("backtest needs --events FILE");
+    }
+    const auto config = opts.count("--config") ? core::load_config_file(opts["--config"])
+                                               : monitor::default_config();
+    BacktestOptions bo;
+    bo.events_path = opts["--events"];
+    bo.labels_path = opts.count("--labels") ? opts["--labels"] : "";
+    if (opts.count("--out")) {
+        bo.out_path = opts["--out"];
+    }
+    bo.progress = true;
+    const auto result = run_backtest(config, bo);
+    std::ofstream out(bo.out_path);
+    out << render_backtest_html(result, "terrain backtest: " + bo.events_path);
+    if (!out) {
+        throw std::runtime_error(bo.out_path + ": cannot write the report");
+    }
+    print_backtest(result, bo.out_path);
+    return 0;
+}
+
+// terrain's commands: name, the help `--help` prints (null: the command prints its own), and
+// what it does with the whole command line.
+struct Command {
+    const char* name;
+    const char* help;
+    std::function<int(const std::vector<std::string>&)> run;
+};
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> list = {
+        {"run", kRunHelp,
+         [](const auto& args) { return run_service(run_options(parse_options(args, 2, kRunOptions))); }},
+        {"check", kCheckHelp,
+         [](const auto& args) { return check(run_options(parse_options(args, 2, kRunOptions))); }},
+        {"simulate", nullptr,
+         [](const auto& args) {
+             return run_simulate(std::vector<std::string>(args.begin() + 2, args.end()));
+         }},
+        {"eval", kEvalHelp, eval_command},
+        {"backtest", kBacktestHelp, backtest_command},
+        {"default-config",
+         "usage: terrain default-config\n\nPrints the embedded default configuration, a "
+         "starting point for --config.\n",
+         [](const auto&) {
+             std::cout << monitor::kDefaultConfigYaml;
+             return 0;
+         }},
+        {"version", "usage: terrain version\n\nPrints terrain's version and revision.\n",
+         [](const auto&) {
+             std::cout << "terrain " << TERRAIN_VERSION << " (" << TERRAIN_REVISION << ")\n";
+             return 0;
+         }},
+    };
+    return list;
+}
+
+}  // namespace
+
 int main_with_args(const std::vector<std::string>& args) {
     try {
         if (args.size() < 2 || args[1] == "--help" || args[1] == "-h" || args[1] == "help") {
             std::cout << kMainHelp;
             return args.size() < 2 ? 2 : 0;
         }
-        const std::string& cmd = args[1];
-        if (cmd == "run") {
-            if (wants_help(args)) {
-                std::cout << kRunHelp;
+        const std::string cmd = args[1] == "--version" ? "version" : args[1];
+        std::vector<std::string> names;
+        for (const auto& c : commands()) {
+            names.emplace_back(c.name);
+            if (c.name != cmd) {
+                continue;
+            }
+            if (c.help != nullptr && wants_help(args)) {
+                std::cout << c.help;
                 return 0;
             }
-            return run_service(
-                run_options(parse_options(args, 2, {"--config", "--listen", "--data-dir"})));
+            return c.run(args);
         }
-        if (cmd == "check") {
-            if (wants_help(args)) {
-                std::cout << kCheckHelp;
-                return 0;
-            }
-            return check(
-                run_options(parse_options(args, 2, {"--config", "--listen", "--data-dir"})));
-        }
-        if (cmd == "simulate") {
-            return run_simulate(std::vector<std::string>(args.begin() + 2, args.end()));
-        }
-        if (cmd == "eval") {
-            if (wants_help(args) || args.size() < 3 || args[2] != "nab") {
-                std::cout << kEvalHelp;
-                return wants_help(args) ? 0 : 2;
-            }
-            auto opts = parse_options(args, 3, {"--data", "--config", "--results"});
-            if (!opts.count("--data")) {
-                throw core::ConfigError("eval nab needs --data DIR");
-            }
-            const auto config = opts.count("--config") ? core::load_config_file(opts["--config"])
-                                                       : monitor::default_config();
-            eval_nab(config, opts["--data"], opts.count("--results") ? opts["--results"] : "",
-                     std::cout);
-            return 0;
-        }
-        if (cmd == "backtest") {
-            if (wants_help(args)) {
-                std::cout << kBacktestHelp;
-                return 0;
-            }
-            auto opts = parse_options(args, 2, {"--events", "--config", "--labels", "--out"});
-            if (!opts.count("--events")) {
-                throw core::ConfigError("backtest needs --events FILE");
-            }
-            const auto config = opts.count("--config") ? core::load_config_file(opts["--config"])
-                                                       : monitor::default_config();
-            BacktestOptions bo;
-            bo.events_path = opts["--events"];
-            bo.labels_path = opts.count("--labels") ? opts["--labels"] : "";
-            if (opts.count("--out")) {
-                bo.out_path = opts["--out"];
-            }
-            bo.progress = true;
-            const auto result = run_backtest(config, bo);
-            std::ofstream out(bo.out_path);
-            out << render_backtest_html(result, "terrain backtest: " + bo.events_path);
-            if (!out) {
-                throw std::runtime_error(bo.out_path + ": cannot write the report");
-            }
-            std::cout << result.events << " events, " << result.alerting.size()
-                      << " alerting series";
-            for (const auto& [key, s] : result.detectors) {
-                std::cout << "\n  " << key << ": " << s.alerts << " alerts on " << s.alerting_series
-                          << " of " << s.series << " series";
-                if (s.recall) {
-                    std::cout << ", recall " << static_cast<int>(*s.recall * 100 + 0.5) << "%";
-                }
-                if (s.precision) {
-                    std::cout << ", precision " << static_cast<int>(*s.precision * 100 + 0.5) << "%";
-                }
-            }
-            std::cout << "\nreport: " << bo.out_path << "\n";
-            return 0;
-        }
-        if (cmd == "default-config") {
-            if (wants_help(args)) {
-                std::cout << "usage: terrain default-config\n\nPrints the embedded default "
-                             "configuration, a starting point for --config.\n";
-                return 0;
-            }
-            std::cout << monitor::kDefaultConfigYaml;
-            return 0;
-        }
-        if ((cmd == "version" || cmd == "--version") && wants_help(args)) {
-            std::cout << "usage: terrain version\n\nPrints terrain's version and revision.\n";
-            return 0;
-        }
-        if (cmd == "version" || cmd == "--version") {
-            std::cout << "terrain " << TERRAIN_VERSION << " (" << TERRAIN_REVISION << ")\n";
-            return 0;
-        }
-        std::cerr << "terrain: unknown command '" << cmd << "'"
-                  << core::suggest(cmd, {"run", "check", "default-config", "simulate", "eval", "backtest", "version"})
+        std::cerr << "terrain: unknown command '" << cmd << "'" << core::suggest(cmd, names)
                   << "\n\n"
                   << kMainHelp;
         return 2;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <map>
 #include <queue>
@@ -381,39 +382,6 @@ int days_of(const SimulateOptions& o) {
     return o.days > 0 ? o.days : o.scenario == "quiet_week" ? 7 : 2;
 }
 
-// After posting to a running terrain: waits (at most 30 s) until it has judged the windows up
-// to the end of the stream, then prints the alerts firing.
-void show_alerts(httplib::Client& client, std::int64_t end_ms) {
-    for (int i = 0; i < 300; ++i) {
-        auto res = client.Get("/api/v1/status");
-        if (res && res->status == 200) {
-            const json status = json::parse(res->body, nullptr, false);
-            const auto wm = status.is_object() && status["watermark"].is_string()
-                                ? core::parse_rfc3339_ms(status["watermark"].get<std::string>())
-                                : std::nullopt;
-            if (status.value("queue_events", 1) == 0 && wm && *wm >= end_ms - 5 * kMinute) {
-                break;
-            }
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    auto res = client.Get("/api/v1/alerts?state=firing");
-    const json alerts = res && res->status == 200 ? json::parse(res->body, nullptr, false) : json();
-    if (!alerts.is_object() || !alerts["alerts"].is_array()) {
-        std::cout << "could not read the alerts from terrain\n";
-        return;
-    }
-    std::cout << alerts["alerts"].size() << " alert(s) firing:\n";
-    for (const auto& a : alerts["alerts"]) {
-        std::cout << "\n  [" << a.value("severity", "") << "] " << a.value("metric", "") << "/"
-                  << a.value("detector", "") << "  id " << a.value("id", "") << "\n    "
-                  << a.value("summary", "") << "\n";
-        if (a.contains("pair")) {
-            std::cout << "    quadrant: " << a["pair"].value("quadrant", "") << "\n";
-        }
-    }
-}
-
 }  // namespace
 
 const std::vector<std::string>& scenarios() {
@@ -445,163 +413,6 @@ void simulate(const SimulateOptions& options,
     incident_of(options.scenario);  // validates the name
     const std::int64_t end = end_of(options);
     Generator(options, end - days_of(options) * kDay, end).run(emit);
-}
-
-int run_simulate(const std::vector<std::string>& args) {
-    SimulateOptions o;
-    std::string out, to, truth_path;
-    double speed = 0;
-    auto usage = [] {
-        std::cerr << "usage: terrain simulate --scenario NAME [--out FILE | --to URL] [--speed X]\n"
-                     "                        [--days N] [--seed N] [--truth FILE]\n"
-                     "scenarios: quiet_week spam_folder runaway_send bot_loop ivr_outage "
-                     "consent_bug\n"
-                     "  --out FILE    write one request per line: {\"at\", \"source\", \"body\"}\n"
-                     "  --to URL      POST each request to URL/ingest/<source> (a running terrain)\n"
-                     "  --speed X     simulated seconds per real second (default: as fast as "
-                     "possible)\n"
-                     "  --truth FILE  write the injected incidents (default: next to --out, or "
-                     "printed)\n"
-                     "TERRAIN_SIMULATE_TOKEN, when set, is sent as a bearer token with --to.\n";
-        return 2;
-    };
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (a == "--help" || a == "-h") {
-            usage();
-            return 0;
-        }
-        if (i + 1 >= args.size()) {
-            std::cerr << "terrain simulate: " << a << " needs a value\n";
-            return usage();
-        }
-        const std::string& v = args[++i];
-        try {
-            if (a == "--scenario") {
-                o.scenario = v;
-            } else if (a == "--out") {
-                out = v;
-            } else if (a == "--to") {
-                to = v;
-            } else if (a == "--truth") {
-                truth_path = v;
-            } else if (a == "--speed") {
-                speed = std::stod(v);
-                if (!(speed > 0)) {
-                    throw std::invalid_argument(v);
-                }
-            } else if (a == "--days") {
-                o.days = std::stoi(v);
-                if (o.days < 1 || o.days > 28) {
-                    throw std::invalid_argument(v);
-                }
-            } else if (a == "--seed") {
-                o.seed = std::stoull(v);
-            } else {
-                std::cerr << "terrain simulate: unknown option " << a << "\n";
-                return usage();
-            }
-        } catch (const std::exception&) {
-            std::cerr << "terrain simulate: " << a << ": '" << v << "' is not a valid value\n";
-            return 2;
-        }
-    }
-    if (o.scenario.empty() || out.empty() == to.empty()) {
-        std::cerr << "terrain simulate: give --scenario and one of --out or --to\n";
-        return usage();
-    }
-    json truth;
-    try {
-        truth = ground_truth(o);
-    } catch (const std::invalid_argument& e) {
-        std::cerr << "terrain simulate: " << e.what() << core::suggest(o.scenario, scenarios())
-                  << "; scenarios: quiet_week spam_folder runaway_send bot_loop ivr_outage "
-                     "consent_bug\n";
-        return 2;
-    }
-    if (truth_path.empty() && !out.empty()) {
-        truth_path = out + ".truth.json";
-    }
-    if (!truth_path.empty()) {
-        std::ofstream(truth_path) << truth.dump(2) << "\n";
-    }
-    std::ofstream file;
-    std::unique_ptr<httplib::Client> client;
-    if (!out.empty()) {
-        file.open(out);
-        if (!file) {
-            std::cerr << "terrain simulate: cannot write " << out << "\n";
-            return 1;
-        }
-    } else {
-        const auto url = core::parse_url(to);
-        if (!url.ok() || url.value().target != "/") {
-            std::cerr << "terrain simulate: --to: '" << to << "' is not a base URL such as "
-                                                            "http://127.0.0.1:8686\n";
-            return 2;
-        }
-        client = std::make_unique<httplib::Client>(url.value().origin());
-        client->set_keep_alive(true);
-        client->set_tcp_nodelay(true);
-        client->set_read_timeout(30);
-        if (const char* token = std::getenv("TERRAIN_SIMULATE_TOKEN")) {
-            client->set_bearer_token_auth(token);
-        }
-    }
-    std::size_t requests = 0, events = 0;
-    std::int64_t first_at = 0;
-    const auto wall_start = std::chrono::steady_clock::now();
-    int status = 0;
-    try {
-        simulate(o, [&](const SimulatedRequest& r) {
-            ++requests;
-            events += r.events;
-            if (file.is_open()) {
-                file << "{\"at\":\"" << core::format_rfc3339_ms(r.at_ms) << "\",\"source\":\""
-                     << r.source << "\",\"body\":" << r.body << "}\n";
-                return;
-            }
-            if (speed > 0) {
-                if (first_at == 0) {
-                    first_at = r.at_ms;
-                }
-                const auto due = wall_start + std::chrono::milliseconds(static_cast<std::int64_t>(
-                                                  static_cast<double>(r.at_ms - first_at) / speed));
-                std::this_thread::sleep_until(due);
-            }
-            // A busy terrain answers 429/503 with Retry-After; retry as a vendor would.
-            for (int attempt = 0;; ++attempt) {
-                auto res = client->Post("/ingest/" + r.source, r.body, "application/json");
-                if (res && res->status == 200) {
-                    return;
-                }
-                const bool retry = !res || res->status == 429 || res->status == 503;
-                if (!retry || attempt >= 50) {
-                    throw std::runtime_error(
-                        "POST /ingest/" + r.source + ": " +
-                        (res ? std::to_string(res->status) + " " + res->body
-                             : httplib::to_string(res.error())));
-                }
-                std::this_thread::sleep_for(std::chrono::milliseconds(200 * (attempt + 1)));
-            }
-        });
-    } catch (const std::exception& e) {
-        std::cerr << "terrain simulate: " << e.what() << "\n";
-        status = 1;
-    }
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
-    std::cerr << "terrain simulate: " << o.scenario << ": " << events << " events in " << requests
-              << " requests (" << truth["start"].get<std::string>() << " to "
-              << truth["end"].get<std::string>() << ") in " << std::round(secs * 10) / 10
-              << " s\n";
-    if (truth_path.empty()) {
-        std::cout << truth.dump(2) << "\n";
-    }
-    if (client && status == 0) {
-        show_alerts(*client, end_of(o));
-    }
-    return status;
 }
 
 }  // namespace terrain::monitor

@@ -328,29 +328,15 @@ HttpResponse act_on_alert(const ApiContext& ctx, const std::string& id, const Ht
 
 }  // namespace
 
-void install_routes(HttpServer& server, const ApiContext& ctx, const SourceRegistry& sources) {
+namespace {
+
+// POST /ingest/<source> for every source kind, guarded as its configuration says.
+void install_ingest_routes(HttpServer& server, const ApiContext& ctx,
+                           const SourceRegistry& sources) {
     auto labels = std::make_shared<std::vector<std::string>>(core::known_labels());
     labels->insert(labels->end(), ctx.config->extra_labels.begin(),
                    ctx.config->extra_labels.end());
     const auto guards = sources.guards(*ctx.config, ctx.store);
-    const auto api_guard = std::make_shared<const SourceGuard>(
-        "the API",
-        ctx.config->api.token.empty() ? "" : core::resolve_secret(ctx.config->api.token),
-        nullptr);
-    // The API's routes need the API token (or a loopback client when none is configured).
-    auto guarded = [api_guard, ctx](auto handler) {
-        return [api_guard, ctx, handler](const HttpRequest& req) {
-            if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
-                return unauthorized(*denied);
-            }
-            if (req.method == "POST") {
-                if (auto refused = require_json(req)) {
-                    return *refused;
-                }
-            }
-            return handler(req);
-        };
-    };
     for (const auto& kind : sources.kinds()) {
         std::shared_ptr<const Adapter> adapter = kind.adapter();
         const std::string source = kind.name;
@@ -370,9 +356,30 @@ void install_routes(HttpServer& server, const ApiContext& ctx, const SourceRegis
                          return ingest(*adapter, ctx, *labels, c, *guard, req);
                      });
     }
-    if (ctx.interact.overrides != nullptr) {
-        install_interact_routes(server, ctx.interact, api_guard);
-    }
+}
+
+// The API's routes need the API token (or a loopback client when none is configured); its
+// writes take only JSON.
+template <typename Handler>
+HttpServer::Handler guarded(const std::shared_ptr<const SourceGuard>& api_guard,
+                            const ApiContext& ctx, Handler handler) {
+    return [api_guard, ctx, handler](const HttpRequest& req) {
+        if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
+            return unauthorized(*denied);
+        }
+        if (req.method == "POST") {
+            if (auto refused = require_json(req)) {
+                return *refused;
+            }
+        }
+        return handler(req);
+    };
+}
+
+// /api/v1/alerts, /api/v1/audit, /api/v1/silences, /api/v1/on_duty, /api/v1/dead-letters.
+void install_alert_routes(HttpServer& server, const ApiContext& ctx,
+                          const std::shared_ptr<const SourceGuard>& api_guard) {
+    auto guarded = [&](auto handler) { return webhooks::guarded(api_guard, ctx, handler); };
     server.route("GET", "/api/v1/alerts",
                  guarded([ctx](const HttpRequest& req) { return list_alerts(ctx, req); }));
     static const std::string kAlertsPrefix = "/api/v1/alerts/";
@@ -465,6 +472,12 @@ void install_routes(HttpServer& server, const ApiContext& ctx, const SourceRegis
         }
         return HttpResponse::json(200, nlohmann::json{{"dead_letters", arr}}.dump());
     }));
+}
+
+// /api/v1/status, /metrics, /healthz, /readyz.
+void install_ops_routes(HttpServer& server, const ApiContext& ctx,
+                        const std::shared_ptr<const SourceGuard>& api_guard) {
+    auto guarded = [&](auto handler) { return webhooks::guarded(api_guard, ctx, handler); };
     server.route("GET", "/api/v1/status", guarded([ctx](const HttpRequest&) {
                      return HttpResponse::json(200, ctx.status().dump());
                  }));
@@ -483,6 +496,21 @@ void install_routes(HttpServer& server, const ApiContext& ctx, const SourceRegis
         }
         return HttpResponse::error(503, "not_ready", "the pipeline is not running, its queue is full or the event log cannot be written");
     });
+}
+
+}  // namespace
+
+void install_routes(HttpServer& server, const ApiContext& ctx, const SourceRegistry& sources) {
+    install_ingest_routes(server, ctx, sources);
+    const auto api_guard = std::make_shared<const SourceGuard>(
+        "the API",
+        ctx.config->api.token.empty() ? "" : core::resolve_secret(ctx.config->api.token),
+        nullptr);
+    if (ctx.interact.overrides != nullptr) {
+        install_interact_routes(server, ctx.interact, api_guard);
+    }
+    install_alert_routes(server, ctx, api_guard);
+    install_ops_routes(server, ctx, api_guard);
 }
 
 }  // namespace terrain::webhooks
