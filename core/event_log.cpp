@@ -146,6 +146,67 @@ EventLog::~EventLog() {
     }
 }
 
+namespace {
+
+// A segment file's first `bytes` (fewer if it is shorter).
+std::string read_segment(const std::string& path, std::size_t bytes) {
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) {
+        throw std::runtime_error(path + ": cannot read: " + std::strerror(errno));
+    }
+    std::string data(bytes, '\0');
+    std::size_t off = 0;
+    while (off < data.size()) {
+        auto n = ::read(fd, data.data() + off, data.size() - off);
+        if (n <= 0) {
+            break;
+        }
+        off += static_cast<std::size_t>(n);
+    }
+    data.resize(off);
+    ::close(fd);
+    return data;
+}
+
+// The size of the whole record at `at` (its length fits, its CRC matches and, given `source`,
+// its payload decodes into source and events), or 0.
+std::size_t whole_record(const std::string& data, std::size_t at, std::string* source,
+                         std::vector<Event>* events) {
+    if (at + 8 > data.size()) {
+        return 0;
+    }
+    std::uint32_t len = 0;
+    std::uint32_t crc = 0;
+    std::memcpy(&len, data.data() + at, 4);
+    std::memcpy(&crc, data.data() + at + 4, 4);
+    if (len == 0 || len > data.size() - at - 8 || data[at + 8] != 1 ||
+        crc32(data.data() + at + 8, len) != crc ||
+        (source != nullptr &&
+         !decode_batch(std::string_view(data).substr(at + 8, len), *source, *events))) {
+        return 0;
+    }
+    return std::size_t{8} + len;
+}
+
+// Where the next whole record starts after a damaged one at `pos`: where its length field
+// says, if a whole record is there, else the first whole record found after it; 0 for none.
+std::size_t next_whole_record(const std::string& data, std::size_t pos) {
+    std::uint32_t len = 0;
+    std::memcpy(&len, data.data() + pos, 4);
+    if (len <= data.size() - pos - 8 && pos + 8 + len < data.size() &&
+        whole_record(data, pos + 8 + len, nullptr, nullptr) != 0) {
+        return pos + 8 + len;
+    }
+    for (std::size_t at = pos + 1; at + 8 < data.size(); ++at) {
+        if (whole_record(data, at, nullptr, nullptr) != 0) {
+            return at;
+        }
+    }
+    return 0;
+}
+
+}  // namespace
+
 void EventLog::replay(std::uint64_t from_seq, const Visitor& visit) {
     std::lock_guard lock(mutex_);
     std::string source;
@@ -156,43 +217,12 @@ void EventLog::replay(std::uint64_t from_seq, const Visitor& visit) {
         if (s + 1 < segments_.size() && segments_[s + 1].first_seq <= from_seq) {
             continue;  // wholly in the checkpoint (retired at the next one)
         }
-        std::string data;
-        {
-            int fd = ::open(seg.path.c_str(), O_RDONLY);
-            if (fd < 0) {
-                throw std::runtime_error(seg.path + ": cannot read: " + std::strerror(errno));
-            }
-            data.resize(seg.bytes);
-            std::size_t off = 0;
-            while (off < data.size()) {
-                auto n = ::read(fd, data.data() + off, data.size() - off);
-                if (n <= 0) {
-                    break;
-                }
-                off += static_cast<std::size_t>(n);
-            }
-            data.resize(off);
-            ::close(fd);
-        }
+        const std::string data = read_segment(seg.path, seg.bytes);
         std::size_t pos = 0;
         std::uint64_t records = 0;
         bool kept_copy = false;
-        // A whole record at `at`: its length fits, its CRC matches and its payload decodes.
         auto whole_at = [&](std::size_t at, bool decode) {
-            if (at + 8 > data.size()) {
-                return std::size_t{0};
-            }
-            std::uint32_t len = 0;
-            std::uint32_t crc = 0;
-            std::memcpy(&len, data.data() + at, 4);
-            std::memcpy(&crc, data.data() + at + 4, 4);
-            if (len == 0 || len > data.size() - at - 8 || data[at + 8] != 1 ||
-                crc32(data.data() + at + 8, len) != crc ||
-                (decode &&
-                 !decode_batch(std::string_view(data).substr(at + 8, len), source, events))) {
-                return std::size_t{0};
-            }
-            return std::size_t{8} + len;
+            return whole_record(data, at, decode ? &source : nullptr, &events);
         };
         while (pos + 8 <= data.size()) {
             if (const auto size = whole_at(pos, true); size != 0) {
@@ -206,20 +236,7 @@ void EventLog::replay(std::uint64_t from_seq, const Visitor& visit) {
             // Not a whole record. At the end of the file it is a write torn by a crash (cut
             // below); with whole records after it, it is damage: skip just it. Its length
             // field, if intact, says where the next record starts; else look for one.
-            std::uint32_t len = 0;
-            std::memcpy(&len, data.data() + pos, 4);
-            std::size_t next = 0;
-            if (len <= data.size() - pos - 8 && pos + 8 + len < data.size() &&
-                whole_at(pos + 8 + len, false) != 0) {
-                next = pos + 8 + len;
-            } else {
-                for (std::size_t at = pos + 1; at + 8 < data.size(); ++at) {
-                    if (whole_at(at, false) != 0) {
-                        next = at;
-                        break;
-                    }
-                }
-            }
+            const std::size_t next = next_whole_record(data, pos);
             if (next == 0) {
                 break;  // a torn tail
             }
@@ -255,16 +272,10 @@ void EventLog::replay(std::uint64_t from_seq, const Visitor& visit) {
     }
     // A segment with no whole record (created, then a crash before its first write) goes: the
     // next segment would get its name, and retiring the old entry would delete the new file.
-    std::vector<Segment> kept;
-    for (auto& seg : segments_) {
-        if (seg.bytes == 0) {
-            std::error_code ec;
-            fs::remove(seg.path, ec);
-        } else {
-            kept.push_back(std::move(seg));
-        }
-    }
-    segments_ = std::move(kept);
+    std::erase_if(segments_, [](const Segment& seg) {
+        std::error_code ec;
+        return seg.bytes == 0 && (fs::remove(seg.path, ec), true);
+    });
     durable_seq_ = next_seq_ - 1;
 }
 
