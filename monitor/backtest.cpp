@@ -270,47 +270,14 @@ std::vector<core::Event> read_backtest_events(const std::string& path,
     return out;
 }
 
-BacktestResult run_backtest(const core::Config& config, const BacktestOptions& options) {
-    auto events = read_backtest_events(options.events_path, config);
-    std::stable_sort(events.begin(), events.end(),
-                     [](const core::Event& a, const core::Event& b) {
-                         return a.time_ms < b.time_ms;
-                     });
-    detectors::Registry registry;
-    detectors::register_builtin_detectors(registry);
-    // The live pipeline's evaluation path, fed from the file instead of the intake.
-    TraceSink sink;
-    detectors::Evaluator evaluator(config.metrics, config.pipeline.allowed_lateness_ms, registry,
-                                   sink);
-    Progress progress(options.progress && isatty(2) != 0, events.size());
-    for (std::size_t i = 0; i < events.size(); ++i) {
-        evaluator.add(events[i]);
-        if (i % 4096 == 0) {
-            progress.update(i);
-        }
-    }
-    progress.update(events.size());
-    BacktestResult r;
-    r.events = events.size();
-    if (!events.empty()) {
-        r.first_ms = events.front().time_ms;
-        r.last_ms = events.back().time_ms;
-        // Close the windows the last events are in.
-        std::int64_t longest = 0;
-        for (const auto& m : config.metrics) {
-            longest = std::max(longest, m.window_ms);
-        }
-        evaluator.advance_idle(r.last_ms + longest + config.pipeline.allowed_lateness_ms);
-    }
-    for (std::size_t m = 0; m < config.metrics.size(); ++m) {
-        r.late_events += evaluator.aggregator().stats(m).late;
-    }
-    const auto incidents =
-        options.labels_path.empty() ? std::vector<Incident>{} : read_incidents(options.labels_path);
-    r.incidents = incidents.size();
+namespace {
+
+// Each detector's alerts, alerting series, recall and precision against the incidents.
+void score_detectors(std::vector<SeriesTrace>& traces, const std::vector<Incident>& incidents,
+                     BacktestResult& r) {
     std::map<std::string, std::vector<bool>> found;  // per detector: incident detected
     std::map<std::string, std::size_t> true_spans;
-    for (auto& t : sink.traces) {
+    for (auto& t : traces) {
         const std::string key = t.metric + "/" + t.detector;
         auto& sum = r.detectors[key];
         auto& hits = found[key];
@@ -356,6 +323,49 @@ BacktestResult run_backtest(const core::Config& config, const BacktestOptions& o
             }
         }
     }
+}
+
+}  // namespace
+
+BacktestResult run_backtest(const core::Config& config, const BacktestOptions& options) {
+    auto events = read_backtest_events(options.events_path, config);
+    std::stable_sort(events.begin(), events.end(),
+                     [](const core::Event& a, const core::Event& b) {
+                         return a.time_ms < b.time_ms;
+                     });
+    detectors::Registry registry;
+    detectors::register_builtin_detectors(registry);
+    // The live pipeline's evaluation path, fed from the file instead of the intake.
+    TraceSink sink;
+    detectors::Evaluator evaluator(config.metrics, config.pipeline.allowed_lateness_ms, registry,
+                                   sink);
+    Progress progress(options.progress && isatty(2) != 0, events.size());
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        evaluator.add(events[i]);
+        if (i % 4096 == 0) {
+            progress.update(i);
+        }
+    }
+    progress.update(events.size());
+    BacktestResult r;
+    r.events = events.size();
+    if (!events.empty()) {
+        r.first_ms = events.front().time_ms;
+        r.last_ms = events.back().time_ms;
+        // Close the windows the last events are in.
+        std::int64_t longest = 0;
+        for (const auto& m : config.metrics) {
+            longest = std::max(longest, m.window_ms);
+        }
+        evaluator.advance_idle(r.last_ms + longest + config.pipeline.allowed_lateness_ms);
+    }
+    for (std::size_t m = 0; m < config.metrics.size(); ++m) {
+        r.late_events += evaluator.aggregator().stats(m).late;
+    }
+    const auto incidents =
+        options.labels_path.empty() ? std::vector<Incident>{} : read_incidents(options.labels_path);
+    r.incidents = incidents.size();
+    score_detectors(sink.traces, incidents, r);
     return r;
 }
 
