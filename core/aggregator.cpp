@@ -405,15 +405,65 @@ std::string Aggregator::save() const {
     return out;
 }
 
+Aggregator::Series Aggregator::read_series(binary::Reader& r) {
+    auto fail = [](const std::string& what) {
+        throw std::runtime_error("window checkpoint unreadable: " + what);
+    };
+    auto sums = [&](Sums& x) {
+        if (!r.f64(x.num) || !r.f64(x.den) || !r.f64(x.claim)) {
+            fail("truncated window sums");
+        }
+    };
+    Series s;
+    std::uint32_t n = 0;
+    if (!r.count(n, 8)) {
+        fail("truncated series");
+    }
+    s.labels.resize(n);
+    for (auto& [lk, lv] : s.labels) {
+        if (!r.str(lk) || !r.str(lv)) {
+            fail("truncated labels");
+        }
+    }
+    if (!r.count(n, 32)) {
+        fail("truncated open windows");
+    }
+    s.open.resize(n);
+    for (auto& b : s.open) {
+        if (!r.i64(b.start)) {
+            fail("truncated open window");
+        }
+        sums(b.sums);
+    }
+    if (!r.count(n, 24)) {
+        fail("truncated closed windows");
+    }
+    s.ring.resize(n);
+    for (auto& ring : s.ring) {
+        sums(ring);
+    }
+    std::uint64_t pos = 0;
+    std::uint8_t active = 0;
+    if (!r.u64(pos)) {
+        fail("truncated series");
+    }
+    sums(s.sum);
+    if (!r.i64(s.last_data_ms) || !r.u8(active) || s.ring.empty() || pos >= s.ring.size()) {
+        fail("bad series");
+    }
+    s.ring_pos = static_cast<std::size_t>(pos);
+    s.active = active != 0;
+    for (const auto& w : s.ring) {
+        s.windows_with_data += w.num != 0 || w.den != 0 || w.claim != 0 ? 1 : 0;
+    }
+    s.last_seen_ms = s.last_data_ms;
+    return s;
+}
+
 std::vector<std::string> Aggregator::restore(std::string_view data) {
     binary::Reader r(data);
     auto fail = [](const std::string& what) {
         throw std::runtime_error("window checkpoint unreadable: " + what);
-    };
-    auto sums = [&](Sums& s) {
-        if (!r.f64(s.num) || !r.f64(s.den) || !r.f64(s.claim)) {
-            fail("truncated window sums");
-        }
     };
     std::uint8_t version = 0;
     std::int64_t max_event_time = 0;
@@ -436,50 +486,10 @@ std::vector<std::string> Aggregator::restore(std::string_view data) {
         }
         for (std::uint32_t k = 0; k < series_count; ++k) {
             std::string key;
-            Series s;
-            std::uint32_t n = 0;
-            if (!r.str(key) || !r.count(n, 8)) {
-                fail("truncated series");
+            if (!r.str(key)) {
+                throw std::runtime_error("window checkpoint unreadable: truncated series");
             }
-            s.labels.resize(n);
-            for (auto& [lk, lv] : s.labels) {
-                if (!r.str(lk) || !r.str(lv)) {
-                    fail("truncated labels");
-                }
-            }
-            if (!r.count(n, 32)) {
-                fail("truncated open windows");
-            }
-            s.open.resize(n);
-            for (auto& b : s.open) {
-                if (!r.i64(b.start)) {
-                    fail("truncated open window");
-                }
-                sums(b.sums);
-            }
-            if (!r.count(n, 24)) {
-                fail("truncated closed windows");
-            }
-            s.ring.resize(n);
-            for (auto& ring : s.ring) {
-                sums(ring);
-            }
-            std::uint64_t pos = 0;
-            std::uint8_t active = 0;
-            if (!r.u64(pos)) {
-                fail("truncated series");
-            }
-            sums(s.sum);
-            if (!r.i64(s.last_data_ms) || !r.u8(active) || s.ring.empty() || pos >= s.ring.size()) {
-                fail("bad series");
-            }
-            s.ring_pos = static_cast<std::size_t>(pos);
-            s.active = active != 0;
-            for (const auto& w : s.ring) {
-                s.windows_with_data += w.num != 0 || w.den != 0 || w.claim != 0 ? 1 : 0;
-            }
-            s.last_seen_ms = s.last_data_ms;
-            st.series.emplace(std::move(key), std::move(s));
+            st.series.emplace(std::move(key), read_series(r));
         }
         definitions[name] = std::move(def);
         saved[name] = std::move(st);

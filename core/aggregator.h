@@ -13,6 +13,10 @@
 
 namespace terrain::core {
 
+namespace binary {
+class Reader;
+}
+
 // Per-series state owned by a later stage (detector instances), kept alongside the series so
 // that it lives and dies with it.
 class SeriesAttachment {
@@ -137,6 +141,8 @@ private:
     };
 
     bool add_to(std::size_t metric_index, Role role, const Event& event);
+    // One series of a window checkpoint (after its key); throws std::runtime_error.
+    static Series read_series(binary::Reader& r);
     // At the series cap: drops the series least worth keeping to make room; false when every
     // series has history (the new one is then refused).
     bool make_room(std::size_t metric_index);
