@@ -1,53 +1,48 @@
 #include "alerts/metrics.h"
 
+#include "core/telemetry.h"
+
 namespace terrain::alerts {
 
-namespace {
-
-template <typename Builder>
-auto& make(Builder builder, prometheus::Registry& r, const char* name, const char* help) {
-    return builder.Name(name).Help(help).Register(r);
-}
-
-}  // namespace
+using core::make_family;
 
 AlertMetrics::AlertMetrics(prometheus::Registry& registry)
-    : alerts(make(prometheus::BuildGauge(), registry, "terrain_alerts",
+    : alerts(make_family(prometheus::BuildGauge(), registry, "terrain_alerts",
                   "Alerts by state and severity")),
-      notifications(make(prometheus::BuildCounter(), registry, "terrain_notifications_total",
+      notifications(make_family(prometheus::BuildCounter(), registry, "terrain_notifications_total",
                          "Notification attempts by receiver and result (sent, retried, failed)")),
-      notify_latency(make(prometheus::BuildHistogram(), registry,
+      notify_latency(make_family(prometheus::BuildHistogram(), registry,
                           "terrain_notification_duration_seconds",
                           "Time from an alert change (a finding firing or resolving it, or a "
                           "person acting on it) to the receiver confirming delivery, by receiver")),
-      dead_letters(make(prometheus::BuildGauge(), registry, "terrain_dead_letters",
+      dead_letters(make_family(prometheus::BuildGauge(), registry, "terrain_dead_letters",
                         "Deliveries that failed after every retry and wait in the dead-letter "
                         "list (GET /api/v1/dead-letters), by receiver")),
-      notify_queue(make(prometheus::BuildGauge(), registry, "terrain_notification_queue",
+      notify_queue(make_family(prometheus::BuildGauge(), registry, "terrain_notification_queue",
                         "Notifications waiting to be sent")
                        .Add({})),
-      escalations(make(prometheus::BuildCounter(), registry, "terrain_escalations_total",
+      escalations(make_family(prometheus::BuildCounter(), registry, "terrain_escalations_total",
                        "Alerts escalated because nobody acknowledged them in time, by the "
                        "receiver escalated to")),
-      actions(make(prometheus::BuildCounter(), registry, "terrain_actions_total",
+      actions(make_family(prometheus::BuildCounter(), registry, "terrain_actions_total",
                    "Actions people took on alerts, by action and result (done, refused)")),
-      feedback(make(prometheus::BuildCounter(), registry, "terrain_feedback_total",
+      feedback(make_family(prometheus::BuildCounter(), registry, "terrain_feedback_total",
                     "Verdicts people gave on alerts (confirmed, not_a_problem), by metric and "
                     "detector")),
-      time_to_ack(make(prometheus::BuildHistogram(), registry,
+      time_to_ack(make_family(prometheus::BuildHistogram(), registry,
                        "terrain_alert_time_to_acknowledge_seconds",
                        "Time from an alert firing to a person acknowledging it, by severity")),
-      time_to_action(make(prometheus::BuildHistogram(), registry,
+      time_to_action(make_family(prometheus::BuildHistogram(), registry,
                           "terrain_alert_time_to_first_action_seconds",
                           "Time from an alert firing to the first action a person took on it, "
                           "by severity")),
-      interactions(make(prometheus::BuildCounter(), registry, "terrain_interactions_total",
+      interactions(make_family(prometheus::BuildCounter(), registry, "terrain_interactions_total",
                         "Button clicks received from chat and the inbox, by platform and "
                         "result (accepted, refused, bad_signature, stale, replayed, bad_request)")),
-      overrides(make(prometheus::BuildCounter(), registry, "terrain_overrides_total",
+      overrides(make_family(prometheus::BuildCounter(), registry, "terrain_overrides_total",
                      "Override actions run against the MAP or ESP, by action and result "
                      "(done, failed, reverted, revert_failed, already)")),
-      override_latency(make(prometheus::BuildHistogram(), registry,
+      override_latency(make_family(prometheus::BuildHistogram(), registry,
                             "terrain_override_latency_seconds",
                             "Time from a click being accepted to the MAP's answer, by action")) {}
 

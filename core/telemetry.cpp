@@ -4,25 +4,16 @@
 
 namespace terrain::core {
 
-namespace {
-
-template <typename Builder>
-auto& make(Builder builder, prometheus::Registry& r, const char* name, const char* help) {
-    return builder.Name(name).Help(help).Register(r);
-}
-
-}  // namespace
-
 Telemetry::Telemetry()
     : registry(std::make_shared<prometheus::Registry>()),
-queue_events(make(prometheus::BuildGauge(), *registry, "terrain_pipeline_queue_events",
+queue_events(make_family(prometheus::BuildGauge(), *registry, "terrain_pipeline_queue_events",
                         "Events waiting in the pipeline queue")
                        .Add({})),
-      queue_capacity(make(prometheus::BuildGauge(), *registry,
+      queue_capacity(make_family(prometheus::BuildGauge(), *registry,
                           "terrain_pipeline_queue_capacity_events",
                           "Capacity of the pipeline queue in events")
                          .Add({})) {
-    make(prometheus::BuildGauge(), *registry, "terrain_build_info",
+    make_family(prometheus::BuildGauge(), *registry, "terrain_build_info",
          "terrain version and revision; always 1")
         .Add({{"version", TERRAIN_VERSION}, {"revision", TERRAIN_REVISION}})
         .Set(1);

@@ -14,6 +14,12 @@
 
 namespace terrain::core {
 
+// Registers a metric family: every module's metrics are built with this.
+template <typename Builder>
+auto& make_family(Builder builder, prometheus::Registry& r, const char* name, const char* help) {
+    return builder.Name(name).Help(help).Register(r);
+}
+
 // terrain's Prometheus registry. Each module declares its own metrics in a struct built on the
 // registry (alerts/metrics.h, webhooks/metrics.h, monitor/metrics.h) and gets the one instance
 // with of<T>(); the core's own are here. Thread-safe: prometheus-cpp families and metrics are.

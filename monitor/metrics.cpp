@@ -1,91 +1,86 @@
 #include "monitor/metrics.h"
 
+#include "core/telemetry.h"
+
 namespace terrain::monitor {
 
-namespace {
-
-template <typename Builder>
-auto& make(Builder builder, prometheus::Registry& r, const char* name, const char* help) {
-    return builder.Name(name).Help(help).Register(r);
-}
-
-}  // namespace
+using core::make_family;
 
 PipelineMetrics::PipelineMetrics(prometheus::Registry& registry)
-    : windows_closed(make(prometheus::BuildCounter(), registry, "terrain_windows_closed_total",
+    : windows_closed(make_family(prometheus::BuildCounter(), registry, "terrain_windows_closed_total",
                           "Event-time windows closed, summed over series, by metric")),
-      late_events(make(prometheus::BuildCounter(), registry, "terrain_late_events_total",
+      late_events(make_family(prometheus::BuildCounter(), registry, "terrain_late_events_total",
                        "Events that arrived after their window closed, by metric")),
-      aggregated_events(make(prometheus::BuildCounter(), registry,
+      aggregated_events(make_family(prometheus::BuildCounter(), registry,
                              "terrain_aggregated_events_total",
                              "Events counted into a window, by metric (including replay)")),
-      series(make(prometheus::BuildGauge(), registry, "terrain_series",
+      series(make_family(prometheus::BuildGauge(), registry, "terrain_series",
                   "Series currently under watch, by metric")),
-      series_refused(make(prometheus::BuildCounter(), registry, "terrain_series_refused_total",
+      series_refused(make_family(prometheus::BuildCounter(), registry, "terrain_series_refused_total",
                           "Events refused because their metric reached max_series, by metric")),
-      series_evicted(make(prometheus::BuildCounter(), registry, "terrain_series_evicted_total",
+      series_evicted(make_family(prometheus::BuildCounter(), registry, "terrain_series_evicted_total",
                           "Series without history dropped at the series cap to make room for "
                           "new ones, by metric")),
-      log_damaged_records(make(prometheus::BuildCounter(), registry,
+      log_damaged_records(make_family(prometheus::BuildCounter(), registry,
                                "terrain_event_log_damaged_records_total",
                                "Event log records found damaged at start and skipped (their "
                                "events are lost; the segment is kept in log/damaged)")
                               .Add({})),
-      findings(make(prometheus::BuildCounter(), registry, "terrain_findings_total",
+      findings(make_family(prometheus::BuildCounter(), registry, "terrain_findings_total",
                     "Anomalous points reported by detectors, by metric and detector")),
-      pair_windows(make(prometheus::BuildCounter(), registry, "terrain_pair_windows_total",
+      pair_windows(make_family(prometheus::BuildCounter(), registry, "terrain_pair_windows_total",
                         "Windows judged per pair, by quadrant of the CX efficiency matrix")),
-      series_value(make(prometheus::BuildGauge(), registry, "terrain_series_value",
+      series_value(make_family(prometheus::BuildGauge(), registry, "terrain_series_value",
                         "Value of the latest closed window of each exported series")),
-      series_expected(make(prometheus::BuildGauge(), registry, "terrain_series_expected_value",
+      series_expected(make_family(prometheus::BuildGauge(), registry, "terrain_series_expected_value",
                            "Value the detector expected for the latest window, by series and "
                            "detector")),
-      series_lower(make(prometheus::BuildGauge(), registry, "terrain_series_band_lower",
+      series_lower(make_family(prometheus::BuildGauge(), registry, "terrain_series_band_lower",
                         "Lower edge of the detector's normal band for the latest window")),
-      series_upper(make(prometheus::BuildGauge(), registry, "terrain_series_band_upper",
+      series_upper(make_family(prometheus::BuildGauge(), registry, "terrain_series_band_upper",
                         "Upper edge of the detector's normal band for the latest window")),
-      series_score(make(prometheus::BuildGauge(), registry, "terrain_series_anomaly_score",
+      series_score(make_family(prometheus::BuildGauge(), registry, "terrain_series_anomaly_score",
                         "Detector's anomaly score for the latest window (above 1 is anomalous "
                         "for score-based detectors)")),
-      series_exported(make(prometheus::BuildGauge(), registry, "terrain_series_exported",
+      series_exported(make_family(prometheus::BuildGauge(), registry, "terrain_series_exported",
                            "Series whose value, band and score are exported")
                           .Add({})),
-      series_export_limit(make(prometheus::BuildGauge(), registry,
+      series_export_limit(make_family(prometheus::BuildGauge(), registry,
                                "terrain_series_export_limit",
                                "Most series exported at once (pipeline.export_series)")
                               .Add({})),
-      series_export_refused(make(prometheus::BuildCounter(), registry,
+      series_export_refused(make_family(prometheus::BuildCounter(), registry,
                                  "terrain_series_export_refused_total",
                                  "Series watched but not exported because the export limit "
                                  "was reached")
                                 .Add({})),
-      watermark_seconds(make(prometheus::BuildGauge(), registry,
+      watermark_seconds(make_family(prometheus::BuildGauge(), registry,
                              "terrain_event_time_watermark_seconds",
                              "Event-time watermark (highest event time minus allowed lateness)")
                             .Add({})),
-      log_replayed_events(make(prometheus::BuildCounter(), registry,
+      log_replayed_events(make_family(prometheus::BuildCounter(), registry,
                                "terrain_event_log_replayed_events_total",
                                "Events read back from the event log at start")
                               .Add({})),
-      log_segments(make(prometheus::BuildGauge(), registry, "terrain_event_log_segments",
+      log_segments(make_family(prometheus::BuildGauge(), registry, "terrain_event_log_segments",
                         "Segment files in the event log")
                        .Add({})),
-      pipeline_events(make(prometheus::BuildCounter(), registry,
+      pipeline_events(make_family(prometheus::BuildCounter(), registry,
                            "terrain_pipeline_events_total",
                            "Events taken into the windows since the data directory began: "
                            "those in the restored checkpoint, replayed and new")
                           .Add({})),
-      checkpoints(make(prometheus::BuildCounter(), registry, "terrain_checkpoints_total",
+      checkpoints(make_family(prometheus::BuildCounter(), registry, "terrain_checkpoints_total",
                        "Checkpoints of windows, event ids and detector state, by result")),
-      checkpoint_seconds(make(prometheus::BuildGauge(), registry,
+      checkpoint_seconds(make_family(prometheus::BuildGauge(), registry,
                               "terrain_checkpoint_duration_seconds",
                               "Time the last checkpoint took, from holding ingest to the commit")
                              .Add({})),
-      checkpoint_hold_seconds(make(prometheus::BuildGauge(), registry,
+      checkpoint_hold_seconds(make_family(prometheus::BuildGauge(), registry,
                                    "terrain_checkpoint_hold_seconds",
                                    "Time new ingest requests waited during the last checkpoint")
                                   .Add({})),
-      checkpoint_bytes(make(prometheus::BuildGauge(), registry, "terrain_checkpoint_bytes",
+      checkpoint_bytes(make_family(prometheus::BuildGauge(), registry, "terrain_checkpoint_bytes",
                             "Size of the last checkpoint (windows and event ids)")
                            .Add({})) {}
 
