@@ -114,6 +114,8 @@ private:
     void resolve(Alert& alert, const char* why);
     void update_gauges();
     ActionResult apply(Alert& alert, const ActionRequest& request, std::int64_t now);
+    // Takes an action already checked; the transition's name.
+    std::string change_state(Alert& alert, const ActionRequest& request, std::int64_t now);
     // By id, else the open alert of a fingerprint, else that fingerprint's latest alert.
     Alert* find(const std::string& key);
     const Alert* find(const std::string& key) const;

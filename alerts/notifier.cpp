@@ -226,15 +226,16 @@ void Notifier::stop(std::chrono::milliseconds drain_for) {
 }
 
 void Notifier::run(Lane& lane) {
-    const auto& cfg = lane.route.config;
     const std::string& name = lane.route.receiver->name();
-    auto& sent = telemetry_.of<AlertMetrics>().notifications.Add({{"receiver", name}, {"result", "sent"}});
-    auto& retried = telemetry_.of<AlertMetrics>().notifications.Add({{"receiver", name}, {"result", "retried"}});
-    auto& failed = telemetry_.of<AlertMetrics>().notifications.Add({{"receiver", name}, {"result", "failed"}});
-    auto& latency = telemetry_.of<AlertMetrics>().notify_latency.Add(
-        {{"receiver", name}},
-        prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600});
-    std::mt19937_64 rng(std::random_device{}());
+    auto& family = telemetry_.of<AlertMetrics>();
+    LaneMetrics metrics{
+        family.notifications.Add({{"receiver", name}, {"result", "sent"}}),
+        family.notifications.Add({{"receiver", name}, {"result", "retried"}}),
+        family.notifications.Add({{"receiver", name}, {"result", "failed"}}),
+        family.notify_latency.Add(
+            {{"receiver", name}},
+            prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 120, 600}),
+        std::mt19937_64(std::random_device{}())};
     std::unique_lock lock(mutex_);
     for (;;) {
         if (!cv_.wait_for(lock, std::chrono::seconds(1),
@@ -248,74 +249,78 @@ void Notifier::run(Lane& lane) {
             return;  // stopping and drained
         }
         if (stopping_ && std::chrono::steady_clock::now() >= deadline_) {
-            // Out of time to drain: what is left stays in the outbox for the next start (one
-            // unanswered call each would make stopping take a timeout per notification).
-            if (store_ == nullptr) {
-                for (const auto& left : lane.queue) {
-                    dead_letter(name, left, 0, "not sent before shutdown");
-                }
-            }
-            core::log_warn("notify: receiver " + name + ": " +
-                              std::to_string(lane.queue.size()) +
-                              " notification(s) not sent before shutdown" +
-                              (store_ != nullptr ? "; they stay in the outbox for the next start"
-                                                 : " (kept as dead letters)"));
+            leave_at_shutdown(lane);
             return;
         }
         Notification n = lane.queue.front();
         lock.unlock();
-        std::int64_t backoff = cfg.initial_backoff_ms;
-        bool done = false;
-        for (int attempt = 1; !done; ++attempt) {
-            SendResult r = lane.route.receiver->send(n);
-            if (r.ok) {
-                sent.Increment();
-                const auto now = std::chrono::steady_clock::now().time_since_epoch();
-                latency.Observe(static_cast<double>(
-                                    std::chrono::duration_cast<std::chrono::nanoseconds>(now)
-                                        .count() -
-                                    n.enqueued_steady_ns) /
-                                1e9);
-                done_with(n);
-                break;
-            }
-            if (!r.retryable || attempt >= cfg.max_attempts) {
-                failed.Increment();
-                core::log_error("notify: receiver " + name + " gave up on alert " +
-                                   n.alert.id + " after " + std::to_string(attempt) +
-                                   " attempt(s): " + r.detail + " (kept as a dead letter)");
-                dead_letter(name, n, attempt, r.detail);
-                done_with(n);
-                break;
-            }
-            retried.Increment();
-            std::uniform_int_distribution<std::int64_t> jitter(0, backoff / 2);
-            const std::int64_t wait = backoff + jitter(rng);
-            core::log_warn("notify: receiver " + name + " failed (" + r.detail +
-                              "), retrying in " + std::to_string(wait) + "ms");
-            std::unique_lock wait_lock(mutex_);
-            auto past_deadline = [&] {
-                return stopping_ && std::chrono::steady_clock::now() >= deadline_;
-            };
-            cv_.wait_for(wait_lock, std::chrono::milliseconds(wait), past_deadline);
-            if (past_deadline()) {
-                done = true;  // shutting down
-                if (store_ != nullptr && n.pending_id != 0) {
-                    core::log_warn("notify: receiver " + name + " still failing at shutdown (" +
-                                      r.detail + "); alert " + n.alert.id +
-                                      "'s notification stays in the outbox for the next start");
-                } else {
-                    failed.Increment();
-                    core::log_error("notify: receiver " + name + " abandoned alert " +
-                                       n.alert.id + " at shutdown (kept as a dead letter)");
-                    dead_letter(name, n, attempt, "abandoned at shutdown after: " + r.detail);
-                }
-            }
-            backoff = std::min(backoff * 2, cfg.max_backoff_ms);
-        }
+        deliver(lane, n, metrics);
         lock.lock();
         lane.queue.pop_front();
-        telemetry_.of<AlertMetrics>().notify_queue.Decrement();
+        family.notify_queue.Decrement();
+    }
+}
+
+void Notifier::leave_at_shutdown(const Lane& lane) {
+    // Out of time to drain: what is left stays in the outbox for the next start (one
+    // unanswered call each would make stopping take a timeout per notification).
+    const std::string& name = lane.route.receiver->name();
+    if (store_ == nullptr) {
+        for (const auto& left : lane.queue) {
+            dead_letter(name, left, 0, "not sent before shutdown");
+        }
+    }
+    core::log_warn("notify: receiver " + name + ": " + std::to_string(lane.queue.size()) +
+                   " notification(s) not sent before shutdown" +
+                   (store_ != nullptr ? "; they stay in the outbox for the next start"
+                                      : " (kept as dead letters)"));
+}
+
+void Notifier::deliver(Lane& lane, const Notification& n, LaneMetrics& metrics) {
+    const auto& cfg = lane.route.config;
+    const std::string& name = lane.route.receiver->name();
+    std::int64_t backoff = cfg.initial_backoff_ms;
+    for (int attempt = 1;; ++attempt) {
+        SendResult r = lane.route.receiver->send(n);
+        if (r.ok) {
+            metrics.sent.Increment();
+            const auto now = std::chrono::steady_clock::now().time_since_epoch();
+            const auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now).count();
+            metrics.latency.Observe(static_cast<double>(now_ns - n.enqueued_steady_ns) / 1e9);
+            done_with(n);
+            return;
+        }
+        if (!r.retryable || attempt >= cfg.max_attempts) {
+            metrics.failed.Increment();
+            core::log_error("notify: receiver " + name + " gave up on alert " + n.alert.id +
+                            " after " + std::to_string(attempt) + " attempt(s): " + r.detail +
+                            " (kept as a dead letter)");
+            dead_letter(name, n, attempt, r.detail);
+            done_with(n);
+            return;
+        }
+        metrics.retried.Increment();
+        std::uniform_int_distribution<std::int64_t> jitter(0, backoff / 2);
+        const std::int64_t wait = backoff + jitter(metrics.rng);
+        core::log_warn("notify: receiver " + name + " failed (" + r.detail + "), retrying in " +
+                       std::to_string(wait) + "ms");
+        std::unique_lock wait_lock(mutex_);
+        auto past_deadline = [&] { return stopping_ && std::chrono::steady_clock::now() >= deadline_; };
+        cv_.wait_for(wait_lock, std::chrono::milliseconds(wait), past_deadline);
+        if (past_deadline()) {
+            if (store_ != nullptr && n.pending_id != 0) {
+                core::log_warn("notify: receiver " + name + " still failing at shutdown (" +
+                               r.detail + "); alert " + n.alert.id +
+                               "'s notification stays in the outbox for the next start");
+            } else {
+                metrics.failed.Increment();
+                core::log_error("notify: receiver " + name + " abandoned alert " + n.alert.id +
+                                " at shutdown (kept as a dead letter)");
+                dead_letter(name, n, attempt, "abandoned at shutdown after: " + r.detail);
+            }
+            return;
+        }
+        backoff = std::min(backoff * 2, cfg.max_backoff_ms);
     }
 }
 

@@ -5,11 +5,14 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
 
 #include "alerts/alert.h"
 #include "core/json_poster.h"
@@ -120,7 +123,18 @@ private:
         std::thread worker;
         bool escalation_target = false;  // hears only of escalated alerts
     };
+    // A worker's counters and its jitter source.
+    struct LaneMetrics {
+        prometheus::Counter& sent;
+        prometheus::Counter& retried;
+        prometheus::Counter& failed;
+        prometheus::Histogram& latency;
+        std::mt19937_64 rng;
+    };
     void run(Lane& lane);
+    // Sends one notification, retrying with backoff until it is sent, given up or shutdown.
+    void deliver(Lane& lane, const Notification& n, LaneMetrics& metrics);
+    void leave_at_shutdown(const Lane& lane);
     bool accepts(const Lane& lane, const Notification& n) const;
     void dead_letter(const std::string& receiver, const Notification& n, int attempts,
                      const std::string& error);

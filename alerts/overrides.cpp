@@ -89,6 +89,30 @@ ClickOutcome Overrides::audit_refusal(const Click& click, const std::string& act
     return {status, message, std::nullopt};
 }
 
+ClickOutcome Overrides::click_builtin(const Click& click, const std::string& actor,
+                                      const core::PersonConfig& who,
+                                      const core::ActionConfig& action, const Alert& alert) {
+    ActionRequest req;
+    req.action = action.name;
+    req.actor = who.name;
+    if (action.name == "snooze") {
+        const auto ms = parse_snooze(click.arg.empty() ? "1h" : click.arg);
+        if (!ms) {
+            return audit_refusal(click, actor, 400, "bad_request",
+                                 "'" + click.arg + "' is not a snooze time (up to 30d, e.g. 4h)");
+        }
+        req.duration_ms = *ms;
+    } else {
+        req.reason = click.arg;
+    }
+    auto r = alerts_.act(alert.id, req);
+    telemetry_.of<AlertMetrics>().interactions
+        .Add({{"platform", click.platform}, {"result", r.status == 200 ? "accepted" : "refused"}})
+        .Increment();
+    return {r.status, r.status == 200 ? Policy::label(action) + ": done" : r.message,
+            r.alert};
+}
+
 ClickOutcome Overrides::click(const Click& click) {
     std::lock_guard click_lock(click_mutex_);
     const core::PersonConfig* who = policy_.person(click.platform, click.user_id);
@@ -108,25 +132,7 @@ ClickOutcome Overrides::click(const Click& click) {
                              "there is no alert '" + click.alert + "'");
     }
     if (action->executor == "builtin") {
-        ActionRequest req;
-        req.action = action->name;
-        req.actor = who->name;
-        if (action->name == "snooze") {
-            const auto ms = parse_snooze(click.arg.empty() ? "1h" : click.arg);
-            if (!ms) {
-                return audit_refusal(click, actor, 400, "bad_request",
-                                     "'" + click.arg + "' is not a snooze time (up to 30d, e.g. 4h)");
-            }
-            req.duration_ms = *ms;
-        } else {
-            req.reason = click.arg;
-        }
-        auto r = alerts_.act(alert->id, req);
-        telemetry_.of<AlertMetrics>().interactions
-            .Add({{"platform", click.platform}, {"result", r.status == 200 ? "accepted" : "refused"}})
-            .Increment();
-        return {r.status, r.status == 200 ? Policy::label(*action) + ": done" : r.message,
-                r.alert};
+        return click_builtin(click, actor, *who, *action, *alert);
     }
     const std::string label = Policy::label(*action);
     if (alert->state != AlertState::kFiring) {
@@ -149,40 +155,47 @@ ClickOutcome Overrides::click(const Click& click) {
                              "'" + label + "' is already " + last.state + " (asked by " +
                                  last.actor + "); not sent again");
     }
+    return request(click, actor, *who, *action, alert->id, runs.size());
+}
+
+ClickOutcome Overrides::request(const Click& click, const std::string& actor,
+                                const core::PersonConfig& who, const core::ActionConfig& action,
+                                const std::string& alert_id, std::size_t earlier_runs) {
+    const std::string label = Policy::label(action);
     const std::int64_t now = clock_.now_ms();
     Execution x;
-    x.key = idempotency_key(alert->id, action->name, runs.size());
-    x.alert_id = alert->id;
-    x.action = action->name;
-    x.actor = who->name;
-    x.state = action->second_approver ? "awaiting_approval" : "pending";
+    x.key = idempotency_key(alert_id, action.name, earlier_runs);
+    x.alert_id = alert_id;
+    x.action = action.name;
+    x.actor = who.name;
+    x.state = action.second_approver ? "awaiting_approval" : "pending";
     x.created_ms = x.updated_ms = now;
     executions_.put(x);
-    if (action->second_approver) {
-        store_.append_audit({now, alert->id, action->name, actor,
+    if (action.second_approver) {
+        store_.append_audit({now, alert_id, action.name, actor,
                              "requested; needs a second person to approve", "awaiting approval"});
         telemetry_.of<AlertMetrics>().interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
             .Increment();
-        const std::string note = label + " asked for by " + who->name +
+        const std::string note = label + " asked for by " + who.name +
                                  "; it runs once another person approves (click it too).";
-        alerts_.record_override(alert->id,
-                                {action->name, label, "awaiting_approval", who->name, now, ""},
+        alerts_.record_override(alert_id,
+                                {action.name, label, "awaiting_approval", who.name, now, ""},
                                 note);
-        return {200, note, alerts_.get(alert->id)};
+        return {200, note, alerts_.get(alert_id)};
     }
-    store_.append_audit({now, alert->id, action->name, actor,
+    store_.append_audit({now, alert_id, action.name, actor,
                          "requested; idempotency key " + x.key, "accepted"});
     telemetry_.of<AlertMetrics>().interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
         .Increment();
-    alerts_.record_override(alert->id, {action->name, label, "pending", who->name, now, ""},
-                            label + " requested by " + who->name + "; running it now.");
+    alerts_.record_override(alert_id, {action.name, label, "pending", who.name, now, ""},
+                            label + " requested by " + who.name + "; running it now.");
     {
         std::lock_guard lock(mutex_);
         jobs_.push_back({x.key, false});
     }
     cv_.notify_all();
     return {200, label + " requested; the result follows in the alert's thread",
-            alerts_.get(alert->id)};
+            alerts_.get(alert_id)};
 }
 
 ClickOutcome Overrides::approve(const Click& click, const std::string& actor,

@@ -83,6 +83,14 @@ private:
                                const std::string& reason, const std::string& message);
     // A second allowed person's click on a run awaiting approval: it runs (the first person
     // clicking again is refused).
+    // A built-in action (acknowledge, snooze, ...) clicked on a card: the alert manager takes it.
+    ClickOutcome click_builtin(const Click& click, const std::string& actor,
+                               const core::PersonConfig& who, const core::ActionConfig& action,
+                               const Alert& alert);
+    // A new run of an override: recorded, then queued (or held for a second person).
+    ClickOutcome request(const Click& click, const std::string& actor,
+                         const core::PersonConfig& who, const core::ActionConfig& action,
+                         const std::string& alert_id, std::size_t earlier_runs);
     ClickOutcome approve(const Click& click, const std::string& actor,
                          const core::PersonConfig& who, const core::ActionConfig& action,
                          Execution run);

@@ -47,26 +47,8 @@ public:
         if (n < span_ + static_cast<std::size_t>(s_.exclude + s_.neighbours + s_.warmup)) {
             return v;
         }
-        // Nearest earlier shapes; a shape is identified by the index of its last value.
-        std::array<std::pair<double, std::size_t>, kMaxNeighbours> best;
-        const std::size_t k = static_cast<std::size_t>(s_.neighbours);
-        std::size_t found = 0;
-        const std::size_t now = n - 1;
-        for (std::size_t end = span_ - 1; end + s_.exclude <= now; ++end) {
-            double acc = 0;
-            for (std::size_t j = 0; j < span_; j += static_cast<std::size_t>(s_.stride)) {
-                const double d = values_[end - j] - values_[now - j];
-                acc += d * d;
-            }
-            if (found < k) {
-                best[found++] = {acc, end};
-                std::push_heap(best.begin(), best.begin() + found);
-            } else if (acc < best[0].first) {
-                std::pop_heap(best.begin(), best.begin() + k);
-                best[k - 1] = {acc, end};
-                std::push_heap(best.begin(), best.begin() + k);
-            }
-        }
+        Neighbours best;
+        const std::size_t found = nearest(n - 1, best);
         double distance = 0;
         v.lower = std::numeric_limits<double>::infinity();
         v.upper = -v.lower;
@@ -114,6 +96,32 @@ public:
         return v;
     }
 
+private:
+    // The k earlier shapes nearest the one ending at index now, as (squared distance, end
+    // index) in a max-heap; a shape is identified by the index of its last value.
+    using Neighbours = std::array<std::pair<double, std::size_t>, kMaxNeighbours>;
+    std::size_t nearest(std::size_t now, Neighbours& best) const {
+        const std::size_t k = static_cast<std::size_t>(s_.neighbours);
+        std::size_t found = 0;
+        for (std::size_t end = span_ - 1; end + s_.exclude <= now; ++end) {
+            double acc = 0;
+            for (std::size_t j = 0; j < span_; j += static_cast<std::size_t>(s_.stride)) {
+                const double d = values_[end - j] - values_[now - j];
+                acc += d * d;
+            }
+            if (found < k) {
+                best[found++] = {acc, end};
+                std::push_heap(best.begin(), best.begin() + found);
+            } else if (acc < best[0].first) {
+                std::pop_heap(best.begin(), best.begin() + k);
+                best[k - 1] = {acc, end};
+                std::push_heap(best.begin(), best.begin() + k);
+            }
+        }
+        return found;
+    }
+
+public:
     nlohmann::json save_state() const override {
         return {{"values", values_}, {"recent", recent_}, {"judged", judged_}, {"mean", mean_},
                 {"var", var_}};

@@ -97,6 +97,63 @@ Error type_error(long index, std::string_view field, const char* want) {
 // False when the value is not a string.
 bool read_string(ond::value v, std::string_view& out) { return v.get_string().get(out) == 0; }
 
+// SendGrid sends seconds since the epoch, as a number or, from some integrations, a string.
+std::optional<Error> read_timestamp(ond::value v, Raw& raw, long index, std::string_view key) {
+    ond::json_type t;
+    if (v.type().get(t)) {
+        return event_error("bad_json", index, "timestamp", "malformed value");
+    }
+    double d = 0;
+    if (t == ond::json_type::number) {
+        if (v.get_double().get(d)) {
+            return type_error(index, key, "a number");
+        }
+    } else if (t == ond::json_type::string) {
+        std::string_view ts;
+        if (v.get_string().get(ts)) {
+            return type_error(index, key, "a number");
+        }
+        auto [p, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), d);
+        if (ec != std::errc() || p != ts.data() + ts.size()) {
+            return type_error(index, key, "a number of seconds since the epoch");
+        }
+    } else {
+        return type_error(index, key, "a number of seconds since the epoch");
+    }
+    raw.timestamp = d;
+    return std::nullopt;
+}
+
+// A category is a string or an array of strings; the first one is kept.
+std::optional<Error> read_category(ond::value v, Raw& raw, long index, std::string_view key) {
+    ond::json_type t;
+    if (v.type().get(t)) {
+        return event_error("bad_json", index, "category", "malformed value");
+    }
+    if (t == ond::json_type::string) {
+        if (!read_string(v, raw.first_category)) {
+            return type_error(index, key, "a string");
+        }
+    } else if (t == ond::json_type::array) {
+        ond::array arr;
+        if (v.get_array().get(arr)) {
+            return type_error(index, key, "a string or an array of strings");
+        }
+        for (auto item : arr) {
+            std::string_view cs;
+            if (item.get_string().get(cs)) {
+                return type_error(index, key, "a string or an array of strings");
+            }
+            if (raw.first_category.empty()) {
+                raw.first_category = cs;
+            }
+        }
+    } else if (t != ond::json_type::null) {
+        return type_error(index, key, "a string or an array of strings");
+    }
+    return std::nullopt;
+}
+
 std::optional<Error> read_event(ond::object obj, Raw& raw, long index) {
     std::uint32_t seen = 0;  // fields terrain reads may appear once
     for (auto field_result : obj) {
@@ -128,34 +185,12 @@ std::optional<Error> read_event(ond::object obj, Raw& raw, long index) {
             case Key::kEmail:
                 ok = read_string(v, raw.email);
                 break;
-            case Key::kTimestamp: {
+            case Key::kTimestamp:
                 raw.has_timestamp = true;
-                ond::json_type t;
-                if (v.type().get(t)) {
-                    return event_error("bad_json", index, "timestamp", "malformed value");
-                }
-                if (t == ond::json_type::number) {
-                    double d = 0;
-                    if (v.get_double().get(d)) {
-                        return type_error(index, key, "a number");
-                    }
-                    raw.timestamp = d;
-                } else if (t == ond::json_type::string) {
-                    std::string_view ts;
-                    if (v.get_string().get(ts)) {
-                        return type_error(index, key, "a number");
-                    }
-                    double d = 0;
-                    auto [p, ec] = std::from_chars(ts.data(), ts.data() + ts.size(), d);
-                    if (ec != std::errc() || p != ts.data() + ts.size()) {
-                        return type_error(index, key, "a number of seconds since the epoch");
-                    }
-                    raw.timestamp = d;
-                } else {
-                    return type_error(index, key, "a number of seconds since the epoch");
+                if (auto e = read_timestamp(v, raw, index, key)) {
+                    return e;
                 }
                 break;
-            }
             case Key::kSgEventId:
                 ok = read_string(v, raw.sg_event_id);
                 break;
@@ -183,32 +218,11 @@ std::optional<Error> read_event(ond::object obj, Raw& raw, long index) {
                 }
                 break;
             }
-            case Key::kCategory: {
-                ond::json_type t;
-                if (v.type().get(t)) {
-                    return event_error("bad_json", index, "category", "malformed value");
-                }
-                if (t == ond::json_type::string) {
-                    ok = read_string(v, raw.first_category);
-                } else if (t == ond::json_type::array) {
-                    ond::array arr;
-                    if (v.get_array().get(arr)) {
-                        return type_error(index, key, "a string or an array of strings");
-                    }
-                    for (auto item : arr) {
-                        std::string_view cs;
-                        if (item.get_string().get(cs)) {
-                            return type_error(index, key, "a string or an array of strings");
-                        }
-                        if (raw.first_category.empty()) {
-                            raw.first_category = cs;
-                        }
-                    }
-                } else if (t != ond::json_type::null) {
-                    return type_error(index, key, "a string or an array of strings");
+            case Key::kCategory:
+                if (auto e = read_category(v, raw, index, key)) {
+                    return e;
                 }
                 break;
-            }
         }
         // Every other field is skipped unread; ondemand validates it while skipping.
         if (!ok) {

@@ -42,6 +42,34 @@ std::string bounce_class(const nlohmann::json& bounce) {
     return type == "Permanent" ? "hard" : type == "Transient" ? "soft" : "undetermined";
 }
 
+// The campaign of a sent mail: its first "campaign" message tag.
+std::string campaign_tag(const nlohmann::json& mail) {
+    if (auto tags = mail.find("tags"); tags != mail.end() && tags->is_object()) {
+        if (auto c = tags->find("campaign"); c != tags->end() && c->is_array() && !c->empty() &&
+                                             c->front().is_string()) {
+            return c->front().get<std::string>();
+        }
+    }
+    return "";
+}
+
+// The recipients the notification is about: the detail's own list (bounced or complaining
+// recipients), else every destination of the mail.
+std::vector<std::string> recipients_of(const SesKind& kind, const nlohmann::json& detail,
+                                       const nlohmann::json& mail) {
+    std::vector<std::string> recipients;
+    const nlohmann::json* list =
+        kind.recipients != nullptr && detail.contains(kind.recipients)
+            ? &detail[kind.recipients]
+            : (mail.contains("destination") ? &mail["destination"] : nullptr);
+    if (list != nullptr && list->is_array()) {
+        for (const auto& r : *list) {
+            recipients.push_back(r.is_string() ? r.get<std::string>() : text_at(r, "emailAddress"));
+        }
+    }
+    return recipients;
+}
+
 }  // namespace
 
 core::Result<Parsed> SesAdapter::parse(std::string_view body, const AdapterContext& ctx) const {
@@ -103,24 +131,8 @@ core::Result<Parsed> SesAdapter::parse(std::string_view body, const AdapterConte
     if (!time.ok()) {
         return time.error();
     }
-    std::string campaign;
-    if (auto tags = mail.find("tags"); tags != mail.end() && tags->is_object()) {
-        if (auto c = tags->find("campaign"); c != tags->end() && c->is_array() && !c->empty() &&
-                                             c->front().is_string()) {
-            campaign = c->front().get<std::string>();
-        }
-    }
-    std::vector<std::string> recipients;
-    const nlohmann::json* list =
-        kind->recipients != nullptr && detail.contains(kind->recipients)
-            ? &detail[kind->recipients]
-            : (mail.contains("destination") ? &mail["destination"] : nullptr);
-    if (list != nullptr && list->is_array()) {
-        for (const auto& r : *list) {
-            recipients.push_back(r.is_string() ? r.get<std::string>()
-                                                : text_at(r, "emailAddress"));
-        }
-    }
+    const std::string campaign = campaign_tag(mail);
+    const std::vector<std::string> recipients = recipients_of(*kind, detail, mail);
     if (recipients.empty()) {
         return event_error("missing_field", -1, "Message.mail.destination",
                            "the SES notification names no recipient");
