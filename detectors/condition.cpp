@@ -6,6 +6,20 @@
 
 namespace terrain::detectors {
 
+const std::vector<core::KeyDoc>& condition_keys() {
+    static const std::vector<core::KeyDoc> keys = {
+        {"direction", "both, up or down", "only deviations this way count (both)"},
+        {"fire_after", "number", "fire when this many of the last of_last judged windows were anomalous (1)"},
+        {"of_last", "number", "the windows fire_after counts over, up to 64 (fire_after)"},
+        {"recover_after", "number", "consecutive normal windows that resolve the alert (1)"},
+        {"hold", "number", "windows a firing lasts at least; no second alert meanwhile (0)"},
+        {"min_volume", "number",
+         "windows with less volume are not judged: the denominator for ratios, the value for "
+         "counts and sums (0)"},
+    };
+    return keys;
+}
+
 ConditionConfig parse_condition(const Params& p) {
     ConditionConfig c;
     const auto dir = p.choice("direction", "both", {"both", "up", "down"});

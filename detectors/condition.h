@@ -31,6 +31,8 @@ struct ConditionConfig {
 
 using core::Params;
 ConditionConfig parse_condition(const Params& params);
+// The keys every detector accepts for its alert condition.
+const std::vector<core::KeyDoc>& condition_keys();
 
 // The firing state of one series under one detector. O(1).
 class Condition final {

@@ -87,7 +87,7 @@ private:
 
 void register_cusum(Registry& registry) {
     registry.add("cusum",
-                 {{"k", "h", "alpha", "warmup", "z_clamp", "min_value", "min_denominator"},
+                 {"two-sided CUSUM against a slow baseline: slow drifts that never leave an EWMA band", {{"k", "number", "allowance in deviations before drift accumulates (0.5)"}, {"h", "number", "accumulated drift, in deviations, that is anomalous (5)"}, {"alpha", "number", "weight of each new point in the slow baseline (0.01)"}, {"warmup", "number", "points learned before the first judgement (24)"}, {"z_clamp", "number", "a point moves the sums by at most this many deviations (3)"}, {"min_value", "number", "counts and sums: windows below are not judged (0)"}, {"min_denominator", "number", "ratios: windows with a smaller denominator are not judged (0)"}},
                   [](const Params& p) -> std::unique_ptr<DetectorFactory> {
                       CusumSettings s;
                       s.k = p.number("k", s.k, 0, 10);

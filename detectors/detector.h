@@ -93,7 +93,8 @@ class Registry final {
 public:
     using Maker = std::function<std::unique_ptr<DetectorFactory>(const Params&)>;
     struct Entry {
-        std::vector<std::string> keys;  // parameter names the detector accepts
+        std::string help;                // one line: what it judges
+        std::vector<core::KeyDoc> keys;  // the parameters the detector accepts
         Maker make;
         bool ratio_only = false;        // judges proportions: refused on count and sum metrics
         bool pair_only = false;         // needs a pair's MAP-side figure: refused on metrics
@@ -104,6 +105,7 @@ public:
     // its factory, whose detectors apply the condition; throws core::ConfigError.
     std::unique_ptr<DetectorFactory> make(const core::DetectorConfig& config) const;
     std::vector<std::string> types() const;
+    const Entry* find(const std::string& type) const;
 
 private:
     std::map<std::string, Entry> entries_;

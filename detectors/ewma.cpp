@@ -94,7 +94,7 @@ private:
 }  // namespace
 
 void register_ewma(Registry& registry) {
-    registry.add("ewma", {{"alpha", "z", "warmup", "min_value", "min_denominator"},
+    registry.add("ewma", {"robust adaptive z-score from an exponentially weighted mean, with a floor from sampling noise", {{"alpha", "number", "weight of each new point (0.1)"}, {"z", "number", "deviations from the mean that are anomalous (4)"}, {"warmup", "number", "points learned before the first judgement (12)"}, {"min_value", "number", "counts and sums: windows below are not judged (0)"}, {"min_denominator", "number", "ratios: windows with a smaller denominator are not judged (0)"}},
                           [](const Params& p) -> std::unique_ptr<DetectorFactory> {
                               EwmaSettings s;
                               s.alpha = p.number("alpha", s.alpha, 1e-4, 1);

@@ -150,8 +150,7 @@ private:
 }  // namespace
 
 void register_knn(Registry& registry) {
-    registry.add("knn", {{"shape", "stride", "history", "neighbours", "exclude", "smooth", "alpha",
-                          "z", "warmup"},
+    registry.add("knn", {"novelty of the recent shape: distance to its nearest neighbours in the history, against its own running distribution", {{"shape", "number", "points in a shape (6)"}, {"stride", "number", "step between a shape's points (2)"}, {"history", "number", "earlier points searched for neighbours (3000)"}, {"neighbours", "number", "nearest shapes averaged (3, at most 16)"}, {"exclude", "number", "most recent shapes not searched (10)"}, {"smooth", "number", "distances averaged before judging (3)"}, {"alpha", "number", "weight of each distance in its running mean and variance (0.004)"}, {"z", "number", "deviations of the distance that are anomalous (4)"}, {"warmup", "number", "distances learned before the first judgement (50)"}},
                          [](const Params& p) -> std::unique_ptr<DetectorFactory> {
                              KnnSettings s;
                              auto integer = [&](const char* key, int fallback, double lo,

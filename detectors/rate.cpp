@@ -123,7 +123,7 @@ RateSettings read_rate_settings(const Params& p) {
 }
 
 void register_rate(Registry& registry) {
-    registry.add("rate", {{"p_value", "alpha", "max_strength", "min_baseline", "min_history"},
+    registry.add("rate", {"proportions with small denominators: beta-binomial tail probability of k of n against the series' own baseline rate (ratio metrics)", {{"p_value", "number", "tail probability that is anomalous (1e-4)"}, {"alpha", "number", "weight of each window in the baseline rate (0.05)"}, {"max_strength", "number", "at most this many trials of evidence in the baseline (20000)"}, {"min_baseline", "number", "trials learned before the first judgement (500)"}, {"min_history", "duration", "how long a series is watched before its first judgement (none)"}},
                           [](const Params& p) -> std::unique_ptr<DetectorFactory> {
                               return std::make_unique<FactoryOf<Rate, RateSettings>>(
                                   read_rate_settings(p));

@@ -67,11 +67,17 @@ std::unique_ptr<DetectorFactory> Registry::make(const core::DetectorConfig& conf
         throw ConfigError(config.path + ".type: '" + config.type +
                           "' watches pairs; declare it under `pairs`, not on a metric");
     }
-    auto keys = it->second.keys;
-    keys.insert(keys.end(),
-                {"direction", "fire_after", "of_last", "recover_after", "hold", "min_volume"});
+    auto keys = core::key_names(it->second.keys);
+    for (const auto& key : condition_keys()) {
+        keys.push_back(key.name);
+    }
     Params params(config.params, config.path, keys, {"type", "name", "severity"});
     return std::make_unique<ConditionedFactory>(it->second.make(params), parse_condition(params));
+}
+
+const Registry::Entry* Registry::find(const std::string& type) const {
+    auto it = entries_.find(type);
+    return it == entries_.end() ? nullptr : &it->second;
 }
 
 std::vector<std::string> Registry::types() const {

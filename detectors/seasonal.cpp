@@ -230,7 +230,7 @@ private:
 }  // namespace
 
 void register_seasonal(Registry& registry) {
-    registry.add("seasonal", {{"period", "cycles", "min_cycles", "z", "alpha", "min_value"},
+    registry.add("seasonal", {"the median of the same slot over the last cycles days or weeks", {{"period", "duration", "the season: 1d, or 1w for weekly (1d)"}, {"cycles", "number", "seasons the median is taken over (4)"}, {"min_cycles", "number", "seasons seen before the first judgement (2)"}, {"z", "number", "deviations from the seasonal median that are anomalous (4)"}, {"alpha", "number", "weight of each point in the deviation estimate (0.05)"}, {"min_value", "number", "windows below are not judged (0)"}},
                               [](const Params& p) -> std::unique_ptr<DetectorFactory> {
                                   SeasonalSettings s;
                                   s.baseline = baseline_settings(p);
@@ -242,7 +242,7 @@ void register_seasonal(Registry& registry) {
 }
 
 void register_volume(Registry& registry) {
-    registry.add("volume", {{"period", "cycles", "min_cycles", "runaway", "stall", "min_expected"},
+    registry.add("volume", {"runaway automation (far above the seasonal expectation) and stalled automation (far below it)", {{"period", "duration", "the season: 1d, or 1w for weekly (1d)"}, {"cycles", "number", "seasons the expectation is taken over (4)"}, {"min_cycles", "number", "seasons seen before the first judgement (2)"}, {"runaway", "number", "more than this many times the expectation is runaway (5)"}, {"stall", "number", "at most this fraction of the expectation is stalled (0.1)"}, {"min_expected", "number", "stalls are judged only where at least this much is expected (20)"}},
                             [](const Params& p) -> std::unique_ptr<DetectorFactory> {
                                 VolumeSettings s;
                                 s.baseline = baseline_settings(p);

@@ -208,7 +208,7 @@ private:
 }  // namespace
 
 void register_spot(Registry& registry) {
-    registry.add("spot", {{"false_alarms", "per", "side", "init", "quantile", "max_excesses"},
+    registry.add("spot", {"a threshold set by a false-alarm budget (SPOT: a generalised Pareto fit to the tail)", {{"false_alarms", "number", "false alarms allowed per series per `per` (1)"}, {"per", "duration", "the budget's period (1w)"}, {"side", "upper, lower or both", "which tail is watched (upper)"}, {"init", "number", "points before the first fit (200)"}, {"quantile", "number", "where the tail begins (0.98)"}, {"max_excesses", "number", "tail points kept for the fit (1000)"}},
                           [](const Params& p) -> std::unique_ptr<DetectorFactory> {
                               SpotSettings s;
                               s.false_alarms = p.number("false_alarms", s.false_alarms, 1e-6, 1e6);

@@ -66,7 +66,7 @@ private:
 
 void register_threshold(Registry& registry) {
     registry.add("threshold",
-                 {{"above", "below", "min_denominator", "min_value"},
+                 {"static limits, such as a mailbox provider's 0.3% complaint rate", {{"above", "number", "anomalous above this value (a ratio is a fraction: 0.003 is 0.3%)"}, {"below", "number", "anomalous below this value"}, {"min_denominator", "number", "ratios: windows with a smaller denominator are not judged (0)"}, {"min_value", "number", "counts and sums: windows below are not judged (0)"}},
                   [](const Params& p) -> std::unique_ptr<DetectorFactory> {
                       ThresholdSettings s;
                       s.above = p.optional_number("above");

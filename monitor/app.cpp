@@ -324,6 +324,11 @@ int run_service(const RunOptions& options) {
                    std::to_string(bound) + " (config: " + plan.origin + ", data: " +
                    plan.data_dir + ", metrics: " + std::to_string(plan.config.metrics.size()) +
                    ", receivers: " + std::to_string(plan.config.receivers.size()) + ")");
+    std::string routes;
+    for (const auto& route : server.routes()) {
+        routes += (routes.empty() ? "" : ", ") + route;
+    }
+    core::log_info("routes: " + routes);
     int sig = 0;
     sigwait(&signals, &sig);
     core::log_info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +

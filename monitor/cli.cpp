@@ -7,6 +7,7 @@
 #include "monitor/default_config.h"
 #include "detectors/detector.h"
 #include "monitor/app.h"
+#include "monitor/reference.h"
 #include "monitor/startup.h"
 #include "monitor/backtest.h"
 #include "monitor/simulate.h"
@@ -26,6 +27,7 @@ commands:
   run             start the service (ingest, detection, alerts, /metrics)
   check           validate a configuration file
   default-config  print the embedded default configuration
+  config-reference  print the configuration reference (Markdown)
   simulate        generate realistic multi-source traffic with an injected incident
   eval nab        score the configured detectors on the NAB anomaly benchmark
   backtest        replay historical events through a configuration; writes an HTML report
@@ -238,6 +240,13 @@ const std::vector<Command>& commands() {
          "starting point for --config.\n",
          [](const auto&) {
              std::cout << monitor::kDefaultConfigYaml;
+             return 0;
+         }},
+        {"config-reference",
+         "usage: terrain config-reference\n\nPrints the configuration reference of every source, "
+         "receiver and detector\n(Markdown, from the keys `terrain check` accepts).\n",
+         [](const auto&) {
+             std::cout << monitor::config_reference(monitor::Kinds());
              return 0;
          }},
         {"version", "usage: terrain version\n\nPrints terrain's version and revision.\n",

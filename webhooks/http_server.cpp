@@ -447,6 +447,14 @@ void HttpServer::route(const std::string& method, const std::string& path, Handl
     impl_->routes.push_back(std::move(r));
 }
 
+std::vector<std::string> HttpServer::routes() const {
+    std::vector<std::string> out;
+    for (const auto& r : impl_->routes) {
+        out.push_back(r.method + " " + r.path + (r.prefix ? "*" : ""));
+    }
+    return out;
+}
+
 std::string resolve_listen_host(const std::string& host) {
     beast::error_code ec;
     const auto address = asio::ip::make_address(host, ec);

@@ -60,6 +60,8 @@ public:
 
     // Exact path match; a path ending in '*' matches by prefix.
     void route(const std::string& method, const std::string& path, Handler handler);
+    // Every route, "METHOD /path" ("/prefix*" for a prefix), in the order they were added.
+    std::vector<std::string> routes() const;
     // Binds and listens (connections wait in the backlog until start); returns the bound port
     // (useful with port 0). Throws std::runtime_error on failure. A host name is resolved.
     std::uint16_t bind();

@@ -267,7 +267,7 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
             // Slack wants a quick 200; what happened shows in the message and its thread.
             HttpResponse r;
             r.status = 200;
-            r.body = "";
+            r.content_type = "text/plain";  // an empty body: not JSON
             return r;
         });
     }

@@ -1,10 +1,14 @@
-// libFuzzer targets for everything terrain parses from outside: one binary per adapter and one
-// per action parser (the API's, Slack's block_actions, Mattermost's and the inbox's), chosen at compile time
-// by TERRAIN_FUZZ_TARGET.
+// libFuzzer targets for everything terrain parses from outside: each adapter, each action parser
+// (the API's, Slack's block_actions, Mattermost's, Teams' and the inbox's), the Bot Framework
+// token check, silences, URLs and label values. One binary; the environment variable
+// TERRAIN_FUZZ_TARGET names the target, e.g. TERRAIN_FUZZ_TARGET=sendgrid build-fuzz/fuzz/terrain_fuzz.
 // Built with clang by scripts/fuzz; a crash, a sanitizer report or an exception escaping a
 // parser fails the run.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <string_view>
 
 #include "core/event.h"
@@ -74,48 +78,70 @@ void parse(std::string_view body) {
     }
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    const std::string_view body(reinterpret_cast<const char*>(data), size);
-#if TERRAIN_FUZZ_TARGET == 1
+void fuzz_sendgrid(std::string_view body) {
     parse<webhooks::SendgridAdapter>(body);
-#elif TERRAIN_FUZZ_TARGET == 2
+}
+
+void fuzz_events(std::string_view body) {
     parse<webhooks::EventsAdapter>(body);
-#elif TERRAIN_FUZZ_TARGET == 3
+}
+
+void fuzz_alertmanager(std::string_view body) {
     parse<webhooks::AlertmanagerAdapter>(body);
-#elif TERRAIN_FUZZ_TARGET == 4
+}
+
+void fuzz_actions(std::string_view body) {
     auto r = webhooks::parse_action_request(body);
     if (!r.ok() && r.error().message.empty()) {
         __builtin_trap();
     }
-#elif TERRAIN_FUZZ_TARGET == 5
+}
+
+void fuzz_mailgun(std::string_view body) {
     parse<webhooks::MailgunAdapter>(body);
-#elif TERRAIN_FUZZ_TARGET == 6
+}
+
+void fuzz_ses(std::string_view body) {
     parse<webhooks::SesAdapter>(body);
-#elif TERRAIN_FUZZ_TARGET == 7
+}
+
+void fuzz_postmark(std::string_view body) {
     parse<webhooks::PostmarkAdapter>(body);
-#elif TERRAIN_FUZZ_TARGET == 8
+}
+
+void fuzz_zendesk(std::string_view body) {
     parse<webhooks::ZendeskAdapter>(body);
-#elif TERRAIN_FUZZ_TARGET == 9
+}
+
+void fuzz_connect(std::string_view body) {
     parse<webhooks::ConnectAdapter>(body);
-#elif TERRAIN_FUZZ_TARGET == 10
+}
+
+void fuzz_slack_click(std::string_view body) {
     click(webhooks::parse_slack_interaction(body));
-#elif TERRAIN_FUZZ_TARGET == 11
+}
+
+void fuzz_inbox_click(std::string_view body) {
     click(webhooks::parse_inbox_action(body));
-#elif TERRAIN_FUZZ_TARGET == 12
+}
+
+void fuzz_mattermost_click(std::string_view body) {
     auto r = webhooks::parse_mattermost_action(body);
     if (r.ok() ? r.value().click.alert.empty() || r.value().click.action.empty()
                : r.error().message.empty()) {
         __builtin_trap();
     }
-#elif TERRAIN_FUZZ_TARGET == 13
+}
+
+void fuzz_teams_click(std::string_view body) {
     auto r = webhooks::parse_teams_invoke(body);
     if (r.ok() ? r.value().click.alert.empty() || r.value().service_url.empty()
                : r.error().message.empty()) {
         __builtin_trap();
     }
-#elif TERRAIN_FUZZ_TARGET == 14
+}
+
+void fuzz_bot_token(std::string_view body) {
     // Nothing listens on port 9: a token that parses as far as its key is refused for keys
     // that cannot be fetched (tried once; `now` stands still).
     static const alerts::BotFrameworkAuth auth("app", "http://127.0.0.1:9/openid");
@@ -124,7 +150,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!denied || denied->message.empty()) {
         __builtin_trap();  // no key can be fetched, so nothing may verify
     }
-#elif TERRAIN_FUZZ_TARGET == 15
+}
+
+void fuzz_silence(std::string_view body) {
     // A silence's matchers (regular expressions included) are parsed, then tried on an alert:
     // a refused request names its problem, an accepted one matches without crashing.
     auto r = webhooks::parse_silence_request(body, 1'764'500'000'000);
@@ -132,12 +160,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (r.error().message.empty()) {
             __builtin_trap();
         }
-        return 0;
+        return;
     }
     alerts::Alert a;
     a.labels = {{"campaign", std::string(body.substr(0, 64))}, {"provider", "gmail.com"}};
     (void)alerts::route_matches(r.value().matchers, a);
-#elif TERRAIN_FUZZ_TARGET == 16
+}
+
+void fuzz_url(std::string_view body) {
     // URLs from outside: parsed in linear time or refused with a reason; a parsed URL's origin
     // parses back to the same scheme, host and port; an allowed one is on the allowed host.
     auto u = core::parse_url(body);
@@ -162,7 +192,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
     }
     (void)core::OriginRule::parse(body);
-#elif TERRAIN_FUZZ_TARGET == 17
+}
+
+void fuzz_label(std::string_view body) {
     // Label values: whatever the input, what is kept is bounded and holds no contact.
     static const core::SubjectHasher hasher(core::HashKey{9});
     const std::string kept = core::label_value(body, &hasher);
@@ -170,8 +202,53 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (core::holds_contact(body) && kept.rfind("hashed:", 0) != 0)) {
         __builtin_trap();
     }
-#else
-#error "TERRAIN_FUZZ_TARGET must be 1 to 17"
-#endif
+}
+
+using Target = void (*)(std::string_view);
+
+const std::map<std::string_view, Target>& targets() {
+    static const std::map<std::string_view, Target> kTargets = {
+        {"sendgrid", fuzz_sendgrid},
+        {"events", fuzz_events},
+        {"alertmanager", fuzz_alertmanager},
+        {"actions", fuzz_actions},
+        {"mailgun", fuzz_mailgun},
+        {"ses", fuzz_ses},
+        {"postmark", fuzz_postmark},
+        {"zendesk", fuzz_zendesk},
+        {"connect", fuzz_connect},
+        {"slack_click", fuzz_slack_click},
+        {"inbox_click", fuzz_inbox_click},
+        {"mattermost_click", fuzz_mattermost_click},
+        {"teams_click", fuzz_teams_click},
+        {"bot_token", fuzz_bot_token},
+        {"silence", fuzz_silence},
+        {"url", fuzz_url},
+        {"label", fuzz_label},
+    };
+    return kTargets;
+}
+
+Target chosen = nullptr;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+    const char* name = std::getenv("TERRAIN_FUZZ_TARGET");
+    auto it = targets().find(name != nullptr ? name : "");
+    if (it == targets().end()) {
+        std::fprintf(stderr, "terrain_fuzz: set TERRAIN_FUZZ_TARGET to one of:");
+        for (const auto& [known, fn] : targets()) {
+            std::fprintf(stderr, " %.*s", static_cast<int>(known.size()), known.data());
+        }
+        std::fprintf(stderr, "\n");
+        std::exit(2);
+    }
+    chosen = it->second;
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    chosen(std::string_view(reinterpret_cast<const char*>(data), size));
     return 0;
 }

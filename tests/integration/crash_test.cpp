@@ -100,7 +100,7 @@ TEST(CrashTest, KillNineLosesNothingAndNotifiesNothingTwice) {
         // Paced so that the run spans several kills (about 3 s in all).
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
         for (;;) {
-            httplib::Client c("127.0.0.1", port);
+            terrain::testing::Client c("127.0.0.1", port);
             c.set_connection_timeout(1);
             c.set_read_timeout(5);
             // Signed afresh for every attempt, as SendGrid signs every delivery.
@@ -132,7 +132,7 @@ TEST(CrashTest, KillNineLosesNothingAndNotifiesNothingTwice) {
     // log.
     svc->stop(SIGKILL);
     svc = std::make_unique<testing::Service>(args, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", port);
+    terrain::testing::Client c("127.0.0.1", port);
     const std::string aggregated = R"(terrain_aggregated_events_total{metric="delivered_all"})";
     auto metrics = c.Get("/metrics");
     ASSERT_TRUE(metrics);

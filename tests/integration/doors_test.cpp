@@ -64,7 +64,7 @@ TEST(DoorsTest, HugeSnsUrlsAreRefusedWithoutACrash) {
                                             << "    filter: {kind: email.delivered}\n";
     Service svc({"--config", dir.file("terrain.yaml"), "--data-dir", dir.file("data")},
                 dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     const std::string huge = "https://sns.us-east-1.amazonaws.com/" + std::string(100'000, 'a');
     const std::string hostile_host = "https://sns." + std::string(100'000, 'a') + ".amazonaws.com/x";
     for (const auto& url : {huge, hostile_host}) {
@@ -81,7 +81,7 @@ TEST(DoorsTest, HugeSnsUrlsAreRefusedWithoutACrash) {
     // The embedded default (no signature check): a huge SubscribeURL is refused, not visited.
     testing::TempDir plain;
     Service open({"--data-dir", plain.file("data")}, plain.file("terrain.log"));
-    httplib::Client o("127.0.0.1", open.port());
+    terrain::testing::Client o("127.0.0.1", open.port());
     json confirm = {{"Type", "SubscriptionConfirmation"}, {"MessageId", "c1"},
                     {"Token", "t"}, {"TopicArn", "arn:aws:sns:x"}, {"Message", "confirm"},
                     {"Timestamp", rfc3339(now_s())}, {"SubscribeURL", huge}};
@@ -99,7 +99,7 @@ TEST(DoorsTest, APageOfAnotherSiteCannotChangeAnything) {
         R"({"created_by":"mallory","for":"90d","matchers":{"severity":"=~.*"}})";
     auto post = [&](const std::string& path, const httplib::Headers& headers,
                     const std::string& type) {
-        httplib::Client c("127.0.0.1", svc.port());
+        terrain::testing::Client c("127.0.0.1", svc.port());
         return c.Post(path, headers, silence, type);
     };
     // A form a page can send without asking: text/plain, no preflight.
@@ -123,7 +123,7 @@ TEST(DoorsTest, APageOfAnotherSiteCannotChangeAnything) {
     EXPECT_EQ(rebound.status, 421);
     EXPECT_EQ(json::parse(rebound.body)["error"], "misdirected_host");
     // Nothing was silenced; the inbox page itself (same origin, JSON) still works.
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     EXPECT_EQ(json::parse(c.Get("/api/v1/silences")->body)["silences"].size(), 0U);
     const std::string self = "http://127.0.0.1:" + std::to_string(svc.port());
     auto same = post("/api/v1/silences", {{"Origin", self}, {"Sec-Fetch-Site", "same-origin"}},
@@ -136,7 +136,7 @@ TEST(DoorsTest, APageOfAnotherSiteCannotChangeAnything) {
 TEST(DoorsTest, OneEventStampedAnHourAheadDoesNotMakeTheNextOnesLate) {
     testing::TempDir dir;
     Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     const std::int64_t now = now_s();
     auto delivered = [&](std::int64_t at, const std::string& id) {
         return json{{"email", "reader@example.org"}, {"timestamp", at},
@@ -175,7 +175,7 @@ TEST(DoorsTest, HangingReceiversNeitherWedgeNotificationsNorShutdown) {
         << "/hook\n    timeout: 3s\n";
     Service svc({"--config", dir.file("terrain.yaml"), "--data-dir", dir.file("data")},
                 dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     // Fourteen campaigns, each over the limit in a window that closes at once: fourteen
     // notifications queued for each hanging receiver.
     json events = json::array();
@@ -247,7 +247,7 @@ TEST(DoorsTest, OutOfFileDescriptorsBacksOffAndRecovers) {
     for (int fd : held) {
         ::close(fd);
     }
-    httplib::Client c("127.0.0.1", port);
+    terrain::testing::Client c("127.0.0.1", port);
     std::string metrics;
     ASSERT_TRUE(eventually([&] {
         auto r = c.Get("/metrics");
@@ -289,7 +289,7 @@ TEST(DoorsTest, AFullDiskIsNotReadyThenRecoversWithoutARestart) {
             return false;
         }
     }));
-    httplib::Client c("127.0.0.1", port);
+    terrain::testing::Client c("127.0.0.1", port);
     int accepted = 0;
     int sequence = 0;
     auto send_batch = [&] {
@@ -330,7 +330,7 @@ TEST(DoorsTest, AFullDiskIsNotReadyThenRecoversWithoutARestart) {
     EXPECT_EQ(process.stop(SIGKILL), -SIGKILL);
     Service svc({"--config", dir.file("terrain.yaml"), "--data-dir", dir.file("data")},
                 dir.file("terrain2.log"));
-    httplib::Client d("127.0.0.1", svc.port());
+    terrain::testing::Client d("127.0.0.1", svc.port());
     EXPECT_EQ(svc.read_log().find("damaged"), std::string::npos) << svc.read_log();
     EXPECT_EQ(metric_sum(d.Get("/metrics")->body, "terrain_event_log_replayed_events_total"),
               accepted);
@@ -356,14 +356,14 @@ TEST(DoorsTest, AmbiguousFramingIsRefused) {
         auto r = raw.read_response();
         EXPECT_EQ(r.status, 400) << request;
     }
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     EXPECT_EQ(c.Get("/healthz")->status, 200);
 }
 
 TEST(DoorsTest, OneBadEventCostsOnlyItselfAndIsCountedByReason) {
     testing::TempDir dir;
     Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     // SendGrid's own documented example is stamped in 2015; the other event is fresh.
     const json batch = json::array(
         {{{"email", "example@test.com"}, {"timestamp", 1513299569}, {"event", "delivered"},
@@ -397,7 +397,7 @@ TEST(DoorsTest, OneBadEventCostsOnlyItselfAndIsCountedByReason) {
 TEST(DoorsTest, CustomerAddressesInVendorLabelsAreNeverKept) {
     testing::TempDir dir;
     Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     const std::int64_t at = now_s() - 30;
     json batch = json::array();
     int n = 0;
@@ -424,7 +424,7 @@ TEST(DoorsTest, ADamagedStoreIsSetAsideAndTerrainGoesOn) {
     testing::TempDir dir;
     {
         Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));
-        httplib::Client c("127.0.0.1", svc.port());
+        terrain::testing::Client c("127.0.0.1", svc.port());
         const json one = json::array({{{"email", "x@example.org"}, {"timestamp", now_s() - 30},
                                        {"event", "delivered"}, {"sg_event_id", "s1"}}});
         ASSERT_EQ(c.Post("/ingest/sendgrid", one.dump(), "application/json")->status, 200);
@@ -442,7 +442,7 @@ TEST(DoorsTest, ADamagedStoreIsSetAsideAndTerrainGoesOn) {
         }
     }
     Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     EXPECT_EQ(c.Get("/healthz")->status, 200);
     const std::string log = svc.read_log();
     EXPECT_NE(log.find("is damaged"), std::string::npos) << log;
@@ -476,7 +476,7 @@ TEST(DoorsTest, AnImplausibleCheckpointIsRefusedByName) {
     Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));
     const std::string log = svc.read_log();
     EXPECT_NE(log.find("the checkpoint is not plausible"), std::string::npos) << log;
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     const json status = json::parse(c.Get("/api/v1/status")->body);
     EXPECT_EQ(status.dump().find("18446744073709520896"), std::string::npos) << status.dump();
 }
@@ -493,7 +493,7 @@ TEST(DoorsTest, AHangingCertificateHostStallsNoOtherRequest) {
     std::atomic<int> pending{0};
     for (int i = 0; i < 4; ++i) {
         senders.emplace_back([&, i] {
-            httplib::Client c("127.0.0.1", svc.port());
+            terrain::testing::Client c("127.0.0.1", svc.port());
             json message = {{"Type", "Notification"}, {"MessageId", "m" + std::to_string(i)},
                             {"TopicArn", "t"}, {"Message", "{}"},
                             {"Timestamp", rfc3339(now_s())}, {"SignatureVersion", "1"},
@@ -510,7 +510,7 @@ TEST(DoorsTest, AHangingCertificateHostStallsNoOtherRequest) {
         t.join();
     }
     EXPECT_EQ(pending.load(), 4);
-    httplib::Client probe("127.0.0.1", svc.port());
+    terrain::testing::Client probe("127.0.0.1", svc.port());
     probe.set_read_timeout(2);
     auto r = probe.Get("/healthz");
     ASSERT_TRUE(r) << "healthz waited on the certificate host";

@@ -55,7 +55,7 @@ protected:
         svc_ = std::make_unique<Service>(
             std::vector<std::string>{"--config", config_, "--data-dir", dir_.file("data")},
             dir_.file("terrain.log"));
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", svc_->port());
+        client_ = std::make_unique<terrain::testing::Client>("127.0.0.1", svc_->port());
     }
 
     testing::TempDir dir_;
@@ -289,7 +289,7 @@ TEST(OverloadTest, SmallQueueAnswers503AndRetriesLoseNothing) {
     std::vector<std::thread> senders;
     for (int s = 0; s < kSenders; ++s) {
         senders.emplace_back([&, s] {
-            httplib::Client c("127.0.0.1", svc.port());
+            terrain::testing::Client c("127.0.0.1", svc.port());
             for (int b = 0; b < kBatches; ++b) {
                 std::string body;
                 for (int i = 0; i < kPerBatch; ++i) {
@@ -326,7 +326,7 @@ TEST(OverloadTest, SmallQueueAnswers503AndRetriesLoseNothing) {
     ::testing::Test::RecordProperty("answers_503", busy.load());
     EXPECT_GT(busy.load(), 0) << "the burst never filled the queue";
     EXPECT_TRUE(retry_after_seen.load());
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     const std::string want = R"(terrain_aggregated_events_total{metric="delivered_39"} )" +
                              std::to_string(kSenders * kBatches * kPerBatch);
     EXPECT_TRUE(eventually([&] { return c.Get("/metrics")->body.find(want) != std::string::npos; }))

@@ -205,7 +205,7 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
     std::string alert;
     {
         Service svc(args, dir.file("terrain.log"));
-        httplib::Client c("127.0.0.1", svc.port());
+        terrain::testing::Client c("127.0.0.1", svc.port());
         alert = raise_spam_alert(c, svc);
         ASSERT_FALSE(alert.empty());
 
@@ -326,7 +326,7 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
     const auto posts_before = top_level_posts(chat);
     const auto map_before = chat.to("/map/campaigns/spring-sale/pause").size();
     Service svc(args, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     auto a = get(c, "/api/v1/alerts/" + alert);
     EXPECT_EQ(a["acknowledged_by"], "Ana Ortiz");
     EXPECT_EQ(a["overrides"][0]["state"], "done");
@@ -374,7 +374,7 @@ interact:
   public_url: https://terrain.example.com/
 )");
     Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     const std::string alert = raise_spam_alert(c, svc);
     ASSERT_FALSE(alert.empty());
 
@@ -495,7 +495,7 @@ interact:
   teams_token_url: )" + chat.base() + R"(/teams/token
 )");
     Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     const std::string alert = raise_spam_alert(c, svc);
     ASSERT_FALSE(alert.empty());
 
@@ -645,13 +645,13 @@ people:
     inbox_token: {env: TEST_BOB_INBOX}
 )");
     Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     c.set_default_headers({{"Authorization", "Bearer api-token-1"}});
     const std::string alert = raise_spam_alert(c, svc);
     ASSERT_FALSE(alert.empty());
 
     auto as = [&](const std::string& token) {
-        httplib::Client client("127.0.0.1", svc.port());
+        terrain::testing::Client client("127.0.0.1", svc.port());
         if (!token.empty()) {
             client.set_default_headers({{"Authorization", "Bearer " + token}});
         }
@@ -706,7 +706,7 @@ receivers:
     std::string alert;
     {
         Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("first.log"));
-        httplib::Client c("127.0.0.1", svc.port());
+        terrain::testing::Client c("127.0.0.1", svc.port());
         alert = raise_spam_alert(c, svc);
         ASSERT_FALSE(alert.empty());
         ASSERT_TRUE(eventually([&] {

@@ -19,7 +19,7 @@ using nlohmann::json;
 TEST(InboxBrowserTest, CardShowsNumbersButtonsActAndReloadKeepsState) {
     testing::TempDir dir;
     testing::Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     const std::int64_t now_s = std::chrono::duration_cast<std::chrono::seconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count();

@@ -252,7 +252,7 @@ std::vector<PanelQuery> dashboard_queries(Prometheus& prom) {
 TEST(PrometheusTest, EveryDashboardPanelQueryReturnsData) {
     testing::TempDir dir;
     Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     Prometheus prom(dir, svc.port());
 
     Traffic traffic{hours_ago_s(48)};
@@ -388,7 +388,7 @@ TEST(AlertmanagerTest, ReceivesForwardedAlertsAndFeedsItsWebhookBack) {
                           << "    type: alertmanager\n    url: " << am.url() << "\n"
                           << "    initial_backoff: 100ms\n";
     Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     am.start(dir, "http://127.0.0.1:" + std::to_string(svc.port()) + "/ingest/alertmanager");
 
     // The last hour: Alertmanager stamps its notifications with the wall clock, so the traffic

@@ -37,7 +37,7 @@ json get(httplib::Client& c, const std::string& path) {
 json run_scenario(const std::string& scenario, const monitor::SimulateOptions& options,
                   TempDir& dir) {
     Service svc({"--data-dir", dir.path() + "/data"}, dir.path() + "/terrain.log");
-    httplib::Client c("127.0.0.1", svc.port());
+    terrain::testing::Client c("127.0.0.1", svc.port());
     c.set_keep_alive(true);
     c.set_tcp_nodelay(true);
     c.set_read_timeout(60);

@@ -56,7 +56,7 @@ TEST(ServiceTest, ComplaintSpikeAtGmailFiresOnceAndResolves) {
     ASSERT_EQ(check_status, 0) << check_out;
 
     Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client client("127.0.0.1", svc.port());
+    terrain::testing::Client client("127.0.0.1", svc.port());
     client.set_tcp_nodelay(true);
     ASSERT_EQ(client.Get("/healthz")->status, 200);
     ASSERT_EQ(client.Get("/readyz")->status, 200);
@@ -136,7 +136,7 @@ TEST(ServiceTest, ComplaintSpikeAtGmailFiresOnceAndResolves) {
     EXPECT_EQ(svc.stop(), 0);
     EXPECT_NE(svc.read_log().find("stopped cleanly"), std::string::npos);
     Service again({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client client2("127.0.0.1", again.port());
+    terrain::testing::Client client2("127.0.0.1", again.port());
     auto kept = json::parse(client2.Get("/api/v1/alerts")->body)["alerts"];
     ASSERT_EQ(kept.size(), 1U);
     EXPECT_EQ(kept[0]["id"], firing["alert"]["id"]);
@@ -156,7 +156,7 @@ TEST(ServiceTest, ComplaintSpikeAtGmailFiresOnceAndResolves) {
 TEST(ServiceTest, BadInputGetsA4xxNamingTheProblemAndServiceStaysUp) {
     testing::TempDir dir;
     Service svc({"--data-dir", dir.file("data")}, dir.file("terrain.log"));
-    httplib::Client client("127.0.0.1", svc.port());
+    terrain::testing::Client client("127.0.0.1", svc.port());
     const std::string recent = std::to_string(
         std::chrono::duration_cast<std::chrono::seconds>(
             std::chrono::system_clock::now().time_since_epoch())
@@ -210,7 +210,7 @@ TEST(ServiceTest, SilencesAreCreatedListedEndedAndAudited) {
     std::string id;
     {
         Service svc(args, dir.file("terrain.log"));
-        httplib::Client client("127.0.0.1", svc.port());
+        terrain::testing::Client client("127.0.0.1", svc.port());
         auto no_end = post_json(client, "/api/v1/silences",
                                 R"({"matchers": {"campaign": "spring"}, "created_by": "ana"})", 400);
         EXPECT_NE(no_end["message"].get<std::string>().find("'ends_at'"), std::string::npos);
@@ -235,7 +235,7 @@ TEST(ServiceTest, SilencesAreCreatedListedEndedAndAudited) {
         EXPECT_EQ(svc.stop(), 0);
     }
     Service svc(args, dir.file("terrain.log"));
-    httplib::Client client("127.0.0.1", svc.port());
+    terrain::testing::Client client("127.0.0.1", svc.port());
     auto list = json::parse(client.Get("/api/v1/silences")->body)["silences"];
     ASSERT_EQ(list.size(), 1U);
     EXPECT_EQ(list[0]["id"], id);

@@ -54,7 +54,7 @@ protected:
         svc_ = std::make_unique<Service>(
             std::vector<std::string>{"--config", config, "--data-dir", dir_.file("data")},
             dir_.file("terrain.log"));
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", svc_->port());
+        client_ = std::make_unique<terrain::testing::Client>("127.0.0.1", svc_->port());
     }
 
     httplib::Result post(const std::string& path, const std::string& body,

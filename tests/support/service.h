@@ -16,6 +16,7 @@
 
 #include "tests/support/builders.h"
 #include "tests/support/process.h"
+#include "tests/support/recording_client.h"
 
 namespace terrain::testing {
 
