@@ -112,7 +112,8 @@ void parse_server(const Section& top, Config& c) {
 void parse_pipeline(const Section& top, Config& c) {
     Section pipe(top.get("pipeline"), "pipeline",
                  {"allowed_lateness", "idle_flush", "max_future", "max_past", "queue_events",
-                  "dedup_capacity", "export_series", "fsync", "checkpoint_interval"});
+                  "dedup_capacity", "export_series", "fsync", "checkpoint_interval",
+                  "return_within", "return_capacity"});
     c.pipeline.allowed_lateness_ms =
         pipe.duration("allowed_lateness", c.pipeline.allowed_lateness_ms);
     c.pipeline.idle_flush_ms = pipe.duration("idle_flush", c.pipeline.idle_flush_ms);
@@ -126,6 +127,13 @@ void parse_pipeline(const Section& top, Config& c) {
         pipe.integer("dedup_capacity", static_cast<std::int64_t>(c.pipeline.dedup_capacity),
                      0, 1LL << 32));
 
+    c.pipeline.return_within_ms = pipe.duration("return_within", c.pipeline.return_within_ms);
+    if (c.pipeline.return_within_ms > 7 * 24 * 3'600'000LL) {
+        pipe.fail("return_within", "at most 1w");
+    }
+    c.pipeline.return_capacity = static_cast<std::size_t>(
+        pipe.integer("return_capacity", static_cast<std::int64_t>(c.pipeline.return_capacity),
+                     1, 1LL << 28));
     c.pipeline.export_series = static_cast<std::size_t>(
         pipe.integer("export_series", static_cast<std::int64_t>(c.pipeline.export_series), 0,
                      1'000'000));

@@ -102,6 +102,10 @@ struct PipelineConfig {
     // series is still watched but not exported (counted in terrain_series_export_refused_total).
     std::size_t export_series = 1'000;
     bool fsync = true;  // event log: fdatasync before answering (group commit)
+    // A customer contacting again this soon after a contact is a return (contact.return,
+    // derived from the keyed hash of their identifier); 0 turns it off.
+    std::int64_t return_within_ms = 3'600'000;
+    std::size_t return_capacity = 1'000'000;  // customers remembered for returns
 };
 
 // Where a secret comes from: an environment variable or a file, never the configuration

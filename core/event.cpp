@@ -27,7 +27,7 @@ const std::vector<std::string>& known_labels() {
     static const std::vector<std::string> kLabels = {
         "tenant", "source", "campaign", "journey", "channel", "provider", "region",
         "topic", "outcome", "bounce_class", "message_type", "unsubscribe_scope", "queue",
-        "bot", "survey"};
+        "bot", "survey", "lob", "first_outcome"};
     return kLabels;
 }
 

@@ -82,6 +82,18 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry)
                                   .Add({})),
       checkpoint_bytes(make_family(prometheus::BuildGauge(), registry, "terrain_checkpoint_bytes",
                             "Size of the last checkpoint (windows and event ids)")
+                           .Add({})),
+      returns(make_family(prometheus::BuildCounter(), registry, "terrain_returns_total",
+                          "Customers who contacted again within pipeline.return_within "
+                          "(contact.return events derived)")
+                  .Add({})),
+      return_customers(make_family(prometheus::BuildGauge(), registry, "terrain_return_customers",
+                                   "Customers remembered for returns (keyed hashes)")
+                           .Add({})),
+      return_evictions(make_family(prometheus::BuildCounter(), registry,
+                                   "terrain_return_evictions_total",
+                                   "Customers forgotten early because pipeline.return_capacity "
+                                   "was reached")
                            .Add({})) {}
 
 }  // namespace terrain::monitor

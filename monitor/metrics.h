@@ -37,6 +37,9 @@ struct PipelineMetrics {
     prometheus::Gauge& checkpoint_seconds;      // how long the last checkpoint took
     prometheus::Gauge& checkpoint_hold_seconds;  // how long ingest waited at its door
     prometheus::Gauge& checkpoint_bytes;
+    prometheus::Counter& returns;           // contact.return events derived
+    prometheus::Gauge& return_customers;    // customers remembered for returns
+    prometheus::Counter& return_evictions;  // forgotten early at the capacity
 };
 
 }  // namespace terrain::monitor

@@ -112,6 +112,7 @@ Pipeline::Pipeline(const core::Config& config, const detectors::Registry& regist
       store_(snapshots),
       export_budget_{telemetry, config.pipeline.export_series, 0},
       evaluator_(config.metrics, config.pipeline.allowed_lateness_ms, registry, *this),
+      returns_(config.pipeline.return_within_ms, config.pipeline.return_capacity),
       aggregator_(evaluator_.aggregator()),
       reported_(config.metrics.size()) {
     for (const auto& m : aggregator_.metrics()) {
@@ -254,9 +255,16 @@ void Pipeline::process(const std::vector<core::Event>& events) {
     events_ += events.size();
     metrics_.pipeline_events.Increment(static_cast<double>(events.size()));
     evaluator_.set_ceiling(clock_.now_ms());
+    const std::uint64_t evicted = returns_.evicted();
     for (const auto& e : events) {
         evaluator_.add(e);
+        if (auto back = returns_.observe(e)) {
+            metrics_.returns.Increment();
+            evaluator_.add(*back);
+        }
     }
+    metrics_.return_evictions.Increment(static_cast<double>(returns_.evicted() - evicted));
+    metrics_.return_customers.Set(static_cast<double>(returns_.size()));
     after_windows();
     report_stats();
 }

@@ -12,6 +12,7 @@
 #include "alerts/manager.h"
 #include "detectors/detector.h"
 #include "detectors/evaluator.h"
+#include "core/returns.h"
 #include "monitor/metrics.h"
 #include "core/aggregator.h"
 #include "core/clock.h"
@@ -97,6 +98,7 @@ private:
     std::uint64_t events_ = 0;  // taken into the windows, all told (see pipeline_events)
     ExportBudget export_budget_;
     detectors::Evaluator evaluator_;
+    core::ReturnTracker returns_;
     core::Aggregator& aggregator_;                       // the evaluator's
     std::vector<std::vector<prometheus::Counter*>> findings_;  // per metric and detector
     std::vector<prometheus::Counter*> windows_closed_;

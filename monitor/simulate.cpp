@@ -15,6 +15,7 @@
 
 #include "core/config.h"
 #include "core/duration.h"
+#include "core/signature.h"
 #include "core/url.h"
 
 namespace terrain::monitor {
@@ -52,6 +53,19 @@ struct Bot {
 constexpr Bot kBots[] = {{"billing-bot", 500}, {"orders-bot", 300}};
 constexpr double kCallsPerHour = 400;
 
+// The contact centre behind Amazon Connect's contact trace records: lines of business with
+// their own share of calls and their own self-service rate.
+struct Line {
+    const char* name;
+    double share;
+    double self_served;  // of calls, as the IVR reports it
+    double agent;        // of the calls that are not self-served
+};
+constexpr Line kLines[] = {{"billing", 0.45, 0.60, 0.90}, {"orders", 0.35, 0.50, 0.88},
+                           {"tech", 0.20, 0.30, 0.80}};
+constexpr double kCtrCallsPerHour = 600;
+
+
 // What each scenario changes while its incident lasts (1 = as usual).
 struct Incident {
     std::string expect_metric;  // the pair whose alert should fire
@@ -79,6 +93,18 @@ Incident incident_of(const std::string& scenario) {
         return {"ivr_trap", {{"channel", "voice"}},
                 "a broken IVR menu: callers retry (+50% calls), the IVR still reports 56% "
                 "self-served while a third of callers hang up waiting for an agent (usually 8%)"};
+    }
+    if (scenario == "forced_ivr") {
+        return {"forced_ivr", {{"lob", "orders"}},
+                "a menu change hides the agent option on the orders line: callers hang up in "
+                "the menu, which the IVR counts as self-served (about 50% -> 85%), and most of "
+                "them call back within the hour"};
+    }
+    if (scenario == "bot_containment_trap") {
+        return {"bot_trap", {{"bot", "orders-bot"}},
+                "orders-bot stops offering a human: it counts 90% of its sessions contained "
+                "(usually 70%) while nearly half of those customers open a new session within "
+                "the hour"};
     }
     if (scenario == "consent_bug") {
         return {"consent_gone_wrong", {{"campaign", "winback"}},
@@ -113,8 +139,15 @@ double shape(std::int64_t t_ms) {
     return daily * weekly / 0.6;  // mean ~1 on weekdays
 }
 
-enum Source : int { kSendgrid, kZendesk, kConnect, kEvents, kSources };
-constexpr const char* kSourceNames[] = {"sendgrid", "zendesk", "connect", "events"};
+// Contact-centre traffic: Saturdays at 35%, Sundays at 20% of a weekday, on the daily shape.
+double contact_centre_shape(std::int64_t t_ms) {
+    const std::int64_t weekday = ((t_ms / kDay) + 4) % 7;
+    const double week = weekday == 6 ? 0.35 : weekday == 0 ? 0.20 : 1.0;
+    return shape(t_ms) / weekday_factor(t_ms) * 0.6 * week;
+}
+
+enum Source : int { kSendgrid, kZendesk, kConnect, kEvents, kConnectCtr, kSources };
+constexpr const char* kSourceNames[] = {"sendgrid", "zendesk", "connect", "events", "connect_ctr"};
 
 struct Pending {
     std::int64_t t;
@@ -135,6 +168,7 @@ public:
             email(minute, incident);
             bots(minute, incident);
             calls(minute, incident);
+            contact_centre(minute, incident);
             flush(std::min(minute + kMinute, end_), emit);
         }
     }
@@ -279,17 +313,24 @@ private:
         for (const auto& b : kBots) {
             const bool looping = incident && scenario_ == "bot_loop" &&
                                  std::string_view(b.name) == "billing-bot";
+            const bool trapping = incident && scenario_ == "bot_containment_trap" &&
+                                  std::string_view(b.name) == "orders-bot";
             const int n = poisson(b.per_hour / 60 * shape(minute));
             for (int i = 0; i < n; ++i) {
                 const std::int64_t t = within(minute);
                 const double r = uniform();
-                const char* outcome = r < (looping ? 0.88 : 0.70)   ? "contained"
+                const char* outcome = r < (looping ? 0.88 : trapping ? 0.90 : 0.70) ? "contained"
                                       : r < (looping ? 0.92 : 0.90) ? "escalated"
                                                                     : "abandoned";
-                add(t, kEvents,
-                    json{{"time", t}, {"kind", "bot.session"}, {"side", "map"},
-                         {"labels", {{"bot", b.name}, {"outcome", outcome}}}, {"id", id()}}
-                        .dump());
+                const std::string customer = "customer-" + std::to_string(rng_() % 3'000'000);
+                session(t, b.name, outcome, customer);
+                // Some customers open a new session within the hour: more of them when the
+                // bot traps them (bot_containment_trap) and counts them contained.
+                const bool contained = std::string_view(outcome) == "contained";
+                if (chance(trapping && contained ? 0.45 : 0.05)) {
+                    const auto again = t + lag(12 * kMinute);
+                    session(again, b.name, trapping ? "contained" : "escalated", customer);
+                }
                 if (chance(looping ? 0.40 : 0.06)) {
                     const auto back = t + lag(looping ? 15 * kMinute : 2 * kHour);
                     add(back, kEvents,
@@ -299,6 +340,15 @@ private:
                 }
             }
         }
+    }
+
+    // A bot session in terrain's event format, the customer's identifier as its subject.
+    void session(std::int64_t t, const char* bot, const char* outcome, const std::string& customer) {
+        add(t, kEvents,
+            json{{"time", t}, {"kind", "bot.session"}, {"side", "map"},
+                 {"labels", {{"bot", bot}, {"outcome", outcome}, {"channel", "chat"}}},
+                 {"id", id()}, {"subject", customer}}
+                .dump());
     }
 
     void calls(std::int64_t minute, bool incident) {
@@ -333,6 +383,66 @@ private:
         }
     }
 
+    // Calls to the contact centre as contact trace records, each caller known by a number
+    // (hashed by terrain at the door). Some callers call back within the hour: those the IVR
+    // let go without an answer more often, and when a menu change hides the agent option on
+    // the orders line (forced_ivr), its callers hang up in the menu and call back.
+    void contact_centre(std::int64_t minute, bool incident) {
+        const int n = poisson(kCtrCallsPerHour / 60 * contact_centre_shape(minute));
+        for (int i = 0; i < n; ++i) {
+            const double pick = uniform();
+            double acc = 0;
+            const Line* line = &kLines[0];
+            for (const auto& l : kLines) {
+                acc += l.share;
+                if (pick < acc) {
+                    line = &l;
+                    break;
+                }
+            }
+            const std::string caller = "+1555" + std::to_string(1'000'000 + rng_() % 9'000'000);
+            ctr_call(within(minute), *line, caller, incident, 0);
+        }
+    }
+
+    void ctr_call(std::int64_t start, const Line& line, const std::string& caller, bool incident,
+                  int attempt) {
+        const bool trapped = incident && scenario_ == "forced_ivr" &&
+                             std::string_view(line.name) == "orders";
+        const double r = uniform();
+        const bool self_served = r < (trapped ? 0.85 : line.self_served);
+        const bool agent = !self_served && uniform() < line.agent;
+        const std::int64_t end = start + 40'000 + static_cast<std::int64_t>(uniform() * 300'000);
+        json ctr = {{"AWSAccountId", "111122223333"},
+                    {"AWSContactTraceRecordFormatVersion", "2017-03-10"},
+                    {"ContactId", id()},
+                    {"Channel", "VOICE"},
+                    {"InitiationMethod", "INBOUND"},
+                    {"InitiationTimestamp", rfc3339(start)},
+                    {"DisconnectTimestamp", rfc3339(end)},
+                    {"CustomerEndpoint", {{"Address", caller}, {"Type", "TELEPHONE_NUMBER"}}},
+                    {"SystemEndpoint", {{"Address", "+18005550100"}, {"Type", "TELEPHONE_NUMBER"}}},
+                    {"Attributes", {{"line_of_business", line.name}}},
+                    {"DisconnectReason", self_served ? "CONTACT_FLOW_DISCONNECT" : "CUSTOMER_DISCONNECT"},
+                    {"Queue", nullptr},
+                    {"Agent", nullptr}};
+        if (!self_served) {
+            ctr["Queue"] = {{"Name", line.name}, {"EnqueueTimestamp", rfc3339(start + 30'000)}};
+        }
+        if (agent) {
+            ctr["Agent"] = {{"Username", "agent"}, {"ConnectedToAgentTimestamp", rfc3339(start + 90'000)}};
+        }
+        add(end, kConnectCtr, ctr.dump());
+        // Calling back: trapped callers mostly; otherwise those left without an answer.
+        const double back = trapped && self_served ? 0.55
+                            : self_served          ? 0.07
+                            : agent                ? 0.03
+                                                   : 0.25;
+        if (attempt < 2 && chance(back)) {
+            ctr_call(end + lag(15 * kMinute), line, caller, incident, attempt + 1);
+        }
+    }
+
     // Sends everything due before `until`: a SendGrid batch, a Connect batch and a terrain
     // events batch per minute, one Zendesk webhook per ticket (as each vendor delivers).
     void flush(std::int64_t until, const std::function<void(const SimulatedRequest&)>& emit) {
@@ -355,6 +465,13 @@ private:
                 body += (i ? "," : "") + batch[s][i];
             }
             body += "]";
+            if (s == kConnectCtr) {  // a Kinesis Data Firehose delivery
+                json records = json::array();
+                for (const auto& item : batch[s]) {
+                    records.push_back({{"data", core::base64_encode(item)}});
+                }
+                body = json{{"requestId", id()}, {"timestamp", until}, {"records", records}}.dump();
+            }
             emit({until, kSourceNames[s], std::move(body), batch[s].size()});
         }
     }
@@ -386,7 +503,8 @@ int days_of(const SimulateOptions& o) {
 
 const std::vector<std::string>& scenarios() {
     static const std::vector<std::string> kScenarios = {
-        "quiet_week", "spam_folder", "runaway_send", "bot_loop", "ivr_outage", "consent_bug"};
+        "quiet_week", "spam_folder", "runaway_send", "bot_loop", "ivr_outage", "consent_bug",
+        "forced_ivr", "bot_containment_trap"};
     return kScenarios;
 }
 

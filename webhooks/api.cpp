@@ -146,6 +146,9 @@ HttpResponse ingest(const Adapter& adapter, const ApiContext& ctx,
         }
         answer += ",\"refused\":" + refused_json(p.refused).dump();
     }
+    for (const auto& [key, value] : p.answer.items()) {
+        answer += "," + nlohmann::json(key).dump() + ":" + value.dump();
+    }
     return HttpResponse::json(200, answer + "}");
 }
 

@@ -162,7 +162,8 @@ TEST_P(IncidentScenario, ThePairsAlertFiresWithinThirtyMinutes) {
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, IncidentScenario,
                          ::testing::Values("spam_folder", "runaway_send", "bot_loop",
-                                           "ivr_outage", "consent_bug"));
+                                           "ivr_outage", "consent_bug", "forced_ivr",
+                                           "bot_containment_trap"));
 
 TEST(QuietWeekScenario, AtMostOneAlertInASimulatedWeek) {
     TempDir dir;

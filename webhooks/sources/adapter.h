@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
 #include <simdjson.h>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,9 @@ struct Parsed {
     std::vector<core::Error> refused;
     // A subscription to confirm by visiting this URL (Amazon SNS), once the request is verified.
     std::string confirm_url;
+    // Fields the source's protocol wants in the 200 answer besides the counts (Firehose: its
+    // requestId and a timestamp).
+    nlohmann::json answer = nlohmann::json::object();
 };
 
 // Turns one vendor request body into normalised events. A request that is unusable as a whole

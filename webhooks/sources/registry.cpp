@@ -11,6 +11,7 @@ void register_postmark(SourceRegistry& registry);
 void register_zendesk(SourceRegistry& registry);
 void register_connect(SourceRegistry& registry);
 void register_events(SourceRegistry& registry);
+void register_connect_ctr(SourceRegistry& registry);
 void register_alertmanager(SourceRegistry& registry);
 
 void register_builtin_sources(SourceRegistry& registry) {
@@ -20,6 +21,7 @@ void register_builtin_sources(SourceRegistry& registry) {
     register_postmark(registry);
     register_zendesk(registry);
     register_connect(registry);
+    register_connect_ctr(registry);
     register_events(registry);
     register_alertmanager(registry);
 }

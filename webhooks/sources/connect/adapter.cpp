@@ -65,25 +65,32 @@ std::optional<core::Error> one_contact(const nlohmann::json& event, long index,
                               {"queue", label_value(ctx, queue_name)},
                               {"outcome", outcome},
                               {"region", label_value(ctx, text_at(event, "region").empty() ? "unknown" : text_at(event, "region"))}};
+    add_contact_events(out, time.value(), labels, contact, "", with_agent, queue != nullptr);
+    return std::nullopt;
+}
+
+}  // namespace
+
+void add_contact_events(Parsed& out, std::int64_t time_ms, const core::Labels& labels,
+                        const std::string& contact, const std::string& subject, bool with_agent,
+                        bool queued) {
     auto add = [&](const char* kind, core::Side side) {
         core::Event e;
-        e.time_ms = time.value();
+        e.time_ms = time_ms;
         e.kind = kind;
         e.side = side;
         e.labels = labels;
         e.id = contact + ":" + kind;
+        e.subject = subject;
         out.events.push_back(std::move(e));
     };
     add("ivr.call", core::Side::kMap);
     if (with_agent) {
         add("ivr.zero_out", core::Side::kCustomer);
-    } else if (queue != nullptr) {
+    } else if (queued) {
         add("ivr.abandon", core::Side::kCustomer);
     }
-    return std::nullopt;
 }
-
-}  // namespace
 
 core::Result<Parsed> ConnectAdapter::parse(std::string_view body,
                                               const AdapterContext& ctx) const {

@@ -18,6 +18,13 @@ namespace terrain::webhooks {
 // Labels: source=connect; channel (voice, chat, task); queue (the queue ARN's last part, else
 // "none"); outcome; region (the envelope's). Time: disconnectTimestamp, else the envelope's.
 // Ids: the contact id with the kind, so a redelivery de-duplicates.
+// One ended contact as events: ivr.call (map) with its labels, then ivr.zero_out (customer)
+// when an agent took it or ivr.abandon (customer) when it was queued and left; ids are the
+// contact id with the kind. Shared by the contact-event and contact-trace-record sources.
+void add_contact_events(Parsed& out, std::int64_t time_ms, const core::Labels& labels,
+                        const std::string& contact, const std::string& subject, bool with_agent,
+                        bool queued);
+
 class ConnectAdapter final : public Adapter {
 public:
     std::string_view source() const override { return "connect"; }
