@@ -19,6 +19,7 @@
 #include "webhooks/api.h"
 #include "alerts/teams/bot_framework_auth.h"
 #include "webhooks/sources/connect/adapter.h"
+#include "webhooks/sources/connect_ctr/adapter.h"
 #include "webhooks/sources/events/adapter.h"
 #include "webhooks/interact.h"
 #include "webhooks/sources/mailgun/adapter.h"
@@ -115,6 +116,10 @@ void fuzz_zendesk(std::string_view body) {
 
 void fuzz_connect(std::string_view body) {
     parse<webhooks::ConnectAdapter>(body);
+}
+
+void fuzz_connect_ctr(std::string_view body) {
+    parse<webhooks::ConnectCtrAdapter>(body);
 }
 
 void fuzz_slack_click(std::string_view body) {
@@ -217,6 +222,7 @@ const std::map<std::string_view, Target>& targets() {
         {"postmark", fuzz_postmark},
         {"zendesk", fuzz_zendesk},
         {"connect", fuzz_connect},
+        {"connect_ctr", fuzz_connect_ctr},
         {"slack_click", fuzz_slack_click},
         {"inbox_click", fuzz_inbox_click},
         {"mattermost_click", fuzz_mattermost_click},
