@@ -21,7 +21,9 @@ BackgroundFetcher::~BackgroundFetcher() {
 bool BackgroundFetcher::request(const std::string& url, Done done) {
     {
         std::lock_guard lock(mutex_);
-        if (stopping_ || pending_.count(url) != 0 || queue_.size() >= max_queued_) {
+        // Counted with the one being fetched, so the bound does not depend on how far the
+        // worker has got.
+        if (stopping_ || pending_.count(url) != 0 || pending_.size() >= max_queued_) {
             return false;
         }
         pending_.insert(url);

@@ -15,7 +15,8 @@ namespace terrain::core {
 // Fetches URLs (GET, a total deadline per fetch) on its own thread, one at a time, so that no
 // HTTP request thread ever waits on a remote host: signing certificates and key sets are
 // fetched here and cached by their owners, and a request that needs one not yet fetched gets a
-// retryable answer. At most `max_queued` distinct URLs wait; the same URL is queued once.
+// retryable answer. At most `max_queued` distinct URLs are queued or being fetched; the same
+// URL is queued once.
 class BackgroundFetcher final {
 public:
     // body: the 200 answer's body; nullopt with `error` otherwise.
@@ -26,7 +27,7 @@ public:
     BackgroundFetcher(const BackgroundFetcher&) = delete;
     BackgroundFetcher& operator=(const BackgroundFetcher&) = delete;
 
-    // Queues a fetch; false when `url` is already queued or being fetched, or the queue is full.
+    // Queues a fetch; false when `url` is already queued or being fetched, or max_queued are.
     bool request(const std::string& url, Done done);
 
 private:

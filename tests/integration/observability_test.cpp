@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/duration.h"
+#include "core/signature.h"
 #include "tests/support/builders.h"
 #include "tests/support/process.h"
 #include "tests/support/service.h"
@@ -65,6 +66,26 @@ void feed_scenario(httplib::Client& c, Traffic& traffic) {
             first = batch;
         }
         testing::post_json(c, "/ingest/sendgrid", batch.dump());
+    }
+    // An hour of a contact centre's contact trace records (two lines of business): half the
+    // calls self-served, the rest with an agent; every fifth caller calls back a minute later.
+    for (int m = 0; m < 60; ++m) {
+        json records = json::array();
+        for (int i = 0; i < 5; ++i) {
+            const bool back = i == 4 && m > 0;
+            const std::string caller = "+1555000" + std::to_string(1000 + (back ? (m - 1) * 5 : m * 5 + i));
+            const bool self_served = i % 2 == 0;
+            json ctr = {{"ContactId", "ctr-" + std::to_string(m) + "-" + std::to_string(i)},
+                        {"Channel", "VOICE"},
+                        {"DisconnectTimestamp", core::format_rfc3339_ms((traffic.t0_s + m * 60 + i) * 1000)},
+                        {"CustomerEndpoint", {{"Address", caller}, {"Type", "TELEPHONE_NUMBER"}}},
+                        {"Attributes", {{"line_of_business", i % 3 == 0 ? "orders" : "billing"}}},
+                        {"Queue", self_served ? json(nullptr) : json{{"Name", "support"}}},
+                        {"Agent", self_served ? json(nullptr) : json{{"Username", "a"}}}};
+            records.push_back({{"data", core::base64_encode(ctr.dump())}});
+        }
+        testing::post_json(c, "/ingest/connect_ctr",
+                           json{{"requestId", "r" + std::to_string(m)}, {"timestamp", 1}, {"records", records}}.dump());
     }
     testing::post_json(c, "/ingest/sendgrid", first.dump());     // a retry: duplicates
     testing::post_json(c, "/ingest/sendgrid", "[{\"event\":", 400);  // truncated JSON
