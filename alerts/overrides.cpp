@@ -4,6 +4,7 @@
 #include <chrono>
 #include <random>
 
+#include "alerts/chat/chat_card.h"
 #include "alerts/metrics.h"
 #include "core/duration.h"
 #include "core/hash.h"
@@ -96,6 +97,18 @@ ClickOutcome Overrides::click_builtin(const Click& click, const std::string& act
     req.action = action.name;
     req.actor = who.name;
     if (action.name == "snooze") {
+        // Only the times the card's menu offers: a click is a choice from it, not free text.
+        const auto offered = card_choices(action, policy_);
+        if (!click.arg.empty() &&
+            std::find(offered.begin(), offered.end(), click.arg) == offered.end()) {
+            std::string list;
+            for (const auto& o : offered) {
+                list += (list.empty() ? "" : ", ") + o;
+            }
+            return audit_refusal(click, actor, 400, "bad_request",
+                                 "'" + click.arg + "' is not one of the snooze times offered (" +
+                                     list + ")");
+        }
         const auto ms = parse_snooze(click.arg.empty() ? "1h" : click.arg);
         if (!ms) {
             return audit_refusal(click, actor, 400, "bad_request",

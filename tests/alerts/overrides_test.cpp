@@ -95,6 +95,26 @@ std::string state_of(core::Store& store, const std::string& key) {
     return x ? x->state : "";
 }
 
+TEST_F(OverridesTest, ASnoozeTakesOnlyTheTimesTheMenuOffers) {
+    core::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager alerts(store, notifier, telemetry_, clock_);
+    alerts.on_finding(anomalous());
+    const std::string id = alerts.list(AlertState::kFiring).at(0).id;
+    core::ActionConfig snooze;
+    snooze.name = "snooze";
+    snooze.executor = "builtin";
+    const Policy policy({{"Ana", {"owner"}, {{"inbox", "local"}}, ""}}, {snooze}, {});
+    Overrides overrides(policy, alerts, store, executor_, telemetry_, clock_);
+    const auto refused = overrides.click({"inbox", "local", id, "snooze", "2h", "", ""});
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_EQ(refused.message, "'2h' is not one of the snooze times offered (1h, 4h, 1d)");
+    EXPECT_EQ(alerts.get(id)->snoozed_until_ms, 0);
+    const auto done = overrides.click({"inbox", "local", id, "snooze", "4h", "", ""});
+    EXPECT_EQ(done.status, 200) << done.message;
+    EXPECT_EQ(alerts.get(id)->snoozed_until_ms, clock_.now_ms() + 4 * 3'600'000);
+}
+
 TEST_F(OverridesTest, RevertsWhenDueAndThenAllowsANewRunUnderANewKey) {
     core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
