@@ -9,13 +9,10 @@ namespace {
 // The labels of the first contact a return carries: where it was handled.
 constexpr const char* kLineOfBusiness[] = {"lob", "queue", "bot", "campaign", "journey", "tenant"};
 
+// A label's value, "" when the event does not carry it.
 std::string label_of(const Labels& labels, std::string_view name) {
-    for (const auto& [k, v] : labels) {
-        if (k == name) {
-            return v;
-        }
-    }
-    return "";
+    const std::string* v = find_label(labels, name);
+    return v != nullptr ? *v : std::string();
 }
 
 std::string channel_of(const Event& e) {

@@ -460,17 +460,19 @@ private:
             if (batch[s].empty()) {
                 continue;
             }
-            std::string body = "[";
-            for (std::size_t i = 0; i < batch[s].size(); ++i) {
-                body += (i ? "," : "") + batch[s][i];
-            }
-            body += "]";
+            std::string body;
             if (s == kConnectCtr) {  // a Kinesis Data Firehose delivery
                 json records = json::array();
                 for (const auto& item : batch[s]) {
                     records.push_back({{"data", core::base64_encode(item)}});
                 }
                 body = json{{"requestId", id()}, {"timestamp", until}, {"records", records}}.dump();
+            } else {
+                body = "[";
+                for (std::size_t i = 0; i < batch[s].size(); ++i) {
+                    body += (i ? "," : "") + batch[s][i];
+                }
+                body += "]";
             }
             emit({until, kSourceNames[s], std::move(body), batch[s].size()});
         }
