@@ -84,6 +84,25 @@ nlohmann::json to_json(const Alert& a) {
         {"feedback_reason", a.feedback_reason},
         {"held_until_recovery", a.held_until_recovery},
     };
+    j["fired_window_end"] = time_or_null_str(a.fired_window_end_ms);
+    j["fired_window_end_ms"] = a.fired_window_end_ms;
+    j["fired"] = {{"observed", number(a.fired.observed)},
+                  {"expected", number(a.fired.expected)},
+                  {"band", {{"lower", number(a.fired.lower)}, {"upper", number(a.fired.upper)}}},
+                  {"numerator", number(a.fired.numerator)},
+                  {"denominator", number(a.fired.denominator)},
+                  {"reason", a.fired.reason}};
+    if (a.send_start_ms != 0) {
+        j["send"] = {{"start", time_or_null_str(a.send_start_ms)},
+                     {"start_ms", a.send_start_ms},
+                     {"end", time_or_null_str(a.send_end_ms)},
+                     {"end_ms", a.send_end_ms},
+                     {"sent", number(a.sent)}};
+    }
+    if (!a.family.empty()) {
+        j["family"] = a.family;
+        j["also"] = a.also;
+    }
     j["escalated_at_ms"] = a.escalated_at_ms;
     j["reminded_at_ms"] = a.reminded_at_ms;
     j["unsnoozed_at_ms"] = a.unsnoozed_at_ms;
@@ -142,6 +161,23 @@ Alert alert_from_json(const nlohmann::json& j) {
     a.numerator = from_number(j, "numerator");
     a.denominator = from_number(j, "denominator");
     a.since_ms = j.value("since_ms", std::int64_t{0});
+    a.fired_window_end_ms = j.value("fired_window_end_ms", std::int64_t{0});
+    if (auto fired = j.find("fired"); fired != j.end() && fired->is_object()) {
+        a.fired.observed = from_number(*fired, "observed");
+        a.fired.expected = from_number(*fired, "expected");
+        if (auto band = fired->find("band"); band != fired->end() && band->is_object()) {
+            a.fired.lower = from_number(*band, "lower");
+            a.fired.upper = from_number(*band, "upper");
+        }
+        a.fired.numerator = from_number(*fired, "numerator");
+        a.fired.denominator = from_number(*fired, "denominator");
+        a.fired.reason = fired->value("reason", "");
+    }
+    if (auto send = j.find("send"); send != j.end() && send->is_object()) {
+        a.send_start_ms = send->value("start_ms", std::int64_t{0});
+        a.send_end_ms = send->value("end_ms", std::int64_t{0});
+        a.sent = from_number(*send, "sent");
+    }
     a.last_window_ms = j.value("last_window_end_ms", std::int64_t{0});
     a.fired_at_ms = j.value("fired_at_ms", std::int64_t{0});
     a.updated_at_ms = j.value("updated_at_ms", std::int64_t{0});
@@ -159,6 +195,8 @@ Alert alert_from_json(const nlohmann::json& j) {
     a.reminded_at_ms = j.value("reminded_at_ms", std::int64_t{0});
     a.unsnoozed_at_ms = j.value("unsnoozed_at_ms", std::int64_t{0});
     a.held_by = j.value("held_by", "");
+    a.family = j.value("family", "");
+    a.also = j.value("also", std::vector<std::string>{});
     a.on_duty = j.value("on_duty", std::vector<std::string>{});
     a.notified = j.value("notified", true);  // alerts saved before holds existed were told
     if (auto o = j.find("overrides"); o != j.end() && o->is_array()) {

@@ -40,8 +40,8 @@ struct OverrideRecord {
 // One incident: a detector that keeps finding one series anomalous. The fingerprint
 // (detector + metric + series labels) is stable, so while an alert fires the same series does
 // not raise another; `id` (fingerprint and start) tells successive incidents apart.
-// Its evidence (core::Evidence) is the latest judged window's; for pairs the MAP's figure is
-// `claim` and the quadrant `quadrant`.
+// Its evidence (core::Evidence) is the latest judged window's, `fired` the one it fired on; for
+// pairs the MAP's figure is `claim` and the quadrant `quadrant`.
 struct Alert : core::Evidence {
     std::string id;
     std::string fingerprint;
@@ -54,7 +54,10 @@ struct Alert : core::Evidence {
     AlertState state = AlertState::kFiring;
     std::string summary;  // one line: what, where, how far from normal
     std::int64_t since_ms = 0;         // event time: start of the first anomalous window
+    std::int64_t fired_window_end_ms = 0;  // event time: end of the window it fired on
     std::int64_t last_window_ms = 0;   // event time: end of the latest window judged
+    // The evidence it fired on, kept as it was; the alert's own (core::Evidence) is the latest.
+    core::Evidence fired;
     std::int64_t fired_at_ms = 0;      // wall time
     std::int64_t updated_at_ms = 0;    // wall time
     std::int64_t resolved_at_ms = 0;   // wall time, 0 while firing
@@ -78,6 +81,11 @@ struct Alert : core::Evidence {
     // paused on alert …"); empty when they go out. Receivers hear of the alert when the hold
     // ends, if it still matters then.
     std::string held_by;
+    // Rolled-up metrics: the family (config.h), and the same incident seen at other levels
+    // while this alert fires ("spam_complaint_rate {provider=gmail.com}: 0.92% ..."), which
+    // raise no alert of their own.
+    std::string family;
+    std::vector<std::string> also;
     // The people on duty for it when it fired (escalated, reminded): names of configured people.
     std::vector<std::string> on_duty;
     bool notified = false;  // a receiver has been told of it

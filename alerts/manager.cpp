@@ -1,5 +1,7 @@
 #include "alerts/manager.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdio>
 #include <utility>
@@ -14,6 +16,7 @@ namespace terrain::alerts {
 namespace {
 
 constexpr std::size_t kMaxResolvedKept = 10'000;
+constexpr std::size_t kMaxAlso = 10;  // other levels of one incident named on its alert
 
 std::string series_text(const core::Labels& labels) {
     std::string out;
@@ -74,7 +77,15 @@ void copy_evidence(Alert& a, const core::Finding& f) {
                                  : "back to normal: now " + plain_value(f.observed, f.denominator > 0) +
                                        " (expected " + plain_value(f.expected, f.denominator > 0) + ")";
     a.summary = f.metric + " for " + series_text(f.labels) + ": " + a.reason;
-    if (f.denominator > 0) {
+    if (f.send_start_ms != 0) {
+        // The send it is about: "mail sent 2026-11-23 10:00-10:40 UTC: 46 of 14474 so far".
+        const std::string from = core::format_rfc3339_ms(f.send_start_ms);
+        const std::string to = core::format_rfc3339_ms(f.send_end_ms);
+        char buf[96];
+        std::snprintf(buf, sizeof buf, ": %.0f of %.0f so far", f.numerator, f.sent);
+        a.summary += " (mail sent " + from.substr(0, 10) + " " + from.substr(11, 5) + "-" +
+                     to.substr(11, 5) + " UTC" + buf + ")";
+    } else if (f.denominator > 0) {
         char buf[96];
         std::snprintf(buf, sizeof buf, " (%.0f of %.0f)", f.numerator, f.denominator);
         a.summary += buf;
@@ -161,6 +172,33 @@ AlertManager::AlertManager(core::Store& store, Notifier& notifier,
     update_gauges();
 }
 
+Alert* AlertManager::incident_of(const core::Finding& f) {
+    if (f.family.empty()) {
+        return nullptr;
+    }
+    for (const auto& [fp, id] : open_) {
+        Alert& a = by_id_.at(id);
+        if (a.family != f.family || a.detector != f.detector) {
+            continue;
+        }
+        // Related series: they agree on a label ({campaign=x} and {campaign=x, provider=y};
+        // {campaign=x, provider=y} and {campaign=x, provider=z}: one campaign at two providers),
+        // or have none in common ({campaign=x} and {provider=y} meet in {campaign=x,
+        // provider=y}); not {campaign=x} and {campaign=z}.
+        bool shared = false;
+        bool agree = false;
+        for (const auto& [k, v] : f.labels) {
+            const std::string* other = core::find_label(a.labels, k);
+            shared = shared || other != nullptr;
+            agree = agree || (other != nullptr && *other == v);
+        }
+        if (agree || !shared) {
+            return &a;
+        }
+    }
+    return nullptr;
+}
+
 void AlertManager::on_finding(const core::Finding& f) {
     if (!f.evaluated) {
         return;
@@ -196,8 +234,19 @@ void AlertManager::on_finding(const core::Finding& f) {
             store_.put_alert({a.id, "firing", to_json(a).dump(), a.updated_at_ms});
             return;
         }
+        if (Alert* claimed = incident_of(f)) {
+            // The same incident at another level of a rolled-up metric: context, not an alert.
+            std::string line = f.metric + " " + series_text(f.labels) + ": " + f.reason;
+            if (std::find(claimed->also.begin(), claimed->also.end(), line) == claimed->also.end() &&
+                claimed->also.size() < kMaxAlso) {
+                claimed->also.push_back(std::move(line));
+                store_.put_alert({claimed->id, "firing", to_json(*claimed).dump(), claimed->updated_at_ms});
+            }
+            return;
+        }
         Alert a;
         a.fingerprint = fp;
+        a.family = f.family;
         a.id = fp + "-" + std::to_string(f.window_start_ms);
         a.metric = f.metric;
         a.detector = f.detector;
@@ -206,8 +255,10 @@ void AlertManager::on_finding(const core::Finding& f) {
         a.team = f.team.empty() ? "unassigned" : f.team;
         a.labels = f.labels;
         a.since_ms = f.window_start_ms;
+        a.fired_window_end_ms = f.window_end_ms;
         a.fired_at_ms = a.updated_at_ms = clock_.now_ms();
         copy_evidence(a, f);
+        a.fired = f;
         open_[fp] = a.id;
         auto [it, inserted] = by_id_.insert_or_assign(a.id, std::move(a));
         save_and_notify(it->second, "firing");

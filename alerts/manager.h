@@ -112,6 +112,9 @@ private:
     void apply_holds(std::int64_t now);
     void release_holds(std::int64_t now);
     void resolve(Alert& alert, const char* why);
+    // The open alert of the same incident at another level of a rolled-up metric (same family
+    // and detector, related labels), if any.
+    Alert* incident_of(const core::Finding& finding);
     void update_gauges();
     ActionResult apply(Alert& alert, const ActionRequest& request, std::int64_t now);
     // Takes an action already checked; the transition's name.

@@ -5,18 +5,11 @@
 #include <stdexcept>
 
 #include "core/binary.h"
+#include "core/duration.h"
 
 namespace terrain::core {
 
 namespace {
-
-std::int64_t floor_to(std::int64_t t, std::int64_t step) {
-    std::int64_t q = t / step;
-    if (t % step < 0) {
-        --q;
-    }
-    return q * step;
-}
 
 // What a metric's windows depend on; a checkpoint is restored only into the same definition.
 std::string definition(const MetricConfig& m) {
@@ -34,6 +27,9 @@ std::string definition(const MetricConfig& m) {
     };
     out += std::to_string(static_cast<int>(m.aggregation)) + ';' + std::to_string(m.window_ms) +
            ';' + std::to_string(m.span_ms) + ';';
+    if (m.by_send) {
+        out += "send:" + std::to_string(m.horizon_ms) + ';';
+    }
     for (const auto& g : m.group_by) {
         out += g + ',';
     }
@@ -46,13 +42,14 @@ std::string definition(const MetricConfig& m) {
     return out;
 }
 
-constexpr std::uint8_t kCheckpointVersion = 1;
-constexpr std::size_t kMinSeriesBytes = 4 + 4 + 4 + 4 + 8 + 24 + 8 + 1;
+constexpr std::uint8_t kCheckpointVersion = 2;  // 2: sends (cohorts, arrivals, send index)
+constexpr std::size_t kMinSeriesBytes = 4 + 4 + 4 + 4 + 8 + 24 + 8 + 1 + 4;
 
 }  // namespace
 
 Aggregator::Aggregator(std::vector<MetricConfig> metrics, std::int64_t allowed_lateness_ms)
-    : metrics_(std::move(metrics)), state_(metrics_.size()), lateness_(allowed_lateness_ms) {
+    : metrics_(std::move(metrics)), state_(metrics_.size()), lateness_(allowed_lateness_ms),
+      sends_(0, 2'000'000) {
     auto index = [this](std::size_t m, Role role, const Filter& f) {
         Target t{m, role, &f};
         if (f.kinds.empty()) {
@@ -63,8 +60,13 @@ Aggregator::Aggregator(std::vector<MetricConfig> metrics, std::int64_t allowed_l
             }
         }
     };
+    std::int64_t horizon = 0;
     for (std::size_t m = 0; m < metrics_.size(); ++m) {
         const auto& cfg = metrics_[m];
+        if (cfg.by_send) {
+            by_send_ = true;
+            horizon = std::max(horizon, cfg.horizon_ms);
+        }
         if (cfg.aggregation == Aggregation::kRatio) {
             index(m, Role::kNumerator, cfg.numerator);
             index(m, Role::kDenominator, cfg.denominator);
@@ -75,30 +77,82 @@ Aggregator::Aggregator(std::vector<MetricConfig> metrics, std::int64_t allowed_l
             index(m, Role::kValue, cfg.filter);
         }
     }
+    sends_.set_horizon(horizon);
 }
 
-bool Aggregator::add(const Event& event) {
-    if (event.time_ms > max_event_time_) {
-        max_event_time_ = event.time_ms;
+bool Aggregator::add(const Event& in) {
+    if (in.time_ms > max_event_time_) {
+        max_event_time_ = in.time_ms;
     }
+    // A signal of a send seen before learns when its mail was sent, and the campaign and
+    // provider of its send where it names none (a copy is made only then).
+    std::int64_t sent_ms = 0;
+    std::optional<Event> filled;
+    if (by_send_) {
+        if (auto send = sends_.observe(in)) {
+            sent_ms = send->sent_ms;
+            for (auto [key, value] : {std::pair{"campaign", send->campaign},
+                                      std::pair{"provider", send->provider}}) {
+                const std::string* have = find_label(in.labels, key);
+                if (!value.empty() && (have == nullptr || *have == "none")) {
+                    if (!filled) {
+                        filled = in;
+                    }
+                    set_label(filled->labels, key, std::string(value));
+                }
+            }
+        }
+    }
+    const Event& event = filled ? *filled : in;
     bool on_time = true;
     if (auto it = by_kind_.find(event.kind); it != by_kind_.end()) {
         for (const auto& t : it->second) {
             // The kind already matched through the index; check side and labels only.
             if (t.filter->matches_except_kind(event)) {
-                on_time &= add_to(t.metric, t.role, event);
+                on_time &= add_to(t.metric, t.role, event, sent_ms);
             }
         }
     }
     for (const auto& t : any_kind_) {
         if (t.filter->matches(event)) {
-            on_time &= add_to(t.metric, t.role, event);
+            on_time &= add_to(t.metric, t.role, event, sent_ms);
         }
     }
     return on_time;
 }
 
-bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event) {
+Aggregator::Series* Aggregator::series_for(std::size_t metric_index, const Event& event) {
+    const auto& cfg = metrics_[metric_index];
+    auto& st = state_[metric_index];
+    key_scratch_.clear();
+    for (const auto& label : cfg.group_by) {
+        const std::string* v = find_label(event.labels, label);
+        key_scratch_.append(v != nullptr ? *v : std::string_view("none"));
+        key_scratch_.push_back('\x1f');
+    }
+    auto it = st.series.find(key_scratch_);
+    if (it == st.series.end()) {
+        if (st.series.size() >= cfg.max_series && !make_room(metric_index)) {
+            ++st.stats.refused;
+            return nullptr;
+        }
+        Series s;
+        for (const auto& label : cfg.group_by) {
+            const std::string* v = find_label(event.labels, label);
+            s.labels.emplace_back(label, v != nullptr ? *v : "none");
+        }
+        s.ring.assign(static_cast<std::size_t>(cfg.span_ms / cfg.window_ms), Sums{});
+        s.last_data_ms = floor_to(event.time_ms, cfg.window_ms);
+        it = st.series.emplace(key_scratch_, std::move(s)).first;
+    }
+    return &it->second;
+}
+
+bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event,
+                        std::int64_t sent_ms) {
+    if (metrics_[metric_index].by_send) {
+        return add_to_send(metric_index, role, event, sent_ms);
+    }
     const auto& cfg = metrics_[metric_index];
     auto& st = state_[metric_index];
     const std::int64_t start = floor_to(event.time_ms, cfg.window_ms);
@@ -111,28 +165,11 @@ bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event)
         ++st.stats.late;
         return false;
     }
-    key_scratch_.clear();
-    for (const auto& label : cfg.group_by) {
-        const std::string* v = find_label(event.labels, label);
-        key_scratch_.append(v != nullptr ? *v : std::string_view("none"));
-        key_scratch_.push_back('\x1f');
+    Series* found = series_for(metric_index, event);
+    if (found == nullptr) {
+        return true;
     }
-    auto it = st.series.find(key_scratch_);
-    if (it == st.series.end()) {
-        if (st.series.size() >= cfg.max_series && !make_room(metric_index)) {
-            ++st.stats.refused;
-            return true;
-        }
-        Series s;
-        for (const auto& label : cfg.group_by) {
-            const std::string* v = find_label(event.labels, label);
-            s.labels.emplace_back(label, v != nullptr ? *v : "none");
-        }
-        s.ring.assign(static_cast<std::size_t>(cfg.span_ms / cfg.window_ms), Sums{});
-        s.last_data_ms = start;
-        it = st.series.emplace(key_scratch_, std::move(s)).first;
-    }
-    Series& s = it->second;
+    Series& s = *found;
     ++s.events;
     s.last_seen_ms = std::max(s.last_seen_ms, event.time_ms);
     Bucket* bucket = nullptr;
@@ -176,6 +213,15 @@ bool Aggregator::make_room(std::size_t metric_index) {
     for (const auto& [key, s] : st.series) {
         if (s.windows_with_data < kHistory) {
             candidates.push_back({{s.events, s.last_seen_ms}, &key});
+        }
+    }
+    if (candidates.empty()) {
+        // Every series has history: the quiet ones (no window emitted lately) make room,
+        // least recently seen first.
+        for (const auto& [key, s] : st.series) {
+            if (!s.active && s.cohorts.empty()) {
+                candidates.push_back({{0, s.last_seen_ms}, &key});
+            }
         }
     }
     if (candidates.empty()) {
@@ -226,11 +272,22 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
     const auto& cfg = metrics_[metric_index];
     auto& st = state_[metric_index];
     for (const auto& [key, labels] : st.evicted) {
-        on_evict(cfg, key, labels);
+        on_evict(cfg, key, labels, nullptr);
     }
     st.evicted.clear();
     const std::int64_t wm = watermark_ms();
     if (st.closed_until == std::numeric_limits<std::int64_t>::min()) {
+        return;
+    }
+    if (cfg.by_send) {
+        while (st.closed_until + cfg.window_ms <= wm) {
+            if (st.series.empty()) {
+                st.closed_until = std::max(st.closed_until, floor_to(wm, cfg.window_ms));
+                return;
+            }
+            close_sends(metric_index, st.closed_until, on_point, on_evict);
+            st.closed_until += cfg.window_ms;
+        }
         return;
     }
     while (st.closed_until + cfg.window_ms <= wm) {
@@ -299,26 +356,19 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
                 ++s.windows_with_data;
             }
             if (s.last_data_ms + cfg.idle_after_ms <= start) {
-                on_evict(cfg, it->first, s.labels);
-                if (s.open.empty()) {
-                    it = st.series.erase(it);
-                } else {
-                    // Data further ahead (a gap in a replay): pause until it comes.
-                    s.active = false;
-                    std::fill(s.ring.begin(), s.ring.end(), Sums{});
-                    s.sum = Sums{};
-                    s.last_data_ms = s.open.front().start;
-                    ++it;
-                }
+                // Quiet for idle_after: its alerts may resolve (on_evict), and it stops emitting
+                // points (no data is not zero) until data comes again. Going quiet is not
+                // forgetting: the series and its detectors' state stay (a campaign that sends
+                // once a day keeps what it learned); only make_room drops series, at the cap.
+                on_evict(cfg, it->first, s.labels, s.attachment.get());
+                s.active = false;
+                std::fill(s.ring.begin(), s.ring.end(), Sums{});
+                s.sum = Sums{};
+                s.last_data_ms = s.open.empty() ? start : s.open.front().start;
+                ++it;
                 continue;
             }
-            Point p;
-            p.metric_index = metric_index;
-            p.metric = &cfg;
-            p.series_key = &it->first;
-            p.labels = &s.labels;
-            p.window_start_ms = start;
-            p.window_end_ms = end;
+            Point p = point_of(metric_index, it->first, s, start);
             if (cfg.aggregation == Aggregation::kRatio) {
                 p.numerator = s.sum.num;
                 p.denominator = s.sum.den;
@@ -334,12 +384,24 @@ void Aggregator::close_one(std::size_t metric_index, const PointSink& on_point,
                 p.value = s.sum.num;
                 p.numerator = s.sum.num;
             }
-            p.attachment = &s.attachment;
             on_point(p);
             ++it;
         }
         st.closed_until = end;
     }
+}
+
+Point Aggregator::point_of(std::size_t metric_index, const std::string& key, Series& s,
+                           std::int64_t start) const {
+    Point p;
+    p.metric_index = metric_index;
+    p.metric = &metrics_[metric_index];
+    p.series_key = &key;
+    p.labels = &s.labels;
+    p.window_start_ms = start;
+    p.window_end_ms = start + metrics_[metric_index].window_ms;
+    p.attachment = &s.attachment;
+    return p;
 }
 
 void Aggregator::for_each_series(
@@ -400,8 +462,11 @@ std::string Aggregator::save() const {
             put_sums(s.sum);
             put_i64(out, s.last_data_ms);
             out.push_back(s.active ? 1 : 0);
+            save_cohorts(out, s.cohorts);
         }
+        st.arrivals.save(out);
     }
+    sends_.save(out);
     return out;
 }
 
@@ -453,6 +518,7 @@ Aggregator::Series Aggregator::read_series(binary::Reader& r) {
     }
     s.ring_pos = static_cast<std::size_t>(pos);
     s.active = active != 0;
+    read_cohorts(r, s.cohorts);
     for (const auto& w : s.ring) {
         s.windows_with_data += w.num != 0 || w.den != 0 || w.claim != 0 ? 1 : 0;
     }
@@ -491,12 +557,24 @@ std::vector<std::string> Aggregator::restore(std::string_view data) {
             }
             st.series.emplace(std::move(key), read_series(r));
         }
+        try {
+            st.arrivals.restore(r);
+        } catch (const std::exception& e) {
+            fail(e.what());
+        }
         definitions[name] = std::move(def);
         saved[name] = std::move(st);
+    }
+    SendIndex sends = sends_;
+    try {
+        sends.restore(r);
+    } catch (const std::exception& e) {
+        fail(e.what());
     }
     if (!r.done()) {
         fail("trailing bytes");
     }
+    sends_ = std::move(sends);
     // Everything read: now take it over.
     std::vector<std::string> fresh;
     max_event_time_ = max_event_time;

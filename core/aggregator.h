@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -10,6 +11,7 @@
 
 #include "core/config.h"
 #include "core/event.h"
+#include "core/sends.h"
 
 namespace terrain::core {
 
@@ -38,6 +40,12 @@ struct Point {
     double numerator = 0;    // ratios: numerator over the span; counts and sums: the value
     double denominator = 0;  // ratios: denominator over the span; otherwise 0
     double claim = std::numeric_limits<double>::quiet_NaN();  // pairs: the MAP side's figure
+    // Ratios attributed to sends: the send judged (its first window's start and its last
+    // window's end) and how many it sent; `denominator` is then its exposure so far (sent times
+    // the share of its signals usually arrived at its age), `value` the rate that projects.
+    std::int64_t send_start_ms = 0;
+    std::int64_t send_end_ms = 0;
+    double sent = 0;
     std::unique_ptr<SeriesAttachment>* attachment = nullptr;
 };
 
@@ -46,6 +54,7 @@ struct AggregatorStats {
     std::uint64_t late = 0;
     std::uint64_t refused = 0;
     std::uint64_t evicted = 0;  // series dropped at the cap to make room for new ones
+    std::uint64_t unattributed = 0;  // attributed to sends: signals of no send within the horizon
 };
 
 // Event-time tumbling windows per metric and series, with a watermark.
@@ -58,12 +67,24 @@ struct AggregatorStats {
 // metric, never silently dropped. `advance_idle` lets a live deployment close windows when
 // the stream goes quiet (the caller decides when event time may follow the wall clock).
 //
+// Ratios with `attribution: send` are judged per send instead (a cohort: the consecutive
+// windows in which a series sent, at most an hour of them). A signal joined to its send by
+// message id (SendIndex) counts towards that send, however late it arrives within the
+// metric's horizon; one without (a ticket that names the campaign, or a send older than the
+// index remembers) counts towards the series' latest send. A send is judged while its signals
+// are still arriving (until 80% of them usually have): at each window close a series reports,
+// among those, the send with the strongest evidence of a high rate, its exposure scaled by the
+// share of signals usually arrived at its age (ArrivalCurve), so a young send is judged against
+// what is usual at its age and an old one's late signals stay with their own send.
+//
 // Not thread-safe: owned and driven by the pipeline thread.
 class Aggregator final {
 public:
     using PointSink = std::function<void(const Point&)>;
+    // `kept` is the series' attachment when the series went quiet and stays (idle_after), null
+    // when it is dropped (make_room at the cap).
     using EvictSink = std::function<void(const MetricConfig&, const std::string& series_key,
-                                         const Labels& labels)>;
+                                         const Labels& labels, SeriesAttachment* kept)>;
 
     Aggregator(std::vector<MetricConfig> metrics, std::int64_t allowed_lateness_ms);
 
@@ -73,8 +94,8 @@ public:
 
     // Closes every window the watermark has passed, calling `on_point` once per series and
     // closed window, in window order, and `on_evict` for series idle past their metric's
-    // `idle_after` (an idle series is dropped, or, when it has data further ahead, paused until
-    // then).
+    // `idle_after` (an idle series stops emitting points until data comes again, and keeps its
+    // state; at the series cap, quiet series make room, least recently seen first).
     void close_windows(const PointSink& on_point, const EvictSink& on_evict);
 
     // Moves event time forward to `event_time_ms` without an event (a quiet stream).
@@ -95,6 +116,8 @@ public:
     void for_each_series(const std::function<void(const MetricConfig&, const std::string& key,
                                                   const SeriesAttachment*)>& visit) const;
     const AggregatorStats& stats(std::size_t metric_index) const;
+    const SendIndex& sends() const { return sends_; }
+    void set_send_capacity(std::size_t capacity) { sends_.set_capacity(capacity); }
 
     // Checkpoints: every series' open and closed windows, the watermark and the counts, without
     // the attachments (detector state is saved separately). restore() takes back each metric
@@ -114,6 +137,15 @@ private:
         std::int64_t start;
         Sums sums;
     };
+    struct Cohort {
+        std::int64_t start = 0;  // its first send window
+        std::int64_t end = 0;    // the end of its last send window
+        double sent = 0;         // denominator events
+        double sent_at = 0;      // their times after `start`, summed (for the mean age)
+        double num = 0;          // signals attributed to it
+        double joined = 0;       // of them, joined by message id (the others: the fallback)
+        double claim = 0;        // pairs: the MAP's claimed successes among its sends
+    };
     struct Series {
         Labels labels;
         std::vector<Bucket> open;
@@ -125,6 +157,7 @@ private:
         std::uint64_t events = 0;       // counted into it since it was created (or restored)
         std::uint32_t windows_with_data = 0;  // closed windows that had data (its history)
         bool active = false;  // a window with data has closed; points are emitted from then on
+        std::deque<Cohort> cohorts;  // attributed to sends: the sends within the horizon
         std::unique_ptr<SeriesAttachment> attachment;
     };
     struct MetricState {
@@ -132,6 +165,7 @@ private:
         std::int64_t closed_until = std::numeric_limits<std::int64_t>::min();
         AggregatorStats stats;
         std::vector<std::pair<std::string, Labels>> evicted;  // told at the next close
+        ArrivalCurve arrivals;  // attributed to sends: how its signals arrive with age
     };
     enum class Role : std::uint8_t { kValue, kNumerator, kDenominator, kClaim };
     struct Target {
@@ -140,7 +174,18 @@ private:
         const Filter* filter;
     };
 
-    bool add_to(std::size_t metric_index, Role role, const Event& event);
+    bool add_to(std::size_t metric_index, Role role, const Event& event, std::int64_t sent_ms);
+    // A point of series `key` for the window [start, start + window), values still to fill.
+    Point point_of(std::size_t metric_index, const std::string& key, Series& s,
+                   std::int64_t start) const;
+    // The series an event belongs to, made if need be (nullptr when refused at the cap).
+    Series* series_for(std::size_t metric_index, const Event& event);
+    // Attributed to sends (aggregator_sends.cpp): an event into its send, and a window close.
+    bool add_to_send(std::size_t metric_index, Role role, const Event& event, std::int64_t sent_ms);
+    void close_sends(std::size_t metric_index, std::int64_t start, const PointSink& on_point,
+                     const EvictSink& on_evict);
+    static void save_cohorts(std::string& out, const std::deque<Cohort>& cohorts);
+    static void read_cohorts(binary::Reader& r, std::deque<Cohort>& cohorts);
     // One series of a window checkpoint (after its key); throws std::runtime_error.
     static Series read_series(binary::Reader& r);
     // At the series cap: drops the series least worth keeping to make room; false when every
@@ -156,6 +201,8 @@ private:
     std::int64_t max_event_time_ = std::numeric_limits<std::int64_t>::min();
     std::int64_t ceiling_ = std::numeric_limits<std::int64_t>::max();
     std::string key_scratch_;
+    SendIndex sends_;
+    bool by_send_ = false;  // some metric is attributed to sends
     std::int64_t next_close_ = std::numeric_limits<std::int64_t>::max();
 };
 

@@ -113,7 +113,7 @@ void parse_pipeline(const Section& top, Config& c) {
     Section pipe(top.get("pipeline"), "pipeline",
                  {"allowed_lateness", "idle_flush", "max_future", "max_past", "queue_events",
                   "dedup_capacity", "export_series", "fsync", "checkpoint_interval",
-                  "return_within", "return_capacity"});
+                  "return_within", "return_capacity", "send_capacity"});
     c.pipeline.allowed_lateness_ms =
         pipe.duration("allowed_lateness", c.pipeline.allowed_lateness_ms);
     c.pipeline.idle_flush_ms = pipe.duration("idle_flush", c.pipeline.idle_flush_ms);
@@ -131,6 +131,9 @@ void parse_pipeline(const Section& top, Config& c) {
     if (c.pipeline.return_within_ms > 7 * 24 * 3'600'000LL) {
         pipe.fail("return_within", "at most 1w");
     }
+    c.pipeline.send_capacity = static_cast<std::size_t>(
+        pipe.integer("send_capacity", static_cast<std::int64_t>(c.pipeline.send_capacity), 0,
+                     100'000'000));
     c.pipeline.return_capacity = static_cast<std::size_t>(
         pipe.integer("return_capacity", static_cast<std::int64_t>(c.pipeline.return_capacity),
                      1, 1LL << 28));
@@ -158,7 +161,29 @@ void parse_metrics(const Section& top, Config& c) {
             if (!names.insert(m.name).second) {
                 throw ConfigError(path + ".name: '" + m.name + "' is declared twice");
             }
+            // Each roll-up is a metric of its own, of the same family.
+            std::vector<MetricConfig> levels;
+            for (const auto& level : m.roll_up) {
+                MetricConfig coarser = m;
+                coarser.roll_up.clear();
+                coarser.group_by = level;
+                coarser.name = m.name + "_by_" + (level.empty() ? std::string("all") : level[0]);
+                for (std::size_t l = 1; l < level.size(); ++l) {
+                    coarser.name += "_and_" + level[l];
+                }
+                coarser.family = m.name;
+                if (!names.insert(coarser.name).second) {
+                    throw ConfigError(path + ".roll_up: '" + coarser.name + "' is declared twice");
+                }
+                levels.push_back(std::move(coarser));
+            }
+            if (!m.roll_up.empty()) {
+                m.family = m.name;
+            }
             c.metrics.push_back(std::move(m));
+            for (auto& level : levels) {
+                c.metrics.push_back(std::move(level));
+            }
         }
         auto pairs = top.get("pairs");
         if (pairs && !pairs.IsNull()) {

@@ -73,6 +73,15 @@ struct MetricConfig {
     std::int64_t window_ms = 300'000;
     std::int64_t span_ms = 300'000;
     std::int64_t idle_after_ms = 3'600'000;  // a series with no events for this long is dropped
+    // Ratios only: `attribution: send` judges each send (cohort) by the signals joined to it by
+    // message id, over `horizon` after it (core/aggregator.h); otherwise the trailing span.
+    bool by_send = false;
+    std::int64_t horizon_ms = 3 * 86'400'000LL;
+    // `roll_up: [[campaign], [provider]]`: the same metric judged at coarser groupings too,
+    // each a metric of its own named <name>_by_<labels>. All share `family` (the declared
+    // name): one incident seen at several levels is one alert (alerts/manager.h).
+    std::vector<std::vector<std::string>> roll_up;
+    std::string family;
     std::size_t max_series = 10'000;
     std::string team = "unassigned";  // who owns this metric's alerts (an alert label)
     std::vector<DetectorConfig> detectors;
@@ -106,6 +115,7 @@ struct PipelineConfig {
     // derived from the keyed hash of their identifier); 0 turns it off.
     std::int64_t return_within_ms = 3'600'000;
     std::size_t return_capacity = 1'000'000;  // customers remembered for returns
+    std::size_t send_capacity = 2'000'000;    // sends remembered to join their late signals
 };
 
 // Where a secret comes from: an environment variable or a file, never the configuration

@@ -129,7 +129,8 @@ MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
                           const std::vector<std::string>& labels) {
     Section s(node, path,
               {"name", "help", "aggregate", "filter", "numerator", "denominator", "group_by",
-               "window", "span", "idle_after", "max_series", "team", "detectors"});
+               "window", "span", "attribution", "horizon", "roll_up", "idle_after", "max_series",
+               "team", "detectors"});
     MetricConfig m;
     m.name = snake_case_name(s);
     m.help = s.str("help", m.name);
@@ -172,7 +173,51 @@ MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
     if (m.span_ms / m.window_ms > 4096) {
         s.fail("span", "more than 4096 windows per span; use a longer window");
     }
-    m.idle_after_ms = s.duration("idle_after", std::max<std::int64_t>(m.span_ms, 3'600'000));
+    const std::string attribution = s.str("attribution", "window");
+    if (attribution != "window" && attribution != "send") {
+        s.fail("attribution", "'" + attribution + "' is not an attribution (use send or window)" +
+                                  suggest(attribution, {"send", "window"}));
+    }
+    m.by_send = attribution == "send";
+    if (m.by_send && m.aggregation != Aggregation::kRatio) {
+        s.fail("attribution", "only a ratio is attributed to sends (its denominator is the send)");
+    }
+    if (s.has("horizon") && !m.by_send) {
+        s.fail("horizon", "an attribution horizon needs 'attribution: send'");
+    }
+    if (m.by_send && s.has("span")) {
+        s.fail("span", "a ratio attributed to sends is judged per send over its 'horizon', not a span");
+    }
+    m.horizon_ms = s.duration("horizon", m.horizon_ms);
+    if (m.by_send && (m.horizon_ms < m.window_ms || m.horizon_ms > 30 * 86'400'000LL)) {
+        s.fail("horizon", "must be between the window and 30d");
+    }
+    m.idle_after_ms = s.duration(
+        "idle_after", std::max<std::int64_t>(m.by_send ? m.horizon_ms : m.span_ms, 3'600'000));
+    if (auto levels = s.get("roll_up"); levels && !levels.IsNull()) {
+        if (!levels.IsSequence()) {
+            s.fail("roll_up", "must be a list of label lists, e.g. [[campaign], [provider]]");
+        }
+        for (std::size_t i = 0; i < levels.size(); ++i) {
+            const std::string where = "roll_up[" + std::to_string(i) + "]";
+            if (!levels[i].IsSequence()) {
+                s.fail(where, "must be a list of labels, e.g. [campaign]");
+            }
+            std::vector<std::string> level;
+            for (const auto& label : levels[i]) {
+                const auto name = label.as<std::string>("");
+                if (std::find(m.group_by.begin(), m.group_by.end(), name) == m.group_by.end()) {
+                    s.fail(where, "'" + name + "' is not in group_by: a roll-up groups by fewer "
+                                  "of the same labels");
+                }
+                level.push_back(name);
+            }
+            if (level.size() >= m.group_by.size()) {
+                s.fail(where, "must group by fewer labels than group_by");
+            }
+            m.roll_up.push_back(std::move(level));
+        }
+    }
     m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));
     m.team = s.str("team", m.team);
     if (m.team.empty() || m.team.size() > 64) {
@@ -186,8 +231,8 @@ MetricConfig parse_pair(const YAML::Node& node, const std::string& path,
                         const std::vector<MetricConfig>& metrics,
                         const std::vector<std::string>& labels) {
     Section s(node, path,
-              {"name", "title", "map", "customer", "on", "window", "span", "action", "team",
-               "max_series", "detectors"});
+              {"name", "title", "map", "customer", "on", "window", "span", "attribution", "horizon",
+               "action", "team", "max_series", "detectors"});
     MetricConfig m;
     m.name = snake_case_name(s);
     std::vector<std::string> names;
@@ -240,7 +285,24 @@ MetricConfig parse_pair(const YAML::Node& node, const std::string& path,
         s.fail("span", format_duration_ms(m.span_ms) + " must be a multiple of the window (" +
                            format_duration_ms(m.window_ms) + "), at most 4096 windows");
     }
-    m.idle_after_ms = std::max<std::int64_t>(m.span_ms, 3'600'000);
+    // Customer signals that trail the mail they are about (complaints, tickets) are joined to
+    // its send, as for a ratio metric; the MAP's figure is then its send's.
+    const std::string attribution = s.str("attribution", "window");
+    if (attribution != "window" && attribution != "send") {
+        s.fail("attribution", "'" + attribution + "' is not an attribution (use send or window)");
+    }
+    m.by_send = attribution == "send";
+    if (m.by_send && s.has("span")) {
+        s.fail("span", "a pair attributed to sends is judged per send over its 'horizon', not a span");
+    }
+    if (s.has("horizon") && !m.by_send) {
+        s.fail("horizon", "an attribution horizon needs 'attribution: send'");
+    }
+    m.horizon_ms = s.duration("horizon", m.horizon_ms);
+    if (m.by_send && (m.horizon_ms < m.window_ms || m.horizon_ms > 30 * 86'400'000LL)) {
+        s.fail("horizon", "must be between the window and 30d");
+    }
+    m.idle_after_ms = std::max<std::int64_t>(m.by_send ? m.horizon_ms : m.span_ms, 3'600'000);
     m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));
     m.team = s.str("team", customer.team);
     m.pair = std::move(pair);

@@ -31,6 +31,10 @@ struct Event {
     double value = 1.0;
     std::string id;       // vendor event id, scoped by the `source` label, for de-duplication
     std::string subject;  // hex keyed hash, or empty
+    // The send a mail signal belongs to: a keyed hash of the vendor's message id (SendGrid
+    // sg_message_id without its filter suffix, Mailgun's Message-Id, SES mail.messageId,
+    // Postmark MessageID), or empty. Joins late signals to their send (core/sends.h).
+    std::string message;
 };
 
 // The labels every adapter and metric may use without declaring them in configuration.

@@ -58,7 +58,7 @@ std::string segment_name(std::uint64_t seq) {
 std::string encode_batch(const std::string& source, const std::vector<Event>& events) {
     std::string out;
     out.reserve(64 + events.size() * 160);
-    out.push_back(1);  // format version
+    out.push_back(2);  // format version (1: without the message hash)
     put_str(out, source);
     put_u32(out, static_cast<std::uint32_t>(events.size()));
     for (const auto& e : events) {
@@ -70,6 +70,7 @@ std::string encode_batch(const std::string& source, const std::vector<Event>& ev
         put_u64(out, bits);
         put_str(out, e.id);
         put_str(out, e.subject);
+        put_str(out, e.message);
         put_u32(out, static_cast<std::uint32_t>(e.labels.size()));
         for (const auto& [k, v] : e.labels) {
             put_str(out, k);
@@ -80,9 +81,10 @@ std::string encode_batch(const std::string& source, const std::vector<Event>& ev
 }
 
 bool decode_batch(std::string_view payload, std::string& source, std::vector<Event>& events) {
-    if (payload.empty() || payload[0] != 1) {
+    if (payload.empty() || (payload[0] != 1 && payload[0] != 2)) {
         return false;
     }
+    const bool with_message = payload[0] == 2;
     binary::Reader r(payload.substr(1));
     std::uint32_t n = 0;
     if (!r.str(source) || !r.u32(n)) {
@@ -97,7 +99,8 @@ bool decode_batch(std::string_view payload, std::string& source, std::vector<Eve
         std::uint64_t bits = 0;
         std::uint32_t labels = 0;
         if (!r.u64(t) || !r.str(e.kind) || !r.u8(side) || side > 1 || !r.u64(bits) ||
-            !r.str(e.id) || !r.str(e.subject) || !r.u32(labels)) {
+            !r.str(e.id) || !r.str(e.subject) || (with_message && !r.str(e.message)) ||
+            !r.u32(labels)) {
             return false;
         }
         e.time_ms = static_cast<std::int64_t>(t);
@@ -179,7 +182,7 @@ std::size_t whole_record(const std::string& data, std::size_t at, std::string* s
     std::uint32_t crc = 0;
     std::memcpy(&len, data.data() + at, 4);
     std::memcpy(&crc, data.data() + at + 4, 4);
-    if (len == 0 || len > data.size() - at - 8 || data[at + 8] != 1 ||
+    if (len == 0 || len > data.size() - at - 8 || (data[at + 8] != 1 && data[at + 8] != 2) ||
         crc32(data.data() + at + 8, len) != crc ||
         (source != nullptr &&
          !decode_batch(std::string_view(data).substr(at + 8, len), *source, *events))) {

@@ -26,6 +26,11 @@ struct Evidence {
     double claim = std::numeric_limits<double>::quiet_NaN();           // pairs: the MAP's figure now
     double claim_expected = std::numeric_limits<double>::quiet_NaN();  // and usually
     std::string quadrant;                  // pairs: see detectors/disagreement.h
+    // Ratios attributed to sends: the send judged (event time of its first window's start and
+    // its last window's end) and how many it sent; `denominator` is then its exposure so far.
+    std::int64_t send_start_ms = 0;
+    std::int64_t send_end_ms = 0;
+    double sent = 0;
 };
 
 // What a detector concluded about one point of one series. Produced on the pipeline thread,
@@ -34,6 +39,7 @@ struct Evidence {
 // any alert as it is.
 struct Finding : Evidence {
     std::string metric;
+    std::string family;    // metrics rolled up from one declaration share it (config.h)
     std::string detector;  // detector name within the metric
     std::string detector_type;
     std::string severity;

@@ -49,7 +49,9 @@ public:
             return false;
         }
         const bool ratio = p.metric != nullptr && p.metric->aggregation == core::Aggregation::kRatio;
-        return (ratio ? p.denominator : p.value) < c_.min_volume;
+        // A ratio attributed to sends: the messages its send sent (its denominator is the
+        // exposure so far, which is small for a young send by design).
+        return (ratio ? (p.sent > 0 ? p.sent : p.denominator) : p.value) < c_.min_volume;
     }
 
     struct State {

@@ -43,8 +43,9 @@ void Evaluator::advance_idle(std::int64_t event_time_ms) {
 void Evaluator::close_due() {
     aggregator_.close_windows(
         [this](const core::Point& p) { on_point(p); },
-        [this](const core::MetricConfig& m, const std::string&, const core::Labels& labels) {
-            sink_.on_series_idle(m, labels);
+        [this](const core::MetricConfig& m, const std::string&, const core::Labels& labels,
+               core::SeriesAttachment* kept) {
+            sink_.on_series_idle(m, labels, static_cast<SeriesEvaluation*>(kept));
         });
 }
 

@@ -34,8 +34,9 @@ public:
     virtual void on_verdict(const core::Point& point, SeriesEvaluation& series,
                             std::size_t detector, Verdict& verdict) = 0;
     // A series dropped for idleness (its alerts may resolve).
+    // `kept`: the series stays (quiet, its state kept) or, null, is dropped.
     virtual void on_series_idle(const core::MetricConfig& /*metric*/,
-                                const core::Labels& /*labels*/) {}
+                                const core::Labels& /*labels*/, SeriesEvaluation* /*kept*/) {}
 };
 
 // The one evaluation path: events into event-time windows (core::Aggregator), each closed

@@ -9,7 +9,12 @@ namespace terrain::detectors {
 // (1 complaint out of 3 deliveries is no evidence); for counts and sums, `min_value` skips
 // points whose value is below it when only `above` is set.
 //
-// Parameters: above, below (at least one), min_denominator (default 0), min_value (default 0).
+// A ratio is beyond a limit only when its count would be unlikely had the rate been at the limit
+// (a Poisson test at `p_value`, default 0.01): 4 complaints where the limit allows 3.2 are
+// noise, 40 are not.
+//
+// Parameters: above, below (at least one), min_denominator (default 0), min_value (default 0),
+// p_value (default 0.01; 1 turns the test off).
 // Stateless per series.
 void register_threshold(Registry& registry);
 

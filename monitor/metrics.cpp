@@ -94,6 +94,22 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry)
                                    "terrain_return_evictions_total",
                                    "Customers forgotten early because pipeline.return_capacity "
                                    "was reached")
-                           .Add({})) {}
+                           .Add({})),
+      send_messages(make_family(prometheus::BuildGauge(), registry, "terrain_send_messages",
+                                "Sends remembered (keyed hashes of message ids) to join their "
+                                "late signals to")
+                        .Add({})),
+      send_joined(make_family(prometheus::BuildCounter(), registry, "terrain_send_joined_total",
+                              "Events joined to their send by message id")
+                      .Add({})),
+      send_evictions(make_family(prometheus::BuildCounter(), registry,
+                                 "terrain_send_evictions_total",
+                                 "Sends forgotten before their horizon because "
+                                 "pipeline.send_capacity was reached")
+                         .Add({})),
+      unattributed(make_family(prometheus::BuildCounter(), registry,
+                               "terrain_unattributed_events_total",
+                               "Signals of ratios attributed to sends that belong to no send "
+                               "within the horizon (a send terrain never saw), by metric")) {}
 
 }  // namespace terrain::monitor

@@ -40,6 +40,10 @@ struct PipelineMetrics {
     prometheus::Counter& returns;           // contact.return events derived
     prometheus::Gauge& return_customers;    // customers remembered for returns
     prometheus::Counter& return_evictions;  // forgotten early at the capacity
+    prometheus::Gauge& send_messages;       // sends remembered for joining their signals
+    prometheus::Counter& send_joined;       // events joined to their send by message id
+    prometheus::Counter& send_evictions;    // sends forgotten early at the capacity
+    prometheus::Family<prometheus::Counter>& unattributed;  // {metric}
 };
 
 }  // namespace terrain::monitor

@@ -115,6 +115,7 @@ Pipeline::Pipeline(const core::Config& config, const detectors::Registry& regist
       returns_(config.pipeline.return_within_ms, config.pipeline.return_capacity),
       aggregator_(evaluator_.aggregator()),
       reported_(config.metrics.size()) {
+    aggregator_.set_send_capacity(config.pipeline.send_capacity);
     for (const auto& m : aggregator_.metrics()) {
         auto& counters = findings_.emplace_back();
         for (const auto& d : m.detectors) {
@@ -125,6 +126,7 @@ Pipeline::Pipeline(const core::Config& config, const detectors::Registry& regist
         added_.push_back(&metrics_.aggregated_events.Add({{"metric", m.name}}));
         refused_.push_back(&metrics_.series_refused.Add({{"metric", m.name}}));
         evicted_.push_back(&metrics_.series_evicted.Add({{"metric", m.name}}));
+        unattributed_.push_back(&metrics_.unattributed.Add({{"metric", m.name}}));
         series_.push_back(&metrics_.series.Add({{"metric", m.name}}));
         if (m.pair) {  // every quadrant from zero, so a dashboard shows zeros, not gaps
             for (const char* q : detectors::quadrants()) {
@@ -276,9 +278,16 @@ void Pipeline::report_stats() {
         added_[m]->Increment(static_cast<double>(s.added - reported_[m].added));
         refused_[m]->Increment(static_cast<double>(s.refused - reported_[m].refused));
         evicted_[m]->Increment(static_cast<double>(s.evicted - reported_[m].evicted));
+        unattributed_[m]->Increment(static_cast<double>(s.unattributed - reported_[m].unattributed));
         reported_[m] = s;
         series_[m]->Set(static_cast<double>(aggregator_.series_count(m)));
     }
+    const auto& sends = aggregator_.sends();
+    metrics_.send_joined.Increment(static_cast<double>(sends.joined() - reported_joined_));
+    metrics_.send_evictions.Increment(static_cast<double>(sends.evicted() - reported_send_evictions_));
+    reported_joined_ = sends.joined();
+    reported_send_evictions_ = sends.evicted();
+    metrics_.send_messages.Set(static_cast<double>(sends.size()));
 }
 
 void Pipeline::idle_tick() {
@@ -301,8 +310,15 @@ void Pipeline::after_windows() {
     metrics_.watermark_seconds.Set(static_cast<double>(aggregator_.watermark_ms()) / 1000.0);
 }
 
-void Pipeline::on_series_idle(const core::MetricConfig& metric, const core::Labels& labels) {
+void Pipeline::on_series_idle(const core::MetricConfig& metric, const core::Labels& labels,
+                              detectors::SeriesEvaluation* kept) {
     alerts_.on_series_idle(metric.name, labels);
+    // A quiet series gives its export slot back; it asks again when it has data.
+    if (kept != nullptr && kept->extra != nullptr) {
+        auto& extra = static_cast<SeriesExtra&>(*kept->extra);
+        extra.exported.reset();
+        extra.export_refused = false;
+    }
 }
 
 void Pipeline::on_series(const core::Point&, detectors::SeriesEvaluation& series) {
@@ -345,6 +361,7 @@ void Pipeline::on_verdict(const core::Point& p, detectors::SeriesEvaluation& ser
     core::Finding f;
     static_cast<core::Evidence&>(f) = std::move(v);
     f.metric = p.metric->name;
+    f.family = p.metric->family;
     f.detector = d.name;
     f.detector_type = d.type;
     f.severity = d.severity;
@@ -352,6 +369,9 @@ void Pipeline::on_verdict(const core::Point& p, detectors::SeriesEvaluation& ser
     f.labels = *p.labels;
     f.window_start_ms = p.window_start_ms;
     f.window_end_ms = p.window_end_ms;
+    f.send_start_ms = p.send_start_ms;
+    f.send_end_ms = p.send_end_ms;
+    f.sent = p.sent;
     f.evaluated = true;
     f.anomalous = v.anomalous;
     if (p.metric->pair) {

@@ -77,7 +77,8 @@ private:
     void on_window(const core::Point& p, detectors::SeriesEvaluation& series) override;
     void on_verdict(const core::Point& p, detectors::SeriesEvaluation& series,
                     std::size_t detector, detectors::Verdict& v) override;
-    void on_series_idle(const core::MetricConfig& metric, const core::Labels& labels) override;
+    void on_series_idle(const core::MetricConfig& metric, const core::Labels& labels,
+                        detectors::SeriesEvaluation* kept) override;
     void run();
     void after_windows();
     // Processes batches taken from the intake, marks them done; returns their event count.
@@ -106,8 +107,11 @@ private:
     std::vector<prometheus::Counter*> added_;
     std::vector<prometheus::Counter*> refused_;
     std::vector<prometheus::Counter*> evicted_;
+    std::vector<prometheus::Counter*> unattributed_;
     std::vector<prometheus::Gauge*> series_;
     std::vector<core::AggregatorStats> reported_;
+    std::uint64_t reported_joined_ = 0;
+    std::uint64_t reported_send_evictions_ = 0;
     std::int64_t last_arrival_wall_ = 0;
     std::int64_t idle_anchor_event_ = 0;
     std::int64_t last_status_ms_ = 0;

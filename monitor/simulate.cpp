@@ -17,6 +17,7 @@
 #include "core/duration.h"
 #include "core/signature.h"
 #include "core/url.h"
+#include "monitor/simulate_outbox.h"
 
 namespace terrain::monitor {
 
@@ -24,9 +25,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::int64_t kMinute = 60'000;
-constexpr std::int64_t kHour = 60 * kMinute;
-constexpr std::int64_t kDay = 24 * kHour;
 constexpr std::int64_t kIncidentLead = 3 * kHour;  // incidents start this long before the end
 
 struct Campaign {
@@ -149,18 +147,20 @@ double contact_centre_shape(std::int64_t t_ms) {
 enum Source : int { kSendgrid, kZendesk, kConnect, kEvents, kConnectCtr, kSources };
 constexpr const char* kSourceNames[] = {"sendgrid", "zendesk", "connect", "events", "connect_ctr"};
 
-struct Pending {
-    std::int64_t t;
-    int source;
-    std::string item;  // the vendor's JSON for one event
-    bool operator>(const Pending& o) const { return t > o.t; }
-};
+// As each vendor delivers: Zendesk one ticket per webhook, Connect contact trace records
+// through Firehose, the others in batches.
+Outbox::Delivery delivery_of(int source) {
+    return source == kZendesk      ? Outbox::Delivery::kOnePerRequest
+           : source == kConnectCtr ? Outbox::Delivery::kFirehose
+                                   : Outbox::Delivery::kArray;
+}
 
 class Generator {
 public:
     Generator(const SimulateOptions& o, std::int64_t start, std::int64_t end)
         : scenario_(o.scenario), rng_(o.seed), start_(start), end_(end),
-          incident_start_(o.scenario == "quiet_week" ? end + 1 : end - kIncidentLead) {}
+          incident_start_(o.scenario == "quiet_week" ? end + 1 : end - kIncidentLead),
+          outbox_(end) {}
 
     void run(const std::function<void(const SimulatedRequest&)>& emit) {
         for (std::int64_t minute = start_; minute < end_; minute += kMinute) {
@@ -169,7 +169,7 @@ public:
             bots(minute, incident);
             calls(minute, incident);
             contact_centre(minute, incident);
-            flush(std::min(minute + kMinute, end_), emit);
+            outbox_.flush(std::min(minute + kMinute, end_), emit);
         }
     }
 
@@ -186,9 +186,7 @@ private:
     }
     bool chance(double p) { return uniform() < p; }
     void add(std::int64_t t, int source, std::string item) {
-        if (t < end_) {
-            pending_.push({t, source, std::move(item)});
-        }
+        outbox_.add(t, kSourceNames[source], delivery_of(source), std::move(item));
     }
     std::string id() { return "sim" + std::to_string(++counter_); }
     static std::string rfc3339(std::int64_t ms) { return core::format_rfc3339_ms(ms); }
@@ -443,41 +441,6 @@ private:
         }
     }
 
-    // Sends everything due before `until`: a SendGrid batch, a Connect batch and a terrain
-    // events batch per minute, one Zendesk webhook per ticket (as each vendor delivers).
-    void flush(std::int64_t until, const std::function<void(const SimulatedRequest&)>& emit) {
-        std::vector<std::string> batch[kSources];
-        while (!pending_.empty() && pending_.top().t < until) {
-            Pending p = pending_.top();
-            pending_.pop();
-            if (p.source == kZendesk) {
-                emit({p.t, "zendesk", std::move(p.item), 1});
-            } else {
-                batch[p.source].push_back(std::move(p.item));
-            }
-        }
-        for (int s = 0; s < kSources; ++s) {
-            if (batch[s].empty()) {
-                continue;
-            }
-            std::string body;
-            if (s == kConnectCtr) {  // a Kinesis Data Firehose delivery
-                json records = json::array();
-                for (const auto& item : batch[s]) {
-                    records.push_back({{"data", core::base64_encode(item)}});
-                }
-                body = json{{"requestId", id()}, {"timestamp", until}, {"records", records}}.dump();
-            } else {
-                body = "[";
-                for (std::size_t i = 0; i < batch[s].size(); ++i) {
-                    body += (i ? "," : "") + batch[s][i];
-                }
-                body += "]";
-            }
-            emit({until, kSourceNames[s], std::move(body), batch[s].size()});
-        }
-    }
-
     std::string scenario_;
     std::mt19937_64 rng_;
     std::int64_t start_;
@@ -485,7 +448,7 @@ private:
     std::int64_t incident_start_;
     std::uint64_t counter_ = 0;
     std::uint64_t tickets_ = 0;
-    std::priority_queue<Pending, std::vector<Pending>, std::greater<>> pending_;
+    Outbox outbox_;
 };
 
 std::int64_t end_of(const SimulateOptions& o) {
@@ -498,21 +461,36 @@ std::int64_t end_of(const SimulateOptions& o) {
 }
 
 int days_of(const SimulateOptions& o) {
-    return o.days > 0 ? o.days : o.scenario == "quiet_week" ? 7 : 2;
+    if (o.days > 0) {
+        return o.days;
+    }
+    if (is_send_scenario(o.scenario)) {
+        return o.scenario == "send_quiet_fortnight" ? 14 : 4;
+    }
+    return o.scenario == "quiet_week" ? 7 : 2;
 }
 
 }  // namespace
 
 const std::vector<std::string>& scenarios() {
-    static const std::vector<std::string> kScenarios = {
-        "quiet_week", "spam_folder", "runaway_send", "bot_loop", "ivr_outage", "consent_bug",
-        "forced_ivr", "bot_containment_trap"};
+    static const std::vector<std::string> kScenarios = [] {
+        std::vector<std::string> all = {"quiet_week", "spam_folder", "runaway_send", "bot_loop",
+                                        "ivr_outage", "consent_bug", "forced_ivr",
+                                        "bot_containment_trap"};
+        for (const auto& s : send_scenarios()) {
+            all.push_back(s);
+        }
+        return all;
+    }();
     return kScenarios;
 }
 
 nlohmann::json ground_truth(const SimulateOptions& options) {
-    const Incident incident = incident_of(options.scenario);
     const std::int64_t end = end_of(options);
+    if (is_send_scenario(options.scenario)) {
+        return send_truth(options, end - days_of(options) * kDay, end);
+    }
+    const Incident incident = incident_of(options.scenario);
     json truth = {{"scenario", options.scenario},
                   {"start", core::format_rfc3339_ms(end - days_of(options) * kDay)},
                   {"end", core::format_rfc3339_ms(end)},
@@ -530,8 +508,12 @@ nlohmann::json ground_truth(const SimulateOptions& options) {
 
 void simulate(const SimulateOptions& options,
               const std::function<void(const SimulatedRequest&)>& emit) {
-    incident_of(options.scenario);  // validates the name
     const std::int64_t end = end_of(options);
+    if (is_send_scenario(options.scenario)) {
+        simulate_sends(options, end - days_of(options) * kDay, end, emit);
+        return;
+    }
+    incident_of(options.scenario);  // validates the name
     Generator(options, end - days_of(options) * kDay, end).run(emit);
 }
 

@@ -20,7 +20,8 @@ namespace terrain::monitor {
 struct SimulateOptions {
     std::string scenario;
     std::int64_t end_ms = 0;  // 0: now
-    int days = 0;             // 0: the scenario's default (7 for quiet_week, 2 otherwise)
+    int days = 0;  // 0: the scenario's default (7 quiet_week, 14 send_quiet_fortnight, 4 the other
+                   // send scenarios, 2 otherwise)
     std::uint64_t seed = 1;
 };
 
@@ -36,7 +37,10 @@ struct SimulatedRequest {
 // What was injected: the ground truth a test or a backtest scores against.
 nlohmann::json ground_truth(const SimulateOptions& options);
 
-// The scenarios: quiet_week, spam_folder, runaway_send, bot_loop, ivr_outage, consent_bug.
+// The scenarios: quiet_week, spam_folder, runaway_send, bot_loop, ivr_outage, consent_bug,
+// forced_ivr, bot_containment_trap; and on send traffic (campaigns that send in bursts through
+// four ESPs, simulate_sends.cpp): send_quiet_fortnight, provider_bounce, complaint_spike,
+// duplicate_send.
 const std::vector<std::string>& scenarios();
 
 // Generates the traffic in time order, handing each request to `emit`. Throws

@@ -60,7 +60,9 @@ void show_alerts(httplib::Client& client, std::int64_t end_ms) {
 constexpr const char* kSimulateUsage =
     "usage: terrain simulate --scenario NAME [--out FILE | --to URL] [--speed X]\n"
     "                        [--days N] [--seed N] [--truth FILE]\n"
-    "scenarios: quiet_week spam_folder runaway_send bot_loop ivr_outage consent_bug\n"
+    "scenarios: quiet_week spam_folder runaway_send bot_loop ivr_outage consent_bug forced_ivr\n"
+    "           bot_containment_trap send_quiet_fortnight provider_bounce complaint_spike\n"
+    "           duplicate_send\n"
     "  --out FILE    write one request per line: {\"at\", \"source\", \"body\"}\n"
     "  --to URL      POST each request to URL/ingest/<source> (a running terrain)\n"
     "  --speed X     simulated seconds per real second (default: as fast as possible)\n"
@@ -181,9 +183,12 @@ int run_simulate(const std::vector<std::string>& args) {
     try {
         truth = ground_truth(o);
     } catch (const std::invalid_argument& e) {
+        std::string names;
+        for (const auto& name : scenarios()) {
+            names += (names.empty() ? "" : " ") + name;
+        }
         std::cerr << "terrain simulate: " << e.what() << core::suggest(o.scenario, scenarios())
-                  << "; scenarios: quiet_week spam_folder runaway_send bot_loop ivr_outage "
-                     "consent_bug\n";
+                  << "; scenarios: " << names << "\n";
         return 2;
     }
     if (c.truth_path.empty() && !c.out.empty()) {

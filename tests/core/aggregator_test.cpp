@@ -35,7 +35,7 @@ struct Recorder {
                 points.push_back({p.metric->name, *p.series_key, p.window_start_ms, p.value,
                                   p.numerator, p.denominator});
             },
-            [this](const MetricConfig&, const std::string& key, const Labels&) {
+            [this](const MetricConfig&, const std::string& key, const Labels&, SeriesAttachment*) {
                 evicted.push_back(key);
             });
     }
@@ -194,7 +194,7 @@ TEST(AggregatorTest, OneEventStampedAheadCannotCloseWindowsEarly) {
     EXPECT_EQ(at_5, 100);
 }
 
-TEST(AggregatorTest, QuietSeriesEmitsZerosThenIsEvicted) {
+TEST(AggregatorTest, AQuietSeriesGoesQuietAndKeepsItsPlace) {
     auto m = count_metric();
     m.idle_after_ms = 15 * kMin;
     Aggregator a({m}, 0);
@@ -208,13 +208,26 @@ TEST(AggregatorTest, QuietSeriesEmitsZerosThenIsEvicted) {
             spring.push_back(p.value);
         }
     }
-    // 1 in the first window, zeros while it might still be alive, then gone.
+    // 1 in the first window, zeros while it might still be alive, then no points (no data is
+    // not zero); its owner is told once that it went quiet.
     ASSERT_GE(spring.size(), 3U);
     EXPECT_EQ(spring[0], 1);
     EXPECT_EQ(spring[1], 0);
     EXPECT_LE(spring.size(), 4U);
     ASSERT_EQ(r.evicted.size(), 1U);
     EXPECT_EQ(r.evicted[0], "spring\x1f");
+    // It keeps its place (and whatever its detectors learned): data brings its points back.
+    EXPECT_EQ(a.series_count(0), 2U);
+    r.points.clear();
+    a.add(EventBuilder().at(kT0 + 2 * 60 * kMin));
+    a.add(EventBuilder().label("campaign", "other").at(kT0 + 2 * 60 * kMin + 10 * kMin));
+    r.drain(a);
+    bool back = false;
+    for (const auto& p : r.points) {
+        back |= p.series == "spring\x1f" && p.value == 1;
+    }
+    EXPECT_TRUE(back);
+    EXPECT_EQ(std::count(r.evicted.begin(), r.evicted.end(), "spring\x1f"), 1);  // told once
 }
 
 TEST(AggregatorTest, LongGapsCostNothing) {

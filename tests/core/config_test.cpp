@@ -27,7 +27,8 @@ TEST(ConfigTest, EmbeddedDefaultIsValidAndWatchesSendgrid) {
     const auto& spam = *std::find_if(c.metrics.begin(), c.metrics.end(),
                                      [](const auto& m) { return m.name == "spam_complaint_rate"; });
     EXPECT_EQ(spam.aggregation, Aggregation::kRatio);
-    EXPECT_EQ(spam.span_ms, 24 * 3'600'000);
+    EXPECT_TRUE(spam.by_send);  // judged per send, over three days of late complaints
+    EXPECT_EQ(spam.horizon_ms, 3 * 24 * 3'600'000LL);
     EXPECT_EQ(spam.detectors.at(0).params.at("above").get<double>(), 0.003);
     EXPECT_EQ(c.server.listen, "127.0.0.1:8686");
     // The catalogue of pairs: each a ratio of customer signals per MAP volume, with the MAP's

@@ -47,6 +47,7 @@ TEST(EventLogTest, RoundTripKeepsEveryField) {
                   .id("sg-1")
                   .at(1'763'892'000'123);
     e.subject = "0123456789abcdef0123456789abcdef";
+    e.message = "fedcba9876543210fedcba9876543210";
     {
         EventLog log(dir.path(), {});
         log.replay(1, [](std::string&&, std::vector<Event>&&) { FAIL(); });
@@ -65,9 +66,27 @@ TEST(EventLogTest, RoundTripKeepsEveryField) {
         EXPECT_EQ(got.value, e.value);
         EXPECT_EQ(got.id, e.id);
         EXPECT_EQ(got.subject, e.subject);
+        EXPECT_EQ(got.message, e.message);
         EXPECT_EQ(got.labels, e.labels);
     });
     EXPECT_EQ(batches, 1);
+}
+
+TEST(EventLogTest, RecordsOfTheFirstFormatStillReadWithoutAMessage) {
+    Event e = EventBuilder().kind("email.open").id("sg-2").at(1'763'892'000'123);
+    e.message = "fedcba9876543210fedcba9876543210";
+    std::string payload = encode_batch("sendgrid", {e});
+    // Format 1 is format 2 without the message: drop it (its length prefix and bytes).
+    const std::size_t at = payload.find(e.message) - 4;
+    payload.erase(at, 4 + e.message.size());
+    payload[0] = 1;
+    std::string source;
+    std::vector<Event> events;
+    ASSERT_TRUE(decode_batch(payload, source, events));
+    ASSERT_EQ(events.size(), 1U);
+    EXPECT_EQ(events[0].id, "sg-2");
+    EXPECT_EQ(events[0].message, "");
+    EXPECT_EQ(events[0].labels, e.labels);
 }
 
 TEST(EventLogTest, TornTailIsTruncatedAndLoggingContinues) {

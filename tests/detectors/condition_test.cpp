@@ -63,10 +63,12 @@ TEST(ConditionTest, MinVolumeLeavesSmallWindowsUnjudged) {
     core::Point p;
     p.metric = &m;
     p.value = 0.5;  // 20 of 40
+    p.numerator = 20;
     p.denominator = 40;
     auto small = d->observe(p);
     EXPECT_FALSE(small.evaluated);
     EXPECT_FALSE(small.anomalous);
+    p.numerator = 2000;
     p.denominator = 4000;
     EXPECT_TRUE(d->observe(p).anomalous);
 }

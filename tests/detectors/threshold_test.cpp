@@ -45,6 +45,27 @@ TEST(ThresholdTest, AboveTheLimitWithEnoughVolume) {
     EXPECT_FALSE(ok.anomalous);
 }
 
+TEST(ThresholdTest, ARatioOverTheLimitByAFewSignalsIsNotYetEvidence) {
+    auto m = testing::ratio_metric();
+    auto d = make(m, {{"above", 0.003}});
+    // 0.5% of 1,000: 5 complaints where the limit allows 3; likely enough at the limit.
+    auto few = d->observe(ratio_point(m, 5, 1000));
+    EXPECT_TRUE(few.evaluated);
+    EXPECT_FALSE(few.anomalous);
+    // The same 0.5% of 20,000 (100 where the limit allows 60) is.
+    EXPECT_TRUE(d->observe(ratio_point(m, 100, 20'000)).anomalous);
+    // 15 of 1,000 is too: P(X >= 15 | 3) is about 1e-6.
+    EXPECT_TRUE(d->observe(ratio_point(m, 15, 1000)).anomalous);
+    // The test can be turned off: then 5 of 1,000 is over the limit.
+    auto plain = make(m, {{"above", 0.003}, {"p_value", 1}});
+    EXPECT_TRUE(plain->observe(ratio_point(m, 5, 1000)).anomalous);
+    // Below a lower limit likewise, and for large counts (the normal approximation).
+    auto low = make(m, {{"below", 0.9}});
+    EXPECT_FALSE(low->observe(ratio_point(m, 8, 10)).anomalous);
+    EXPECT_TRUE(low->observe(ratio_point(m, 880'000, 1'000'000)).anomalous);
+    EXPECT_FALSE(low->observe(ratio_point(m, 899'800, 1'000'000)).anomalous);
+}
+
 TEST(ThresholdTest, AtTheLimitIsNotAbove) {
     auto m = testing::ratio_metric();
     auto d = make(m, {{"above", 0.003}});

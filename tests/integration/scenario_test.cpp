@@ -7,6 +7,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -35,7 +37,8 @@ json get(httplib::Client& c, const std::string& path) {
 // Posts the scenario's traffic as the vendors would, then waits until terrain has judged every
 // window up to the end of the stream. Returns every alert it raised.
 json run_scenario(const std::string& scenario, const monitor::SimulateOptions& options,
-                  TempDir& dir) {
+                  TempDir& dir,
+                  const std::function<void(terrain::testing::Client&)>& inspect = {}) {
     Service svc({"--data-dir", dir.path() + "/data"}, dir.path() + "/terrain.log");
     terrain::testing::Client c("127.0.0.1", svc.port());
     c.set_keep_alive(true);
@@ -65,6 +68,9 @@ json run_scenario(const std::string& scenario, const monitor::SimulateOptions& o
         std::chrono::seconds(120)))
         << scenario << ": terrain did not catch up";
     json alerts = get(c, "/api/v1/alerts")["alerts"];
+    if (inspect) {
+        inspect(c);
+    }
     // Privacy: the simulated recipients' and requesters' addresses (u<n>@<provider>) reach
     // terrain in every vendor body; none may be at rest or in the log.
     for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path())) {
@@ -164,6 +170,101 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, IncidentScenario,
                          ::testing::Values("spam_folder", "runaway_send", "bot_loop",
                                            "ivr_outage", "consent_bug", "forced_ivr",
                                            "bot_containment_trap"));
+
+// Campaigns that send in bursts through four ESPs, with signals trailing over days (the send
+// simulator, monitor/simulate_sends.cpp): each incident is confined to one send, and to one
+// mailbox provider where that is how it happens. Each prints its detection delay (from the
+// first affected send's start to the end of the window its alert fired on) and its alerts.
+class SendScenario : public ::testing::TestWithParam<std::string> {};
+
+// Labels that agree wherever both name a label: one series of the incident lies in both (the
+// expected {campaign, provider} and a roll-up's {campaign} or {provider}; a sibling provider of
+// the same campaign is another incident unless terrain folds it into one alert).
+bool related(const json& labels, const json& expect) {
+    bool shared = false;
+    for (const auto& [k, v] : expect.items()) {
+        if (labels.contains(k) && labels[k] != v) {
+            return false;
+        }
+        shared = shared || labels.contains(k);
+    }
+    return shared || !labels.empty();
+}
+
+// The expected metric, or one of its roll-ups (its family), at a related series.
+bool matches(const json& alert, const json& expect) {
+    return (alert["metric"] == expect["metric"] || alert.value("family", "") == expect["metric"]) &&
+           related(alert["labels"], expect["labels"]);
+}
+
+TEST_P(SendScenario, FoundWithinThirtyMinutesWithoutFalseAlerts) {
+    TempDir dir;
+    const auto options = options_for(GetParam());
+    const json truth = monitor::ground_truth(options);
+    ASSERT_EQ(truth["incidents"].size(), 1U);
+    const json incident = truth["incidents"][0];
+    const std::int64_t start = incident["start_ms"];
+    const json alerts = run_scenario(GetParam(), options, dir);
+    const json* found = nullptr;
+    int false_alerts = 0;
+    int incident_alerts = 0;
+    for (const auto& a : alerts) {
+        // About the incident: raised after it began, on a series related to it.
+        const bool about_it = a["since_ms"].get<std::int64_t>() + kWindow > start &&
+                              related(a["labels"], incident["expect"]["labels"]);
+        if (!about_it) {
+            ++false_alerts;
+            continue;
+        }
+        ++incident_alerts;
+        for (const auto& e : incident["expect_any"]) {
+            if (matches(a, e) && (found == nullptr || a["since_ms"] < (*found)["since_ms"])) {
+                found = &a;
+            }
+        }
+    }
+    ASSERT_NE(found, nullptr) << GetParam() << ": none of " << incident["expect_any"].dump()
+                              << " among " << alerts.dump(2);
+    ASSERT_TRUE(found->contains("fired_window_end_ms")) << found->dump(2);
+    const double delay_min =
+        static_cast<double>((*found)["fired_window_end_ms"].get<std::int64_t>() - start) / 60'000.0;
+    std::cout << "[scenario] " << GetParam() << ": detection delay " << delay_min
+              << " min after the send began, by " << (*found)["metric"].get<std::string>() << " "
+              << (*found)["labels"].dump() << "; " << incident_alerts << " alert(s) about it, "
+              << false_alerts << " false\n";
+    // The target is 15 minutes and one alert per incident; what terrain reaches today is in the
+    // tuning guide's table (a duplicated send is found by its customers' unsubscribes at 25-30
+    // minutes, and an incident at several providers can raise an alert per provider). The
+    // test holds the bound every scenario test holds, and no false alert.
+    EXPECT_LE(delay_min, 30.0) << found->dump(2);
+    EXPECT_LE(false_alerts, 1) << alerts.dump(2);
+}
+
+INSTANTIATE_TEST_SUITE_P(SendScenarios, SendScenario,
+                         ::testing::Values("provider_bounce", "complaint_spike", "duplicate_send"));
+
+// Fourteen days of the same bursty traffic without an incident: at most one false alert per
+// simulated week, and the pairs judge windows (a campaign that pauses between its sends keeps
+// what its detectors learned).
+TEST(SendQuietFortnight, AtMostOneFalseAlertPerWeekAndPairsJudge) {
+    TempDir dir;
+    double pair_windows = 0;
+    const json alerts = run_scenario("send_quiet_fortnight", options_for("send_quiet_fortnight"), dir,
+                                     [&](terrain::testing::Client& c) {
+                                         auto r = c.Get("/metrics");
+                                         ASSERT_TRUE(r);
+                                         std::istringstream in(r->body);
+                                         for (std::string line; std::getline(in, line);) {
+                                             if (line.rfind("terrain_pair_windows_total{", 0) == 0) {
+                                                 pair_windows += std::stod(line.substr(line.rfind(' ') + 1));
+                                             }
+                                         }
+                                     });
+    std::cout << "[scenario] send_quiet_fortnight: false alerts " << alerts.size()
+              << ", pair windows judged " << pair_windows << "\n";
+    EXPECT_LE(alerts.size(), 2U) << alerts.dump(2);
+    EXPECT_GT(pair_windows, 0);
+}
 
 TEST(QuietWeekScenario, AtMostOneAlertInASimulatedWeek) {
     TempDir dir;

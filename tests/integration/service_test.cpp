@@ -97,7 +97,9 @@ TEST(ServiceTest, ComplaintSpikeAtGmailFiresOnceAndResolves) {
     ASSERT_EQ(api.size(), 1U) << api.dump(2);
     EXPECT_EQ(api[0]["fingerprint"], firing["alert"]["fingerprint"]);
 
-    // Hours 2-4: no more complaints; the 24-hour rate falls below 0.3% and the alert resolves.
+    // Hours 2-4: no more complaints. The bad hour's mail has had its complaints (they came
+    // within a minute, and terrain has learned so); the newer sends are judged normal and the
+    // alert resolves.
     for (int m = 60; m < 240; ++m) {
         post_json(client, "/ingest/sendgrid", traffic.minute(m, 200, 100, 0).dump());
     }

@@ -29,6 +29,7 @@ struct EventBuilder {
     }
     EventBuilder& value(double v) { e.value = v; return *this; }
     EventBuilder& id(std::string i) { e.id = std::move(i); return *this; }
+    EventBuilder& message(std::string m) { e.message = std::move(m); return *this; }
     core::Event build() const { return e; }
     operator core::Event() const { return e; }  // NOLINT(google-explicit-constructor)
 };

@@ -15,7 +15,8 @@ using nlohmann::json;
 struct Traffic {
     std::int64_t t0_s;
     int sequence = 0;
-    // One SendGrid event `offset` seconds into minute `m`, with a fresh sg_event_id.
+    // One SendGrid event `offset` seconds into minute `m`, with a fresh sg_event_id. The mail
+    // to one address in one minute is one message: a complaint joins its delivery.
     json event(const char* kind, const std::string& email, int m, int offset,
                const std::string& campaign = "spring-sale") {
         return {{"email", email},
@@ -23,7 +24,8 @@ struct Traffic {
                 {"event", kind},
                 {"category", campaign},
                 {"sg_event_id", "ev-" + std::to_string(sequence++)},
-                {"sg_message_id", "msg-" + std::to_string(sequence)}};
+                {"sg_message_id", "msg-" + campaign + "-" + email + "-" + std::to_string(m) +
+                                      ".filter0001.0"}};
     }
     json minute(int m, int gmail_delivered, int yahoo_delivered, int complaints) {
         json batch = json::array();

@@ -90,6 +90,32 @@ TEST_F(SendgridAdapterTest, AllEventTypesBatchNormalisesKindsAndSides) {
     EXPECT_EQ(ids.size(), 11U);
 }
 
+TEST_F(SendgridAdapterTest, EventsOfOneMessageShareItWhateverFilterServerHandledThem) {
+    // SendGrid appends the filter server's id to sg_message_id; the message is the part before.
+    auto body = [](const char* sg_message_id, const char* event) {
+        return std::string(R"([{"email":"ann@yahoo.com","timestamp":1700000000,"event":")") + event +
+               R"(","sg_event_id":"e-)" + event + R"(","sg_message_id":")" + sg_message_id + R"("}])";
+    };
+    const auto processed =
+        parse(body("14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0", "processed")).events.at(0);
+    const auto open =
+        parse(body("14c5d75ce93.dfd.64b469.filter0002.5185.55F883172.0", "open")).events.at(0);
+    const auto st =
+        parse(body("5lFl7Fr1Rjme_EyzNNB_5A.stfilter-015.5185.55F883172.0", "open")).events.at(0);
+    const auto st_processed =
+        parse(body("5lFl7Fr1Rjme_EyzNNB_5A.stfilter-011.16648.5515E0B88.0", "processed")).events.at(0);
+    EXPECT_EQ(processed.message.size(), 32U);
+    EXPECT_EQ(processed.message, open.message);
+    EXPECT_EQ(st.message, st_processed.message);
+    EXPECT_NE(processed.message, st.message);
+    // The documented batch: eleven events of one message.
+    auto p = parse(fixture("sendgrid_all_event_types_batch.json"));
+    for (const auto& e : p.events) {
+        EXPECT_EQ(e.message, p.events[0].message);
+        EXPECT_FALSE(e.message.empty());
+    }
+}
+
 TEST_F(SendgridAdapterTest, BounceClass) {
     auto hard = parse(fixture("sendgrid_bounce.json"));
     auto block = parse(fixture("sendgrid_blocked.json"));

@@ -2,6 +2,8 @@
 // payloads in ../shared/fixtures.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "tests/support/adapter_problem.h"
 
 #include <nlohmann/json.hpp>
@@ -116,6 +118,21 @@ TEST_F(VendorAdapterTest, MailgunAssembledWebhookAndCampaignFromTagsOrVariables)
               vars.events[0].id);
 }
 
+TEST_F(VendorAdapterTest, MailgunEventsCarryTheirMessage) {
+    // Each documented event names its Message-Id; a later event of the same message joins.
+    json accepted = json::parse(fixture("mailgun_event_accepted.json"));
+    json opened = accepted;
+    opened["event"] = "opened";
+    opened["id"] = "another-event";
+    const auto a = parse(MailgunAdapter(), json{{"event-data", accepted}}.dump()).events.at(0);
+    const auto o = parse(MailgunAdapter(), json{{"event-data", opened}}.dump()).events.at(0);
+    EXPECT_EQ(a.message.size(), 32U);
+    EXPECT_EQ(a.message, o.message);
+    json complained = json::parse(fixture("mailgun_event_complained.json"));
+    EXPECT_NE(parse(MailgunAdapter(), json{{"event-data", complained}}.dump()).events.at(0).message,
+              a.message);
+}
+
 TEST_F(VendorAdapterTest, MailgunBadBodiesAreNamed) {
     EXPECT_EQ(refused(MailgunAdapter(), "{\"signature\":{}}").field, "event-data");
     EXPECT_EQ(refused(MailgunAdapter(), R"({"event-data":{"timestamp":1}})").field,
@@ -192,7 +209,47 @@ TEST_F(VendorAdapterTest, SesSubscriptionMessagesCarryNoEvents) {
     EXPECT_EQ(refused(SesAdapter(), R"({"Type":"Whatever"})").field, "Type");
 }
 
+TEST_F(VendorAdapterTest, SesEventsOfOneMailAndRecipientShareTheirMessage) {
+    // A delivery and a later complaint about the same mail to the same recipient join; another
+    // recipient of that mail is a message of its own.
+    json delivery = json::parse(fixture("ses_delivery.json"));
+    json complaint = json::parse(fixture("ses_complaint_with_feedback.json"));
+    complaint["mail"]["messageId"] = delivery["mail"]["messageId"];
+    complaint["complaint"]["complainedRecipients"] = json::array(
+        {{{"emailAddress", "jane@example.com"}}, {{"emailAddress", "mary@example.com"}}});
+    auto wrap = [](const json& ses) {
+        json envelope = json::parse(fixture("sns_notification.json"));
+        envelope["Message"] = ses.dump();
+        return envelope.dump();
+    };
+    Parsed d = parse(SesAdapter(), wrap(delivery));
+    Parsed c = parse(SesAdapter(), wrap(complaint));
+    ASSERT_EQ(d.events.size(), 1U);
+    ASSERT_GE(c.events.size(), 2U);
+    EXPECT_EQ(d.events[0].message.size(), 32U);
+    std::set<std::string> complaint_messages;
+    for (const auto& e : c.events) {
+        complaint_messages.insert(e.message);
+    }
+    EXPECT_EQ(complaint_messages.size(), c.events.size());  // one per recipient
+    EXPECT_TRUE(complaint_messages.count(d.events[0].message));  // jane's: her delivery's
+    EXPECT_NE(d.events[0].message, d.events[0].subject);  // a namespace of its own
+}
+
 // --- Postmark ----------------------------------------------------------------------------
+
+TEST_F(VendorAdapterTest, PostmarkEventsJoinByMessageId) {
+    const json delivery = {{"RecordType", "Delivery"}, {"MessageID", "883953f4"},
+                           {"Recipient", "ann@yahoo.com"}, {"DeliveredAt", "2026-11-23T10:00:00Z"}};
+    const json open = {{"RecordType", "Open"}, {"MessageID", "883953f4"},
+                       {"Recipient", "ann@yahoo.com"}, {"ReceivedAt", "2026-11-23T11:00:00Z"}};
+    const json other = {{"RecordType", "Open"}, {"MessageID", "a0a0a0a0"},
+                        {"Recipient", "ann@yahoo.com"}, {"ReceivedAt", "2026-11-23T11:00:00Z"}};
+    const std::string m = parse(PostmarkAdapter(), delivery.dump()).events.at(0).message;
+    EXPECT_EQ(m.size(), 32U);
+    EXPECT_EQ(parse(PostmarkAdapter(), open.dump()).events.at(0).message, m);
+    EXPECT_NE(parse(PostmarkAdapter(), other.dump()).events.at(0).message, m);
+}
 
 TEST_F(VendorAdapterTest, PostmarkBounceFixtureAndRecordTypes) {
     Parsed p = parse(PostmarkAdapter(), fixture("postmark_bounce.json"));

@@ -85,4 +85,15 @@ core::Event email_event(const char* kind, core::Side side, std::int64_t time_ms,
     return e;
 }
 
+void set_message(core::Event& e, std::string_view vendor_message_id, std::string_view recipient,
+                 const AdapterContext& ctx) {
+    if (vendor_message_id.empty() || ctx.hasher == nullptr) {
+        return;
+    }
+    // A namespace of its own, so that a message hash never equals a customer's subject hash.
+    std::string basis = "message\x1f";
+    basis.append(vendor_message_id).append("\x1f").append(recipient);
+    e.message = ctx.hasher->hash(basis);
+}
+
 }  // namespace terrain::webhooks

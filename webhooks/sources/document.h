@@ -33,4 +33,10 @@ core::Event email_event(const char* kind, core::Side side, std::int64_t time_ms,
                            std::string_view source, std::string_view campaign,
                            std::string_view address, std::string id, const AdapterContext& ctx);
 
+// Sets the event's message: the keyed hash of the vendor's message id and the recipient (one
+// message may go to several), so that a late signal (an open, a complaint) can be joined to
+// its send. An empty id leaves it empty.
+void set_message(core::Event& e, std::string_view vendor_message_id, std::string_view recipient,
+                 const AdapterContext& ctx);
+
 }  // namespace terrain::webhooks

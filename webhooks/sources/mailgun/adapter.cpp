@@ -99,6 +99,11 @@ core::Result<Parsed> MailgunAdapter::parse(std::string_view body,
     if (!bounce_class.empty()) {
         e.labels.emplace_back("bounce_class", bounce_class);
     }
+    if (auto message = data.find("message"); message != data.end() && message->is_object()) {
+        if (auto headers = message->find("headers"); headers != message->end()) {
+            set_message(e, text_at(*headers, "message-id"), text_at(data, "recipient"), ctx);
+        }
+    }
     out.events.push_back(std::move(e));
     return out;
 }

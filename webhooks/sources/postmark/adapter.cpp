@@ -114,6 +114,7 @@ core::Result<Parsed> PostmarkAdapter::parse(std::string_view body,
     if (o.bounce_class != nullptr) {
         e.labels.emplace_back("bounce_class", o.bounce_class);
     }
+    set_message(e, text_at(r, "MessageID"), address, ctx);
     out.events.push_back(std::move(e));
     return out;
 }

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "core/duration.h"
+#include "webhooks/sources/document.h"
 
 namespace terrain::webhooks {
 
@@ -238,6 +239,19 @@ std::string hex64(std::uint64_t v) {
     return buf;
 }
 
+// The message an sg_message_id names: SendGrid appends the id of the filter server that handled
+// the event ("14c5d75ce93.dfd.64b469.filter0001.16648.5515E0B88.0",
+// "5lFl7Fr1Rjme_EyzNNB_5A.stfilter-015.5185.55F883172.0"), which differs between a message's
+// events; the part before it is the message.
+std::string_view message_of(std::string_view sg_message_id) {
+    const auto filter = sg_message_id.find("filter");
+    if (filter == std::string_view::npos) {
+        return sg_message_id;
+    }
+    const auto dot = sg_message_id.rfind('.', filter);
+    return dot == std::string_view::npos ? sg_message_id : sg_message_id.substr(0, dot);
+}
+
 core::Result<bool> normalise(const Raw& raw, long index, const AdapterContext& ctx,
                                 Parsed& out) {
     if (raw.event.empty()) {
@@ -285,6 +299,7 @@ core::Result<bool> normalise(const Raw& raw, long index, const AdapterContext& c
     if (!raw.email.empty()) {
         e.subject = ctx.hasher->hash(raw.email);
     }
+    set_message(e, message_of(raw.sg_message_id), raw.email, ctx);
     if (!raw.sg_event_id.empty()) {
         // Keyed by event name too: SendGrid's own example batch reuses one placeholder id for
         // eleven different events, while a real retry repeats both.

@@ -144,6 +144,7 @@ core::Result<Parsed> SesAdapter::parse(std::string_view body, const AdapterConte
         if (kind->kind == std::string_view("email.bounce")) {
             e.labels.emplace_back("bounce_class", bounce_class(detail));
         }
+        set_message(e, text_at(mail, "messageId"), recipients[i], ctx);
         out.events.push_back(std::move(e));
     }
     return out;

@@ -1,0 +1,209 @@
+// Ratios attributed to sends: each series keeps its sends (cohorts) within the metric's horizon
+// and reports, at every window close, the one with the strongest evidence of a high rate.
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "core/aggregator.h"
+#include "core/binary.h"
+#include "core/duration.h"
+
+namespace terrain::core {
+
+namespace {
+
+// A send is the consecutive windows in which a series sent, cut at an hour: a 40-minute burst
+// is one send; a series that sends all day is judged hour by hour.
+constexpr std::int64_t kSendLength = 3'600'000;
+// sqrt(k) - z/2 with z = 1.645: the 95% lower bound of a Poisson count, on the square-root
+// scale where its spread is about 1/2 whatever the count.
+constexpr double kLowerBoundShift = 0.8225;
+// A send is judged while its signals are still arriving: until the share of them usually in
+// by its age reaches this. Then its verdict is given; a newer send is judged instead.
+constexpr double kSettled = 0.8;
+
+}  // namespace
+
+bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& event,
+                             std::int64_t sent_ms) {
+    const auto& cfg = metrics_[metric_index];
+    auto& st = state_[metric_index];
+    if (st.closed_until == std::numeric_limits<std::int64_t>::min()) {
+        st.closed_until = floor_to(std::min(event.time_ms, ceiling_) - lateness_, cfg.window_ms);
+        next_close_ = std::min(next_close_, st.closed_until + cfg.window_ms);
+    }
+    // The send's time: known from the index, else (the send itself, or a signal that names no
+    // message) the event's own.
+    const std::int64_t sent = sent_ms != 0 ? sent_ms : event.time_ms;
+    if (sent + cfg.horizon_ms <= st.closed_until) {
+        ++st.stats.late;  // its send is past judging
+        return false;
+    }
+    if (role == Role::kNumerator && sent_ms == 0 && !event.message.empty()) {
+        // A signal of a message whose send terrain never saw (before it started, or forgotten):
+        // it belongs to an older send, not to the latest one.
+        ++st.stats.unattributed;
+        return true;
+    }
+    Series* s = series_for(metric_index, event);
+    if (s == nullptr) {
+        return true;
+    }
+    auto& sends = s->cohorts;
+    if (role == Role::kClaim) {  // pairs: the MAP's claimed success, counted with its send
+        for (auto it = sends.rbegin(); it != sends.rend(); ++it) {
+            if (it->start <= sent) {
+                it->claim += 1;
+                break;
+            }
+        }
+    } else if (role == Role::kDenominator) {
+        const std::int64_t w = floor_to(sent, cfg.window_ms);
+        Cohort* c = nullptr;
+        for (auto it = sends.rbegin(); it != sends.rend() && it->end > w - cfg.window_ms; ++it) {
+            if (it->start <= sent && sent < it->end) {
+                c = &*it;
+                break;
+            }
+        }
+        if (c == nullptr) {
+            if (!sends.empty() && sends.back().end == w &&
+                w + cfg.window_ms - sends.back().start <= kSendLength) {
+                sends.back().end = w + cfg.window_ms;
+                c = &sends.back();
+            } else if (sends.empty() || w >= sends.back().end) {
+                c = &sends.emplace_back(Cohort{w, w + cfg.window_ms});
+            } else {  // an older send, between two others: a send of its own, in order
+                auto at = std::find_if(sends.begin(), sends.end(),
+                                       [&](const Cohort& x) { return x.start > w; });
+                c = &*sends.insert(at, Cohort{w, w + cfg.window_ms});
+            }
+        }
+        c->sent += 1;
+        c->sent_at += static_cast<double>(sent - c->start);
+    } else {
+        Cohort* c = nullptr;
+        if (sent_ms != 0) {  // joined: the send it belongs to
+            for (auto it = sends.rbegin(); it != sends.rend(); ++it) {
+                if (it->start <= sent_ms) {
+                    c = &*it;
+                    break;
+                }
+            }
+        } else if (!sends.empty()) {  // named no message: the series' latest send
+            c = &sends.back();
+        }
+        if (c == nullptr) {
+            ++st.stats.unattributed;
+            return true;
+        }
+        c->num += 1;
+        if (sent_ms != 0) {
+            c->joined += 1;
+            st.arrivals.learn(event.time_ms - sent_ms);
+        }
+    }
+    ++s->events;
+    s->last_seen_ms = std::max(s->last_seen_ms, event.time_ms);
+    ++st.stats.added;
+    return true;
+}
+
+void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
+                             const PointSink& on_point, const EvictSink& on_evict) {
+    const auto& cfg = metrics_[metric_index];
+    auto& st = state_[metric_index];
+    const std::int64_t end = start + cfg.window_ms;
+    for (auto it = st.series.begin(); it != st.series.end();) {
+        Series& s = it->second;
+        // A send is judged for its whole horizon, then let go.
+        while (!s.cohorts.empty() && s.cohorts.front().end + cfg.horizon_ms <= start) {
+            s.cohorts.pop_front();
+        }
+        const Cohort* best = nullptr;
+        double best_bound = -1;
+        double best_exposure = 0;
+        for (const auto& c : s.cohorts) {
+            if (c.sent <= 0 || c.start >= end) {
+                continue;
+            }
+            const auto mean_sent = c.start + static_cast<std::int64_t>(c.sent_at / c.sent);
+            const double arrived = st.arrivals.arrived(end - mean_sent, cfg.horizon_ms);
+            // Settled: most of its last mail's signals are usually in; or it is superseded and
+            // only the fallback fed it (signals without a message id go to the latest send).
+            const bool settled = st.arrivals.arrived(end - c.end, cfg.horizon_ms) >= kSettled;
+            if (settled || (&c != &s.cohorts.back() && c.joined == 0)) {
+                continue;
+            }
+            // Joined signals are set against the share usually arrived at its age; those of the
+            // fallback, of unknown age, against all it sent (a trailing window's semantics).
+            const double exposure =
+                c.num > 0 ? c.sent * (c.joined * arrived + (c.num - c.joined)) / c.num
+                          : c.sent * arrived;
+            const double root = std::max(0.0, std::sqrt(c.num) - kLowerBoundShift);
+            const double bound = root * root / exposure;
+            if (bound >= best_bound) {  // on a tie, the younger send
+                best = &c;
+                best_bound = bound;
+                best_exposure = exposure;
+            }
+        }
+        if (best == nullptr) {
+            // No send to judge (none, or all settled): no data, which is not zero. The series
+            // keeps what its detectors learned until it has been quiet for idle_after.
+            if (s.cohorts.empty() && s.last_seen_ms + cfg.idle_after_ms <= start) {
+                on_evict(cfg, it->first, s.labels, nullptr);
+                it = st.series.erase(it);
+            } else {
+                ++it;
+            }
+            continue;
+        }
+        s.active = true;
+        s.last_data_ms = end;
+        ++s.windows_with_data;
+        Point p = point_of(metric_index, it->first, s, start);
+        p.numerator = best->num;
+        p.denominator = best_exposure;
+        p.value = best_exposure > 0 ? best->num / best_exposure : std::nan("");
+        if (cfg.pair) {
+            p.claim = !cfg.pair->claim_is_ratio ? best->sent
+                      : best->sent > 0           ? best->claim / best->sent
+                                                 : std::nan("");
+        }
+        p.send_start_ms = best->start;
+        p.send_end_ms = best->end;
+        p.sent = best->sent;
+        on_point(p);
+        ++it;
+    }
+}
+
+void Aggregator::save_cohorts(std::string& out, const std::deque<Cohort>& cohorts) {
+    binary::put_u32(out, static_cast<std::uint32_t>(cohorts.size()));
+    for (const auto& c : cohorts) {
+        binary::put_i64(out, c.start);
+        binary::put_i64(out, c.end);
+        binary::put_f64(out, c.sent);
+        binary::put_f64(out, c.sent_at);
+        binary::put_f64(out, c.num);
+        binary::put_f64(out, c.joined);
+        binary::put_f64(out, c.claim);
+    }
+}
+
+void Aggregator::read_cohorts(binary::Reader& r, std::deque<Cohort>& cohorts) {
+    std::uint32_t n = 0;
+    if (!r.count(n, 56)) {
+        throw std::runtime_error("window checkpoint unreadable: truncated sends");
+    }
+    cohorts.resize(n);
+    for (auto& c : cohorts) {
+        if (!r.i64(c.start) || !r.i64(c.end) || !r.f64(c.sent) || !r.f64(c.sent_at) ||
+            !r.f64(c.num) || !r.f64(c.joined) || !r.f64(c.claim) || c.end <= c.start) {
+            throw std::runtime_error("window checkpoint unreadable: bad send");
+        }
+    }
+}
+
+}  // namespace terrain::core

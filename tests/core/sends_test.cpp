@@ -1,0 +1,251 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/aggregator.h"
+#include "core/binary.h"
+#include "core/sends.h"
+#include "tests/support/builders.h"
+
+namespace terrain::core {
+namespace {
+
+using testing::EventBuilder;
+using testing::ratio_metric;
+
+constexpr std::int64_t kT0 = 1'700'000'100'000 / 300'000 * 300'000;  // a window boundary
+constexpr std::int64_t kMin = 60'000;
+constexpr std::int64_t kHour = 60 * kMin;
+constexpr std::int64_t kDay = 24 * kHour;
+
+// A message hash as adapters make them (hex); the index keys on its first 64 bits.
+std::string message(int n) {
+    char buf[33];
+    std::snprintf(buf, sizeof buf, "%016x%016x", n * 2654435761U, n);
+    return buf;
+}
+
+TEST(SendIndexTest, JoinsLaterEventsOfAMessageToItsSendAndFillsTheSendsLabels) {
+    SendIndex index(3 * kDay, 100);
+    EXPECT_FALSE(index.observe(EventBuilder().kind("email.processed").at(kT0).message(message(1))));
+    // The open names no campaign: it learns its send's.
+    auto open = EventBuilder().kind("email.open").at(kT0 + kHour).message(message(1))
+                    .label("campaign", "none").build();
+    auto send = index.observe(open);
+    ASSERT_TRUE(send);
+    EXPECT_EQ(send->sent_ms, kT0);
+    EXPECT_EQ(send->campaign, "spring");
+    EXPECT_EQ(send->provider, "gmail.com");
+    EXPECT_EQ(index.joined(), 1U);
+    // Without a message, or for a message never sent, nothing is joined.
+    EXPECT_FALSE(index.observe(EventBuilder().kind("email.complaint").at(kT0 + kHour)));
+    EXPECT_FALSE(index.observe(EventBuilder().kind("email.complaint").side(Side::kCustomer)
+                                   .at(kT0 + kHour).message(message(2))));
+    // A customer's signal is not a send: the message stays unknown.
+    EXPECT_FALSE(index.observe(EventBuilder().kind("email.complaint").side(Side::kCustomer)
+                                   .at(kT0 + 2 * kHour).message(message(2))));
+    EXPECT_EQ(index.size(), 1U);
+}
+
+TEST(SendIndexTest, ForgetsSendsPastTheHorizonAndTheOldestBeyondItsCapacity) {
+    SendIndex index(kDay, 2);
+    for (int i = 1; i <= 3; ++i) {
+        index.observe(EventBuilder().kind("email.processed").at(kT0 + i * kMin).message(message(i)));
+    }
+    EXPECT_EQ(index.size(), 2U);
+    EXPECT_EQ(index.evicted(), 1U);
+    EXPECT_FALSE(index.observe(EventBuilder().kind("email.open").at(kT0 + kHour).message(message(1))));
+    EXPECT_TRUE(index.observe(EventBuilder().kind("email.open").at(kT0 + kHour).message(message(3))));
+    // A day after, the sends are forgotten.
+    EXPECT_FALSE(
+        index.observe(EventBuilder().kind("email.open").at(kT0 + kDay + 10 * kMin).message(message(3))));
+    EXPECT_EQ(index.size(), 0U);
+}
+
+TEST(SendIndexTest, SurvivesACheckpoint) {
+    SendIndex index(3 * kDay, 100);
+    index.observe(EventBuilder().kind("email.processed").at(kT0).message(message(7)));
+    std::string saved;
+    index.save(saved);
+    SendIndex back(3 * kDay, 100);
+    binary::Reader r(saved);
+    back.restore(r);
+    EXPECT_TRUE(r.done());
+    auto send = back.observe(EventBuilder().kind("email.bounce").at(kT0 + kMin).message(message(7)));
+    ASSERT_TRUE(send);
+    EXPECT_EQ(send->sent_ms, kT0);
+    EXPECT_EQ(send->campaign, "spring");
+    // Cut short anywhere, the data is refused and nothing changes.
+    for (std::size_t cut = 0; cut < saved.size(); cut += 7) {
+        binary::Reader bad(std::string_view(saved).substr(0, cut));
+        SendIndex other(3 * kDay, 100);
+        EXPECT_THROW(other.restore(bad), std::runtime_error) << cut;
+        EXPECT_EQ(other.size(), 0U);
+    }
+}
+
+TEST(ArrivalCurveTest, PriorRisesToOneAtTheHorizonAndLearningMovesIt) {
+    ArrivalCurve curve;
+    double before = 0;
+    for (std::int64_t age : {kMin, 15 * kMin, kHour, 6 * kHour, kDay, 2 * kDay}) {
+        const double share = curve.arrived(age, 3 * kDay);
+        EXPECT_GT(share, before) << age;
+        before = share;
+    }
+    EXPECT_EQ(curve.arrived(3 * kDay, 3 * kDay), 1.0);
+    const double prior_15 = curve.arrived(15 * kMin, 3 * kDay);
+    // Signals that all come within ten minutes: by 15 minutes nearly all have arrived.
+    for (int i = 0; i < 5000; ++i) {
+        curve.learn((i % 10) * kMin);
+    }
+    EXPECT_GT(curve.arrived(15 * kMin, 3 * kDay), 0.95);
+    EXPECT_GT(curve.arrived(15 * kMin, 3 * kDay), prior_15);
+}
+
+MetricConfig by_send_metric() {
+    MetricConfig m = ratio_metric();
+    m.by_send = true;
+    m.horizon_ms = 3 * kDay;
+    m.idle_after_ms = 3 * kDay;
+    return m;
+}
+
+struct SendPoint {
+    std::int64_t window_end;
+    std::int64_t send_start;
+    double num;
+    double exposure;
+    double sent;
+};
+
+// The points of the series under test (campaign spring at gmail.com); events of other
+// campaigns only move event time on.
+std::vector<SendPoint> drain(Aggregator& a) {
+    std::vector<SendPoint> out;
+    a.close_windows(
+        [&](const Point& p) {
+            if (*p.series_key == "spring\x1fgmail.com\x1f") {
+                out.push_back({p.window_end_ms, p.send_start_ms, p.numerator, p.denominator, p.sent});
+            }
+        },
+        [](const MetricConfig&, const std::string&, const Labels&, SeriesAttachment*) {});
+    return out;
+}
+
+// A send of `n` messages in one burst at `at` (ids from `first`), each delivered a second later.
+void send(Aggregator& a, std::int64_t at, int first, int n) {
+    for (int i = 0; i < n; ++i) {
+        a.add(EventBuilder().kind("email.processed").at(at + i).message(message(first + i)));
+        a.add(EventBuilder().kind("email.delivered").at(at + 1000 + i).message(message(first + i)));
+    }
+}
+
+TEST(AggregatorSendsTest, ALateComplaintCountsTowardsItsOwnSendNotTheLatest) {
+    Aggregator a({by_send_metric()}, 2 * kMin);
+    send(a, kT0, 0, 1000);                 // this morning's send
+    send(a, kT0 + 5 * kHour, 1000, 1000);  // the afternoon's
+    // A complaint about the morning's mail arrives in the afternoon.
+    a.add(EventBuilder().kind("email.complaint").side(Side::kCustomer).at(kT0 + 5 * kHour + kMin)
+              .message(message(5)));
+    a.add(EventBuilder().kind("email.delivered").at(kT0 + 5 * kHour + 20 * kMin).label("campaign", "x"));
+    auto points = drain(a);
+    ASSERT_FALSE(points.empty());
+    const auto& last = points.back();
+    // The series reports the send with the evidence: the morning's, with its exposure at five
+    // hours old (about half of a send's complaints are usually in by then).
+    EXPECT_EQ(last.send_start, kT0);
+    EXPECT_EQ(last.num, 1);
+    EXPECT_EQ(last.sent, 1000);
+    EXPECT_GT(last.exposure, 400);
+    EXPECT_LT(last.exposure, 900);
+    EXPECT_EQ(a.sends().joined(), 2001U);  // every delivery and the complaint
+}
+
+TEST(AggregatorSendsTest, ASettledSendIsNoLongerJudged) {
+    Aggregator a({by_send_metric()}, 2 * kMin);
+    send(a, kT0, 0, 1000);
+    a.add(EventBuilder().kind("email.complaint").side(Side::kCustomer).at(kT0 + kHour)
+              .message(message(5)));
+    // Two days on, nearly all of its complaints are usually in: its verdict was given.
+    a.add(EventBuilder().kind("email.delivered").at(kT0 + 2 * kDay).label("campaign", "x"));
+    auto points = drain(a);
+    ASSERT_FALSE(points.empty());
+    EXPECT_LT(points.back().window_end, kT0 + kDay + kHour);
+}
+
+TEST(AggregatorSendsTest, AYoungSendIsJudgedAgainstWhatHasUsuallyArrivedAtItsAge) {
+    Aggregator a({by_send_metric()}, 2 * kMin);
+    send(a, kT0, 0, 2000);
+    for (int i = 0; i < 10; ++i) {  // ten complaints within minutes
+        a.add(EventBuilder().kind("email.complaint").side(Side::kCustomer).at(kT0 + 5 * kMin)
+                  .message(message(i)));
+    }
+    a.add(EventBuilder().kind("email.delivered").at(kT0 + 17 * kMin).label("campaign", "other"));
+    auto points = drain(a);
+    ASSERT_FALSE(points.empty());
+    const auto& last = points.back();
+    EXPECT_EQ(last.num, 10);
+    EXPECT_EQ(last.sent, 2000);
+    // Fifteen minutes old: the exposure is the share of a send's complaints usually in by then
+    // (the prior's tenth, moved by the ten early complaints it has just learned from).
+    EXPECT_LT(last.exposure, 2000 * 0.5);
+    EXPECT_GT(last.num / last.exposure, 10.0 / 2000 * 2);
+}
+
+TEST(AggregatorSendsTest, ASignalOfAnUnseenSendIsNotPutOnTheLatestOne) {
+    Aggregator a({by_send_metric()}, 2 * kMin);
+    send(a, kT0, 0, 100);
+    a.add(EventBuilder().kind("email.complaint").side(Side::kCustomer).at(kT0 + kMin)
+              .message(message(999)));
+    // A signal that names no message (a ticket that names the campaign) goes to the latest.
+    a.add(EventBuilder().kind("email.complaint").side(Side::kCustomer).at(kT0 + 2 * kMin));
+    a.add(EventBuilder().kind("email.delivered").at(kT0 + 12 * kMin).label("campaign", "other"));
+    auto points = drain(a);
+    ASSERT_FALSE(points.empty());
+    EXPECT_EQ(points.back().num, 1);
+    EXPECT_EQ(a.stats(0).unattributed, 1U);
+}
+
+TEST(AggregatorSendsTest, BurstsAreSendsOfTheirOwnAndAQuietSeriesKeepsItsPlace) {
+    Aggregator a({by_send_metric()}, 2 * kMin);
+    send(a, kT0, 0, 100);
+    send(a, kT0 + 5 * kMin, 100, 100);  // the next window: the same send
+    send(a, kT0 + 5 * kHour, 200, 100);  // hours later: a send of its own
+    a.add(EventBuilder().kind("email.complaint").side(Side::kCustomer).at(kT0 + 5 * kHour + kMin)
+              .message(message(3)));
+    a.add(EventBuilder().kind("email.delivered").at(kT0 + 5 * kHour + 12 * kMin).label("campaign", "x"));
+    auto points = drain(a);
+    ASSERT_FALSE(points.empty());
+    EXPECT_EQ(points.back().send_start, kT0);
+    EXPECT_EQ(points.back().sent, 200);
+    // Between the bursts the series reported its first send every window: nothing is forgotten.
+    int between = 0;
+    for (const auto& p : points) {
+        between += p.window_end > kT0 + kHour && p.window_end < kT0 + 5 * kHour ? 1 : 0;
+    }
+    EXPECT_EQ(between, 4 * 12 - 1);
+}
+
+TEST(AggregatorSendsTest, SendsAndArrivalsSurviveACheckpoint) {
+    Aggregator a({by_send_metric()}, 2 * kMin);
+    send(a, kT0, 0, 500);
+    a.add(EventBuilder().kind("email.delivered").at(kT0 + 20 * kMin).label("campaign", "x"));
+    drain(a);
+    Aggregator b({by_send_metric()}, 2 * kMin);
+    EXPECT_TRUE(b.restore(a.save()).empty());
+    for (auto* agg : {&a, &b}) {
+        agg->add(EventBuilder().kind("email.complaint").side(Side::kCustomer).at(kT0 + 25 * kMin)
+                     .message(message(4)));
+        agg->add(EventBuilder().kind("email.delivered").at(kT0 + 40 * kMin).label("campaign", "x"));
+    }
+    auto pa = drain(a);
+    auto pb = drain(b);
+    ASSERT_EQ(pa.size(), pb.size());
+    ASSERT_FALSE(pa.empty());
+    EXPECT_EQ(pb.back().num, 1);
+    EXPECT_EQ(pb.back().exposure, pa.back().exposure);
+    EXPECT_EQ(b.sends().joined(), a.sends().joined());
+}
+
+}  // namespace
+}  // namespace terrain::core
