@@ -121,6 +121,16 @@ bool Aggregator::add(const Event& in) {
     return on_time;
 }
 
+void Aggregator::open_metric(std::size_t metric_index, std::int64_t event_time_ms) {
+    auto& st = state_[metric_index];
+    if (st.closed_until == std::numeric_limits<std::int64_t>::min()) {
+        // The first event opens the metric; allow for earlier events within the lateness.
+        const std::int64_t window = metrics_[metric_index].window_ms;
+        st.closed_until = floor_to(std::min(event_time_ms, ceiling_) - lateness_, window);
+        next_close_ = std::min(next_close_, st.closed_until + window);
+    }
+}
+
 Aggregator::Series* Aggregator::series_for(std::size_t metric_index, const Event& event) {
     const auto& cfg = metrics_[metric_index];
     auto& st = state_[metric_index];
@@ -156,11 +166,7 @@ bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event,
     const auto& cfg = metrics_[metric_index];
     auto& st = state_[metric_index];
     const std::int64_t start = floor_to(event.time_ms, cfg.window_ms);
-    if (st.closed_until == std::numeric_limits<std::int64_t>::min()) {
-        // The first event opens the metric; allow for earlier events within the lateness.
-        st.closed_until = floor_to(std::min(event.time_ms, ceiling_) - lateness_, cfg.window_ms);
-        next_close_ = std::min(next_close_, st.closed_until + cfg.window_ms);
-    }
+    open_metric(metric_index, event.time_ms);
     if (start < st.closed_until) {
         ++st.stats.late;
         return false;

@@ -178,6 +178,8 @@ private:
     // A point of series `key` for the window [start, start + window), values still to fill.
     Point point_of(std::size_t metric_index, const std::string& key, Series& s,
                    std::int64_t start) const;
+    // The first event of a metric opens it: windows before it (less the lateness) are closed.
+    void open_metric(std::size_t metric_index, std::int64_t event_time_ms);
     // The series an event belongs to, made if need be (nullptr when refused at the cap).
     Series* series_for(std::size_t metric_index, const Event& event);
     // Attributed to sends (aggregator_sends.cpp): an event into its send, and a window close.

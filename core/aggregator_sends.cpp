@@ -28,10 +28,7 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
                              std::int64_t sent_ms) {
     const auto& cfg = metrics_[metric_index];
     auto& st = state_[metric_index];
-    if (st.closed_until == std::numeric_limits<std::int64_t>::min()) {
-        st.closed_until = floor_to(std::min(event.time_ms, ceiling_) - lateness_, cfg.window_ms);
-        next_close_ = std::min(next_close_, st.closed_until + cfg.window_ms);
-    }
+    open_metric(metric_index, event.time_ms);
     // The send's time: known from the index, else (the send itself, or a signal that names no
     // message) the event's own.
     const std::int64_t sent = sent_ms != 0 ? sent_ms : event.time_ms;
@@ -50,12 +47,18 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
         return true;
     }
     auto& sends = s->cohorts;
-    if (role == Role::kClaim) {  // pairs: the MAP's claimed success, counted with its send
+    // The latest send that began by `t`: the one a message sent at `t` belongs to.
+    auto send_of = [&sends](std::int64_t t) -> Cohort* {
         for (auto it = sends.rbegin(); it != sends.rend(); ++it) {
-            if (it->start <= sent) {
-                it->claim += 1;
-                break;
+            if (it->start <= t) {
+                return &*it;
             }
+        }
+        return nullptr;
+    };
+    if (role == Role::kClaim) {  // pairs: the MAP's claimed success, counted with its send
+        if (Cohort* c = send_of(sent)) {
+            c->claim += 1;
         }
     } else if (role == Role::kDenominator) {
         const std::int64_t w = floor_to(sent, cfg.window_ms);
@@ -82,17 +85,8 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
         c->sent += 1;
         c->sent_at += static_cast<double>(sent - c->start);
     } else {
-        Cohort* c = nullptr;
-        if (sent_ms != 0) {  // joined: the send it belongs to
-            for (auto it = sends.rbegin(); it != sends.rend(); ++it) {
-                if (it->start <= sent_ms) {
-                    c = &*it;
-                    break;
-                }
-            }
-        } else if (!sends.empty()) {  // named no message: the series' latest send
-            c = &sends.back();
-        }
+        // Joined: the send it belongs to; named no message: the series' latest send.
+        Cohort* c = sent_ms != 0 ? send_of(sent_ms) : sends.empty() ? nullptr : &sends.back();
         if (c == nullptr) {
             ++st.stats.unattributed;
             return true;
