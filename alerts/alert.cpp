@@ -101,6 +101,8 @@ nlohmann::json to_json(const Alert& a) {
     }
     if (!a.family.empty()) {
         j["family"] = a.family;
+    }
+    if (!a.family.empty() || !a.also.empty()) {
         j["also"] = a.also;
     }
     j["escalated_at_ms"] = a.escalated_at_ms;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,6 +57,9 @@ struct Alert : core::Evidence {
     std::int64_t since_ms = 0;         // event time: start of the first anomalous window
     std::int64_t fired_window_end_ms = 0;  // event time: end of the window it fired on
     std::int64_t last_window_ms = 0;   // event time: end of the latest window judged
+    // Event time: end of the latest window in which its series, or one of its members, was
+    // anomalous; it resolves once everything has been normal for kResolveAfter (manager.cpp).
+    std::int64_t last_anomalous_ms = 0;
     // The evidence it fired on, kept as it was; the alert's own (core::Evidence) is the latest.
     core::Evidence fired;
     std::int64_t fired_at_ms = 0;      // wall time
@@ -86,6 +90,17 @@ struct Alert : core::Evidence {
     // raise no alert of their own.
     std::string family;
     std::vector<std::string> also;
+    // The series of the same incident that raised no alert of their own (by fingerprint), each
+    // named by one line of `also` while there is room. In memory only: after a restart an
+    // open alert gathers its members again.
+    struct Member {
+        core::Labels labels;
+        std::string metric, family, detector;
+        bool pair = false;
+        std::int64_t last_anomalous_ms = 0;
+        int line = -1;  // its line in `also`, -1 when not listed
+    };
+    std::map<std::string, Member> members;
     // The people on duty for it when it fired (escalated, reminded): names of configured people.
     std::vector<std::string> on_duty;
     bool notified = false;  // a receiver has been told of it

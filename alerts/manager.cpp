@@ -17,6 +17,12 @@ namespace {
 
 constexpr std::size_t kMaxResolvedKept = 10'000;
 constexpr std::size_t kMaxAlso = 10;  // other levels of one incident named on its alert
+// An alert that recovered and fires again within this much event time is reopened, not raised
+// anew: one incident flapping around its limit is one card.
+constexpr std::int64_t kReopenWithin = 2 * 3'600'000;
+// A firing alert resolves once its series has been normal for this much event time (at least
+// one window): a count that dips under its limit for one window does not end the incident.
+constexpr std::int64_t kResolveAfter = 15 * 60'000;
 
 std::string series_text(const core::Labels& labels) {
     std::string out;
@@ -157,6 +163,7 @@ AlertManager::AlertManager(core::Store& store, Notifier& notifier,
             Alert a = alert_from_json(nlohmann::json::parse(doc.body));
             if (a.state == AlertState::kFiring) {
                 open_[a.fingerprint] = a.id;
+                a.last_anomalous_ms = a.last_window_ms;
             }
             if (a.held_until_recovery) {
                 held_[a.fingerprint] = a.id;
@@ -172,31 +179,110 @@ AlertManager::AlertManager(core::Store& store, Notifier& notifier,
     update_gauges();
 }
 
-Alert* AlertManager::incident_of(const core::Finding& f) {
-    if (f.family.empty()) {
-        return nullptr;
+namespace {
+
+// Whether a finding belongs to the incident of an alert with this series (its own or a
+// member's). Related series of one rolled-up metric (same family and detector) agree on a label
+// ({campaign=x} and {campaign=x, provider=y}; {campaign=x, provider=y} and {campaign=x,
+// provider=z}: one campaign at two providers) or have none in common ({campaign=x} and
+// {provider=y} meet in {campaign=x, provider=y}); not {campaign=x} and {campaign=z}. Another
+// metric belongs when it is about the same series or a level of it (a campaign's unsubscribes
+// beside its disagreement; not another campaign at the same provider). A pair's finding, which
+// explains more, belongs only to a pair's incident.
+bool belongs(const core::Finding& f, const core::Labels& labels, const std::string& metric,
+             const std::string& family, const std::string& detector, bool pair) {
+    bool shared = false;
+    bool agree = false;
+    bool differ = false;
+    for (const auto& [k, v] : f.labels) {
+        const std::string* other = core::find_label(labels, k);
+        shared = shared || other != nullptr;
+        agree = agree || (other != nullptr && *other == v);
+        differ = differ || (other != nullptr && *other != v);
     }
+    const bool same_family = !f.family.empty() && family == f.family && detector == f.detector;
+    if (same_family) {
+        return agree || !shared;
+    }
+    return metric != f.metric && agree && !differ && (f.pair == nullptr || pair);
+}
+
+std::int64_t last_anomalous(const Alert& a) {
+    std::int64_t last = a.last_anomalous_ms;
+    for (const auto& [fp, m] : a.members) {
+        last = std::max(last, m.last_anomalous_ms);
+    }
+    return last;
+}
+
+}  // namespace
+
+Alert* AlertManager::incident_of(const core::Finding& f) {
+    const std::string team = f.team.empty() ? "unassigned" : f.team;
     for (const auto& [fp, id] : open_) {
         Alert& a = by_id_.at(id);
-        if (a.family != f.family || a.detector != f.detector) {
+        if (a.team != team) {
             continue;
         }
-        // Related series: they agree on a label ({campaign=x} and {campaign=x, provider=y};
-        // {campaign=x, provider=y} and {campaign=x, provider=z}: one campaign at two providers),
-        // or have none in common ({campaign=x} and {provider=y} meet in {campaign=x,
-        // provider=y}); not {campaign=x} and {campaign=z}.
-        bool shared = false;
-        bool agree = false;
-        for (const auto& [k, v] : f.labels) {
-            const std::string* other = core::find_label(a.labels, k);
-            shared = shared || other != nullptr;
-            agree = agree || (other != nullptr && *other == v);
-        }
-        if (agree || !shared) {
+        if (belongs(f, a.labels, a.metric, a.family, a.detector, a.pair.has_value())) {
             return &a;
+        }
+        for (const auto& [member_fp, m] : a.members) {
+            if (belongs(f, m.labels, m.metric, m.family, m.detector, m.pair)) {
+                return &a;
+            }
         }
     }
     return nullptr;
+}
+
+void AlertManager::absorb_fresh(Alert& pair_alert, std::int64_t window_ms) {
+    for (auto it = open_.begin(); it != open_.end();) {
+        Alert& a = by_id_.at(it->second);
+        core::Finding as_finding;
+        as_finding.metric = a.metric;
+        as_finding.family = a.family;
+        as_finding.detector = a.detector;
+        as_finding.labels = a.labels;
+        as_finding.reason = a.reason;
+        as_finding.window_end_ms = a.last_anomalous_ms;
+        const bool fresh = a.fired_window_end_ms + window_ms >= pair_alert.fired_window_end_ms;
+        if (&a == &pair_alert || a.pair || a.team != pair_alert.team || !fresh ||
+            !belongs(as_finding, pair_alert.labels, pair_alert.metric, pair_alert.family,
+                     pair_alert.detector, true)) {
+            ++it;
+            continue;
+        }
+        // Raised a window before the pair that explains it: it joins the pair's alert, and its
+        // own card says so.
+        const std::string fp = a.fingerprint;
+        it = open_.erase(it);
+        resolve(a, ("joined " + pair_alert.id).c_str());
+        add_member(pair_alert, fp, as_finding);
+    }
+}
+
+void AlertManager::add_member(Alert& a, const std::string& fp, const core::Finding& f) {
+    auto [it, added] = a.members.try_emplace(fp);
+    Alert::Member& m = it->second;
+    if (added) {
+        m.labels = f.labels;
+        m.metric = f.metric;
+        m.family = f.family;
+        m.detector = f.detector;
+        m.pair = f.pair != nullptr;
+        if (a.also.size() < kMaxAlso) {
+            m.line = static_cast<int>(a.also.size());
+            a.also.emplace_back();
+        }
+        member_of_[fp] = a.id;
+    }
+    m.last_anomalous_ms = f.window_end_ms;
+    if (m.line >= 0) {
+        a.also[static_cast<std::size_t>(m.line)] =
+            f.metric + " " + series_text(f.labels) + ": " + f.reason;
+    }
+    store_.put_alert({a.id, "firing", to_json(a).dump(), a.updated_at_ms});
 }
 
 void AlertManager::on_finding(const core::Finding& f) {
@@ -217,7 +303,8 @@ void AlertManager::on_finding(const core::Finding& f) {
     if (auto held = held_.find(fp); held != held_.end()) {
         // Closed by a person while still anomalous: wait for the series to recover.
         if (!f.anomalous) {
-            if (auto it = by_id_.find(held->second); it != by_id_.end()) {
+            if (auto it = by_id_.find(held->second);
+                it != by_id_.end() && it->second.fingerprint == fp) {
                 it->second.held_until_recovery = false;
                 store_.put_alert({it->second.id, std::string(to_string(it->second.state)),
                                   to_json(it->second).dump(), it->second.updated_at_ms});
@@ -230,18 +317,44 @@ void AlertManager::on_finding(const core::Finding& f) {
         if (open != open_.end()) {
             Alert& a = by_id_.at(open->second);
             copy_evidence(a, f);
+            a.last_anomalous_ms = f.window_end_ms;
             a.updated_at_ms = clock_.now_ms();
             store_.put_alert({a.id, "firing", to_json(a).dump(), a.updated_at_ms});
             return;
         }
-        if (Alert* claimed = incident_of(f)) {
-            // The same incident at another level of a rolled-up metric: context, not an alert.
-            std::string line = f.metric + " " + series_text(f.labels) + ": " + f.reason;
-            if (std::find(claimed->also.begin(), claimed->also.end(), line) == claimed->also.end() &&
-                claimed->also.size() < kMaxAlso) {
-                claimed->also.push_back(std::move(line));
-                store_.put_alert({claimed->id, "firing", to_json(*claimed).dump(), claimed->updated_at_ms});
+        if (auto member = member_of_.find(fp); member != member_of_.end()) {
+            auto it = by_id_.find(member->second);
+            if (it != by_id_.end() && it->second.state == AlertState::kFiring) {
+                add_member(it->second, fp, f);
+                return;
             }
+            member_of_.erase(member);  // its incident ended: the series starts its own
+        }
+        if (auto recent = recovered_.find(fp); recent != recovered_.end()) {
+            // Back within kReopenWithin of recovering: the same incident flaring again, on
+            // the same card, not a new alert.
+            auto it = by_id_.find(recent->second);
+            const bool reopen = it != by_id_.end() && it->second.resolved_by == "recovered" &&
+                                f.window_end_ms - it->second.last_window_ms <= kReopenWithin;
+            recovered_.erase(recent);
+            if (reopen) {
+                Alert& a = it->second;
+                a.state = AlertState::kFiring;
+                a.resolved_at_ms = 0;
+                a.resolved_by.clear();
+                a.last_anomalous_ms = f.window_end_ms;
+                a.updated_at_ms = clock_.now_ms();
+                copy_evidence(a, f);
+                open_[fp] = a.id;
+                save_and_notify(a, "firing", "firing again");
+                update_gauges();
+                return;
+            }
+        }
+        if (Alert* claimed = incident_of(f)) {
+            // The same incident at another level of a rolled-up metric, or from another side:
+            // context on the alert already firing, not an alert of its own.
+            add_member(*claimed, fp, f);
             return;
         }
         Alert a;
@@ -255,20 +368,29 @@ void AlertManager::on_finding(const core::Finding& f) {
         a.team = f.team.empty() ? "unassigned" : f.team;
         a.labels = f.labels;
         a.since_ms = f.window_start_ms;
-        a.fired_window_end_ms = f.window_end_ms;
+        a.fired_window_end_ms = a.last_anomalous_ms = f.window_end_ms;
         a.fired_at_ms = a.updated_at_ms = clock_.now_ms();
         copy_evidence(a, f);
         a.fired = f;
         open_[fp] = a.id;
         auto [it, inserted] = by_id_.insert_or_assign(a.id, std::move(a));
         save_and_notify(it->second, "firing");
+        if (f.pair != nullptr) {
+            absorb_fresh(it->second, f.window_end_ms - f.window_start_ms);
+        }
         update_gauges();
         return;
     }
     if (open != open_.end()) {
         Alert& a = by_id_.at(open->second);
         copy_evidence(a, f);
+        if (f.window_end_ms - last_anomalous(a) < kResolveAfter) {
+            a.updated_at_ms = clock_.now_ms();
+            store_.put_alert({a.id, "firing", to_json(a).dump(), a.updated_at_ms});
+            return;
+        }
         resolve(a, "recovered");
+        recovered_[fp] = a.id;
         open_.erase(open);
         update_gauges();
     }
@@ -301,6 +423,11 @@ void AlertManager::on_series_idle(const std::string& metric, const core::Labels&
 }
 
 void AlertManager::resolve(Alert& a, const char* why) {
+    for (const auto& [fp, m] : a.members) {
+        if (auto it = member_of_.find(fp); it != member_of_.end() && it->second == a.id) {
+            member_of_.erase(it);
+        }
+    }
     a.state = AlertState::kResolved;
     a.resolved_at_ms = a.updated_at_ms = clock_.now_ms();
     a.resolved_by = why;
@@ -317,6 +444,10 @@ void AlertManager::resolve(Alert& a, const char* why) {
             }
         }
         holds_.forget(oldest);
+        if (auto r = recovered_.find(by_id_.at(oldest).fingerprint);
+            r != recovered_.end() && r->second == oldest) {
+            recovered_.erase(r);
+        }
         by_id_.erase(oldest);
     }
 }

@@ -112,9 +112,15 @@ private:
     void apply_holds(std::int64_t now);
     void release_holds(std::int64_t now);
     void resolve(Alert& alert, const char* why);
-    // The open alert of the same incident at another level of a rolled-up metric (same family
-    // and detector, related labels), if any.
+    // The open alert of the same team whose incident a finding belongs to (related to its
+    // series or one of its members: manager.cpp, belongs()), if any.
     Alert* incident_of(const core::Finding& finding);
+    // Makes a finding's series (fingerprint `fp`) a member of an alert's incident, or refreshes
+    // it: its line in `also` says where it is now.
+    void add_member(Alert& alert, const std::string& fp, const core::Finding& finding);
+    // A pair's alert just raised takes in the same team's single-metric alerts of its incident
+    // raised at most a window before it (findings of one window arrive metric by metric).
+    void absorb_fresh(Alert& pair_alert, std::int64_t window_ms);
     void update_gauges();
     ActionResult apply(Alert& alert, const ActionRequest& request, std::int64_t now);
     // Takes an action already checked; the transition's name.
@@ -134,6 +140,8 @@ private:
     Holds holds_;  // reads silences_
     std::map<std::string, Alert> by_id_;
     std::map<std::string, std::string> open_;  // fingerprint -> id of the firing alert
+    std::map<std::string, std::string> recovered_;  // fingerprint -> id of its alert that recovered
+    std::map<std::string, std::string> member_of_;  // fingerprint -> id of the open alert it joined
     // fingerprint -> end of the latest window any of its alerts has seen. Findings for windows
     // up to there are history (a replay of the event log after a restart) and change nothing,
     // so a restart neither re-opens nor re-notifies an alert.

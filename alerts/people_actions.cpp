@@ -138,6 +138,11 @@ std::string AlertManager::change_state(Alert& a, const ActionRequest& req, std::
         a.held_until_recovery = true;
         held_[a.fingerprint] = a.id;
         open_.erase(a.fingerprint);
+        // The incident's other series are closed with it, each until it recovers.
+        for (const auto& [fp, m] : a.members) {
+            member_of_.erase(fp);
+            held_.try_emplace(fp, a.id);
+        }
         a.state = AlertState::kResolved;
         a.resolved_at_ms = now;
         a.resolved_by = req.actor + (req.action == "resolve" ? ": resolved" : ": not a problem");

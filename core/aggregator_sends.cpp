@@ -15,8 +15,8 @@ namespace {
 // A send is the consecutive windows in which a series sent, cut at an hour: a 40-minute burst
 // is one send; a series that sends all day is judged hour by hour.
 constexpr std::int64_t kSendLength = 3'600'000;
-// sqrt(k) - z/2 with z = 1.645: the 95% lower bound of a Poisson count, on the square-root
-// scale where its spread is about 1/2 whatever the count.
+// sqrt(k) -/+ z/2 with z = 1.645: the 95% lower (upper) bound of a Poisson count, on the
+// square-root scale where its spread is about 1/2 whatever the count.
 constexpr double kLowerBoundShift = 0.8225;
 // A send is judged while its signals are still arriving: until the share of them usually in
 // by its age reaches this. Then its verdict is given; a newer send is judged instead.
@@ -108,12 +108,19 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
     const auto& cfg = metrics_[metric_index];
     auto& st = state_[metric_index];
     const std::int64_t end = start + cfg.window_ms;
+    // The send with the strongest evidence of the way customers are worse off: the highest
+    // rate at its lower bound, or for a pair that is worse below (opens), the lowest at its
+    // upper bound.
+    const bool below = cfg.pair && cfg.pair->worse_below;
     for (auto it = st.series.begin(); it != st.series.end();) {
         Series& s = it->second;
         // A send is judged for its whole horizon, then let go.
         while (!s.cohorts.empty() && s.cohorts.front().end + cfg.horizon_ms <= start) {
             s.cohorts.pop_front();
         }
+        auto arrived_by = [&](std::int64_t age_ms) {
+            return st.arrivals.arrived(age_ms, cfg.horizon_ms);
+        };
         const Cohort* best = nullptr;
         double best_bound = -1;
         double best_exposure = 0;
@@ -122,10 +129,10 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
                 continue;
             }
             const auto mean_sent = c.start + static_cast<std::int64_t>(c.sent_at / c.sent);
-            const double arrived = st.arrivals.arrived(end - mean_sent, cfg.horizon_ms);
+            const double arrived = arrived_by(end - mean_sent);
             // Settled: most of its last mail's signals are usually in; or it is superseded and
             // only the fallback fed it (signals without a message id go to the latest send).
-            const bool settled = st.arrivals.arrived(end - c.end, cfg.horizon_ms) >= kSettled;
+            const bool settled = arrived_by(end - c.end) >= kSettled;
             if (settled || (&c != &s.cohorts.back() && c.joined == 0)) {
                 continue;
             }
@@ -134,9 +141,10 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
             const double exposure =
                 c.num > 0 ? c.sent * (c.joined * arrived + (c.num - c.joined)) / c.num
                           : c.sent * arrived;
-            const double root = std::max(0.0, std::sqrt(c.num) - kLowerBoundShift);
-            const double bound = root * root / exposure;
-            if (bound >= best_bound) {  // on a tie, the younger send
+            const double root = below ? std::sqrt(c.num) + kLowerBoundShift
+                                      : std::max(0.0, std::sqrt(c.num) - kLowerBoundShift);
+            const double bound = (below ? -1 : 1) * root * root / exposure;
+            if (best == nullptr || bound >= best_bound) {  // on a tie, the younger send
                 best = &c;
                 best_bound = bound;
                 best_exposure = exposure;

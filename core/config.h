@@ -55,6 +55,9 @@ struct PairConfig {
     std::string action;         // what to do about it, in business words
     Filter claim;
     bool claim_is_ratio = false;  // false: the claim is the exposure count itself
+    // Which way the customer side goes when customers are worse off: up (complaints, tickets,
+    // returns) or down (opens, clicks: mail that stops reaching people).
+    bool worse_below = false;
 };
 
 // A metric series family: events that pass `filter` (or numerator / denominator for ratios),

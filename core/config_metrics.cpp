@@ -232,7 +232,7 @@ MetricConfig parse_pair(const YAML::Node& node, const std::string& path,
                         const std::vector<std::string>& labels) {
     Section s(node, path,
               {"name", "title", "map", "customer", "on", "window", "span", "attribution", "horizon",
-               "action", "team", "max_series", "detectors"});
+               "worse", "action", "team", "max_series", "detectors"});
     MetricConfig m;
     m.name = snake_case_name(s);
     std::vector<std::string> names;
@@ -259,6 +259,12 @@ MetricConfig parse_pair(const YAML::Node& node, const std::string& path,
     pair.map_says = map.help;
     pair.customer_says = customer.help;
     pair.action = s.str("action", "");
+    const std::string worse = s.str("worse", "above");
+    if (worse != "above" && worse != "below") {
+        s.fail("worse", "'" + worse + "' is not a direction (use above: customer signals rising "
+                        "is bad, or below: falling is bad)");
+    }
+    pair.worse_below = worse == "below";
     m.aggregation = Aggregation::kRatio;
     if (map.aggregation == Aggregation::kRatio) {
         m.denominator = map.denominator;

@@ -23,8 +23,10 @@ public:
 protected:
     Verdict evaluate(const core::Point& p) override {
         Verdict v = Rate::evaluate(p);
-        if (v.anomalous && !(p.value > v.expected)) {
-            // Fewer customer signals than usual is good news, not a disagreement.
+        const bool below = metric_.pair && metric_.pair->worse_below;
+        if (v.anomalous && !(below ? p.value < v.expected : p.value > v.expected)) {
+            // Customers better off than usual (fewer complaints, more opens) is good news, not
+            // a disagreement.
             v.anomalous = false;
             v.score = 0;
             v.reason.clear();
@@ -98,7 +100,7 @@ const std::vector<const char*>& quadrants() {
 void register_disagreement(Registry& registry) {
     registry.add(
         "disagreement",
-        {"pairs only: customer signals per unit of MAP volume rising against their baseline, with the MAP's figure and the CX quadrant", {{"p_value", "number", "beta-binomial tail probability that is anomalous (1e-6)"}, {"alpha", "number", "weight of each window in the baseline rate (0.05)"}, {"max_strength", "number", "at most this many trials of evidence in the baseline (20000)"}, {"min_baseline", "number", "trials learned before the first judgement (2000)"}, {"min_history", "duration", "how long a pair is watched before its first judgement (12h)"}, {"learn_p_value", "number", "windows below this tail probability are not learned (1e-3)"}, {"claim_alpha", "number", "weight of each window in the MAP figure's baseline (0.05)"}, {"claim_z", "number", "deviations of the MAP figure that count as the MAP claiming a change (3)"}},
+        {"pairs only: customer signals per unit of MAP volume moving the wrong way (the pair's `worse`) against their baseline, with the MAP's figure and the CX quadrant", {{"p_value", "number", "beta-binomial tail probability that is anomalous (1e-6)"}, {"alpha", "number", "weight of each window in the baseline rate (0.05)"}, {"max_strength", "number", "at most this many trials of evidence in the baseline (20000)"}, {"min_baseline", "number", "trials learned before the first judgement (2000)"}, {"min_history", "duration", "how long a pair is watched before its first judgement (12h)"}, {"learn_p_value", "number", "windows below this tail probability are not learned (1e-3)"}, {"claim_alpha", "number", "weight of each window in the MAP figure's baseline (0.05)"}, {"claim_z", "number", "deviations of the MAP figure that count as the MAP claiming a change (3)"}},
          [](const Params& p) -> std::unique_ptr<DetectorFactory> {
              DisagreementSettings s;
              s.rate = read_rate_settings(p);

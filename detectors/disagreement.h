@@ -7,7 +7,8 @@ namespace terrain::detectors {
 // `disagreement`, the detector of pairs (configuration `pairs`): customer signals per unit of
 // the MAP's exposure (complaints per delivered, repeat contacts per bot session, abandons
 // per IVR call) judged against the pair's own baseline with the `rate` test, which holds for
-// small counts. Only a rise is a finding: customers signalling more than usual. Alongside it
+// small counts. Only a change for the worse is a finding: customers signalling more than usual
+// (or, for a pair with `worse: below`, engaging less: opens that collapse). Alongside it
 // keeps the MAP's own figure (delivery rate, containment rate, self-service rate, or the
 // exposure count) against its baseline, and says where the point falls in the CX efficiency
 // matrix:

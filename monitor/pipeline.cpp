@@ -307,11 +307,13 @@ void Pipeline::idle_tick() {
 }
 
 void Pipeline::after_windows() {
+    deliver_findings();
     metrics_.watermark_seconds.Set(static_cast<double>(aggregator_.watermark_ms()) / 1000.0);
 }
 
 void Pipeline::on_series_idle(const core::MetricConfig& metric, const core::Labels& labels,
                               detectors::SeriesEvaluation* kept) {
+    deliver_findings();  // what the series showed before it went quiet comes first
     alerts_.on_series_idle(metric.name, labels);
     // A quiet series gives its export slot back; it asks again when it has data.
     if (kept != nullptr && kept->extra != nullptr) {
@@ -381,7 +383,20 @@ void Pipeline::on_verdict(const core::Point& p, detectors::SeriesEvaluation& ser
         }
         f.pair = &*p.metric->pair;
     }
-    alerts_.on_finding(f);
+    judged_.push_back(std::move(f));
+}
+
+void Pipeline::deliver_findings() {
+    std::stable_sort(judged_.begin(), judged_.end(),
+                     [](const core::Finding& a, const core::Finding& b) {
+                         return a.window_end_ms != b.window_end_ms
+                                    ? a.window_end_ms < b.window_end_ms
+                                    : (a.pair != nullptr) > (b.pair != nullptr);
+                     });
+    for (const auto& f : judged_) {
+        alerts_.on_finding(f);
+    }
+    judged_.clear();
 }
 
 void Pipeline::publish_status() {

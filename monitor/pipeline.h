@@ -81,6 +81,10 @@ private:
                         detectors::SeriesEvaluation* kept) override;
     void run();
     void after_windows();
+    // Hands the findings of the windows just closed to the alert manager: by window, and in
+    // each window pairs first, so that an incident a pair explains is headed by the pair and
+    // the single metrics that saw it in the same window join it.
+    void deliver_findings();
     // Processes batches taken from the intake, marks them done; returns their event count.
     std::size_t take_in(const std::vector<core::Intake::Batch>& batches);
     void idle_tick();
@@ -97,6 +101,7 @@ private:
     core::Store* store_;
     std::int64_t last_checkpoint_ms_ = 0;
     std::uint64_t events_ = 0;  // taken into the windows, all told (see pipeline_events)
+    std::vector<core::Finding> judged_;  // findings not yet delivered (deliver_findings)
     ExportBudget export_budget_;
     detectors::Evaluator evaluator_;
     core::ReturnTracker returns_;

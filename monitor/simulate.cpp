@@ -472,6 +472,18 @@ int days_of(const SimulateOptions& o) {
 
 }  // namespace
 
+std::int64_t weekday_evening_before(std::int64_t now_ms) {
+    std::int64_t end = now_ms / kDay * kDay + 20 * kHour;
+    auto weekend = [&] {
+        const std::int64_t weekday = (end / kDay + 4) % 7;  // 0 Sunday
+        return weekday == 0 || weekday == 6;
+    };
+    while (end > now_ms || weekend()) {
+        end -= kDay;
+    }
+    return end;
+}
+
 const std::vector<std::string>& scenarios() {
     static const std::vector<std::string> kScenarios = [] {
         std::vector<std::string> all = {"quiet_week", "spam_folder", "runaway_send", "bot_loop",

@@ -17,6 +17,11 @@ namespace terrain::monitor {
 // The simulated period ends at `end_ms` (now by default) and starts `days` before; an
 // incident starts three hours before the end and lasts until it, so a running terrain sees it
 // in the last hours of its stream.
+// The latest 20:00 UTC on a weekday at or before `now_ms`: a stream ending there has its
+// incident at 17:00 UTC on a weekday evening, the shape the scenario tests and the tuning
+// guide's delays are measured on, whenever it is run.
+std::int64_t weekday_evening_before(std::int64_t now_ms);
+
 struct SimulateOptions {
     std::string scenario;
     std::int64_t end_ms = 0;  // 0: now

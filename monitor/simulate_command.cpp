@@ -59,13 +59,16 @@ void show_alerts(httplib::Client& client, std::int64_t end_ms) {
 
 constexpr const char* kSimulateUsage =
     "usage: terrain simulate --scenario NAME [--out FILE | --to URL] [--speed X]\n"
-    "                        [--days N] [--seed N] [--truth FILE]\n"
+    "                        [--end TIME] [--days N] [--seed N] [--truth FILE]\n"
     "scenarios: quiet_week spam_folder runaway_send bot_loop ivr_outage consent_bug forced_ivr\n"
     "           bot_containment_trap send_quiet_fortnight provider_bounce complaint_spike\n"
-    "           duplicate_send\n"
+    "           duplicate_send inbox_placement\n"
     "  --out FILE    write one request per line: {\"at\", \"source\", \"body\"}\n"
     "  --to URL      POST each request to URL/ingest/<source> (a running terrain)\n"
     "  --speed X     simulated seconds per real second (default: as fast as possible)\n"
+    "  --end TIME    when the stream ends: RFC 3339, 'now', or 'evening' (the latest 20:00 UTC\n"
+    "                on a weekday: the shape the tuning guide's delays are measured on);\n"
+    "                default evening, now with --speed\n"
     "  --truth FILE  write the injected incidents (default: next to --out, or printed)\n"
     "TERRAIN_SIMULATE_TOKEN, when set, is sent as a bearer token with --to.\n";
 
@@ -75,6 +78,7 @@ struct SimulateCommand {
     std::string to;
     std::string truth_path;
     double speed = 0;
+    std::string end;  // "", "now", "evening" or RFC 3339
 };
 
 // Sets one option; throws std::invalid_argument on a bad value, false for an unknown option.
@@ -95,6 +99,11 @@ bool set_option(SimulateCommand& c, const std::string& a, const std::string& v) 
     } else if (a == "--days") {
         c.options.days = std::stoi(v);
         if (c.options.days < 1 || c.options.days > 28) {
+            throw std::invalid_argument(v);
+        }
+    } else if (a == "--end") {
+        c.end = v;
+        if (v != "now" && v != "evening" && !core::parse_rfc3339_ms(v)) {
             throw std::invalid_argument(v);
         }
     } else if (a == "--seed") {
@@ -128,6 +137,13 @@ std::optional<int> parse_simulate_args(const std::vector<std::string>& args, Sim
             return 2;
         }
     }
+    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+    const std::string end = c.end.empty() ? (c.speed > 0 ? "now" : "evening") : c.end;
+    c.options.end_ms = end == "now"       ? now
+                       : end == "evening" ? weekday_evening_before(now)
+                                          : *core::parse_rfc3339_ms(end);
     if (c.options.scenario.empty() || c.out.empty() == c.to.empty()) {
         std::cerr << "terrain simulate: give --scenario and one of --out or --to\n"
                   << kSimulateUsage;

@@ -12,6 +12,9 @@
 #include <map>
 #include <random>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -61,6 +64,7 @@ constexpr Provider kProviders[] = {
     {"aol.com", 0.03, 1.4, 0.0},     {nullptr, 0.24, 0.8, 0.1},  // company domains
 };
 constexpr int kCompanyDomains = 40;
+constexpr std::int64_t kCopyAfter = 20 * kMinute;  // a duplicated send's copy, after the original
 
 // What one scenario injects, into which campaign's last send.
 struct Injected {
@@ -91,6 +95,14 @@ Injected injected(const std::string& scenario) {
                 "flash-sale's send goes out twice, the copy 20 minutes after the first: 2.5% of "
                 "those who get it twice unsubscribe, 0.4% complain"};
     }
+    if (scenario == "inbox_placement") {
+        return {"flash-sale",
+                {{"inbox_silence", {{"campaign", "flash-sale"}, {"provider", "gmail.com"}}},
+                 {"spam_folder", {{"campaign", "flash-sale"}, {"provider", "gmail.com"}}}},
+                "flash-sale's send lands in gmail.com's spam folder: the ESP still reports it "
+                "delivered, a tenth of the usual gmail.com recipients open it, a few say it never "
+                "arrived"};
+    }
     if (scenario == "send_quiet_fortnight") {
         return {nullptr, {}, ""};
     }
@@ -116,6 +128,12 @@ public:
 
     // The start of the incident: the injected campaign's last send that begins at least five
     // hours before the end (so its signals have time to come).
+    // When the incident's first affected mail goes out: for a duplicated send, the copy.
+    std::int64_t affected_start() const {
+        const std::int64_t t = incident_start();
+        return scenario_ == "duplicate_send" && t <= end_ ? t + kCopyAfter : t;
+    }
+
     std::int64_t incident_start() const {
         if (inject_.campaign == nullptr) {
             return end_ + 1;
@@ -153,7 +171,7 @@ public:
                 const bool hit = t == incident;
                 send(i, t, 1.0, hit, false);
                 if (hit && scenario_ == "duplicate_send") {
-                    send(i, t + 20 * kMinute, 1.0, true, true);
+                    send(i, t + kCopyAfter, 1.0, true, true);
                 }
             }
             flush_until(day + kDay, emit);
@@ -185,6 +203,15 @@ private:
         return t;
     }
 
+    static const Provider& provider_of(const std::string& domain) {
+        for (const auto& p : kProviders) {
+            if (p.domain == nullptr || domain == p.domain) {
+                return p;
+            }
+        }
+        return kProviders[0];
+    }
+
     const Provider& pick_provider(std::string& domain) {
         double pick = uniform();
         for (const auto& p : kProviders) {
@@ -205,9 +232,12 @@ private:
     void send(std::size_t ci, std::int64_t t, double share, bool incident, bool duplicate) {
         const auto& c = kCampaigns[ci];
         const double weeks = static_cast<double>(t - start_) / (7 * kDay);
-        const int n = poisson(c.audience * share * std::pow(1 + c.weekly_growth, weeks));
-        // Every send differs a little: content, segment, time of day.
+        const int n = duplicate ? static_cast<int>(audience_.size())
+                                : poisson(c.audience * share * std::pow(1 + c.weekly_growth, weeks));
+        // Every send differs a little: content, segment, time of day; its subject line makes
+        // more or fewer people open it.
         const double mood = std::exp(0.3 * std::normal_distribution<double>(0, 1)(rng_));
+        appeal_ = std::exp(0.2 * std::normal_distribution<double>(0, 1)(rng_));
         for (int i = 0; i < n; ++i) {
             // The ESP ramps up and tails off: more recipients early in the burst.
             const double u = uniform();
@@ -220,10 +250,16 @@ private:
                    int index) {
         const Quality& q = quality_[ci];
         std::string domain;
-        const Provider& p = pick_provider(domain);
-        // Duplicates go to the same people as the first copy; a stable address per index.
-        const std::string address = "r" + std::to_string(index) + "-" + std::to_string(ci) + "-" +
-                                    std::to_string(rng_() % 100'000) + "@" + domain;
+        const Provider* p = &pick_provider(domain);
+        std::string address = "r" + std::to_string(index) + "-" + std::to_string(ci) + "-" +
+                              std::to_string(rng_() % 100'000) + "@" + domain;
+        if (duplicate) {
+            // The copy goes to the same people as the incident's send.
+            std::tie(address, domain) = audience_[static_cast<std::size_t>(index)];
+            p = &provider_of(domain);
+        } else if (incident) {
+            audience_.emplace_back(address, domain);
+        }
         const std::string message = "m" + std::to_string(++messages_);
         Mail m{ci, address, message, domain};
         emit_event(m, at, "processed");
@@ -245,13 +281,20 @@ private:
             delivered += static_cast<std::int64_t>(lognormal(15 * kMinute, 0.8));
         }
         emit_event(m, delivered, "delivered");
-        double open = q.open * (0.8 + 0.4 * uniform());
-        double complaint = q.complaint * mood * p.complaints;
+        double open = std::min(0.9, q.open * appeal_);
+        // Spam-foldered at one provider: few see it, fewer complain, some ask where it went.
+        const bool foldered = incident && scenario_ == "inbox_placement" && domain == "gmail.com";
+        double not_received = 0.00005;
+        if (foldered) {
+            open *= 0.1;
+            not_received = 0.002;
+        }
+        double complaint = q.complaint * mood * p->complaints * (foldered ? 0.2 : 1.0);
         double unsubscribe = q.unsubscribe * mood;
         double complaint_median = 2.5 * kHour;
         double unsubscribe_median = 4 * kHour;
         if (incident && scenario_ == "complaint_spike") {
-            complaint = 0.012 * p.complaints / 0.9;
+            complaint = 0.012 * p->complaints / 0.9;
             complaint_median = 45 * kMinute;
         }
         if (duplicate) {
@@ -260,7 +303,7 @@ private:
             complaint_median = unsubscribe_median = 30 * kMinute;
         }
         if (chance(open)) {
-            const bool machine = chance(p.machine_opens);
+            const bool machine = chance(p->machine_opens);
             const auto opened =
                 delivered + static_cast<std::int64_t>(machine ? uniform() * 5 * kMinute
                                                               : lognormal(90 * kMinute, 1.4));
@@ -277,7 +320,7 @@ private:
             emit_event(m, delivered + static_cast<std::int64_t>(lognormal(unsubscribe_median, 1.3)),
                        "unsubscribe");
         }
-        if (chance(0.00005)) {  // "it never arrived", though it did (spam folder, filters)
+        if (chance(not_received)) {  // "it never arrived", though it did (spam folder, filters)
             ticket(m, delivered + static_cast<std::int64_t>(lognormal(8 * kHour, 1.0)),
                    "not_received");
         }
@@ -432,6 +475,8 @@ private:
     std::vector<Quality> quality_;
     std::int64_t flushed_;
     std::uint64_t messages_ = 0;
+    std::vector<std::pair<std::string, std::string>> audience_;  // the incident send's (address, domain)
+    double appeal_ = 1;  // how readily the current send is opened
     std::uint64_t events_ = 0;
     std::uint64_t tickets_ = 0;
 };
@@ -440,7 +485,8 @@ private:
 
 const std::vector<std::string>& send_scenarios() {
     static const std::vector<std::string> kScenarios = {"send_quiet_fortnight", "provider_bounce",
-                                                        "complaint_spike", "duplicate_send"};
+                                                        "complaint_spike", "duplicate_send",
+                                                        "inbox_placement"};
     return kScenarios;
 }
 
@@ -460,7 +506,7 @@ json send_truth(const SimulateOptions& options, std::int64_t start_ms, std::int6
                   {"end", core::format_rfc3339_ms(end_ms)},
                   {"incidents", json::array()}};
     if (inj.campaign != nullptr) {
-        const std::int64_t at = SendTraffic(options, start_ms, end_ms).incident_start();
+        const std::int64_t at = SendTraffic(options, start_ms, end_ms).affected_start();
         json expect = json::array();
         for (const auto& [metric, labels] : inj.expect) {
             expect.push_back({{"metric", metric}, {"labels", labels}});

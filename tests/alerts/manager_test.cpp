@@ -29,6 +29,14 @@ core::Finding finding(bool anomalous, double observed, std::int64_t window_start
     return f;
 }
 
+// The series back to normal for three windows from `window_start`: long enough to resolve.
+template <typename Manager>
+void recover(Manager& m, std::int64_t window_start) {
+    for (int w = 0; w < 3; ++w) {
+        m.on_finding(finding(false, 0.001, window_start + w * 300'000));
+    }
+}
+
 class AlertManagerTest : public ::testing::Test {
 protected:
     testing::TempDir dir_;
@@ -36,6 +44,57 @@ protected:
     core::Telemetry telemetry_;
     std::vector<Notification> sent_;
 };
+
+// One incident, one card: a count that dips under its limit for a window does not resolve the
+// alert; one that recovered and flares again within two hours of event time reopens it; another
+// metric of the same team about the same campaign joins it as context; another campaign does not.
+TEST_F(AlertManagerTest, OneIncidentStaysOneAlertThroughFlapsAndOtherSides) {
+    core::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_);
+    m.on_finding(finding(true, 0.005, 0));
+    m.on_finding(finding(false, 0.002, 300'000));  // one window under the limit
+    m.on_finding(finding(true, 0.006, 600'000));
+    ASSERT_EQ(m.list(AlertState::kFiring).size(), 1U);
+    EXPECT_TRUE(m.list(AlertState::kResolved).empty());
+    const std::string id = m.list(AlertState::kFiring).front().id;
+
+    auto unsubscribes = finding(true, 0.02, 600'000);
+    unsubscribes.metric = "unsubscribe_rate";
+    unsubscribes.labels = {{"campaign", "spring"}};
+    m.on_finding(unsubscribes);
+    auto other_campaign = unsubscribes;
+    other_campaign.labels = {{"campaign", "autumn"}};
+    m.on_finding(other_campaign);
+    auto firing = m.list(AlertState::kFiring);
+    ASSERT_EQ(firing.size(), 2U);
+    for (const auto& a : firing) {
+        if (a.id == id) {
+            ASSERT_EQ(a.also.size(), 1U);
+            EXPECT_EQ(a.also[0].rfind("unsubscribe_rate campaign=spring: ", 0), 0U) << a.also[0];
+        } else {
+            EXPECT_EQ(a.labels, (core::Labels{{"campaign", "autumn"}}));
+        }
+    }
+
+    recover(m, 900'000);
+    ASSERT_EQ(m.list(AlertState::kResolved).size(), 1U);
+    m.on_finding(finding(true, 0.007, 3'600'000));  // within two hours: the same card again
+    ASSERT_EQ(m.get(id)->state, AlertState::kFiring);
+    EXPECT_EQ(m.list(AlertState::kResolved).size(), 0U);
+    recover(m, 3'900'000);
+    m.on_finding(finding(true, 0.007, 4'800'000 + 2 * 3'600'000));  // much later: a new incident
+    ASSERT_EQ(m.list(AlertState::kFiring).size(), 2U);
+    EXPECT_EQ(m.get(id)->state, AlertState::kResolved);
+    notifier.stop();
+    std::vector<std::string> told;
+    for (const auto& n : sent_) {
+        told.push_back(n.alert.labels[0].second + " " + n.transition);
+    }
+    EXPECT_EQ(told, (std::vector<std::string>{"spring firing", "autumn firing", "spring resolved",
+                                              "spring firing", "spring resolved",
+                                              "spring firing"}));
+}
 
 TEST_F(AlertManagerTest, FiresOnceWhileAnomalousThenResolves) {
     core::Store store(dir_.file("t.db"));
@@ -51,7 +110,7 @@ TEST_F(AlertManagerTest, FiresOnceWhileAnomalousThenResolves) {
     EXPECT_EQ(firing[0].since_ms, 300'000);
     EXPECT_EQ(firing[0].labels.at(0).second, "spring");
     m.on_finding(finding(true, 0.006, 900'000));
-    m.on_finding(finding(false, 0.002, 1'200'000));
+    recover(m, 1'200'000);
     EXPECT_TRUE(m.list(AlertState::kFiring).empty());
     auto resolved = m.list(AlertState::kResolved);
     ASSERT_EQ(resolved.size(), 1U);
@@ -91,7 +150,7 @@ TEST_F(AlertManagerTest, RestartKeepsAlertsAndDoesNotNotifyAgain) {
     ASSERT_TRUE(a);
     EXPECT_EQ(a->state, AlertState::kFiring);
     m.on_finding(finding(true, 0.006, 300'000));  // same incident continues
-    m.on_finding(finding(false, 0.001, 600'000));
+    recover(m, 600'000);
     notifier.stop();
     ASSERT_EQ(sent_.size(), 1U);
     EXPECT_EQ(sent_[0].transition, "resolved");
@@ -190,6 +249,7 @@ TEST_F(AlertManagerTest, AFiringCriticalAlertInhibitsTheSameCampaignsWarnings) {
         auto f = finding(true, 0.004, 0);
         f.metric = "unsubscribe_rate";
         f.severity = "warning";
+        f.team = "retention";  // another team's alert: its own, held by the inhibition
         f.labels = {{"campaign", campaign}, {"provider", "gmail.com"}};
         return f;
     };
@@ -203,7 +263,7 @@ TEST_F(AlertManagerTest, AFiringCriticalAlertInhibitsTheSameCampaignsWarnings) {
             EXPECT_EQ(a.held_by.rfind("inhibited by critical alert ", 0), 0U) << a.held_by;
         }
     }
-    m.on_finding(finding(false, 0.001, 300'000));  // the critical one recovers
+    recover(m, 300'000);  // the critical one recovers
     clock_.advance(1000);
     m.tick();
     notifier.stop();
@@ -382,7 +442,7 @@ TEST_F(AlertManagerTest, ConfirmRecordsFeedbackOnResolvedAlerts) {
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
-    m.on_finding(finding(false, 0.001, 300'000));
+    recover(m, 300'000);
     const std::string id = m.list(AlertState::kResolved).at(0).id;
     EXPECT_EQ(m.act(id, action("acknowledge")).status, 409);
     EXPECT_EQ(m.act(id, action("resolve")).status, 409);
@@ -480,7 +540,7 @@ TEST_F(AlertManagerTest, AnAlertThatFiresAndResolvesWithinASilenceIsNeverTold) {
     s.created_by = "ana";
     m.add_silence(s);
     m.on_finding(finding(true, 0.005, 0));
-    m.on_finding(finding(false, 0.001, 300'000));
+    recover(m, 300'000);
     clock_.advance(900'000);
     m.tick();
     notifier.stop();
@@ -501,8 +561,10 @@ TEST_F(AlertManagerTest, ADoneOverrideHoldsTheSameCampaignsOtherAlerts) {
     ASSERT_TRUE(m.record_override(paused, {"pause_campaign", "Pause campaign", "done", "Ana",
                                            clock_.now_ms(), "paused"},
                                   "Pause campaign: done"));
+    // Another team's alert of the same campaign (the same team's would join the paused one).
     auto downstream = finding(true, 40, 0);
     downstream.metric = "unsubscribes";
+    downstream.team = "retention";
     downstream.labels = {{"campaign", "spring"}};
     m.on_finding(downstream);
     auto elsewhere = finding(true, 40, 0);

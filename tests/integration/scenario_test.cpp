@@ -7,7 +7,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -44,19 +48,61 @@ json run_scenario(const std::string& scenario, const monitor::SimulateOptions& o
     c.set_keep_alive(true);
     c.set_tcp_nodelay(true);
     c.set_read_timeout(60);
+    // Vendors deliver concurrently: requests go out in chunks of consecutive ones over four
+    // keep-alive connections (a chunk spans at most 30 simulated seconds, well within terrain's
+    // allowed lateness), so the event log's group commit serves several at once as in production.
+    constexpr std::size_t kConnections = 4;
+    constexpr std::size_t kChunk = 256;
+    constexpr std::int64_t kSpan = 30'000;
+    std::vector<std::unique_ptr<terrain::testing::Client>> senders;
+    for (std::size_t i = 0; i < kConnections; ++i) {
+        senders.push_back(std::make_unique<terrain::testing::Client>("127.0.0.1", svc.port()));
+        senders.back()->set_keep_alive(true);
+        senders.back()->set_tcp_nodelay(true);
+        senders.back()->set_read_timeout(60);
+    }
+    std::vector<monitor::SimulatedRequest> chunk;
+    std::vector<std::string> refused;
+    std::mutex refused_mu;
+    auto post_chunk = [&] {
+        std::atomic<std::size_t> next{0};
+        std::vector<std::thread> workers;
+        for (std::size_t w = 0; w < kConnections; ++w) {
+            workers.emplace_back([&, w] {
+                for (std::size_t i = next++; i < chunk.size(); i = next++) {
+                    const auto& r = chunk[i];
+                    for (int attempt = 0;; ++attempt) {
+                        auto res = senders[w]->Post("/ingest/" + r.source, r.body, "application/json");
+                        if (res && res->status == 200) {
+                            break;
+                        }
+                        if (!(res && (res->status == 429 || res->status == 503) && attempt < 50)) {
+                            std::lock_guard lock(refused_mu);
+                            refused.push_back(r.source + ": " +
+                                              (res ? res->body : httplib::to_string(res.error())));
+                            break;
+                        }
+                        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                    }
+                }
+            });
+        }
+        for (auto& t : workers) {
+            t.join();
+        }
+        chunk.clear();
+    };
     std::size_t events = 0;
     monitor::simulate(options, [&](const monitor::SimulatedRequest& r) {
-        for (int attempt = 0;; ++attempt) {
-            auto res = c.Post("/ingest/" + r.source, r.body, "application/json");
-            if (res && res->status == 200) {
-                break;
-            }
-            ASSERT_TRUE(res && (res->status == 429 || res->status == 503) && attempt < 50)
-                << r.source << ": " << (res ? res->body : httplib::to_string(res.error()));
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
         events += r.events;
+        if (!chunk.empty() && (chunk.size() == kChunk || r.at_ms - chunk.front().at_ms > kSpan)) {
+            post_chunk();
+        }
+        chunk.push_back(r);
     });
+    post_chunk();
+    EXPECT_TRUE(refused.empty()) << scenario << ": " << refused.size() << " refused, first "
+                                 << (refused.empty() ? "" : refused.front());
     const std::int64_t end = options.end_ms;
     EXPECT_TRUE(testing::eventually(
         [&] {
@@ -94,7 +140,12 @@ json run_scenario(const std::string& scenario, const monitor::SimulateOptions& o
     for (const auto& a : alerts) {
         std::cout << "[scenario]   " << a["metric"].get<std::string>() << "/"
                   << a["detector"].get<std::string>() << " " << a["labels"].dump() << " since "
-                  << a["since"].get<std::string>() << "\n";
+                  << a["since"].get<std::string>() << ", " << a["status"].get<std::string>() << " " << a["resolved_by"].get<std::string>()
+                  << " (last window " << a.value("last_window_end", json("none")).dump() << ")"
+                  << ", " << a.value("also", json::array()).size() << " more about it\n";
+        for (const auto& line : a.value("also", json::array())) {
+            std::cout << "[scenario]     also " << line.get<std::string>() << "\n";
+        }
     }
     return alerts;
 }
@@ -103,22 +154,13 @@ json run_scenario(const std::string& scenario, const monitor::SimulateOptions& o
 // terrain's accepted past): the same traffic shape whenever the suite runs, an incident at
 // 17:00 UTC on a weekday evening.
 monitor::SimulateOptions options_for(const std::string& scenario) {
-    constexpr std::int64_t kDay = 86'400'000;
-    const std::int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count();
-    std::int64_t end = now / kDay * kDay + 20 * 3'600'000;
-    auto weekend = [&] {
-        const std::int64_t weekday = (end / kDay + 4) % 7;  // 0 Sunday
-        return weekday == 0 || weekday == 6;
-    };
-    while (end > now || weekend()) {
-        end -= kDay;
-    }
     monitor::SimulateOptions o;
     o.scenario = scenario;
     o.seed = 7;
-    o.end_ms = end;
+    o.end_ms = monitor::weekday_evening_before(
+        std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::system_clock::now().time_since_epoch())
+            .count());
     return o;
 }
 
@@ -142,6 +184,16 @@ TEST_P(IncidentScenario, ThePairsAlertFiresWithinThirtyMinutes) {
         bool labels_match = a["metric"] == incident["expect"]["metric"];
         for (const auto& [k, v] : incident["expect"]["labels"].items()) {
             labels_match = labels_match && a["labels"].value(k, "") == v;
+        }
+        // Or another pair's alert that fired first names it as the same incident.
+        for (const auto& line : a.value("also", json::array())) {
+            const std::string text = line.get<std::string>();
+            bool named = a.contains("pair") &&
+                         text.rfind(incident["expect"]["metric"].get<std::string>() + " ", 0) == 0;
+            for (const auto& [k, v] : incident["expect"]["labels"].items()) {
+                named = named && text.find(k + "=" + v.get<std::string>()) != std::string::npos;
+            }
+            labels_match = labels_match || named;
         }
         if (labels_match && (found == nullptr || a["since_ms"] < (*found)["since_ms"])) {
             found = &a;
@@ -197,7 +249,7 @@ bool matches(const json& alert, const json& expect) {
            related(alert["labels"], expect["labels"]);
 }
 
-TEST_P(SendScenario, FoundWithinThirtyMinutesWithoutFalseAlerts) {
+TEST_P(SendScenario, FoundWithinFifteenMinutesAsOneAlert) {
     TempDir dir;
     const auto options = options_for(GetParam());
     const json truth = monitor::ground_truth(options);
@@ -216,7 +268,10 @@ TEST_P(SendScenario, FoundWithinThirtyMinutesWithoutFalseAlerts) {
             ++false_alerts;
             continue;
         }
-        ++incident_alerts;
+        // One that joined the incident's pair alert says so on its card: not another alert.
+        if (a.value("resolved_by", "").rfind("joined ", 0) != 0) {
+            ++incident_alerts;
+        }
         for (const auto& e : incident["expect_any"]) {
             if (matches(a, e) && (found == nullptr || a["since_ms"] < (*found)["since_ms"])) {
                 found = &a;
@@ -232,11 +287,10 @@ TEST_P(SendScenario, FoundWithinThirtyMinutesWithoutFalseAlerts) {
               << " min after the send began, by " << (*found)["metric"].get<std::string>() << " "
               << (*found)["labels"].dump() << "; " << incident_alerts << " alert(s) about it, "
               << false_alerts << " false\n";
-    // The target is 15 minutes and one alert per incident; what terrain reaches today is in the
-    // tuning guide's table (a duplicated send is found by its customers' unsubscribes at 25-30
-    // minutes, and an incident at several providers can raise an alert per provider). The
-    // test holds the bound every scenario test holds, and no false alert.
-    EXPECT_LE(delay_min, 30.0) << found->dump(2);
+    // Within 15 minutes of the first affected mail, as one alert (its other levels and sides
+    // named on it), and no false alert.
+    EXPECT_LE(delay_min, 15.0) << found->dump(2);
+    EXPECT_EQ(incident_alerts, 1) << alerts.dump(2);
     EXPECT_LE(false_alerts, 1) << alerts.dump(2);
 }
 

@@ -143,6 +143,10 @@ inline const std::vector<BadConfig>& bad_configs() {
                   "metrics:\n  - name: c\n    filter: {kind: b}\npairs:\n  - name: c\n    map: c\n "
                   "   customer: c\n",
                   "pairs[0].name: 'c' is already the name of a metric or pair"},
+        BadConfig{"pair_worse_sideways",
+                  "metrics:\n  - name: c\n    filter: {kind: b}\npairs:\n  - name: p\n    map: c\n "
+                  "   customer: c\n    worse: sideways\n",
+                  "pairs[0].worse: 'sideways' is not a direction"},
         BadConfig{"pair_unknown_key",
                   "metrics:\n  - name: c\n    filter: {kind: b}\npairs:\n  - name: p\n    map: c\n "
                   "   customer: c\n    actoin: x\n",
