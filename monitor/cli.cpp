@@ -69,7 +69,9 @@ hold and recovery), as alerts are.
   --data DIR      the NAB corpus
   --config FILE   configuration whose detectors are scored (e.g. detectors/eval.yaml)
   --results DIR   also write DIR/<detector>/<category>/<detector>_<file>.csv
-                  (timestamp,value,anomaly_score), NAB's results format
+                  (timestamp,value,anomaly_score), NAB's results format; in <detector>
+                  any character but letters, digits, '-', '_' and '.' is '-'
+                  (hard_bounce_rate/threshold: hard_bounce_rate-threshold)
 )";
 
 constexpr const char* kBacktestHelp = R"(usage: terrain backtest --events FILE [--config FILE] [--labels FILE] [--out FILE]

@@ -1,5 +1,6 @@
 #include "monitor/eval.h"
 
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -88,9 +89,22 @@ std::vector<std::vector<double>> nab_scores(const detectors::Registry& registry,
 
 namespace {
 
-void write_results(const std::string& dir, const std::string& detector,
+// A detector's name as one path component: metric/detector names hold '/', which NAB's
+// layout cannot; anything but letters, digits, '-', '_' and '.' becomes '-'.
+std::string path_safe(const std::string& name) {
+    std::string out = name;
+    for (char& c : out) {
+        if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
+            c = '-';
+        }
+    }
+    return out == "." || out == ".." ? "-" : out;
+}
+
+void write_results(const std::string& dir, const std::string& name,
                    const std::vector<detectors::nab::Series>& corpus,
                    const std::vector<std::vector<double>>& scores) {
+    const std::string detector = path_safe(name);
     for (std::size_t f = 0; f < corpus.size(); ++f) {
         const auto& s = corpus[f];
         const fs::path folder = fs::path(dir) / detector / s.category;

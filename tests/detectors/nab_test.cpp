@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <random>
 #include <sstream>
 
 #include "detectors/nab.h"
+#include "monitor/default_config.h"
 #include "monitor/eval.h"
 #include "core/config.h"
 #include "tests/support/temp_dir.h"
@@ -161,6 +163,45 @@ metrics:
     EXPECT_EQ(rows, 300);
     EXPECT_EQ(peak_row, 250);  // the spike
     EXPECT_NE(out.str().find("standard"), std::string::npos) << out.str();
+}
+
+// The embedded default has detectors of one name on several metrics, told apart by metric
+// ("spam_complaint_rate/threshold"): each is written as one directory of NAB's layout, its
+// '/' as '-'.
+TEST(NabEvalTest, ResultsWorkWithTheEmbeddedDefaultWhoseNamesHoldSlashes) {
+    testing::TempDir tmp;
+    const std::filesystem::path dir(tmp.path());
+    std::filesystem::create_directories(dir / "data" / "cat");
+    {
+        std::ofstream csv(dir / "data" / "cat" / "a.csv");
+        csv << "timestamp,value\n";
+        for (int i = 0; i < 120; ++i) {
+            csv << "2014-04-01 " << (10 + i / 60) << ":" << (i % 60 < 10 ? "0" : "") << i % 60
+                << ":00," << 10 + i % 3 << "\n";
+        }
+    }
+    std::ofstream(dir / "windows.json") << R"({"cat/a.csv": []})";
+    const auto config = core::parse_config(std::string(monitor::kDefaultConfigYaml), "default");
+    std::ostringstream out;
+    const auto table = monitor::eval_nab(config, dir.string(), (dir / "results").string(), out);
+    ASSERT_FALSE(table.empty());
+    int detectors = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir / "results")) {
+        const std::string name = entry.path().filename().string();
+        ++detectors;
+        EXPECT_EQ(name.find('/'), std::string::npos);
+        EXPECT_TRUE(std::filesystem::exists(entry.path() / "cat" / (name + "_a.csv"))) << name;
+    }
+    EXPECT_EQ(static_cast<std::size_t>(detectors) * 3, table.size());  // three profiles each
+    bool slashed = false;
+    for (const auto& row : table) {
+        std::string path = row.detector;
+        std::replace(path.begin(), path.end(), '/', '-');
+        slashed = slashed || path != row.detector;
+        EXPECT_TRUE(std::filesystem::exists(dir / "results" / path / "cat" / (path + "_a.csv")))
+            << row.detector;
+    }
+    EXPECT_TRUE(slashed);  // the default has same-named detectors of several metrics
 }
 
 // The benchmark the issue sets: the knn detector, one configuration for every series, on the
