@@ -2,6 +2,7 @@
 // and reports, at every window close, the one with the strongest evidence of a high rate.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "core/aggregator.h"
@@ -118,21 +119,18 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
         while (!s.cohorts.empty() && s.cohorts.front().end + cfg.horizon_ms <= start) {
             s.cohorts.pop_front();
         }
-        auto arrived_by = [&](std::int64_t age_ms) {
-            return st.arrivals.arrived(age_ms, cfg.horizon_ms);
-        };
         const Cohort* best = nullptr;
-        double best_bound = -1;
+        double best_bound = -std::numeric_limits<double>::infinity();
         double best_exposure = 0;
         for (const auto& c : s.cohorts) {
             if (c.sent <= 0 || c.start >= end) {
                 continue;
             }
             const auto mean_sent = c.start + static_cast<std::int64_t>(c.sent_at / c.sent);
-            const double arrived = arrived_by(end - mean_sent);
+            const double arrived = st.arrivals.arrived(end - mean_sent, cfg.horizon_ms);
             // Settled: most of its last mail's signals are usually in; or it is superseded and
             // only the fallback fed it (signals without a message id go to the latest send).
-            const bool settled = arrived_by(end - c.end) >= kSettled;
+            const bool settled = st.arrivals.arrived(end - c.end, cfg.horizon_ms) >= kSettled;
             if (settled || (&c != &s.cohorts.back() && c.joined == 0)) {
                 continue;
             }
@@ -144,7 +142,7 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
             const double root = below ? std::sqrt(c.num) + kLowerBoundShift
                                       : std::max(0.0, std::sqrt(c.num) - kLowerBoundShift);
             const double bound = (below ? -1 : 1) * root * root / exposure;
-            if (best == nullptr || bound >= best_bound) {  // on a tie, the younger send
+            if (bound >= best_bound) {  // on a tie, the younger send
                 best = &c;
                 best_bound = bound;
                 best_exposure = exposure;
