@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -65,6 +66,11 @@ Silence silence_from_json(const nlohmann::json& j);
 // Thread-safe.
 class AlertManager final {
 public:
+    // The configured "not a problem" reasons: terrain_not_a_problem_total counts by them (and
+    // any other as "other").
+    void set_reasons(const std::vector<std::string>& reasons) {
+        reasons_ = std::set<std::string>(reasons.begin(), reasons.end());
+    }
     // `routes` are the receivers' configurations, for escalation and reminders; `roster` names
     // the people on duty for each alert when it is brought to people's attention.
     AlertManager(core::Store& store, Notifier& notifier, core::Telemetry& telemetry,
@@ -149,6 +155,7 @@ private:
     // fingerprint -> id of an alert a person closed while it was still anomalous.
     std::map<std::string, std::string> held_;
     std::map<std::tuple<std::string, std::string, std::string>, double> alert_counts_;
+    std::set<std::string> reasons_;
 };
 
 }  // namespace terrain::alerts

@@ -1,5 +1,8 @@
 #include "alerts/metrics.h"
 
+#include <algorithm>
+
+#include "alerts/manager.h"
 #include "core/telemetry.h"
 
 namespace terrain::alerts {
@@ -44,7 +47,50 @@ AlertMetrics::AlertMetrics(prometheus::Registry& registry)
                      "(done, failed, reverted, revert_failed, already)")),
       override_latency(make_family(prometheus::BuildHistogram(), registry,
                             "terrain_override_latency_seconds",
-                            "Time from a click being accepted to the MAP's answer, by action")) {}
+                            "Time from a click being accepted to the MAP's answer, by action")),
+      not_a_problem(make_family(prometheus::BuildCounter(), registry,
+                         "terrain_not_a_problem_total",
+                         "Alerts people marked not a problem, by metric, detector and reason (one "
+                         "of interact.not_a_problem_reasons, or other)")) {}
+
+void AlertMetrics::start_at_zero(const core::Config& config) {
+    for (const auto& m : config.metrics) {
+        for (const auto& d : m.detectors) {
+            for (const char* verdict : {"confirmed", "not_a_problem"}) {
+                feedback.Add({{"metric", m.name}, {"detector", d.name}, {"verdict", verdict}});
+            }
+            for (const auto& reason : config.interact.not_a_problem_reasons) {
+                not_a_problem.Add({{"metric", m.name}, {"detector", d.name}, {"reason", reason}});
+            }
+            not_a_problem.Add({{"metric", m.name}, {"detector", d.name}, {"reason", "other"}});
+        }
+    }
+    for (const char* severity : {"critical", "warning", "info"}) {
+        time_to_ack.Add({{"severity", severity}}, human_buckets());
+        time_to_action.Add({{"severity", severity}}, human_buckets());
+    }
+    for (const auto& action : alert_actions()) {
+        for (const char* result : {"done", "refused"}) {
+            actions.Add({{"action", action}, {"result", result}});
+        }
+    }
+    for (const auto& a : config.actions) {
+        if (a.executor != "builtin") {
+            for (const char* result : {"done", "failed", "reverted", "revert_failed", "already"}) {
+                overrides.Add({{"action", a.name}, {"result", result}});
+            }
+        }
+    }
+    for (const auto& r : config.receivers) {
+        for (const char* result : {"sent", "retried", "failed"}) {
+            notifications.Add({{"receiver", r.name}, {"result", result}});
+        }
+        if (!r.escalate_to.empty()) {
+            escalations.Add({{"receiver", r.escalate_to}});
+        }
+    }
+}
+
 
 const prometheus::Histogram::BucketBoundaries& AlertMetrics::human_buckets() {
     static const prometheus::Histogram::BucketBoundaries kBuckets = {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "core/config.h"
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
@@ -25,7 +26,11 @@ struct AlertMetrics {
     prometheus::Family<prometheus::Counter>& interactions;   // {platform, result}
     prometheus::Family<prometheus::Counter>& overrides;      // {action, result}
     prometheus::Family<prometheus::Histogram>& override_latency;  // {action}
+    prometheus::Family<prometheus::Counter>& not_a_problem;  // {metric, detector, reason}
     static const prometheus::Histogram::BucketBoundaries& human_buckets();
+    // Every series a configuration can produce is exported from the start at zero, so
+    // Prometheus' increase() counts the first acknowledgement and the first verdict.
+    void start_at_zero(const core::Config& config);
 };
 
 }  // namespace terrain::alerts

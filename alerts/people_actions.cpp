@@ -129,6 +129,13 @@ std::string AlertManager::change_state(Alert& a, const ActionRequest& req, std::
         a.feedback_reason = req.reason;
         metrics.feedback.Add({{"metric", a.metric}, {"detector", a.detector}, {"verdict", a.feedback}})
             .Increment();
+        if (req.action == "not_a_problem") {
+            metrics.not_a_problem
+                .Add({{"metric", a.metric},
+                      {"detector", a.detector},
+                      {"reason", reasons_.count(req.reason) != 0 ? req.reason : "other"}})
+                .Increment();
+        }
         if (req.action == "confirm") {
             return "confirmed";
         }

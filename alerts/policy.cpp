@@ -54,16 +54,26 @@ const core::ActionConfig* Policy::action(std::string_view name) const {
 
 std::vector<const core::ActionConfig*> Policy::offered(const Alert& alert) const {
     std::vector<const core::ActionConfig*> out;
-    if (alert.state != AlertState::kFiring) {
-        return out;
-    }
-    for (const char* name : {"acknowledge", "snooze", "not_a_problem"}) {
+    const bool firing = alert.state == AlertState::kFiring;
+    const bool judged = !alert.feedback.empty();
+    // A verdict closes the loop for the people who tune: "confirm" once someone has taken the
+    // alert on (it replaces acknowledge) and on a resolved alert, "not a problem" until a
+    // verdict is given. A resolved alert offers only these.
+    const bool acknowledged = alert.acknowledged_at_ms != 0;
+    for (const char* name : {"acknowledge", "snooze", "confirm", "not_a_problem"}) {
+        const std::string_view n = name;
+        const bool show = n == "acknowledge"     ? firing && !acknowledged
+                          : n == "snooze"        ? firing
+                          : n == "confirm"       ? !judged && (acknowledged || !firing)
+                                                 : !judged;
         const core::ActionConfig* builtin = action(name);
-        if (builtin == nullptr ||
-            (builtin->name == "acknowledge" && alert.acknowledged_at_ms != 0)) {
-            continue;  // a policy built without the built-ins (parse_config adds them)
+        if (builtin == nullptr || !show) {
+            continue;  // (a policy built without the built-ins: parse_config adds them)
         }
         out.push_back(builtin);
+    }
+    if (!firing) {
+        return out;
     }
     for (const auto& a : actions_) {
         if (a.executor == "builtin") {

@@ -26,9 +26,11 @@ public:
     std::vector<std::pair<const core::PersonConfig*, std::string>> identities(
         const std::vector<std::string>& names, std::string_view platform) const;
 
-    // The buttons an alert's card offers, in order: acknowledge, snooze and not_a_problem,
-    // then each configured override whose templates' labels the alert carries. None once the
-    // alert is resolved.
+    // The buttons an alert's card offers, in order: acknowledge (until someone has), snooze,
+    // confirm (once acknowledged) and not_a_problem (until a verdict is given), then each
+    // configured override whose templates' labels the alert carries. A resolved alert offers
+    // confirm and not_a_problem until a verdict is given, so a false alert that fired and
+    // resolved can still be marked.
     std::vector<const core::ActionConfig*> offered(const Alert& alert) const;
 
     // nullopt when `who` may take `action`; otherwise why not, worded for that person.

@@ -42,7 +42,7 @@ std::string definition(const MetricConfig& m) {
     return out;
 }
 
-constexpr std::uint8_t kCheckpointVersion = 2;  // 2: sends (cohorts, arrivals, send index)
+constexpr std::uint8_t kCheckpointVersion = 3;  // 2: sends (cohorts, arrivals, send index); 3: arrivals by provider
 constexpr std::size_t kMinSeriesBytes = 4 + 4 + 4 + 4 + 8 + 24 + 8 + 1 + 4;
 
 }  // namespace
@@ -242,6 +242,9 @@ bool Aggregator::make_room(std::size_t metric_index) {
     }
     for (const auto& key : victims) {
         auto it = st.series.find(key);
+        if (it->second.attachment) {
+            dropped_.push_back({metric_index, key, std::move(it->second.attachment)});
+        }
         st.evicted.emplace_back(key, std::move(it->second.labels));
         st.series.erase(it);
         ++st.stats.evicted;
@@ -471,6 +474,11 @@ std::string Aggregator::save() const {
             save_cohorts(out, s.cohorts);
         }
         st.arrivals.save(out);
+        put_u32(out, static_cast<std::uint32_t>(st.arrivals_at.size()));
+        for (const auto& [provider, curve] : st.arrivals_at) {
+            put_str(out, provider);
+            curve.save(out);
+        }
     }
     sends_.save(out);
     return out;
@@ -565,6 +573,17 @@ std::vector<std::string> Aggregator::restore(std::string_view data) {
         }
         try {
             st.arrivals.restore(r);
+            std::uint32_t curves = 0;
+            if (!r.count(curves, 8 * ArrivalCurve::kSteps.size())) {
+                fail("truncated arrival curves");
+            }
+            for (std::uint32_t k = 0; k < curves; ++k) {
+                std::string provider;
+                if (!r.str(provider)) {
+                    fail("truncated arrival curve");
+                }
+                st.arrivals_at[provider].restore(r);
+            }
         } catch (const std::exception& e) {
             fail(e.what());
         }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "core/config.h"
@@ -98,6 +99,16 @@ public:
     // state; at the series cap, quiet series make room, least recently seen first).
     void close_windows(const PointSink& on_point, const EvictSink& on_evict);
 
+    // Series dropped since the last call (at the cap, or a send-attributed series quiet for
+    // its horizon), with what was attached to them: their detectors' state, for the caller to
+    // park until the series comes back.
+    struct Dropped {
+        std::size_t metric;
+        std::string key;
+        std::unique_ptr<SeriesAttachment> attachment;
+    };
+    std::vector<Dropped> take_dropped() { return std::exchange(dropped_, {}); }
+
     // Moves event time forward to `event_time_ms` without an event (a quiet stream).
     void advance_idle(std::int64_t event_time_ms);
     // Event time the watermark may not pass, whatever events claim: the live pipeline sets it to
@@ -141,7 +152,13 @@ private:
         std::int64_t start = 0;  // its first send window
         std::int64_t end = 0;    // the end of its last send window
         double sent = 0;         // denominator events
-        double sent_at = 0;      // their times after `start`, summed (for the mean age)
+        // ... by window: how many, and their times after `start` summed (for the mean age),
+        // so a send's exposure sums each window's mail at its own age
+        struct Part {
+            double sent = 0;
+            double sent_at = 0;
+        };
+        std::vector<Part> parts;
         double num = 0;          // signals attributed to it
         double joined = 0;       // of them, joined by message id (the others: the fallback)
         double claim = 0;        // pairs: the MAP's claimed successes among its sends
@@ -166,6 +183,9 @@ private:
         AggregatorStats stats;
         std::vector<std::pair<std::string, Labels>> evicted;  // told at the next close
         ArrivalCurve arrivals;  // attributed to sends: how its signals arrive with age
+        // ... and at each mailbox provider (privacy proxies open mail within minutes at some;
+        // spam filters hold it at others), up to kMaxArrivalCurves of them
+        std::unordered_map<std::string, ArrivalCurve> arrivals_at;
     };
     enum class Role : std::uint8_t { kValue, kNumerator, kDenominator, kClaim };
     struct Target {
@@ -173,6 +193,15 @@ private:
         Role role;
         const Filter* filter;
     };
+
+    static constexpr std::size_t kMaxArrivalCurves = 256;
+    // The share of a send's signals usually arrived at `age_ms` at the series' provider.
+    static double arrived(const MetricState& st, const MetricConfig& cfg, const Series& s,
+                          std::int64_t age_ms);
+    // A send's exposure at the close of the window ending at `end`: what it sent, times the
+    // share of its signals usually arrived by then.
+    static double exposure(const MetricState& st, const MetricConfig& cfg, const Series& s,
+                           const Cohort& c, std::int64_t end);
 
     bool add_to(std::size_t metric_index, Role role, const Event& event, std::int64_t sent_ms);
     // A point of series `key` for the window [start, start + window), values still to fill.
@@ -197,6 +226,7 @@ private:
 
     std::vector<MetricConfig> metrics_;
     std::vector<MetricState> state_;
+    std::vector<Dropped> dropped_;
     std::unordered_map<std::string, std::vector<Target>> by_kind_;
     std::vector<Target> any_kind_;
     std::int64_t lateness_;

@@ -84,7 +84,12 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
             }
         }
         c->sent += 1;
-        c->sent_at += static_cast<double>(sent - c->start);
+        const auto part = static_cast<std::size_t>((w - c->start) / cfg.window_ms);
+        if (c->parts.size() <= part) {
+            c->parts.resize(part + 1);
+        }
+        c->parts[part].sent += 1;
+        c->parts[part].sent_at += static_cast<double>(sent - c->start);
     } else {
         // Joined: the send it belongs to; named no message: the series' latest send.
         Cohort* c = sent_ms != 0 ? send_of(sent_ms) : sends.empty() ? nullptr : &sends.back();
@@ -96,12 +101,47 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
         if (sent_ms != 0) {
             c->joined += 1;
             st.arrivals.learn(event.time_ms - sent_ms);
+            const std::string* provider = find_label(event.labels, "provider");
+            auto at = provider == nullptr ? st.arrivals_at.end() : st.arrivals_at.find(*provider);
+            if (provider != nullptr && at == st.arrivals_at.end() &&
+                st.arrivals_at.size() < kMaxArrivalCurves) {
+                at = st.arrivals_at.emplace(*provider, ArrivalCurve{}).first;
+            }
+            if (at != st.arrivals_at.end()) {
+                at->second.learn(event.time_ms - sent_ms);
+            }
         }
     }
     ++s->events;
     s->last_seen_ms = std::max(s->last_seen_ms, event.time_ms);
     ++st.stats.added;
     return true;
+}
+
+double Aggregator::arrived(const MetricState& st, const MetricConfig& cfg, const Series& s,
+                           std::int64_t age_ms) {
+    const std::string* provider = find_label(s.labels, "provider");
+    const auto at = provider == nullptr ? st.arrivals_at.end() : st.arrivals_at.find(*provider);
+    return at == st.arrivals_at.end() ? st.arrivals.arrived(age_ms, cfg.horizon_ms)
+                                      : at->second.arrived(age_ms, cfg.horizon_ms, &st.arrivals);
+}
+
+double Aggregator::exposure(const MetricState& st, const MetricConfig& cfg, const Series& s,
+                            const Cohort& c, std::int64_t end) {
+    // The share of its signals usually in: each window's mail at its own mean age (the share
+    // is far from linear in age; at the mean age of the whole send it would be too high).
+    double in = 0;
+    for (const auto& p : c.parts) {
+        if (p.sent > 0) {
+            const auto mean_sent = c.start + static_cast<std::int64_t>(p.sent_at / p.sent);
+            in += p.sent * Aggregator::arrived(st, cfg, s, end - mean_sent);
+        }
+    }
+    const double arrived = in / c.sent;
+    // Joined signals are set against the share usually arrived at its age; those of the
+    // fallback, of unknown age, against all it sent (a trailing window's semantics).
+    return c.num > 0 ? c.sent * (c.joined * arrived + (c.num - c.joined)) / c.num
+                     : c.sent * arrived;
 }
 
 void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
@@ -113,6 +153,13 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
     // rate at its lower bound, or for a pair that is worse below (opens), the lowest at its
     // upper bound.
     const bool below = cfg.pair && cfg.pair->worse_below;
+    struct Judged {
+        const std::string* key;
+        Series* series;
+        const Cohort* send;
+        double exposure;
+    };
+    std::vector<Judged> judged;
     for (auto it = st.series.begin(); it != st.series.end();) {
         Series& s = it->second;
         // A send is judged for its whole horizon, then let go.
@@ -126,19 +173,13 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
             if (c.sent <= 0 || c.start >= end) {
                 continue;
             }
-            const auto mean_sent = c.start + static_cast<std::int64_t>(c.sent_at / c.sent);
-            const double arrived = st.arrivals.arrived(end - mean_sent, cfg.horizon_ms);
             // Settled: most of its last mail's signals are usually in; or it is superseded and
             // only the fallback fed it (signals without a message id go to the latest send).
-            const bool settled = st.arrivals.arrived(end - c.end, cfg.horizon_ms) >= kSettled;
+            const bool settled = arrived(st, cfg, s, end - c.end) >= kSettled;
             if (settled || (&c != &s.cohorts.back() && c.joined == 0)) {
                 continue;
             }
-            // Joined signals are set against the share usually arrived at its age; those of the
-            // fallback, of unknown age, against all it sent (a trailing window's semantics).
-            const double exposure =
-                c.num > 0 ? c.sent * (c.joined * arrived + (c.num - c.joined)) / c.num
-                          : c.sent * arrived;
+            const double exposure = Aggregator::exposure(st, cfg, s, c, end);
             const double root = below ? std::sqrt(c.num) + kLowerBoundShift
                                       : std::max(0.0, std::sqrt(c.num) - kLowerBoundShift);
             const double bound = (below ? -1 : 1) * root * root / exposure;
@@ -152,30 +193,82 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
             // No send to judge (none, or all settled): no data, which is not zero. The series
             // keeps what its detectors learned until it has been quiet for idle_after.
             if (s.cohorts.empty() && s.last_seen_ms + cfg.idle_after_ms <= start) {
+                // Its memory goes; what its detectors learned is parked (take_dropped) and
+                // comes back with its next send.
                 on_evict(cfg, it->first, s.labels, nullptr);
+                if (s.attachment) {
+                    dropped_.push_back({metric_index, it->first, std::move(s.attachment)});
+                }
                 it = st.series.erase(it);
             } else {
                 ++it;
             }
             continue;
         }
+        judged.push_back({&it->first, &s, best, best_exposure});
+        ++it;
+    }
+    const std::string across = cfg.pair ? cfg.pair->across : "";
+    // Within one send: the series of the same send at the others of `across`, by the labels
+    // they share.
+    std::unordered_map<std::string, std::vector<const Series*>> sends;
+    auto send_key = [&across](const Series& s) {
+        std::string key;
+        for (const auto& [k, v] : s.labels) {
+            if (k != across) {
+                key += k + '\x1f' + v + '\x1e';
+            }
+        }
+        return key;
+    };
+    if (!across.empty()) {
+        for (const auto& [key, s] : st.series) {
+            sends[send_key(s)].push_back(&s);
+        }
+    }
+    for (const auto& j : judged) {
+        Series& s = *j.series;
+        const Cohort& best = *j.send;
+        double numerator = best.num;
+        double denominator = j.exposure;
+        if (!across.empty()) {
+            // The signals the others' exposure brought, scaled to this one's exposure: what it
+            // would have had faring like them. Its share of both is judged (given how many
+            // signals came in all, the count at one of two Poisson sources is binomial).
+            double rest = 0;
+            double rest_exposure = 0;
+            for (const Series* other : sends[send_key(s)]) {
+                if (other == &s) {
+                    continue;
+                }
+                for (const auto& c : other->cohorts) {
+                    if (c.sent > 0 && c.start < best.end && best.start < c.end) {
+                        rest += c.num;
+                        rest_exposure += exposure(st, cfg, *other, c, end);
+                    }
+                }
+            }
+            if (rest <= 0 || rest_exposure <= 0) {
+                continue;  // nothing to compare with: not judged
+            }
+            denominator = best.num + rest * j.exposure / rest_exposure;
+        }
         s.active = true;
         s.last_data_ms = end;
         ++s.windows_with_data;
-        Point p = point_of(metric_index, it->first, s, start);
-        p.numerator = best->num;
-        p.denominator = best_exposure;
-        p.value = best_exposure > 0 ? best->num / best_exposure : std::nan("");
+        Point p = point_of(metric_index, *j.key, s, start);
+        p.numerator = numerator;
+        p.denominator = denominator;
+        p.value = denominator > 0 ? numerator / denominator : std::nan("");
         if (cfg.pair) {
-            p.claim = !cfg.pair->claim_is_ratio ? best->sent
-                      : best->sent > 0           ? best->claim / best->sent
-                                                 : std::nan("");
+            p.claim = !cfg.pair->claim_is_ratio ? best.sent
+                      : best.sent > 0           ? best.claim / best.sent
+                                                : std::nan("");
         }
-        p.send_start_ms = best->start;
-        p.send_end_ms = best->end;
-        p.sent = best->sent;
+        p.send_start_ms = best.start;
+        p.send_end_ms = best.end;
+        p.sent = best.sent;
         on_point(p);
-        ++it;
     }
 }
 
@@ -185,7 +278,11 @@ void Aggregator::save_cohorts(std::string& out, const std::deque<Cohort>& cohort
         binary::put_i64(out, c.start);
         binary::put_i64(out, c.end);
         binary::put_f64(out, c.sent);
-        binary::put_f64(out, c.sent_at);
+        binary::put_u32(out, static_cast<std::uint32_t>(c.parts.size()));
+        for (const auto& p : c.parts) {
+            binary::put_f64(out, p.sent);
+            binary::put_f64(out, p.sent_at);
+        }
         binary::put_f64(out, c.num);
         binary::put_f64(out, c.joined);
         binary::put_f64(out, c.claim);
@@ -194,13 +291,22 @@ void Aggregator::save_cohorts(std::string& out, const std::deque<Cohort>& cohort
 
 void Aggregator::read_cohorts(binary::Reader& r, std::deque<Cohort>& cohorts) {
     std::uint32_t n = 0;
-    if (!r.count(n, 56)) {
+    if (!r.count(n, 52)) {
         throw std::runtime_error("window checkpoint unreadable: truncated sends");
     }
     cohorts.resize(n);
     for (auto& c : cohorts) {
-        if (!r.i64(c.start) || !r.i64(c.end) || !r.f64(c.sent) || !r.f64(c.sent_at) ||
-            !r.f64(c.num) || !r.f64(c.joined) || !r.f64(c.claim) || c.end <= c.start) {
+        std::uint32_t parts = 0;
+        if (!r.i64(c.start) || !r.i64(c.end) || !r.f64(c.sent) || !r.count(parts, 16)) {
+            throw std::runtime_error("window checkpoint unreadable: bad send");
+        }
+        c.parts.resize(parts);
+        for (auto& p : c.parts) {
+            if (!r.f64(p.sent) || !r.f64(p.sent_at)) {
+                throw std::runtime_error("window checkpoint unreadable: bad send");
+            }
+        }
+        if (!r.f64(c.num) || !r.f64(c.joined) || !r.f64(c.claim) || c.end <= c.start) {
             throw std::runtime_error("window checkpoint unreadable: bad send");
         }
     }

@@ -302,6 +302,21 @@ void parse_interact(const Section& top, Config& c) {
     c.interact.max_age_ms = interact.duration("max_age", c.interact.max_age_ms);
     if (interact.has("not_a_problem_reasons")) {
         c.interact.not_a_problem_reasons = interact.strings("not_a_problem_reasons");
+        if (c.interact.not_a_problem_reasons.size() > 20) {
+            interact.fail("not_a_problem_reasons",
+                          std::to_string(c.interact.not_a_problem_reasons.size()) +
+                              " reasons; at most 20 (a menu people choose from under pressure)");
+        }
+        for (std::size_t i = 0; i < c.interact.not_a_problem_reasons.size(); ++i) {
+            // Slack carries the choice in an option's value (alert id, '|', reason: 150 at most).
+            if (c.interact.not_a_problem_reasons[i].empty() ||
+                c.interact.not_a_problem_reasons[i].size() > 120) {
+                interact.fail("not_a_problem_reasons",
+                              "reason " + std::to_string(i + 1) + " is " +
+                                  std::to_string(c.interact.not_a_problem_reasons[i].size()) +
+                                  " bytes; from 1 to 120 (the chat menus carry it)");
+            }
+        }
     }
 }
 

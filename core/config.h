@@ -58,6 +58,12 @@ struct PairConfig {
     // Which way the customer side goes when customers are worse off: up (complaints, tickets,
     // returns) or down (opens, clicks: mail that stops reaching people).
     bool worse_below = false;
+    // A label of `on` whose values are judged against each other within one send (the
+    // mailbox provider): each one's customer signals as its share of the send's, set against
+    // the share its exposure would have if it fared like the send's others. What the whole
+    // send shares (its subject line, its hour) cancels out; what one of them does alone stands
+    // out. Empty: each series against its own baseline only.
+    std::string across;
 };
 
 // A metric series family: events that pass `filter` (or numerator / denominator for ratios),

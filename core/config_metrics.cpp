@@ -232,7 +232,7 @@ MetricConfig parse_pair(const YAML::Node& node, const std::string& path,
                         const std::vector<std::string>& labels) {
     Section s(node, path,
               {"name", "title", "map", "customer", "on", "window", "span", "attribution", "horizon",
-               "worse", "action", "team", "max_series", "detectors"});
+               "worse", "across", "action", "team", "max_series", "detectors"});
     MetricConfig m;
     m.name = snake_case_name(s);
     std::vector<std::string> names;
@@ -307,6 +307,17 @@ MetricConfig parse_pair(const YAML::Node& node, const std::string& path,
     m.horizon_ms = s.duration("horizon", m.horizon_ms);
     if (m.by_send && (m.horizon_ms < m.window_ms || m.horizon_ms > 30 * 86'400'000LL)) {
         s.fail("horizon", "must be between the window and 30d");
+    }
+    pair.across = s.str("across", "");
+    if (!pair.across.empty()) {
+        if (!m.by_send) {
+            s.fail("across", "comparing within a send needs 'attribution: send'");
+        }
+        if (std::find(m.group_by.begin(), m.group_by.end(), pair.across) == m.group_by.end() ||
+            m.group_by.size() < 2) {
+            s.fail("across", "'" + pair.across + "' must be one of the pair's 'on' labels, beside "
+                             "at least one other that names the send (campaign)");
+        }
     }
     m.idle_after_ms = std::max<std::int64_t>(m.by_send ? m.horizon_ms : m.span_ms, 3'600'000);
     m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));

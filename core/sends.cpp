@@ -172,17 +172,10 @@ namespace {
 constexpr std::array<double, ArrivalCurve::kSteps.size()> kPriorShare = {
     0.01, 0.02, 0.04, 0.07, 0.10, 0.17, 0.27, 0.40, 0.55, 0.63, 0.78, 0.92, 0.98, 1.0};
 constexpr double kPriorWeight = 20;  // the prior counts as this many signals
+constexpr double kWiderWeight = 50;  // a wider curve counts as this many signals
 constexpr double kFloor = 0.01;
 
 }  // namespace
-
-ArrivalCurve::ArrivalCurve() {
-    double before = 0;
-    for (std::size_t i = 0; i < kSteps.size(); ++i) {
-        counts_[i] = (kPriorShare[i] - before) * kPriorWeight;
-        before = kPriorShare[i];
-    }
-}
 
 void ArrivalCurve::learn(std::int64_t age_ms) {
     const auto it = std::lower_bound(kSteps.begin(), kSteps.end(), age_ms);
@@ -190,19 +183,42 @@ void ArrivalCurve::learn(std::int64_t age_ms) {
     learned_ += 1;
 }
 
-double ArrivalCurve::arrived(std::int64_t age_ms, std::int64_t horizon_ms) const {
+ArrivalCurve::Counts ArrivalCurve::leaning_on(const ArrivalCurve* wider) const {
+    Counts c = counts_;
+    if (wider != nullptr) {
+        const Counts w = wider->leaning_on(nullptr);
+        double total = 0;
+        for (double x : w) {
+            total += x;
+        }
+        for (std::size_t i = 0; i < c.size(); ++i) {
+            c[i] += w[i] / total * kWiderWeight;
+        }
+        return c;
+    }
+    double before = 0;
+    for (std::size_t i = 0; i < kSteps.size(); ++i) {
+        c[i] += (kPriorShare[i] - before) * kPriorWeight;
+        before = kPriorShare[i];
+    }
+    return c;
+}
+
+double ArrivalCurve::arrived(std::int64_t age_ms, std::int64_t horizon_ms,
+                             const ArrivalCurve* wider) const {
     if (age_ms >= horizon_ms) {
         return 1.0;
     }
+    const Counts counts = leaning_on(wider);
     double total = 0;
-    for (double c : counts_) {
+    for (double c : counts) {
         total += c;
     }
     // Signals past the horizon are not counted in a send's ratio: the share is of those within.
     const auto within = std::lower_bound(kSteps.begin(), kSteps.end(), horizon_ms);
     const auto last = static_cast<std::size_t>(within - kSteps.begin());
-    for (std::size_t i = last + 1; i < counts_.size(); ++i) {
-        total -= counts_[i];
+    for (std::size_t i = last + 1; i < counts.size(); ++i) {
+        total -= counts[i];
     }
     double below = 0;
     std::int64_t step_start = 0;
@@ -211,10 +227,10 @@ double ArrivalCurve::arrived(std::int64_t age_ms, std::int64_t horizon_ms) const
         if (age_ms < step_end) {
             const double part = static_cast<double>(std::max<std::int64_t>(0, age_ms - step_start)) /
                                 static_cast<double>(step_end - step_start);
-            below += counts_[i] * part;
+            below += counts[i] * part;
             break;
         }
-        below += counts_[i];
+        below += counts[i];
         step_start = step_end;
     }
     return total > 0 ? std::clamp(below / total, kFloor, 1.0) : 1.0;

@@ -80,8 +80,9 @@ private:
 // How a send's signals arrive with its age: the share of them that has usually arrived by a
 // given time after the send, learned from the signals joined to their send (in a steady stream
 // the ages of the signals arriving now are distributed as a send's signals arrive over its
-// life). Until enough are seen it leans on a prior: a tenth within 15 minutes, half within
-// 3 hours, nearly all within a day, as complaints and unsubscribes typically trail mail.
+// life). Until enough are seen it leans on a wider curve (a mailbox provider's curve on its
+// metric's) or, for the widest, on a prior: a tenth within 15 minutes, half within 3 hours,
+// nearly all within a day, as complaints and unsubscribes typically trail mail.
 class ArrivalCurve final {
 public:
     // The age steps the curve is learned at (the last is open-ended).
@@ -89,18 +90,23 @@ public:
         60'000,     120'000,    300'000,     600'000,     900'000,     1'800'000,   3'600'000,
         7'200'000,  14'400'000, 21'600'000,  43'200'000,  86'400'000,  172'800'000, 259'200'000};
 
-    ArrivalCurve();
     void learn(std::int64_t age_ms);
-    // The share of a send's signals that has usually arrived at `age_ms` (at least `floor`,
-    // 1 at the horizon and beyond).
-    double arrived(std::int64_t age_ms, std::int64_t horizon_ms) const;
+    // The share of a send's signals that has usually arrived at `age_ms` (at least a floor of
+    // 1%, 1 at the horizon and beyond), leaning on `wider` (else the prior) until it has learned.
+    double arrived(std::int64_t age_ms, std::int64_t horizon_ms,
+                   const ArrivalCurve* wider = nullptr) const;
     double signals() const { return learned_; }
 
     void save(std::string& out) const;
     void restore(binary::Reader& r);
 
 private:
-    std::array<double, kSteps.size() + 1> counts_{};  // learned, by step (the last: beyond)
+    using Counts = std::array<double, kSteps.size() + 1>;
+    // Its learned counts by step, with the wider curve's (or the prior's) shares added at the
+    // weight they lean with.
+    Counts leaning_on(const ArrivalCurve* wider) const;
+
+    Counts counts_{};  // learned, by step (the last: beyond)
     double learned_ = 0;
 };
 

@@ -31,6 +31,7 @@ void Evaluator::add(const core::Event& event) {
     if (aggregator_.window_due()) {
         close_due();
     }
+    park_dropped();
 }
 
 void Evaluator::advance_idle(std::int64_t event_time_ms) {
@@ -47,6 +48,42 @@ void Evaluator::close_due() {
                core::SeriesAttachment* kept) {
             sink_.on_series_idle(m, labels, static_cast<SeriesEvaluation*>(kept));
         });
+    park_dropped();
+}
+
+void Evaluator::park_dropped() {
+    for (auto& d : aggregator_.take_dropped()) {
+        const auto* series = static_cast<const SeriesEvaluation*>(d.attachment.get());
+        if (series->fed_until_ms == std::numeric_limits<std::int64_t>::min()) {
+            continue;  // never judged: nothing learned
+        }
+        const auto& metric = aggregator_.metrics()[d.metric];
+        restored_[snapshot_key(metric.name, d.key)] = snapshot_of(metric, d.key, *series);
+    }
+    if (restored_.size() > kMaxParked) {
+        // The longest unseen go, a batch of 1% at once.
+        std::vector<std::pair<std::int64_t, std::string>> by_age;
+        for (const auto& [key, s] : restored_) {
+            by_age.emplace_back(s.fed_until_ms, key);
+        }
+        const std::size_t batch = restored_.size() - kMaxParked + kMaxParked / 100;
+        std::partial_sort(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(batch),
+                          by_age.end());
+        for (std::size_t i = 0; i < batch; ++i) {
+            restored_.erase(by_age[i].second);
+        }
+    }
+}
+
+core::Store::Snapshot Evaluator::snapshot_of(const core::MetricConfig& m, const std::string& key,
+                                             const SeriesEvaluation& series) const {
+    const auto& bindings = bindings_[static_cast<std::size_t>(&m - aggregator_.metrics().data())];
+    nlohmann::json state = nlohmann::json::object();
+    for (std::size_t i = 0; i < bindings.size(); ++i) {
+        state[bindings[i].config.name] = {{"type", bindings[i].config.type},
+                                          {"state", series.detectors[i]->save()}};
+    }
+    return {m.name, key, series.fed_until_ms, state.dump()};
 }
 
 void Evaluator::judge(core::Point point, std::unique_ptr<core::SeriesAttachment>& slot) {
@@ -125,14 +162,7 @@ std::vector<core::Store::Snapshot> Evaluator::snapshots() const {
             series->fed_until_ms == std::numeric_limits<std::int64_t>::min()) {
             return;
         }
-        const auto& bindings =
-            bindings_[static_cast<std::size_t>(&m - aggregator_.metrics().data())];
-        nlohmann::json state = nlohmann::json::object();
-        for (std::size_t i = 0; i < bindings.size(); ++i) {
-            state[bindings[i].config.name] = {{"type", bindings[i].config.type},
-                                              {"state", series->detectors[i]->save()}};
-        }
-        rows.push_back({m.name, key, series->fed_until_ms, state.dump()});
+        rows.push_back(snapshot_of(m, key, *series));
     });
     for (const auto& [key, snapshot] : restored_) {
         rows.push_back(snapshot);

@@ -66,6 +66,9 @@ public:
     std::vector<core::Store::Snapshot> snapshots() const;
     void restore_snapshots(std::vector<core::Store::Snapshot> snapshots);
     std::size_t pending_snapshots() const { return restored_.size(); }
+    // Series dropped from memory keep their detectors' state as a snapshot (saved with every
+    // checkpoint) until they come back; at most this many, the longest unseen going first.
+    static constexpr std::size_t kMaxParked = 200'000;
 
     const core::DetectorConfig& detector(std::size_t metric_index, std::size_t i) const {
         return bindings_[metric_index][i].config;
@@ -87,6 +90,10 @@ private:
     EvaluationSink& sink_;
     std::vector<std::vector<Binding>> bindings_;  // per metric
     std::unordered_map<std::string, core::Store::Snapshot> restored_;  // metric \x1f series
+    // The dropped series' state into restored_ (see kMaxParked).
+    void park_dropped();
+    core::Store::Snapshot snapshot_of(const core::MetricConfig& metric, const std::string& key,
+                                      const SeriesEvaluation& series) const;
 };
 
 }  // namespace terrain::detectors

@@ -16,6 +16,7 @@
 #include "alerts/policy.h"
 #include "alerts/receivers.h"
 #include "detectors/detector.h"
+#include "alerts/metrics.h"
 #include "monitor/metrics.h"
 #include "monitor/pipeline.h"
 #include "monitor/startup.h"
@@ -187,6 +188,8 @@ public:
           pipeline_(config_, kinds.detectors, alerts_, intake_, telemetry_, clock_, &log_,
                     store_.get()) {
         notifier_.restore(alerts_.list(alerts::AlertState::kFiring));
+        alerts_.set_reasons(config_.interact.not_a_problem_reasons);
+        telemetry_.of<alerts::AlertMetrics>().start_at_zero(config_);
     }
 
     // Restores the last checkpoint (windows, event ids; detector state comes with the

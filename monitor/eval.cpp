@@ -1,6 +1,8 @@
 #include "monitor/eval.h"
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -125,6 +127,35 @@ void write_results(const std::string& dir, const std::string& name,
 
 }  // namespace
 
+std::vector<LocoFold> leave_one_category_out(const std::vector<detectors::nab::Series>& corpus,
+                                             const std::vector<std::vector<double>>& scores,
+                                             const detectors::nab::Profile& profile) {
+    std::vector<std::string> categories;
+    for (const auto& s : corpus) {
+        if (std::find(categories.begin(), categories.end(), s.category) == categories.end()) {
+            categories.push_back(s.category);
+        }
+    }
+    std::vector<LocoFold> folds;
+    for (const auto& held_out : categories) {
+        std::vector<detectors::nab::Series> train, test;
+        std::vector<std::vector<double>> train_scores, test_scores;
+        for (std::size_t f = 0; f < corpus.size(); ++f) {
+            const bool out = corpus[f].category == held_out;
+            (out ? test : train).push_back(corpus[f]);
+            (out ? test_scores : train_scores).push_back(scores[f]);
+        }
+        LocoFold fold;
+        fold.category = held_out;
+        fold.threshold = detectors::nab::optimise(train, train_scores, profile).threshold;
+        const auto s = detectors::nab::score_at(test, test_scores, profile, fold.threshold);
+        fold.normalised = s.windows > 0 ? s.normalised : std::nan("");
+        fold.false_positives = s.false_positives;
+        folds.push_back(std::move(fold));
+    }
+    return folds;
+}
+
 std::vector<NabRow> eval_nab(const core::Config& config, const std::string& data_dir,
                              const std::string& results_dir, std::ostream& out) {
     const auto corpus = detectors::nab::load_corpus(data_dir);
@@ -157,6 +188,28 @@ std::vector<NabRow> eval_nab(const core::Config& config, const std::string& data
                           row.optimised.threshold, row.fixed.normalised);
             out << line << std::flush;
             table.push_back(std::move(row));
+        }
+        // Leave one category out: θ chosen on the others, scored on it.
+        for (const auto& profile : detectors::nab::profiles()) {
+            double sum = 0;
+            int n = 0;
+            std::string folds;
+            for (const auto& f : leave_one_category_out(corpus, scores, profile)) {
+                if (std::isnan(f.normalised)) {
+                    std::snprintf(line, sizeof line, "  %s: %zu false positives (θ %.4f)",
+                                  f.category.c_str(), f.false_positives, f.threshold);
+                } else {
+                    std::snprintf(line, sizeof line, "  %s: %.1f (θ %.4f)", f.category.c_str(),
+                                  f.normalised, f.threshold);
+                    sum += f.normalised;
+                    ++n;
+                }
+                folds += line;
+                folds += "\n";
+            }
+            std::snprintf(line, sizeof line, "%-22s %-20s leave-one-category-out mean %.1f\n",
+                          d.name.c_str(), profile.name.c_str(), n > 0 ? sum / n : std::nan(""));
+            out << line << folds << std::flush;
         }
     }
     return table;

@@ -28,7 +28,21 @@ struct NabRow {
     detectors::nab::Score fixed;  // at 0.5, every detector's own boundary
 };
 
-// `terrain eval nab`: scores every configured detector and prints a table to `out`; with a
+// Leave one category out: the threshold that maximises the score of the other categories,
+// and the held-out category's score at it (NaN for a category without windows, which cannot be
+// normalised; its false positives are still counted).
+struct LocoFold {
+    std::string category;
+    double threshold = 0;
+    double normalised = 0;
+    std::size_t false_positives = 0;
+};
+std::vector<LocoFold> leave_one_category_out(const std::vector<detectors::nab::Series>& corpus,
+                                             const std::vector<std::vector<double>>& scores,
+                                             const detectors::nab::Profile& profile);
+
+// `terrain eval nab`: scores every configured detector and prints a table to `out` (the
+// optimised and fixed thresholds per profile, then each leave-one-category-out fold); with a
 // results directory also writes NAB's per-file CSVs.
 std::vector<NabRow> eval_nab(const core::Config& config, const std::string& data_dir,
                              const std::string& results_dir, std::ostream& out);

@@ -20,6 +20,7 @@ const std::string_view kInboxPage = R"HTML(<!doctype html>
   .card { background: #fff; border-radius: 8px; border-left: 6px solid #c0392b; padding: 14px 16px; margin: 0 0 14px; box-shadow: 0 1px 2px rgba(0,0,0,.08); }
   .card.resolved { border-left-color: #7f8c8d; opacity: .85; }
   .card.acknowledged { border-left-color: #e67e22; }
+  .card.linked { outline: 3px solid #2980b9; }
   .title { font-weight: 600; }
   .summary { margin: 6px 0 10px; }
   .facts { display: grid; grid-template-columns: 1fr 1fr; gap: 8px; margin-bottom: 10px; }
@@ -41,6 +42,9 @@ const std::string_view kInboxPage = R"HTML(<!doctype html>
 "use strict";
 const hash = new URLSearchParams(location.hash.slice(1));
 if (hash.get("token")) { sessionStorage.setItem("terrain-token", hash.get("token")); history.replaceState(null, "", location.pathname); }
+// A chat card links here as /inbox#alert=<id>: that card is outlined and scrolled to.
+const linked = hash.get("alert");
+let scrolled = false;
 const messages = {};
 function headers() {
   const h = { "Content-Type": "application/json" };
@@ -51,6 +55,7 @@ function headers() {
 function percent(v) { return v === null || v === undefined ? "n/a" : (v * 100).toPrecision(3) + "%"; }
 function plain(v, ratio) { return v === null || v === undefined ? "n/a" : ratio ? percent(v) : String(+v.toPrecision(6)); }
 function facts(a) {
+  if (a.facts) return a.facts;  // terrain's labelled figures, the same as on the chat cards
   if (a.pair) {
     const p = a.pair;
     return [["Customers: " + p.customer_says, percent(p.customer_value) + " (usually " + percent(p.customer_usual) + ")"],
@@ -59,14 +64,25 @@ function facts(a) {
   const ratio = a.denominator > 0;
   return [["Now", plain(a.observed, ratio)], ["Usually", plain(a.expected, ratio)]];
 }
+// "2 h 10 min ago" (the absolute time is the state line's tooltip).
+function ago(ms) {
+  const minutes = Math.max(0, Math.round((Date.now() - ms) / 60000));
+  if (minutes < 1) return "just now";
+  const d = Math.floor(minutes / 1440), h = Math.floor(minutes % 1440 / 60), m = minutes % 60;
+  return [d ? d + " d" : "", h ? h + " h" : "", m && !d ? m + " min" : ""].filter(Boolean).join(" ") + " ago";
+}
 function stateLine(a) {
   const parts = [];
-  parts.push(a.status === "resolved" ? "Resolved (" + a.resolved_by + ")" : "Firing since " + a.since);
+  parts.push(a.status === "resolved" ? "Resolved (" + a.resolved_by + ")" : "Firing since " + ago(a.since_ms));
   if (a.acknowledged_by) parts.push("Acknowledged by " + a.acknowledged_by);
   if (a.snoozed_until) parts.push("Snoozed until " + a.snoozed_until);
   if (a.escalated_at_ms) parts.push("Escalated");
   if (a.feedback === "not_a_problem") parts.push("Not a problem: " + a.feedback_reason);
-  for (const o of a.overrides || []) parts.push(o.label + ": " + o.state + " (" + o.by + ")");
+  for (const o of a.overrides || []) {
+    // Never "done" when the MAP was not called.
+    const state = o.state === "done" && (o.detail || "").startsWith("dry run") ? "dry run, nothing sent" : o.state.replaceAll("_", " ");
+    parts.push(o.label + ": " + state + " (" + o.by + ")");
+  }
   return parts.join(" · ");
 }
 function el(tag, attrs, text) {
@@ -85,13 +101,13 @@ async function act(alert, button, arg) {
 }
 function card(a) {
   const ack = a.acknowledged_by && a.status === "firing";
-  const c = el("section", { class: "card " + (a.status === "resolved" ? "resolved" : ack ? "acknowledged" : "firing"), "data-alert": a.id });
+  const c = el("section", { class: "card " + (a.status === "resolved" ? "resolved" : ack ? "acknowledged" : "firing") + (a.id === linked ? " linked" : ""), "data-alert": a.id, id: "alert-" + a.id });
   c.append(el("div", { class: "title" }, a.severity + " · " + a.metric + " · " + Object.entries(a.labels).map(([k, v]) => k + "=" + v).join(" ")));
   c.append(el("div", { class: "summary" }, a.summary));
   const f = el("div", { class: "facts" });
   for (const [k, v] of facts(a)) { const d = el("div", { class: "fact" }); d.append(el("b", {}, k)); d.append(el("span", {}, v)); f.append(d); }
   c.append(f);
-  c.append(el("div", { class: "state", "data-role": "state" }, stateLine(a)));
+  c.append(el("div", { class: "state", "data-role": "state", title: "since " + a.since + (a.resolved_at ? ", resolved " + a.resolved_at : "") }, stateLine(a)));
   if ((a.on_duty || []).length) c.append(el("div", { class: "state", "data-role": "on-duty" }, "On duty: " + a.on_duty.join(", ")));
   const actions = el("div", { class: "actions" });
   for (const b of a.buttons) {
@@ -119,7 +135,14 @@ async function load() {
   const body = await res.json();
   document.getElementById("you").textContent = body.you ? "acting as " + body.you : "no person has inbox: local";
   document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
+  // What needs someone first: firing before acknowledged before resolved, then by severity,
+  // then the oldest first (it has waited longest).
+  const stage = (a) => a.status === "resolved" ? 2 : a.acknowledged_by ? 1 : 0;
+  const rank = { critical: 0, warning: 1, info: 2 };
+  body.alerts.sort((x, y) => stage(x) - stage(y) || (rank[x.severity] ?? 3) - (rank[y.severity] ?? 3) || x.since_ms - y.since_ms);
   main.replaceChildren(...(body.alerts.length ? body.alerts.map(card) : [el("p", { class: "empty" }, "No alerts. terrain is watching.")]));
+  const target = linked && document.getElementById("alert-" + linked);
+  if (target && !scrolled) { target.scrollIntoView(); scrolled = true; }
 }
 load();
 setInterval(load, 5000);

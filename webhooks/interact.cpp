@@ -172,7 +172,7 @@ core::Result<TeamsClick> parse_teams_invoke(std::string_view body) {
     t.click.channel = text(object(j, "conversation"), "id");
     t.click.action = text(action, "verb");
     t.click.alert = text(data, "alert");
-    t.click.arg = text(data, "arg");
+    t.click.arg = text(data, alerts::teams_input_id(t.click.action).c_str());
     if (text(action, "type") != "Action.Execute") {
         return bad("value.action.type must be Action.Execute");
     }
@@ -214,6 +214,12 @@ nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& poli
         buttons.push_back(std::move(b));
     }
     j["buttons"] = std::move(buttons);
+    // The same labelled figures as the chat cards.
+    nlohmann::json facts = nlohmann::json::array();
+    for (const auto& [name, value] : alerts::card_facts(alert)) {
+        facts.push_back(nlohmann::json::array({name, value}));
+    }
+    j["facts"] = std::move(facts);
     return j;
 }
 

@@ -58,7 +58,8 @@ core::Result<MattermostClick> parse_mattermost_action(std::string_view body);
 
 // A Microsoft Teams Universal Action, as the Bot Framework delivers it to the bot: an invoke
 // activity named "adaptiveCard/action" whose value.action is the Action.Execute pressed
-// (verb: the action's name; data: {"alert", "arg"?}, the card's inputs merged in). The
+// (verb: the action's name; data: {"alert"}, the card's inputs merged in: an action's choice
+// under teams_input_id(verb), "arg_snooze"). The
 // clicker is from.aadObjectId (their Microsoft Entra object id), or from.id without one.
 // serviceUrl and channelId are what the caller checks the bearer token against.
 struct TeamsClick {

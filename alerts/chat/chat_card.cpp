@@ -29,6 +29,9 @@ std::string card_state_line(const alerts::Alert& a) {
     for (const auto& o : a.overrides) {
         std::string state = o.state;
         std::replace(state.begin(), state.end(), '_', ' ');
+        if (o.state == "done" && o.detail.rfind("dry run", 0) == 0) {
+            state = "dry run, nothing sent";  // never "done" when the MAP was not called
+        }
         add(o.label + ": " + state + " (" + o.by + ")");
     }
     return line;
@@ -39,12 +42,24 @@ std::string card_on_duty_line(const alerts::Alert& alert,
                               std::string_view platform,
                               const std::function<std::string(const core::PersonConfig&,
                                                               const std::string& id)>& mention) {
+    // A card names at most this many; the inbox lists them all.
+    constexpr std::size_t kNamed = 20;
     std::string line;
-    for (const auto& [person, id] : policy.identities(alert.on_duty, platform)) {
+    const auto people = policy.identities(alert.on_duty, platform);
+    for (std::size_t i = 0; i < people.size() && i < kNamed; ++i) {
+        const auto& [person, id] = people[i];
         line += (line.empty() ? "On duty: " : ", ") +
                 (id.empty() ? person->name : mention(*person, id));
     }
+    if (people.size() > kNamed) {
+        line += " and " + std::to_string(people.size() - kNamed) + " more";
+    }
     return line;
+}
+
+std::string card_link(const alerts::Alert& alert, const alerts::Policy& policy) {
+    const std::string& base = policy.interact().public_url;
+    return base.empty() ? "" : base + "/inbox#alert=" + alert.id;
 }
 
 std::vector<std::string> card_choices(const core::ActionConfig& action,
@@ -60,19 +75,24 @@ std::vector<std::string> card_choices(const core::ActionConfig& action,
 
 std::vector<std::pair<std::string, std::string>> card_facts(const alerts::Alert& a) {
     using alerts::percent_text;
+    // Each figure named for what it is: what it fired on (kept as it was) and what it is now;
+    // the detector's expectation, or for a threshold the configured limit (never "usually").
     if (a.pair) {
         const auto& p = *a.pair;
         auto map_figure = [&](double v) {
             return p.claim_is_ratio ? percent_text(v) : alerts::count_text(v);
         };
         return {{"Customers: " + p.customer_says,
-                 percent_text(a.observed) + " (usually " + percent_text(a.expected) + ")"},
+                 "fired on " + percent_text(a.fired.observed) + ", now " +
+                     percent_text(a.observed) + " (expected " + percent_text(a.expected) + ")"},
                 {"MAP: " + p.map_says,
-                 map_figure(a.claim) + " (usually " + map_figure(a.claim_expected) + ")"}};
+                 map_figure(a.claim) + " (expected " + map_figure(a.claim_expected) + ")"}};
     }
     const bool ratio = a.denominator > 0;
-    return {{"Now", alerts::plain_value(a.observed, ratio)},
-            {"Usually", alerts::plain_value(a.expected, ratio)}};
+    return {{"Fired on", alerts::plain_value(a.fired.observed, ratio)},
+            {"Now", alerts::plain_value(a.observed, ratio)},
+            {a.detector_type == "threshold" ? "Limit" : "Expected",
+             alerts::plain_value(a.expected, ratio)}};
 }
 
 }  // namespace terrain::alerts

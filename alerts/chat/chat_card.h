@@ -11,19 +11,25 @@
 
 namespace terrain::alerts {
 
-// Text shared by the chat cards (Slack, Mattermost): the state line ("Acknowledged by Ana ·
-// Pause campaign: done") and the two sides' numbers for pairs (or observed against expected).
+// Text shared by the cards (Slack, Teams, Mattermost, the inbox): the state line ("Acknowledged
+// by Ana · Pause campaign: done") and the figures, each named for what it is: what the alert
+// fired on and what it is now, against the detector's expectation or a threshold's limit (for
+// pairs, both sides).
 std::string card_state_line(const alerts::Alert& alert);
 std::vector<std::pair<std::string, std::string>> card_facts(const alerts::Alert& alert);
 // What a button asks for before it acts: snooze, how long; "not a problem", why (the
 // configured reasons); none for other actions.
 // "On duty: " and the alert's people on duty, each as `mention` writes a person with their
-// identity on `platform` (their name when they have none there); "" when nobody is.
+// identity on `platform` (their name when they have none there), the first 20 of them and
+// how many more; "" when nobody is.
 std::string card_on_duty_line(
     const alerts::Alert& alert,
     const alerts::Policy& policy,
     std::string_view platform,
     const std::function<std::string(const core::PersonConfig&, const std::string& id)>& mention);
+// Where the whole alert is, one click away from a card whose text was cut: the inbox at
+// interact.public_url, on this alert ("" when no public URL is configured).
+std::string card_link(const alerts::Alert& alert, const alerts::Policy& policy);
 std::vector<std::string> card_choices(const core::ActionConfig& action,
                                       const alerts::Policy& policy);
 

@@ -76,6 +76,12 @@ std::string cut_text(std::string_view text, std::size_t max_bytes) {
         text.substr(amp, end - amp).find(';') == std::string_view::npos) {
         end = amp;
     }
+    // Not inside terrain's own markup ("<@U1>", "<at>Ana</at>"): escaped text holds no '<'.
+    const auto open = text.rfind('<', end == 0 ? 0 : end - 1);
+    if (open != std::string_view::npos && open < end &&
+        text.substr(open, end - open).find('>') == std::string_view::npos) {
+        end = open;
+    }
     std::size_t backslashes = 0;
     while (backslashes < end && text[end - 1 - backslashes] == '\\') {
         ++backslashes;

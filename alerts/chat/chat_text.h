@@ -24,7 +24,8 @@ std::string markdown_escape(std::string_view text);
 // each '@', control characters as spaces.
 std::string plain_escape(std::string_view text);
 // `text` cut to at most `max_bytes` (an ellipsis marks the cut), at a UTF-8 character boundary
-// and never inside an escape made by the functions above ("&amp;", "\[").
+// and never inside an escape made by the functions above ("&amp;", "\[") or inside terrain's own
+// markup ("<@U1>").
 std::string cut_text(std::string_view text, std::size_t max_bytes);
 
 }  // namespace terrain::alerts

@@ -7,6 +7,7 @@
 #include "core/signature.h"
 #include "alerts/chat/chat_card.h"
 #include "alerts/chat/chat_text.h"
+#include "alerts/chat/limits.h"
 
 namespace terrain::alerts {
 
@@ -53,23 +54,28 @@ nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const aler
     const bool resolved = a.state == alerts::AlertState::kResolved;
     nlohmann::json fields = nlohmann::json::array();
     for (const auto& [k, v] : card_facts(a)) {
-        fields.push_back({{"title", k}, {"value", markdown_escape(v)}, {"short", true}});
+        fields.push_back({{"title", cut_text(plain_escape(k), 1000)},
+                          {"value", cut_text(markdown_escape(v), 2000)},
+                          {"short", true}});
     }
     const std::string duty = on_duty(a, policy);
     nlohmann::json actions = nlohmann::json::array();
     for (const auto* action : policy.offered(a)) {
+        if (actions.size() == limits::mattermost::kActions) {
+            break;  // the rest stay in the inbox, one click away
+        }
         nlohmann::json context = {{"alert", a.id},
                                   {"action", action->name},
                                   {"token", mattermost_token(secret, a.id, action->name)}};
         nlohmann::json e = {{"id", action_id(action->name)},
-                            {"name", alerts::Policy::label(*action)},
+                            {"name", cut_text(plain_escape(alerts::Policy::label(*action)), 200)},
                             {"integration", {{"url", click_url}, {"context", context}}}};
         const auto options = card_choices(*action, policy);
         if (!options.empty()) {
             e["type"] = "select";
             e["options"] = nlohmann::json::array();
             for (const auto& o : options) {
-                e["options"].push_back({{"text", o}, {"value", o}});
+                e["options"].push_back({{"text", cut_text(plain_escape(o), 200)}, {"value", o}});
             }
         } else {
             e["type"] = "button";
@@ -79,17 +85,23 @@ nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const aler
         }
         actions.push_back(std::move(e));
     }
-    return {{"fallback", plain_escape(a.summary)},
+    const std::size_t text_max = limits::mattermost::kMessage / 4;
+    nlohmann::json attachment = {{"fallback", cut_text(plain_escape(a.summary), text_max)},
             {"color",
              resolved                   ? "#2e7d32"
              : a.severity == "critical" ? "#c62828"
                                         : "#ef6c00"},
             {"title",
              std::string(resolved ? "Resolved" : "Firing") + " · " + a.severity + " · " + a.metric},
-            {"text", markdown_escape(a.summary) + (duty.empty() ? "" : "\n" + duty)},
+            {"text", cut_text(markdown_escape(a.summary), text_max) +
+                         (duty.empty() ? "" : "\n" + cut_text(duty, text_max))},
             {"fields", fields},
-            {"footer", markdown_escape(card_state_line(a))},
+            {"footer", cut_text(markdown_escape(card_state_line(a)), text_max)},
             {"actions", actions}};
+    if (const auto link = card_link(a, policy); !link.empty()) {
+        attachment["title_link"] = link;
+    }
+    return attachment;
 }
 
 alerts::SendResult MattermostReceiver::call(const std::string& method, const std::string& path,
@@ -134,8 +146,9 @@ alerts::SendResult MattermostReceiver::reply(const std::string& ref,
                 "/api/v4/posts",
                 {{"channel_id", channel_},
                  {"root_id", ref},
-                 {"message", duty.empty() ? markdown_escape(note)
-                                          : markdown_escape(note) + "\n" + duty}});
+                 {"message", cut_text(duty.empty() ? markdown_escape(note)
+                                                   : markdown_escape(note) + "\n" + duty,
+                                      limits::mattermost::kMessage)}});
 }
 
 void register_mattermost(ReceiverRegistry& registry) {

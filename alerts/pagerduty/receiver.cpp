@@ -1,6 +1,8 @@
 #include "alerts/pagerduty/receiver.h"
 
 #include "alerts/receivers.h"
+#include "alerts/chat/chat_text.h"
+#include "alerts/chat/limits.h"
 
 namespace terrain::alerts {
 
@@ -33,14 +35,14 @@ nlohmann::json PagerDutyReceiver::event(const alerts::Notification& n,
         const std::string severity =
             a.severity == "critical" ? "critical" : a.severity == "info" ? "info" : "warning";
         const nlohmann::json labels = alerts::labels_json(a.labels);
-        e["payload"] = {{"summary", a.summary.substr(0, 1024)},
+        e["payload"] = {{"summary", cut_text(a.summary, limits::pagerduty::kSummary)},
                         {"source", "terrain"},
                         {"severity", severity},
                         {"component", a.metric},
                         {"group", a.team},
                         {"class", a.detector},
                         {"custom_details",
-                         {{"alert", a.id}, {"labels", labels}, {"why", n.note}}}};
+                         {{"alert", a.id}, {"labels", labels}, {"why", cut_text(n.note, 16 * 1024)}}}};
     }
     return e;
 }

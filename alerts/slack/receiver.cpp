@@ -4,6 +4,7 @@
 
 #include "alerts/chat/chat_card.h"
 #include "alerts/chat/chat_text.h"
+#include "alerts/chat/limits.h"
 
 namespace terrain::alerts {
 
@@ -13,12 +14,15 @@ constexpr const char* kApi = "https://slack.com/api";
 
 namespace {
 
-nlohmann::json plain(const std::string& text) {
-    return {{"type", "plain_text"}, {"text", text.substr(0, 2000)}, {"emoji", false}};
+namespace limit = limits::slack;
+
+// Plain text (never read as markup) cut to `max` characters.
+nlohmann::json plain(const std::string& text, std::size_t max) {
+    return {{"type", "plain_text"}, {"text", cut_text(text, max)}, {"emoji", false}};
 }
 
 nlohmann::json option(const std::string& text, const std::string& value) {
-    return {{"text", plain(text.substr(0, 75))}, {"value", value.substr(0, 150)}};
+    return {{"text", plain(text, limit::kOptionText)}, {"value", cut_text(value, limit::kOptionValue)}};
 }
 
 }  // namespace
@@ -34,45 +38,55 @@ nlohmann::json SlackReceiver::blocks(const alerts::Alert& a, const alerts::Polic
     nlohmann::json blocks = nlohmann::json::array();
     const std::string status = a.state == alerts::AlertState::kResolved ? "Resolved" : "Firing";
     blocks.push_back({{"type", "header"},
-                      {"text", plain(status + " · " + a.severity + " · " + a.metric)}});
+                      {"text", plain(status + " · " + a.severity + " · " + a.metric,
+                                     limit::kHeaderText)}});
     blocks.push_back({{"type", "section"},
-                      {"text", {{"type", "mrkdwn"}, {"text", cut_text(slack_escape(a.summary), 2900)}}}});
+                      {"text", {{"type", "mrkdwn"}, {"text", cut_text(slack_escape(a.summary), limit::kSectionText)}}}});
     nlohmann::json fields = nlohmann::json::array();
     for (const auto& [k, v] : card_facts(a)) {
         fields.push_back(
-            {{"type", "mrkdwn"}, {"text", "*" + k + "*\n" + cut_text(slack_escape(v), 1800)}});
+            {{"type", "mrkdwn"}, {"text", cut_text("*" + slack_escape(k) + "*\n" + slack_escape(v), limit::kFieldText)}});
     }
     blocks.push_back({{"type", "section"}, {"fields", fields}});
     nlohmann::json context = {
-        {{"type", "mrkdwn"}, {"text", cut_text(slack_escape(card_state_line(a)), 2900)}}};
+        {{"type", "mrkdwn"}, {"text", cut_text(slack_escape(card_state_line(a)), limit::kContextText)}}};
     if (const auto duty = on_duty(a, policy); !duty.empty()) {
-        context.push_back({{"type", "mrkdwn"}, {"text", duty.substr(0, 2900)}});
+        context.push_back({{"type", "mrkdwn"}, {"text", cut_text(duty, limit::kContextText)}});
+    }
+    if (const auto link = card_link(a, policy); !link.empty()) {
+        context.push_back({{"type", "mrkdwn"}, {"text", "<" + link + "|The whole alert in terrain>"}});
     }
     blocks.push_back({{"type", "context"}, {"elements", context}});
     nlohmann::json elements = nlohmann::json::array();
     for (const auto* action : policy.offered(a)) {
+        if (elements.size() == limit::kActionsElements) {
+            break;  // the rest stay in the inbox, one click away
+        }
         const std::string label = alerts::Policy::label(*action);
         nlohmann::json e;
         if (const auto choices = card_choices(*action, policy); !choices.empty()) {
             nlohmann::json options = nlohmann::json::array();
             const std::string prefix = action->name == "snooze" ? "Snooze " : "";
             for (const auto& c : choices) {
+                if (options.size() == limit::kOptions) {
+                    break;
+                }
                 options.push_back(option(prefix + c, a.id + "|" + c));
             }
-            e = {{"type", "static_select"}, {"placeholder", plain(label)}, {"options", options}};
+            e = {{"type", "static_select"}, {"placeholder", plain(label, limit::kPlaceholder)}, {"options", options}};
         } else {
-            e = {{"type", "button"}, {"text", plain(label)}, {"value", a.id}};
+            e = {{"type", "button"}, {"text", plain(label, limit::kButtonText)}, {"value", a.id}};
             if (action->executor != "builtin") {
                 e["style"] = "danger";
             }
         }
-        e["action_id"] = action->name;
+        e["action_id"] = cut_text(action->name, limit::kActionId);
         const std::string confirm = policy.confirmation(*action, a);
         if (!confirm.empty()) {
-            e["confirm"] = {{"title", plain(label + "?")},
-                            {"text", plain(confirm)},
-                            {"confirm", plain(label)},
-                            {"deny", plain("Cancel")}};
+            e["confirm"] = {{"title", plain(label + "?", limit::kConfirmTitle)},
+                            {"text", plain(confirm, limit::kConfirmText)},
+                            {"confirm", plain(label, limit::kConfirmButton)},
+                            {"deny", plain("Cancel", limit::kConfirmButton)}};
         }
         elements.push_back(std::move(e));
     }
@@ -126,17 +140,17 @@ std::string SlackReceiver::on_duty(const alerts::Alert& a, const alerts::Policy&
         a, policy, "slack", [](const auto&, const std::string& id) { return "<@" + id + ">"; });
 }
 
-std::string SlackReceiver::text(const alerts::Alert& a) const {
+std::string SlackReceiver::text(const alerts::Alert& a, const alerts::Policy& policy) {
     // The notification text: its mentions are what page the people on duty.
-    const auto duty = on_duty(a, policy_);
-    const std::string summary = slack_escape(a.summary);
-    return duty.empty() ? summary : summary + "\n" + duty;
+    const auto duty = on_duty(a, policy);
+    const std::string summary = cut_text(slack_escape(a.summary), limit::kMessageText / 2);
+    return duty.empty() ? summary : summary + "\n" + cut_text(duty, limit::kMessageText / 2);
 }
 
 alerts::SendResult SlackReceiver::post(const alerts::Alert& a, const std::string& thread,
                                        std::string& ref) {
     nlohmann::json message = {
-        {"channel", channel_}, {"text", text(a)}, {"blocks", blocks(a, policy_)}};
+        {"channel", channel_}, {"text", text(a, policy_)}, {"blocks", blocks(a, policy_)}};
     if (!thread.empty()) {
         const auto [channel, ts] = channel_and_ts(thread);
         message["channel"] = channel;
@@ -155,7 +169,7 @@ alerts::SendResult SlackReceiver::update(const std::string& ref, const alerts::A
     const auto [channel, ts] = channel_and_ts(ref);
     return call(
         "chat.update",
-        {{"channel", channel}, {"ts", ts}, {"text", text(a)}, {"blocks", blocks(a, policy_)}});
+        {{"channel", channel}, {"ts", ts}, {"text", text(a, policy_)}, {"blocks", blocks(a, policy_)}});
 }
 
 alerts::SendResult SlackReceiver::reply(const std::string& ref,

@@ -29,6 +29,8 @@ public:
     static nlohmann::json blocks(const alerts::Alert& alert, const alerts::Policy& policy);
     // "On duty: <@U024BE7LH>, Ben Okafor" ("" when nobody is on duty for it).
     static std::string on_duty(const alerts::Alert& alert, const alerts::Policy& policy);
+    // The message's text (what notifications show; its mentions page the people on duty).
+    static std::string text(const alerts::Alert& alert, const alerts::Policy& policy);
 
 private:
     alerts::SendResult post(const alerts::Alert& alert, const std::string& thread,
@@ -38,7 +40,6 @@ private:
                              const std::string& note,
                              const alerts::Alert* call) override;
     alerts::SendResult tell(const alerts::Notification& n) override;
-    std::string text(const alerts::Alert& alert) const;
     // Calls a Web API method; Slack answers 200 with {"ok": false, "error": ...} on failure.
     alerts::SendResult call(const std::string& method, const nlohmann::json& body,
                             nlohmann::json* reply = nullptr);

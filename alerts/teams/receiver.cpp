@@ -6,6 +6,7 @@
 #include "core/template.h"
 #include "alerts/chat/chat_card.h"
 #include "alerts/chat/chat_text.h"
+#include "alerts/chat/limits.h"
 
 namespace terrain::alerts {
 
@@ -18,7 +19,7 @@ namespace {
 constexpr const char* kCardType = "application/vnd.microsoft.card.adaptive";
 
 nlohmann::json text_block(const std::string& text) {
-    return {{"type", "TextBlock"}, {"text", text}, {"wrap", true}};
+    return {{"type", "TextBlock"}, {"text", cut_text(text, limits::teams::kText)}, {"wrap", true}};
 }
 
 nlohmann::json execute(const std::string& title, const std::string& verb,
@@ -74,14 +75,17 @@ std::pair<std::string, nlohmann::json> TeamsReceiver::on_duty(const alerts::Aler
     return {std::move(line), std::move(mentions)};
 }
 
+std::string teams_input_id(std::string_view action) { return "arg_" + std::string(action); }
+
 nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy& policy) {
     const bool resolved = a.state == alerts::AlertState::kResolved;
     nlohmann::json facts = nlohmann::json::array();
     for (const auto& [k, v] : card_facts(a)) {
-        facts.push_back({{"title", k}, {"value", markdown_escape(v)}});
+        facts.push_back({{"title", cut_text(markdown_escape(k), 500)},
+                         {"value", cut_text(markdown_escape(v), 1000)}});
     }
     nlohmann::json title = text_block(std::string(resolved ? "Resolved" : "Firing") + " · " +
-                                      a.severity + " · " + a.metric);
+                                      a.severity + " · " + markdown_escape(a.metric));
     title["weight"] = "Bolder";
     title["size"] = "Medium";
     title["color"] = resolved ? "Good" : a.severity == "critical" ? "Attention" : "Warning";
@@ -89,24 +93,31 @@ nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy&
     state["isSubtle"] = true;
     nlohmann::json actions = nlohmann::json::array();
     for (const auto* action : policy.offered(a)) {
-        const std::string label = alerts::Policy::label(*action);
+        const std::string label = cut_text(alerts::Policy::label(*action), limits::teams::kLabel);
         const bool destructive = action->executor != "builtin";
         const auto choices = card_choices(*action, policy);
         const std::string confirm = policy.confirmation(*action, a);
         if (!choices.empty()) {
+            // Each input its own id: a card's inputs are gathered together when a button
+            // submits, so a shared id could send another action's choice.
             nlohmann::json set = {{"type", "Input.ChoiceSet"},
-                                  {"id", "arg"},
+                                  {"id", teams_input_id(action->name)},
+                                  {"label", cut_text(markdown_escape(label), limits::teams::kLabel)},
+                                  {"errorMessage",
+                                   cut_text("Choose one: " + markdown_escape(label), limits::teams::kLabel)},
                                   {"style", "expanded"},
                                   {"isRequired", true},
                                   {"value", choices.front()},
                                   {"choices", nlohmann::json::array()}};
             for (const auto& c : choices) {
-                set["choices"].push_back({{"title", c}, {"value", c}});
+                set["choices"].push_back({{"title", cut_text(markdown_escape(c), 200)}, {"value", c}});
             }
             actions.push_back(show_card(label, nlohmann::json::array({set}),
                                         execute(label, action->name, a.id, destructive)));
         } else if (!confirm.empty()) {
-            actions.push_back(show_card(label, nlohmann::json::array({text_block(markdown_escape(confirm))}),
+            actions.push_back(show_card(label,
+                                        nlohmann::json::array({text_block(
+                                            cut_text(markdown_escape(confirm), 1000))}),
                                         execute("Confirm: " + label, action->name, a.id,
                                                 destructive)));
         } else {
@@ -116,6 +127,15 @@ nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy&
     nlohmann::json body = {
         title, text_block(markdown_escape(a.summary)), {{"type", "FactSet"}, {"facts", facts}},
         state};
+    // Teams shows at most kActions buttons; the link to the whole alert is one of them.
+    const auto link = card_link(a, policy);
+    const std::size_t buttons = limits::teams::kActions - (link.empty() ? 0 : 1);
+    if (actions.size() > buttons) {
+        actions.erase(actions.begin() + static_cast<std::ptrdiff_t>(buttons), actions.end());
+    }
+    if (!link.empty()) {
+        actions.push_back({{"type", "Action.OpenUrl"}, {"title", "The whole alert"}, {"url", link}});
+    }
     auto [duty, mentions] = on_duty(a, policy);
     nlohmann::json card = {{"type", "AdaptiveCard"},
                            {"$schema", "http://adaptivecards.io/schemas/adaptive-card.json"},
@@ -131,7 +151,7 @@ nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy&
 
 nlohmann::json TeamsReceiver::activity(const alerts::Alert& a) const {
     return {{"type", "message"},
-            {"summary", plain_escape(a.summary)},
+            {"summary", cut_text(plain_escape(a.summary), 500)},
             {"attachments",
              nlohmann::json::array({{{"contentType", kCardType}, {"content", card(a, policy_)}}})}};
 }
@@ -212,7 +232,7 @@ alerts::SendResult TeamsReceiver::update(const std::string& ref, const alerts::A
 alerts::SendResult TeamsReceiver::reply(const std::string& ref,
                                         const std::string& note,
                                         const alerts::Alert* call_on) {
-    const std::string text = markdown_escape(note);
+    const std::string text = cut_text(markdown_escape(note), limits::teams::kText);
     nlohmann::json message = {{"type", "message"}, {"text", text}, {"replyToId", ref}};
     if (call_on != nullptr) {
         if (auto [duty, mentions] = on_duty(*call_on, policy_); !duty.empty()) {

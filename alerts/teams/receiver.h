@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +14,10 @@
 #include "alerts/chat/living_message.h"
 
 namespace terrain::alerts {
+
+// The id of the card input that carries an action's choice (snooze: how long; not a
+// problem: why); a click's data holds it under this name.
+std::string teams_input_id(std::string_view action);
 
 // Where the Bot Framework publishes its signing keys, and where a bot gets its tokens, unless
 // interact.teams_openid_url and interact.teams_token_url say otherwise.

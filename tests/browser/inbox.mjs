@@ -17,7 +17,9 @@ try {
   const card = page.locator(`section[data-alert="${alertId}"]`);
   await card.waitFor({ timeout: 15000 });
   const facts = await card.locator(".fact").allInnerTexts();
-  check(facts.length === 2 && facts.every((f) => /\d/.test(f)), "the card shows two figures: " + JSON.stringify(facts));
+  check(facts.length >= 2 && facts.every((f) => /\d/.test(f)), "the card shows its figures: " + JSON.stringify(facts));
+  check(facts.some((f) => /fired on/i.test(f)) && facts.some((f) => /limit|expected/i.test(f)),
+        "each figure is named for what it is (fired on, now, expected or limit): " + JSON.stringify(facts));
   check((await page.locator("#you").innerText()).includes("local operator"), "the inbox names who is acting");
   const duty = await card.locator("[data-role=on-duty]").innerText();
   check(duty === "On duty: local operator", "the card names who is on duty: " + duty);
@@ -27,13 +29,13 @@ try {
   check(true, "acknowledge changes the card's state");
 
   await card.locator('button[data-action="pause_campaign"]').click();
-  await page.waitForFunction((id) => document.querySelector(`section[data-alert="${id}"] [data-role=state]`)?.textContent.includes("Pause campaign: done"), alertId, { timeout: 10000 });
-  check(true, "pause campaign runs (dry run) and the card says done");
+  await page.waitForFunction((id) => document.querySelector(`section[data-alert="${id}"] [data-role=state]`)?.textContent.includes("Pause campaign: dry run, nothing sent"), alertId, { timeout: 10000 });
+  check(true, "pause campaign runs (dry run) and the card says so: nothing was sent");
 
   await page.reload();
   await card.waitFor({ timeout: 15000 });
   const state = await card.locator("[data-role=state]").innerText();
-  check(state.includes("Acknowledged by local operator") && state.includes("Pause campaign: done"), "after a reload: " + state);
+  check(state.includes("Acknowledged by local operator") && state.includes("Pause campaign: dry run, nothing sent"), "after a reload: " + state);
   check(await card.locator('button[data-action="acknowledge"]').count() === 0, "no acknowledge button on an acknowledged alert");
 } catch (e) {
   check(false, String(e));

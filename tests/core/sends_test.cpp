@@ -5,6 +5,7 @@
 #include "core/aggregator.h"
 #include "core/binary.h"
 #include "core/sends.h"
+#include "detectors/evaluator.h"
 #include "tests/support/builders.h"
 
 namespace terrain::core {
@@ -245,6 +246,54 @@ TEST(AggregatorSendsTest, SendsAndArrivalsSurviveACheckpoint) {
     EXPECT_EQ(pb.back().num, 1);
     EXPECT_EQ(pb.back().exposure, pa.back().exposure);
     EXPECT_EQ(b.sends().joined(), a.sends().joined());
+}
+
+// A campaign that sends every few days: quiet past its horizon, its series leaves memory, but
+// what its detectors learned is parked (and saved with every checkpoint) and comes back with
+// its next send.
+TEST(AggregatorSendsTest, AQuietSeriesIsParkedAndItsNextSendResumesWhatItLearned) {
+    struct Quiet final : detectors::EvaluationSink {
+        void on_verdict(const Point&, detectors::SeriesEvaluation&, std::size_t,
+                        detectors::Verdict&) override {}
+    } sink;
+    MetricConfig m = by_send_metric();
+    m.horizon_ms = m.idle_after_ms = kDay;
+    DetectorConfig d;
+    d.type = d.name = "ewma";
+    d.severity = "warning";
+    d.aggregation = Aggregation::kRatio;
+    d.params = nlohmann::json::object();
+    m.detectors = {d};
+    detectors::Registry registry;
+    detectors::register_builtin_detectors(registry);
+    detectors::Evaluator ev({m}, 2 * kMin, registry, sink);
+    auto windows_seen = [&]() -> int {  // what the parked or live spring series has learned
+        for (const auto& row : ev.snapshots()) {
+            if (row.series_key == "spring\x1fgmail.com\x1f") {
+                return nlohmann::json::parse(row.state)["ewma"]["state"]["detector"][2];
+            }
+        }
+        return -1;
+    };
+    auto send_at = [&](std::int64_t at, int first) {
+        for (int i = 0; i < 200; ++i) {
+            ev.add(EventBuilder().kind("email.delivered").at(at + i).message(message(first + i)));
+        }
+        ev.add(EventBuilder().kind("email.delivered").at(at + 30 * kMin).label("campaign", "x"));
+    };
+    send_at(kT0, 0);
+    // Another campaign keeps event time going for two days; spring goes quiet.
+    for (std::int64_t t = kT0 + kHour; t < kT0 + 2 * kDay; t += 10 * kMin) {
+        ev.add(EventBuilder().kind("email.delivered").at(t).label("campaign", "x"));
+    }
+    const int learned = windows_seen();
+    EXPECT_GT(learned, 100);  // judged for a day of windows
+    EXPECT_EQ(ev.aggregator().series_count(0), 1U);  // only x is in memory
+    EXPECT_GE(ev.pending_snapshots(), 1U);
+    // Its next send picks up where it left.
+    send_at(kT0 + 2 * kDay + kHour, 1000);
+    EXPECT_EQ(ev.aggregator().series_count(0), 2U);
+    EXPECT_GT(windows_seen(), learned);
 }
 
 }  // namespace

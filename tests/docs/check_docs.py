@@ -5,7 +5,7 @@
                            what `terrain config-reference` prints (the keys `check` accepts)
   check_docs.py routes     every route the server registers is in docs/openapi.yaml, and
                            every route there is registered; every $ref resolves
-  check_docs.py answers    the answers the integration tests recorded (TERRAIN_RECORD_ANSWERS)
+  check_docs.py answers    the answers the integration tests recorded (TERRAIN_RECORD_DIR)
                            validate against the description: a documented route, a documented
                            status, a body matching its schema
   check_docs.py examples   every shell example in README.md and docs/ runs against a real
@@ -204,7 +204,7 @@ def check_answers(args):
             answers += [json.loads(line) for line in f if line.strip()]
     if len(answers) < 100:
         fail("only %d recorded answers in %s: did the integration tests run with "
-             "TERRAIN_RECORD_ANSWERS?" % (len(answers), args.answers))
+             "TERRAIN_RECORD_DIR?" % (len(answers), args.answers))
     seen_routes = set()
     bad = 0
     for a in answers:

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -731,6 +732,146 @@ receivers:
                   n.value("transition", "") == "firing";
     }
     EXPECT_EQ(firing, 1U);
+}
+
+// An alert whose every label is 128 bytes of Unicode and markup, with a 2 KB description and
+// long action labels, reaches every receiver (Slack, Teams, Mattermost, PagerDuty, webhook):
+// each stand-in refuses as its platform does a payload beyond a documented limit, and none
+// does; nothing goes to the dead letters. A Teams snooze (its own input id) is understood.
+TEST(HumansInTheLoop, HugeAndHostileAlertsReachEveryPlatformWithinItsLimits) {
+    testing::TempDir dir;
+    testing::ChatStandIn chat;
+    testing::BotFrameworkSigner signer;
+    chat.set_jwks(json::array({signer.jwk()}));
+    ::setenv("TEST_EVENTS_TOKEN", "events-token", 1);
+    // 128 bytes: two-, three- and four-byte characters, markup and an entity in every value.
+    auto label = [](char tag) {
+        std::string v = std::string(1, tag) + " \xc3\xa9\xe2\x82\xac\xf0\x9f\x94\xa5 <!channel> *b* &amp; [x](y) ";
+        while (v.size() < 128) {
+            v += "\xe4\xb8\xad";
+        }
+        while (v.size() > 128) {
+            v.resize(v.size() - 3);
+        }
+        return v;
+    };
+    std::string description;
+    while (description.size() < 2048) {
+        description += "Tickets say the mail never came \xe2\x80\x94 <@U1> _check_ & see. ";
+    }
+    std::string keys = "[tenant, source, campaign, journey, channel, provider, region, topic, "
+                       "outcome, bounce_class, message_type, unsubscribe_scope, queue, bot, "
+                       "survey, lob, first_outcome]";
+    const std::string config = dir.file("terrain.yaml");
+    std::ofstream(config) << R"(
+sources:
+  events:
+    token: {env: TEST_EVENTS_TOKEN}
+metrics:
+  - name: tickets_everywhere
+    help: ")" << description << R"("
+    aggregate: count
+    filter: {kind: ticket.created}
+    group_by: )" << keys << R"(
+    window: 1m
+    detectors:
+      - {type: threshold, above: 3, severity: critical}
+receivers:
+  - {name: s, type: slack, url: )" << chat.base() << R"(/api, channel: C1, token: {env: TEST_EVENTS_TOKEN}}
+  - {name: t, type: teams, url: )" << chat.base() << R"(/teams, channel: "19:c@thread.tacv2"}
+  - {name: m, type: mattermost, url: )" << chat.base() << R"(, channel: mmchannel, token: {env: TEST_EVENTS_TOKEN}}
+  - {name: p, type: pagerduty, url: )" << chat.base() << R"(/pd, token: {env: TEST_EVENTS_TOKEN}}
+  - {name: w, type: webhook, url: )" << chat.base() << R"(/map/hook}
+people:
+  - name: ")" << label('P') << R"("
+    roles: [owner]
+    slack: U0ANA
+    teams: aad-ana
+    mattermost: ana
+actions:
+  - name: snooze
+  - name: not_a_problem
+  - name: pause_campaign
+    label: ")" << label('L') << R"("
+    confirm: ")" << description << R"("
+    executor: dry_run
+    call: {method: POST, url: )" << chat.base() << R"(/map/pause}
+on_duty:
+  - name: everyone
+    people: [")" << label('P') << R"("]
+interact:
+  public_url: https://terrain.example
+  slack_signing_secret: {env: TEST_EVENTS_TOKEN}
+  mattermost_secret: {env: TEST_EVENTS_TOKEN}
+  teams_app_id: terrain-bot
+  teams_app_password: {env: TEST_EVENTS_TOKEN}
+  teams_openid_url: )" << chat.base() << R"(/teams/openid
+  teams_token_url: )" << chat.base() << R"(/teams/token
+  not_a_problem_reasons: [")" << label('R').substr(0, 100) << R"(", planned send]
+)";
+    auto [check_status, check_out] =
+        testing::run_command(std::string(TERRAIN_BINARY) + " check --config " + config, "");
+    ASSERT_EQ(check_status, 0) << check_out;
+    Service svc({"--config", config, "--data-dir", dir.file("data")}, dir.file("terrain.log"));
+    terrain::testing::Client c("127.0.0.1", svc.port());
+    json labels = json::object();
+    for (const char* k : {"tenant", "source", "campaign", "journey", "channel", "provider",
+                          "region", "topic", "outcome", "bounce_class", "message_type",
+                          "unsubscribe_scope", "queue", "bot", "survey", "lob", "first_outcome"}) {
+        labels[k] = label(k[0]);
+    }
+    const std::int64_t t0 = (now_s() - 3600) / 60 * 60;
+    std::string events;
+    for (int minute = 0; minute < 3; ++minute) {
+        for (int i = 0; i < 10; ++i) {
+            events += json{{"time", (t0 + minute * 60 + i) * 1000},
+                           {"kind", "ticket.created"},
+                           {"side", "customer"},
+                           {"labels", labels}}
+                          .dump() +
+                      "\n";
+        }
+    }
+    httplib::Headers auth = {{"Authorization", "Bearer events-token"}};
+    auto r = c.Post("/ingest/events", auth, events, "application/x-ndjson");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << r->body;
+    const std::string activities = "/teams/v3/conversations/19:c@thread.tacv2/activities";
+    for (const char* path : {"/api/chat.postMessage", "/api/v4/posts", "/pd/v2/enqueue",
+                             "/map/hook", activities.c_str()}) {
+        EXPECT_TRUE(chat.wait_for(path, 1, std::chrono::seconds(60)))
+            << path << "\n" << svc.read_log();
+    }
+    EXPECT_EQ(chat.refusals(), std::vector<std::string>{});
+    // The alert says all of it (2 KB and more); the cards carry what fits.
+    const json alerts = get(c, "/api/v1/alerts")["alerts"];
+    ASSERT_FALSE(alerts.empty());
+    EXPECT_GT(alerts[0]["summary"].get<std::string>().size(), 2048U);
+    EXPECT_EQ(get(c, "/api/v1/dead-letters").value("dead_letters", json::array()), json::array())
+        << get(c, "/api/v1/dead-letters").dump(1);
+    // The whole alert is one click away from the cut card.
+    const json card = chat.to(activities).front().body["attachments"][0]["content"];
+    bool linked = false;
+    for (const auto& a : card["actions"]) {
+        linked = linked || (a["type"] == "Action.OpenUrl" &&
+                            a["url"].get<std::string>().rfind("https://terrain.example/inbox#alert=", 0) == 0);
+    }
+    EXPECT_TRUE(linked) << card.dump(1);
+    // Every choice input has its own id, a label and an error message.
+    std::set<std::string> ids;
+    for (const auto& a : card["actions"]) {
+        if (a["type"] != "Action.ShowCard") {
+            continue;
+        }
+        for (const auto& input : a["card"]["body"]) {
+            if (input["type"] == "Input.ChoiceSet") {
+                EXPECT_TRUE(ids.insert(input["id"].get<std::string>()).second) << input.dump();
+                EXPECT_FALSE(input.value("label", "").empty()) << input.dump();
+                EXPECT_FALSE(input.value("errorMessage", "").empty()) << input.dump();
+            }
+        }
+    }
+    EXPECT_EQ(ids, (std::set<std::string>{"arg_snooze", "arg_not_a_problem"}));
 }
 
 }  // namespace

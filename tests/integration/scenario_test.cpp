@@ -2,6 +2,7 @@
 // configuration: the incident's pair alert fires for the right campaign, provider, bot or
 // channel within 30 simulated minutes of the incident's start, and a quiet week raises at
 // most one alert. Each run prints its detection delay and false alerts (the README's table).
+#include <cstdlib>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -156,7 +157,9 @@ json run_scenario(const std::string& scenario, const monitor::SimulateOptions& o
 monitor::SimulateOptions options_for(const std::string& scenario) {
     monitor::SimulateOptions o;
     o.scenario = scenario;
-    o.seed = 7;
+    // Seed 7 is the one the tuning guide reports; TERRAIN_SCENARIO_SEED tries others.
+    const char* seed = std::getenv("TERRAIN_SCENARIO_SEED");
+    o.seed = seed != nullptr ? std::strtoull(seed, nullptr, 10) : 7;
     o.end_ms = monitor::weekday_evening_before(
         std::chrono::duration_cast<std::chrono::milliseconds>(
             std::chrono::system_clock::now().time_since_epoch())
@@ -295,7 +298,8 @@ TEST_P(SendScenario, FoundWithinFifteenMinutesAsOneAlert) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SendScenarios, SendScenario,
-                         ::testing::Values("provider_bounce", "complaint_spike", "duplicate_send"));
+                         ::testing::Values("provider_bounce", "complaint_spike", "duplicate_send",
+                                           "inbox_placement"));
 
 // Fourteen days of the same bursty traffic without an incident: at most one false alert per
 // simulated week, and the pairs judge windows (a campaign that pauses between its sends keeps

@@ -2,7 +2,12 @@
 
 #include <httplib.h>
 
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -11,6 +16,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "tests/support/platform_limits.h"
 
 namespace terrain::testing {
 
@@ -22,7 +29,10 @@ namespace terrain::testing {
 // endpoint /teams/token, the OpenID metadata /teams/openid and its key set /teams/keys, and
 // the Bot Connector's /teams/v3/conversations/{id}/activities: create, reply to and update
 // activities) and a MAP's REST API (/map/*, 200 with a small JSON body). It records every
-// request it gets.
+// request it gets, and refuses as each platform does a payload that breaks one of its
+// documented limits (tests/support/platform_limits.h). When TERRAIN_RECORD_DIR names a
+// directory, every Teams activity it gets is written to its cards/ folder, one JSON file each,
+// for the Adaptive Cards library to validate (tests/cards).
 class ChatStandIn final {
 public:
     struct Request {
@@ -41,6 +51,10 @@ public:
             {
                 std::lock_guard lock(mutex_);
                 record(req);
+                if (refused(res, PlatformLimits::slack(requests_.back().body), 200,
+                            {{"ok", false}, {"error", "invalid_blocks"}})) {
+                    return;
+                }
                 if (method == "chat.postMessage") {
                     reply["channel"] = "C0TERRAIN";
                     reply["ts"] = "1764500000." + std::to_string(100000 + ++posts_);
@@ -51,6 +65,10 @@ public:
         server_.Post("/api/v4/posts", [this](const httplib::Request& req, httplib::Response& res) {
             std::lock_guard lock(mutex_);
             record(req);
+            if (refused(res, PlatformLimits::mattermost(requests_.back().body), 400,
+                        {{"id", "model.post.is_valid.msg.app_error"}, {"status_code", 400}})) {
+                return;
+            }
             nlohmann::json post = nlohmann::json::parse(req.body, nullptr, false);
             post["id"] = "mmpost" + std::to_string(++posts_);
             res.status = 201;
@@ -67,11 +85,19 @@ public:
                                                           httplib::Response& res) {
             std::lock_guard lock(mutex_);
             record(req);
+            if (refused(res, PlatformLimits::mattermost(requests_.back().body), 400,
+                        {{"id", "model.post.is_valid.msg.app_error"}, {"status_code", 400}})) {
+                return;
+            }
             res.set_content(req.body, "application/json");
         });
         server_.Post("/pd/v2/enqueue", [this](const httplib::Request& req, httplib::Response& res) {
             std::lock_guard lock(mutex_);
             record(req);
+            if (refused(res, PlatformLimits::pagerduty(requests_.back().body), 400,
+                        {{"status", "invalid event"}, {"message", "Event object is invalid"}})) {
+                return;
+            }
             res.status = 202;
             res.set_content(R"({"status":"success","message":"Event processed"})",
                             "application/json");
@@ -102,6 +128,9 @@ public:
         server_.Post(activities, [this](const httplib::Request& req, httplib::Response& res) {
             std::lock_guard lock(mutex_);
             record(req);
+            if (teams_refused(res)) {
+                return;
+            }
             res.status = 201;
             res.set_content(
                 nlohmann::json{{"id", "teamsactivity" + std::to_string(++posts_)}}.dump(),
@@ -110,6 +139,9 @@ public:
         server_.Put(activities, [this](const httplib::Request& req, httplib::Response& res) {
             std::lock_guard lock(mutex_);
             record(req);
+            if (teams_refused(res)) {
+                return;
+            }
             res.set_content(nlohmann::json{{"id", req.matches[1].str().substr(1)}}.dump(),
                             "application/json");
         });
@@ -164,7 +196,41 @@ public:
         return out;
     }
 
+    // The payloads a stand-in refused for breaking a platform limit, with why.
+    std::vector<std::string> refusals() {
+        std::lock_guard lock(mutex_);
+        return refusals_;
+    }
+
 private:
+    // Answers as the platform does when `violations` is not empty (and remembers why).
+    bool refused(httplib::Response& res, const std::vector<std::string>& violations, int status,
+                 nlohmann::json answer) {
+        if (violations.empty()) {
+            return false;
+        }
+        answer["errors"] = violations;
+        for (const auto& v : violations) {
+            refusals_.push_back(requests_.back().path + ": " + v);
+        }
+        res.status = status;
+        res.set_content(answer.dump(), "application/json");
+        return true;
+    }
+    // A Teams activity: written for the Adaptive Cards check, refused when too big.
+    bool teams_refused(httplib::Response& res) {
+        const auto& body = requests_.back().body;
+        if (const char* dir = std::getenv("TERRAIN_RECORD_DIR"); dir != nullptr && *dir != 0 &&
+            body.contains("attachments")) {
+            static std::atomic<unsigned> written{0};
+            std::ofstream(std::string(dir) + "/cards/activity-" + std::to_string(::getpid()) + "-" +
+                          std::to_string(++written) + ".json")
+                << body.dump();
+        }
+        return refused(res, PlatformLimits::teams(body), 413,
+                       {{"error", {{"code", "MessageSizeTooBig"}}}});
+    }
+
     void record(const httplib::Request& req) {
         requests_.push_back({req.path, req.get_header_value("Authorization"),
                              req.get_header_value("Idempotency-Key"),
@@ -183,6 +249,7 @@ private:
     int posts_ = 0;
     nlohmann::json jwks_ = nlohmann::json::array();
     std::vector<std::string> form_;
+    std::vector<std::string> refusals_;
 };
 
 }  // namespace terrain::testing

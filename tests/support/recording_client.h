@@ -12,14 +12,15 @@
 
 namespace terrain::testing {
 
-// When TERRAIN_RECORD_ANSWERS names a directory, every answer terrain gives a test client
-// (method, path, status, content type and a JSON body) is appended to answers-<pid>.jsonl
-// there. The docs test (tests/docs) validates them against docs/openapi.yaml.
+// When TERRAIN_RECORD_DIR names a directory, every answer terrain gives a test client
+// (method, path, status, content type and a JSON body) is appended to answers-<pid>.jsonl in
+// its answers/ folder. The docs test (tests/docs) validates them against docs/openapi.yaml.
 inline void record_answer(const httplib::Request& req, const httplib::Response& res) {
-    const char* dir = std::getenv("TERRAIN_RECORD_ANSWERS");
-    if (dir == nullptr || *dir == '\0') {
+    const char* root = std::getenv("TERRAIN_RECORD_DIR");
+    if (root == nullptr || *root == '\0') {
         return;
     }
+    const std::string dir = std::string(root) + "/answers";
     nlohmann::json line = {{"method", req.method},
                            {"path", req.path},
                            {"status", res.status},
