@@ -1,5 +1,7 @@
 #include "core/personal.h"
 
+#include <span>
+
 #include <cctype>
 
 namespace terrain::core {
@@ -43,7 +45,11 @@ std::string folded(std::string_view text) {
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size();) {
         bool replaced = false;
-        for (const auto& [from, to] : kLookAlikes) {
+        // Every look-alike starts with one of these two lead bytes: the common case skips them.
+        const auto lead = static_cast<unsigned char>(text[i]);
+        for (const auto& [from, to] : lead == 0xEF || lead == 0xE3
+                                          ? std::span<const std::pair<std::string_view, char>>(kLookAlikes)
+                                          : std::span<const std::pair<std::string_view, char>>()) {
             if (text.substr(i, from.size()) == from) {
                 out.push_back(to);
                 i += from.size();
