@@ -63,6 +63,12 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
         }
     } else if (role == Role::kDenominator) {
         const std::int64_t w = floor_to(sent, cfg.window_ms);
+        auto new_send = [&cfg](std::int64_t start) {
+            Cohort fresh;
+            fresh.start = start;
+            fresh.end = start + cfg.window_ms;
+            return fresh;
+        };
         Cohort* c = nullptr;
         for (auto it = sends.rbegin(); it != sends.rend() && it->end > w - cfg.window_ms; ++it) {
             if (it->start <= sent && sent < it->end) {
@@ -76,11 +82,11 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
                 sends.back().end = w + cfg.window_ms;
                 c = &sends.back();
             } else if (sends.empty() || w >= sends.back().end) {
-                c = &sends.emplace_back(Cohort{w, w + cfg.window_ms});
+                c = &sends.emplace_back(new_send(w));
             } else {  // an older send, between two others: a send of its own, in order
                 auto at = std::find_if(sends.begin(), sends.end(),
                                        [&](const Cohort& x) { return x.start > w; });
-                c = &*sends.insert(at, Cohort{w, w + cfg.window_ms});
+                c = &*sends.insert(at, new_send(w));
             }
         }
         c->sent += 1;
