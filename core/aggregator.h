@@ -108,6 +108,7 @@ public:
         std::unique_ptr<SeriesAttachment> attachment;
     };
     std::vector<Dropped> take_dropped() { return std::exchange(dropped_, {}); }
+    bool dropped_any() const { return !dropped_.empty(); }
 
     // Moves event time forward to `event_time_ms` without an event (a quiet stream).
     void advance_idle(std::int64_t event_time_ms);

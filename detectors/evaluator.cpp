@@ -52,6 +52,9 @@ void Evaluator::close_due() {
 }
 
 void Evaluator::park_dropped() {
+    if (!aggregator_.dropped_any()) {
+        return;  // the common case, after every event: nothing to park, no cap to check
+    }
     for (auto& d : aggregator_.take_dropped()) {
         const auto* series = static_cast<const SeriesEvaluation*>(d.attachment.get());
         if (series->fed_until_ms == std::numeric_limits<std::int64_t>::min()) {
