@@ -125,6 +125,8 @@ struct PipelineConfig {
     std::int64_t return_within_ms = 3'600'000;
     std::size_t return_capacity = 1'000'000;  // customers remembered for returns
     std::size_t send_capacity = 2'000'000;    // sends remembered to join their late signals
+    // Memory for quiet series' detector state; past it, the longest unseen go to the store.
+    std::size_t parked_bytes = 256u << 20;
 };
 
 // Where a secret comes from: an environment variable or a file, never the configuration

@@ -121,6 +121,14 @@ Store::Store(const std::string& path) : path_(path) {
         " fed_until_ms INTEGER NOT NULL,"
         " state TEXT NOT NULL,"
         " PRIMARY KEY (metric, series_key))");
+    // Parked series' state past the evaluator's memory budget (Evaluator::set_pager).
+    exec(
+        "CREATE TABLE IF NOT EXISTS paged_snapshots ("
+        " metric TEXT NOT NULL,"
+        " series_key TEXT NOT NULL,"
+        " fed_until_ms INTEGER NOT NULL,"
+        " state TEXT NOT NULL,"
+        " PRIMARY KEY (metric, series_key))");
     exec(
         "CREATE TABLE IF NOT EXISTS silences ("
         " fingerprint TEXT PRIMARY KEY,"
@@ -390,10 +398,16 @@ std::map<std::string, std::size_t> Store::count_dead_letters() const {
 
 void Store::write_snapshots(const std::vector<Snapshot>& snapshots) {
     exec("DELETE FROM snapshots");
-    Statement st(db_,
-                 "INSERT INTO snapshots(metric, series_key, fed_until_ms, state)"
-                 " VALUES(?1, ?2, ?3, ?4)",
-                 path_);
+    insert_snapshots("snapshots", snapshots);
+    // A paged series that came back is in the checkpoint now, newer than its paged copy.
+    exec("DELETE FROM paged_snapshots WHERE EXISTS (SELECT 1 FROM snapshots s"
+         " WHERE s.metric = paged_snapshots.metric AND s.series_key = paged_snapshots.series_key)");
+}
+
+void Store::insert_snapshots(const char* table, const std::vector<Snapshot>& snapshots) {
+    const std::string sql = std::string("INSERT OR REPLACE INTO ") + table +
+                            "(metric, series_key, fed_until_ms, state) VALUES(?1, ?2, ?3, ?4)";
+    Statement st(db_, sql.c_str(), path_);
     for (const auto& s : snapshots) {
         sqlite3_reset(st.get());
         bind_text(st.get(), 1, s.metric);
@@ -502,6 +516,35 @@ std::string Store::integrity_problems() const {
         sqlite3_free(error);
     }
     return found;
+}
+
+void Store::page_out(const std::vector<Snapshot>& snapshots) {
+    atomically([&] { insert_snapshots("paged_snapshots", snapshots); });
+}
+
+std::optional<Store::Snapshot> Store::paged(const std::string& metric,
+                                            const std::string& series_key) const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_,
+                 "SELECT fed_until_ms, state FROM paged_snapshots"
+                 " WHERE metric = ?1 AND series_key = ?2",
+                 path_);
+    bind_text(st.get(), 1, metric);
+    bind_text(st.get(), 2, series_key);
+    std::optional<Snapshot> out;
+    each_row(db_, st, path_, "paged snapshot", [&](sqlite3_stmt* r) {
+        out = Snapshot{metric, series_key, sqlite3_column_int64(r, 0), column_text(r, 1)};
+    });
+    return out;
+}
+
+std::size_t Store::paged_count() const {
+    std::lock_guard lock(mutex_);
+    Statement st(db_, "SELECT count(*) FROM paged_snapshots", path_);
+    std::size_t n = 0;
+    each_row(db_, st, path_, "paged snapshots",
+             [&](sqlite3_stmt* r) { n = static_cast<std::size_t>(sqlite3_column_int64(r, 0)); });
+    return n;
 }
 
 std::vector<Store::Snapshot> Store::load_snapshots() const {

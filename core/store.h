@@ -114,6 +114,12 @@ public:
     };
     void replace_snapshots(const std::vector<Snapshot>& snapshots);
     std::vector<Snapshot> load_snapshots() const;
+    // Paged snapshots: parked series' state written out past the evaluator's memory budget,
+    // read back when the series returns. A checkpoint that holds a series again deletes its
+    // paged copy in the same transaction, so the newest state always wins.
+    void page_out(const std::vector<Snapshot>& snapshots);
+    std::optional<Snapshot> paged(const std::string& metric, const std::string& series_key) const;
+    std::size_t paged_count() const;
 
     // The pipeline's checkpoint: its windows and memory of event ids as they were after the
     // event log's records before `log_seq`, saved with the detector snapshots in one fully
@@ -142,6 +148,7 @@ private:
     void put_document(const std::string& table, const Document& doc);
     std::vector<Document> load_documents(const std::string& table) const;
     void write_snapshots(const std::vector<Snapshot>& snapshots);
+    void insert_snapshots(const char* table, const std::vector<Snapshot>& snapshots);
 
     std::string path_;
     sqlite3* db_ = nullptr;

@@ -53,7 +53,7 @@ void Evaluator::close_due() {
 
 void Evaluator::park_dropped() {
     if (!aggregator_.dropped_any()) {
-        return;  // the common case, after every event: nothing to park, no cap to check
+        return;  // the common case, after every event: nothing to park, no budget to check
     }
     for (auto& d : aggregator_.take_dropped()) {
         const auto* series = static_cast<const SeriesEvaluation*>(d.attachment.get());
@@ -61,20 +61,68 @@ void Evaluator::park_dropped() {
             continue;  // never judged: nothing learned
         }
         const auto& metric = aggregator_.metrics()[d.metric];
-        restored_[snapshot_key(metric.name, d.key)] = snapshot_of(metric, d.key, *series);
+        park(snapshot_key(metric.name, d.key), snapshot_of(metric, d.key, *series));
     }
-    if (restored_.size() > kMaxParked) {
-        // The longest unseen go, a batch of 1% at once.
-        std::vector<std::pair<std::int64_t, std::string>> by_age;
-        for (const auto& [key, s] : restored_) {
-            by_age.emplace_back(s.fed_until_ms, key);
+    trim_parked();
+}
+
+namespace {
+
+std::size_t footprint(const std::string& key, const core::Store::Snapshot& s) {
+    constexpr std::size_t kNodeOverhead = 96;  // hash node, two std::string headers, pointers
+    return kNodeOverhead + sizeof(s) + 2 * key.size() + s.state.size();
+}
+
+}  // namespace
+
+void Evaluator::park(std::string key, core::Store::Snapshot snapshot) {
+    auto it = restored_.find(key);
+    if (it != restored_.end()) {
+        unpark(it);
+    }
+    parked_bytes_ += footprint(key, snapshot);
+    restored_.emplace(std::move(key), std::move(snapshot));
+}
+
+void Evaluator::unpark(std::unordered_map<std::string, core::Store::Snapshot>::iterator it) {
+    parked_bytes_ -= std::min(parked_bytes_, footprint(it->first, it->second));
+    restored_.erase(it);
+}
+
+void Evaluator::set_parking(core::Store* store, std::size_t budget_bytes) {
+    pager_ = store;
+    parked_budget_ = budget_bytes;
+    paged_any_ = store != nullptr && store->paged_count() > 0;
+    trim_parked();
+}
+
+void Evaluator::trim_parked() {
+    if (parked_bytes_ <= parked_budget_) {
+        return;
+    }
+    // The longest unseen go, down to 99% of the budget so that trimming is not per series.
+    std::vector<std::pair<std::int64_t, std::string>> by_age;
+    by_age.reserve(restored_.size());
+    for (const auto& [key, s] : restored_) {
+        by_age.emplace_back(s.fed_until_ms, key);
+    }
+    std::sort(by_age.begin(), by_age.end());
+    const std::size_t target = parked_budget_ / 100 * 99;
+    std::vector<core::Store::Snapshot> out;
+    for (const auto& [at, key] : by_age) {
+        if (parked_bytes_ <= target) {
+            break;
         }
-        const std::size_t batch = restored_.size() - kMaxParked + kMaxParked / 100;
-        std::partial_sort(by_age.begin(), by_age.begin() + static_cast<std::ptrdiff_t>(batch),
-                          by_age.end());
-        for (std::size_t i = 0; i < batch; ++i) {
-            restored_.erase(by_age[i].second);
+        auto it = restored_.find(key);
+        if (pager_ != nullptr) {
+            out.push_back(it->second);
         }
+        unpark(it);
+    }
+    if (!out.empty()) {
+        pager_->page_out(out);
+        paged_any_ = true;
+        paged_out_ += out.size();
     }
 }
 
@@ -131,7 +179,16 @@ void Evaluator::restore(SeriesEvaluation& series, const core::MetricConfig& metr
                         const std::string& series_key) {
     auto it = restored_.find(snapshot_key(metric.name, series_key));
     if (it == restored_.end()) {
-        return;
+        if (pager_ == nullptr || !paged_any_) {
+            return;
+        }
+        auto paged = pager_->paged(metric.name, series_key);
+        if (!paged) {
+            return;
+        }
+        ++paged_in_;
+        it = restored_.emplace(snapshot_key(metric.name, series_key), std::move(*paged)).first;
+        parked_bytes_ += footprint(it->first, it->second);
     }
     const auto& bindings = bindings_[static_cast<std::size_t>(&metric - aggregator_.metrics().data())];
     try {
@@ -153,7 +210,7 @@ void Evaluator::restore(SeriesEvaluation& series, const core::MetricConfig& metr
     } catch (const std::exception& e) {
         core::log_warn("pipeline: " + metric.name + ": unreadable snapshot: " + e.what());
     }
-    restored_.erase(it);
+    unpark(it);
 }
 
 std::vector<core::Store::Snapshot> Evaluator::snapshots() const {
@@ -176,8 +233,9 @@ std::vector<core::Store::Snapshot> Evaluator::snapshots() const {
 void Evaluator::restore_snapshots(std::vector<core::Store::Snapshot> snapshots) {
     for (auto& s : snapshots) {
         auto key = snapshot_key(s.metric, s.series_key);
-        restored_.emplace(std::move(key), std::move(s));
+        park(std::move(key), std::move(s));
     }
+    trim_parked();
 }
 
 }  // namespace terrain::detectors

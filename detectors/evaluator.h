@@ -67,8 +67,14 @@ public:
     void restore_snapshots(std::vector<core::Store::Snapshot> snapshots);
     std::size_t pending_snapshots() const { return restored_.size(); }
     // Series dropped from memory keep their detectors' state as a snapshot (saved with every
-    // checkpoint) until they come back; at most this many, the longest unseen going first.
-    static constexpr std::size_t kMaxParked = 200'000;
+    // checkpoint) until they come back, in memory up to `budget_bytes`; past it the longest
+    // unseen are paged out to `store` (read back when they return) or, without a store (a
+    // backtest), forgotten.
+    void set_parking(core::Store* store, std::size_t budget_bytes);
+    static constexpr std::size_t kDefaultParkedBytes = 256u << 20;
+    std::size_t parked_bytes() const { return parked_bytes_; }
+    std::uint64_t paged_out() const { return paged_out_; }
+    std::uint64_t paged_in() const { return paged_in_; }
 
     const core::DetectorConfig& detector(std::size_t metric_index, std::size_t i) const {
         return bindings_[metric_index][i].config;
@@ -90,8 +96,17 @@ private:
     EvaluationSink& sink_;
     std::vector<std::vector<Binding>> bindings_;  // per metric
     std::unordered_map<std::string, core::Store::Snapshot> restored_;  // metric \x1f series
-    // The dropped series' state into restored_ (see kMaxParked).
+    core::Store* pager_ = nullptr;
+    std::size_t parked_budget_ = kDefaultParkedBytes;
+    std::size_t parked_bytes_ = 0;  // restored_'s footprint, roughly
+    bool paged_any_ = false;        // whether the store may hold paged snapshots
+    std::uint64_t paged_out_ = 0;
+    std::uint64_t paged_in_ = 0;
+    // The dropped series' state into restored_; past the budget, the longest unseen out.
     void park_dropped();
+    void park(std::string key, core::Store::Snapshot snapshot);
+    void unpark(std::unordered_map<std::string, core::Store::Snapshot>::iterator it);
+    void trim_parked();
     core::Store::Snapshot snapshot_of(const core::MetricConfig& metric, const std::string& key,
                                       const SeriesEvaluation& series) const;
 };

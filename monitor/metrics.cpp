@@ -110,6 +110,20 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry)
       unattributed(make_family(prometheus::BuildCounter(), registry,
                                "terrain_unattributed_events_total",
                                "Signals of ratios attributed to sends that belong to no send "
-                               "within the horizon (a send terrain never saw), by metric")) {}
+                               "within the horizon (a send terrain never saw), by metric")),
+      parked_series(make_family(prometheus::BuildGauge(), registry, "terrain_parked_series",
+                                "Quiet series whose detector state is held in memory until "
+                                "they are next seen")
+                        .Add({})),
+      parked_bytes(make_family(prometheus::BuildGauge(), registry, "terrain_parked_bytes",
+                               "Memory held by parked series' state (budget: "
+                               "pipeline.parked_bytes)")
+                       .Add({})),
+      paged(make_family(prometheus::BuildCounter(), registry, "terrain_series_paged_total",
+                        "Parked series' state written to the store past the memory budget "
+                        "(direction out) and read back when the series returned (in)")) {
+    paged.Add({{"direction", "out"}});
+    paged.Add({{"direction", "in"}});
+}
 
 }  // namespace terrain::monitor

@@ -44,6 +44,9 @@ struct PipelineMetrics {
     prometheus::Counter& send_joined;       // events joined to their send by message id
     prometheus::Counter& send_evictions;    // sends forgotten early at the capacity
     prometheus::Family<prometheus::Counter>& unattributed;  // {metric}
+    prometheus::Gauge& parked_series;   // quiet series' detector state held in memory
+    prometheus::Gauge& parked_bytes;    // its size, against pipeline.parked_bytes
+    prometheus::Family<prometheus::Counter>& paged;  // {direction}: out, in (the store)
 };
 
 }  // namespace terrain::monitor

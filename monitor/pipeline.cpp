@@ -135,6 +135,7 @@ Pipeline::Pipeline(const core::Config& config, const detectors::Registry& regist
         }
     }
     metrics_.series_export_limit.Set(static_cast<double>(export_budget_.limit));
+    evaluator_.set_parking(store_, config.pipeline.parked_bytes);
     if (store_ != nullptr) {
         evaluator_.restore_snapshots(store_->load_snapshots());
         if (evaluator_.pending_snapshots() > 0) {
@@ -288,6 +289,14 @@ void Pipeline::report_stats() {
     reported_joined_ = sends.joined();
     reported_send_evictions_ = sends.evicted();
     metrics_.send_messages.Set(static_cast<double>(sends.size()));
+    metrics_.parked_series.Set(static_cast<double>(evaluator_.pending_snapshots()));
+    metrics_.parked_bytes.Set(static_cast<double>(evaluator_.parked_bytes()));
+    metrics_.paged.Add({{"direction", "out"}})
+        .Increment(static_cast<double>(evaluator_.paged_out() - reported_paged_out_));
+    metrics_.paged.Add({{"direction", "in"}})
+        .Increment(static_cast<double>(evaluator_.paged_in() - reported_paged_in_));
+    reported_paged_out_ = evaluator_.paged_out();
+    reported_paged_in_ = evaluator_.paged_in();
 }
 
 void Pipeline::idle_tick() {

@@ -117,6 +117,8 @@ private:
     std::vector<core::AggregatorStats> reported_;
     std::uint64_t reported_joined_ = 0;
     std::uint64_t reported_send_evictions_ = 0;
+    std::uint64_t reported_paged_out_ = 0;
+    std::uint64_t reported_paged_in_ = 0;
     std::int64_t last_arrival_wall_ = 0;
     std::int64_t idle_anchor_event_ = 0;
     std::int64_t last_status_ms_ = 0;

@@ -6,12 +6,15 @@
 #include "core/binary.h"
 #include "core/sends.h"
 #include "detectors/evaluator.h"
+#include "core/store.h"
 #include "tests/support/builders.h"
+#include "tests/support/temp_dir.h"
 
 namespace terrain::core {
 namespace {
 
 using testing::EventBuilder;
+using testing::TempDir;
 using testing::ratio_metric;
 
 constexpr std::int64_t kT0 = 1'700'000'100'000 / 300'000 * 300'000;  // a window boundary
@@ -250,50 +253,95 @@ TEST(AggregatorSendsTest, SendsAndArrivalsSurviveACheckpoint) {
 
 // A campaign that sends every few days: quiet past its horizon, its series leaves memory, but
 // what its detectors learned is parked (and saved with every checkpoint) and comes back with
-// its next send.
-TEST(AggregatorSendsTest, AQuietSeriesIsParkedAndItsNextSendResumesWhatItLearned) {
+// its next send. Past the parking budget it is paged out to the store and read back from there.
+class QuietSeries : public ::testing::Test {
+protected:
     struct Quiet final : detectors::EvaluationSink {
         void on_verdict(const Point&, detectors::SeriesEvaluation&, std::size_t,
                         detectors::Verdict&) override {}
     } sink;
-    MetricConfig m = by_send_metric();
-    m.horizon_ms = m.idle_after_ms = kDay;
-    DetectorConfig d;
-    d.type = d.name = "ewma";
-    d.severity = "warning";
-    d.aggregation = Aggregation::kRatio;
-    d.params = nlohmann::json::object();
-    m.detectors = {d};
     detectors::Registry registry;
-    detectors::register_builtin_detectors(registry);
-    detectors::Evaluator ev({m}, 2 * kMin, registry, sink);
-    auto windows_seen = [&]() -> int {  // what the parked or live spring series has learned
-        for (const auto& row : ev.snapshots()) {
+    std::unique_ptr<detectors::Evaluator> ev;
+
+    void SetUp() override {
+        MetricConfig m = by_send_metric();
+        m.horizon_ms = m.idle_after_ms = kDay;
+        DetectorConfig d;
+        d.type = d.name = "ewma";
+        d.severity = "warning";
+        d.aggregation = Aggregation::kRatio;
+        d.params = nlohmann::json::object();
+        m.detectors = {d};
+        detectors::register_builtin_detectors(registry);
+        ev = std::make_unique<detectors::Evaluator>(std::vector<MetricConfig>{m}, 2 * kMin,
+                                                    registry, sink);
+    }
+    // What the parked or live spring series has learned (-1: nothing in memory).
+    int windows_seen() const {
+        for (const auto& row : ev->snapshots()) {
             if (row.series_key == "spring\x1fgmail.com\x1f") {
                 return nlohmann::json::parse(row.state)["ewma"]["state"]["detector"][2];
             }
         }
         return -1;
-    };
-    auto send_at = [&](std::int64_t at, int first) {
-        for (int i = 0; i < 200; ++i) {
-            ev.add(EventBuilder().kind("email.delivered").at(at + i).message(message(first + i)));
-        }
-        ev.add(EventBuilder().kind("email.delivered").at(at + 30 * kMin).label("campaign", "x"));
-    };
-    send_at(kT0, 0);
-    // Another campaign keeps event time going for two days; spring goes quiet.
-    for (std::int64_t t = kT0 + kHour; t < kT0 + 2 * kDay; t += 10 * kMin) {
-        ev.add(EventBuilder().kind("email.delivered").at(t).label("campaign", "x"));
     }
-    const int learned = windows_seen();
-    EXPECT_GT(learned, 100);  // judged for a day of windows
-    EXPECT_EQ(ev.aggregator().series_count(0), 1U);  // only x is in memory
-    EXPECT_GE(ev.pending_snapshots(), 1U);
+    void send_at(std::int64_t at, int first) {
+        for (int i = 0; i < 200; ++i) {
+            ev->add(EventBuilder().kind("email.delivered").at(at + i).message(message(first + i)));
+        }
+        ev->add(EventBuilder().kind("email.delivered").at(at + 30 * kMin).label("campaign", "x"));
+    }
+    // Spring sends, then another campaign keeps event time going for two days.
+    void send_then_go_quiet() {
+        send_at(kT0, 0);
+        learned = windows_seen();
+        for (std::int64_t t = kT0 + kHour; t < kT0 + 2 * kDay; t += 10 * kMin) {
+            ev->add(EventBuilder().kind("email.delivered").at(t).label("campaign", "x"));
+            if (t < kT0 + kDay / 2) {
+                learned = windows_seen();
+            }
+        }
+    }
+    int learned = -1;
+};
+
+TEST_F(QuietSeries, IsParkedAndItsNextSendResumesWhatItLearned) {
+    send_then_go_quiet();
+    EXPECT_GT(learned, 100);  // judged for half a day of windows before going quiet
+    EXPECT_EQ(ev->aggregator().series_count(0), 1U);  // only x is in memory
+    EXPECT_EQ(ev->pending_snapshots(), 1U);
+    EXPECT_GE(windows_seen(), learned);
     // Its next send picks up where it left.
+    const int parked = windows_seen();
     send_at(kT0 + 2 * kDay + kHour, 1000);
-    EXPECT_EQ(ev.aggregator().series_count(0), 2U);
-    EXPECT_GT(windows_seen(), learned);
+    EXPECT_EQ(ev->aggregator().series_count(0), 2U);
+    EXPECT_EQ(ev->pending_snapshots(), 0U);
+    EXPECT_GT(windows_seen(), parked);
+}
+
+TEST_F(QuietSeries, PastTheMemoryBudgetIsPagedToTheStoreAndReadBack) {
+    TempDir dir;
+    Store store(dir.path() + "/terrain.db");
+    ev->set_parking(&store, 0);  // no memory for parked state at all
+    send_then_go_quiet();
+    EXPECT_EQ(ev->pending_snapshots(), 0U);
+    EXPECT_EQ(ev->parked_bytes(), 0U);
+    EXPECT_EQ(ev->paged_out(), 1U);
+    ASSERT_EQ(store.paged_count(), 1U);
+    const auto paged = store.paged("complaint_rate", "spring\x1fgmail.com\x1f");
+    ASSERT_TRUE(paged.has_value());
+    const int parked = nlohmann::json::parse(paged->state)["ewma"]["state"]["detector"][2];
+    EXPECT_GT(parked, 100);
+
+    send_at(kT0 + 2 * kDay + kHour, 1000);
+    EXPECT_EQ(ev->paged_in(), 1U);
+    EXPECT_EQ(ev->aggregator().series_count(0), 2U);
+    EXPECT_GT(windows_seen(), parked);  // resumed from the paged state, not from scratch
+    // The paged copy stays until a checkpoint holds the series again (a crash before it
+    // replays from the last checkpoint, which still needs it), then it goes.
+    EXPECT_EQ(store.paged_count(), 1U);
+    store.save_checkpoint(Store::Checkpoint{}, ev->snapshots());
+    EXPECT_EQ(store.paged_count(), 0U);
 }
 
 }  // namespace
