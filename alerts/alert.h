@@ -99,6 +99,7 @@ struct Alert : core::Evidence {
         bool pair = false;
         std::int64_t last_anomalous_ms = 0;
         int line = -1;  // its line in `also`, -1 when not listed
+        core::Finding first, latest;  // when it joined, and now (to head the alert)
     };
     std::map<std::string, Member> members;
     // The people on duty for it when it fired (escalated, reminded): names of configured people.

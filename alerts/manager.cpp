@@ -271,6 +271,7 @@ void AlertManager::add_member(Alert& a, const std::string& fp, const core::Findi
         m.family = f.family;
         m.detector = f.detector;
         m.pair = f.pair != nullptr;
+        m.first = f;
         if (a.also.size() < kMaxAlso) {
             m.line = static_cast<int>(a.also.size());
             a.also.emplace_back();
@@ -278,11 +279,132 @@ void AlertManager::add_member(Alert& a, const std::string& fp, const core::Findi
         member_of_[fp] = a.id;
     }
     m.last_anomalous_ms = f.window_end_ms;
+    m.latest = f;
     if (m.line >= 0) {
         a.also[static_cast<std::size_t>(m.line)] =
             f.metric + " " + series_text(f.labels) + ": " + f.reason;
     }
+    if (added) {
+        head_by_level(a);
+    }
     store_.put_alert({a.id, "firing", to_json(a).dump(), a.updated_at_ms});
+}
+
+// The level that explains an incident of a rolled-up metric is the most specific one at which
+// exactly one series is anomalous and whose excess (events beyond the expected) accounts for at
+// least half of every broader anomalous level's: one campaign at one provider (a 12% bounce
+// rate at gmail.com while the campaign reads 2.5%); the campaign when several of its providers
+// are, or when the one that fired holds only a small part of its excess (a complaint spike
+// across its list); the provider when several campaigns are (a provider-wide block). The alert
+// keeps its id and card; its head moves there and the series it had becomes a member.
+void AlertManager::head_by_level(Alert& a) {
+    if (a.family.empty() || a.pair) {
+        return;
+    }
+    struct Series {
+        const std::string* fp;
+        const core::Labels* labels;
+        double excess;
+    };
+    auto excess = [](const core::Evidence& e) {
+        return e.denominator > 0 ? e.numerator - e.expected * e.denominator
+                                 : e.observed - e.expected;
+    };
+    std::vector<Series> fired{{&a.fingerprint, &a.labels, excess(a)}};
+    for (const auto& [fp, m] : a.members) {
+        if (m.family == a.family && m.detector == a.detector) {
+            fired.push_back({&fp, &m.labels, excess(m.latest)});
+        }
+    }
+    // Whether every label of `broad` is in `narrow` with the same value (and narrow has more).
+    auto above = [](const core::Labels& broad, const core::Labels& narrow) {
+        if (broad.size() >= narrow.size()) {
+            return false;
+        }
+        for (const auto& [k, v] : broad) {
+            const std::string* other = core::find_label(narrow, k);
+            if (other == nullptr || *other != v) {
+                return false;
+            }
+        }
+        return true;
+    };
+    auto same_level = [](const core::Labels& x, const core::Labels& y) {
+        if (x.size() != y.size()) {
+            return false;
+        }
+        for (const auto& [k, v] : x) {
+            if (core::find_label(y, k) == nullptr) {
+                return false;
+            }
+        }
+        return true;
+    };
+    const Series* head = nullptr;
+    for (const auto& s : fired) {
+        bool explains = true;
+        for (const auto& other : fired) {
+            if (&other == &s) {
+                continue;
+            }
+            if (same_level(*other.labels, *s.labels) ||
+                (above(*other.labels, *s.labels) && s.excess < 0.5 * other.excess)) {
+                explains = false;
+                break;
+            }
+        }
+        if (!explains) {
+            continue;
+        }
+        const bool better =
+            head == nullptr || s.labels->size() > head->labels->size() ||
+            (s.labels->size() == head->labels->size() && head->fp != &a.fingerprint &&
+             (s.fp == &a.fingerprint || s.excess > head->excess));
+        if (better) {
+            head = &s;
+        }
+    }
+    if (head == nullptr || head->fp == &a.fingerprint) {
+        return;
+    }
+    const std::string fp = *head->fp;
+    Alert::Member promoted = std::move(a.members.at(fp));
+    a.members.erase(fp);
+    // The series it had becomes a member, on the line the promoted one leaves.
+    Alert::Member old;
+    old.labels = a.labels;
+    old.metric = a.metric;
+    old.family = a.family;
+    old.detector = a.detector;
+    old.last_anomalous_ms = a.last_anomalous_ms;
+    old.line = promoted.line;
+    static_cast<core::Evidence&>(old.first) = a.fired;
+    static_cast<core::Evidence&>(old.latest) = static_cast<const core::Evidence&>(a);
+    for (core::Finding* f : {&old.first, &old.latest}) {
+        f->metric = a.metric;
+        f->family = a.family;
+        f->detector = a.detector;
+        f->detector_type = a.detector_type;
+        f->severity = a.severity;
+        f->labels = a.labels;
+    }
+    if (old.line >= 0) {
+        a.also[static_cast<std::size_t>(old.line)] =
+            a.metric + " " + series_text(a.labels) + ": " + a.reason;
+    }
+    const std::string old_fp = a.fingerprint;
+    a.members.emplace(old_fp, std::move(old));
+    member_of_[old_fp] = a.id;
+    member_of_.erase(fp);
+    open_.erase(old_fp);
+    open_[fp] = a.id;
+
+    a.fingerprint = fp;
+    a.metric = promoted.latest.metric;
+    a.labels = promoted.latest.labels;
+    a.last_anomalous_ms = std::max(a.last_anomalous_ms, promoted.last_anomalous_ms);
+    a.fired = promoted.first;
+    copy_evidence(a, promoted.latest);
 }
 
 void AlertManager::on_finding(const core::Finding& f) {

@@ -124,6 +124,8 @@ private:
     // Makes a finding's series (fingerprint `fp`) a member of an alert's incident, or refreshes
     // it: its line in `also` says where it is now.
     void add_member(Alert& alert, const std::string& fp, const core::Finding& finding);
+    // Heads an incident of a rolled-up metric with the level that explains it (see .cpp).
+    void head_by_level(Alert& alert);
     // A pair's alert just raised takes in the same team's single-metric alerts of its incident
     // raised at most a window before it (findings of one window arrive metric by metric).
     void absorb_fresh(Alert& pair_alert, std::int64_t window_ms);

@@ -96,6 +96,57 @@ TEST_F(AlertManagerTest, OneIncidentStaysOneAlertThroughFlapsAndOtherSides) {
                                               "spring firing"}));
 }
 
+// One incident of a rolled-up metric is headed by the level that explains it, whichever
+// series fired first: the campaign when its complaints rose across its list (the provider
+// that crossed first holds a small part of the excess), one provider when its bounces alone
+// account for the campaign's.
+TEST_F(AlertManagerTest, AnIncidentIsHeadedByTheLevelThatExplainsIt) {
+    core::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_);
+    auto level = [](core::Labels labels, double observed, double denominator,
+                    std::int64_t window_start = 0) {
+        auto f = finding(true, observed, window_start);
+        f.family = "spam_complaint_rate";
+        f.labels = std::move(labels);
+        f.denominator = denominator;
+        f.numerator = observed * denominator;
+        return f;
+    };
+    // Spring's complaints rise everywhere; yahoo.com's small series crosses first.
+    m.on_finding(level({{"campaign", "spring"}, {"provider", "yahoo.com"}}, 0.02, 1'000));
+    const std::string id = m.list(AlertState::kFiring).front().id;
+    m.on_finding(level({{"campaign", "spring"}}, 0.012, 40'000));  // excess 360, yahoo's 17
+    auto firing = m.list(AlertState::kFiring);
+    ASSERT_EQ(firing.size(), 1U);
+    EXPECT_EQ(firing[0].id, id);  // the same alert, card and link
+    EXPECT_EQ(firing[0].labels, (core::Labels{{"campaign", "spring"}}));
+    EXPECT_DOUBLE_EQ(firing[0].fired.observed, 0.012);
+    ASSERT_EQ(firing[0].also.size(), 1U);
+    EXPECT_EQ(firing[0].also[0].rfind("spam_complaint_rate campaign=spring provider=yahoo.com", 0),
+              0U)
+        << firing[0].also[0];
+    // The former head's next finding updates its member line; the head's its evidence.
+    m.on_finding(level({{"campaign", "spring"}, {"provider", "yahoo.com"}}, 0.03, 1'000, 300'000));
+    m.on_finding(level({{"campaign", "spring"}}, 0.015, 40'000, 300'000));
+    firing = m.list(AlertState::kFiring);
+    ASSERT_EQ(firing.size(), 1U);
+    EXPECT_DOUBLE_EQ(firing[0].observed, 0.015);
+
+    // Autumn's bounces at gmail.com alone: the campaign level joins, gmail.com stays the head.
+    m.on_finding(level({{"campaign", "autumn"}, {"provider", "gmail.com"}}, 0.12, 5'000));
+    m.on_finding(level({{"campaign", "autumn"}}, 0.025, 25'000));  // excess 550, gmail's 585
+    firing = m.list(AlertState::kFiring);
+    ASSERT_EQ(firing.size(), 2U);
+    for (const auto& a : firing) {
+        if (a.id != id) {
+            EXPECT_EQ(a.labels, (core::Labels{{"campaign", "autumn"}, {"provider", "gmail.com"}}));
+            EXPECT_EQ(a.also.size(), 1U);
+        }
+    }
+    notifier.stop();
+}
+
 TEST_F(AlertManagerTest, FiresOnceWhileAnomalousThenResolves) {
     core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
