@@ -128,7 +128,7 @@ void write_results(const std::string& dir, const std::string& name,
 }  // namespace
 
 std::vector<LocoFold> leave_one_category_out(const std::vector<detectors::nab::Series>& corpus,
-                                             const std::vector<std::vector<double>>& scores,
+                                             const std::vector<const NabScores*>& candidates,
                                              const detectors::nab::Profile& profile) {
     std::vector<std::string> categories;
     for (const auto& s : corpus) {
@@ -139,15 +139,26 @@ std::vector<LocoFold> leave_one_category_out(const std::vector<detectors::nab::S
     std::vector<LocoFold> folds;
     for (const auto& held_out : categories) {
         std::vector<detectors::nab::Series> train, test;
-        std::vector<std::vector<double>> train_scores, test_scores;
-        for (std::size_t f = 0; f < corpus.size(); ++f) {
-            const bool out = corpus[f].category == held_out;
-            (out ? test : train).push_back(corpus[f]);
-            (out ? test_scores : train_scores).push_back(scores[f]);
+        for (const auto& s : corpus) {
+            (s.category == held_out ? test : train).push_back(s);
         }
         LocoFold fold;
         fold.category = held_out;
-        fold.threshold = detectors::nab::optimise(train, train_scores, profile).threshold;
+        double best = -std::numeric_limits<double>::infinity();
+        NabScores test_scores;
+        for (std::size_t c = 0; c < candidates.size(); ++c) {
+            NabScores train_scores, held;
+            for (std::size_t f = 0; f < corpus.size(); ++f) {
+                (corpus[f].category == held_out ? held : train_scores).push_back((*candidates[c])[f]);
+            }
+            const auto fit = detectors::nab::optimise(train, train_scores, profile);
+            if (fit.normalised > best) {
+                best = fit.normalised;
+                fold.candidate = c;
+                fold.threshold = fit.threshold;
+                test_scores = std::move(held);
+            }
+        }
         const auto s = detectors::nab::score_at(test, test_scores, profile, fold.threshold);
         fold.normalised = s.windows > 0 ? s.normalised : std::nan("");
         fold.false_positives = s.false_positives;
@@ -175,8 +186,39 @@ std::vector<NabRow> eval_nab(const core::Config& config, const std::string& data
                   "optimised (θ)", "fixed θ=0.5");
     out << line;
     std::vector<NabRow> table;
-    for (const auto& d : configured_detectors(config)) {
-        const auto scores = nab_scores(registry, d, corpus);
+    const auto detectors = configured_detectors(config);
+    std::vector<NabScores> all_scores;
+    // Each fold of one detector, or of the choice among all of them; the chosen one named when
+    // there is a choice.
+    auto print_folds = [&](const std::string& name, const std::vector<const NabScores*>& candidates) {
+        for (const auto& profile : detectors::nab::profiles()) {
+            double sum = 0;
+            int n = 0;
+            std::string folds;
+            for (const auto& f : leave_one_category_out(corpus, candidates, profile)) {
+                const std::string chosen =
+                    candidates.size() > 1 ? ", " + detectors[f.candidate].name : "";
+                if (std::isnan(f.normalised)) {
+                    std::snprintf(line, sizeof line, "  %s: %zu false positives (θ %.4f%s)",
+                                  f.category.c_str(), f.false_positives, f.threshold, chosen.c_str());
+                } else {
+                    std::snprintf(line, sizeof line, "  %s: %.1f (θ %.4f%s)", f.category.c_str(),
+                                  f.normalised, f.threshold, chosen.c_str());
+                    sum += f.normalised;
+                    ++n;
+                }
+                folds += line;
+                folds += "\n";
+            }
+            std::snprintf(line, sizeof line, "%-22s %-20s leave-one-category-out mean %.1f\n",
+                          name.c_str(), profile.name.c_str(), n > 0 ? sum / n : std::nan(""));
+            out << line << folds << std::flush;
+        }
+    };
+    all_scores.reserve(detectors.size());
+    for (const auto& d : detectors) {
+        all_scores.push_back(nab_scores(registry, d, corpus));
+        const auto& scores = all_scores.back();
         if (!results_dir.empty()) {
             write_results(results_dir, d.name, corpus, scores);
         }
@@ -190,27 +232,16 @@ std::vector<NabRow> eval_nab(const core::Config& config, const std::string& data
             table.push_back(std::move(row));
         }
         // Leave one category out: θ chosen on the others, scored on it.
-        for (const auto& profile : detectors::nab::profiles()) {
-            double sum = 0;
-            int n = 0;
-            std::string folds;
-            for (const auto& f : leave_one_category_out(corpus, scores, profile)) {
-                if (std::isnan(f.normalised)) {
-                    std::snprintf(line, sizeof line, "  %s: %zu false positives (θ %.4f)",
-                                  f.category.c_str(), f.false_positives, f.threshold);
-                } else {
-                    std::snprintf(line, sizeof line, "  %s: %.1f (θ %.4f)", f.category.c_str(),
-                                  f.normalised, f.threshold);
-                    sum += f.normalised;
-                    ++n;
-                }
-                folds += line;
-                folds += "\n";
-            }
-            std::snprintf(line, sizeof line, "%-22s %-20s leave-one-category-out mean %.1f\n",
-                          d.name.c_str(), profile.name.c_str(), n > 0 ? sum / n : std::nan(""));
-            out << line << folds << std::flush;
+        print_folds(d.name, {&scores});
+    }
+    if (detectors.size() > 1) {
+        // The detector (its parameters) chosen on the training categories too.
+        std::vector<const NabScores*> candidates;
+        for (const auto& s : all_scores) {
+            candidates.push_back(&s);
         }
+        out << "\n";
+        print_folds("(chosen per fold)", candidates);
     }
     return table;
 }

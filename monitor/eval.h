@@ -28,17 +28,21 @@ struct NabRow {
     detectors::nab::Score fixed;  // at 0.5, every detector's own boundary
 };
 
-// Leave one category out: the threshold that maximises the score of the other categories,
-// and the held-out category's score at it (NaN for a category without windows, which cannot be
-// normalised; its false positives are still counted).
+// Leave one category out: the candidate (one detector configuration's scores per file) and
+// threshold that maximise the score of the other categories, and the held-out category's score
+// with them (NaN for a category without windows, which cannot be normalised; its false
+// positives are still counted). With one candidate only the threshold is chosen; with several,
+// the parameters they differ in are chosen on the training categories too.
 struct LocoFold {
     std::string category;
+    std::size_t candidate = 0;  // index into the candidates
     double threshold = 0;
     double normalised = 0;
     std::size_t false_positives = 0;
 };
+using NabScores = std::vector<std::vector<double>>;  // per file, per row
 std::vector<LocoFold> leave_one_category_out(const std::vector<detectors::nab::Series>& corpus,
-                                             const std::vector<std::vector<double>>& scores,
+                                             const std::vector<const NabScores*>& candidates,
                                              const detectors::nab::Profile& profile);
 
 // `terrain eval nab`: scores every configured detector and prints a table to `out` (the
