@@ -293,7 +293,7 @@ void parse_people_and_actions(const Section& top, Config& c) {
 
 void parse_interact(const Section& top, Config& c) {
     const Section interact = open_section(top.get("interact"), "interact",
-                                          {"public_url", "max_age", "not_a_problem_reasons"},
+                                          {"public_url", "max_age", "not_a_problem_reasons", "snooze_times"},
                                           c.interact.params);
     c.interact.public_url = interact.str("public_url", "");
     if (!c.interact.public_url.empty()) {
@@ -303,6 +303,19 @@ void parse_interact(const Section& top, Config& c) {
         }
     }
     c.interact.max_age_ms = interact.duration("max_age", c.interact.max_age_ms);
+    if (interact.has("snooze_times")) {
+        c.interact.snooze_times = interact.strings("snooze_times");
+        if (c.interact.snooze_times.empty() || c.interact.snooze_times.size() > 10) {
+            interact.fail("snooze_times", std::to_string(c.interact.snooze_times.size()) +
+                                              " times; from 1 to 10 (a menu)");
+        }
+        for (const auto& t : c.interact.snooze_times) {
+            const auto ms = parse_duration_ms(t);
+            if (!ms || *ms <= 0 || *ms > 30LL * 24 * 3'600'000) {
+                interact.fail("snooze_times", "'" + t + "' is not a duration up to 30d (e.g. 4h)");
+            }
+        }
+    }
     if (interact.has("not_a_problem_reasons")) {
         c.interact.not_a_problem_reasons = interact.strings("not_a_problem_reasons");
         if (c.interact.not_a_problem_reasons.size() > 20) {

@@ -220,6 +220,8 @@ struct InteractConfig {
     std::vector<std::string> not_a_problem_reasons = {
         "expected (planned send)", "known issue, handled elsewhere", "detector too sensitive",
         "data problem, not a customer problem"};
+    // The snooze times cards and the inbox offer; the API and clicks accept only these.
+    std::vector<std::string> snooze_times = {"1h", "4h", "1d"};
     nlohmann::json params = nlohmann::json::object();
 };
 

@@ -65,7 +65,7 @@ std::string card_link(const alerts::Alert& alert, const alerts::Policy& policy) 
 std::vector<std::string> card_choices(const core::ActionConfig& action,
                                       const alerts::Policy& policy) {
     if (action.name == "snooze") {
-        return {"1h", "4h", "1d"};
+        return policy.interact().snooze_times;
     }
     if (action.name == "not_a_problem") {
         return policy.interact().not_a_problem_reasons;

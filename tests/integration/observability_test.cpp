@@ -7,6 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <filesystem>
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -281,10 +282,40 @@ TEST(PrometheusTest, EveryDashboardPanelQueryReturnsData) {
     json alert;
     ASSERT_TRUE(eventually([&] { return !(alert = spam_alert(c)).is_null(); })) << svc.read_log();
     const std::string id = alert["id"];
+    // Prometheus has scraped the counters at zero before anyone acts (they are born at zero).
+    ASSERT_TRUE(eventually([&] {
+        return !prom.query(R"(terrain_actions_total{action="acknowledge",result="done"})").empty();
+    }));
+    // A snooze the menu does not offer is refused, one it offers is done.
+    auto refused = c.Post("/api/v1/alerts/" + id + "/actions",
+                          R"({"action":"snooze","for":"2h","by":"alice"})", "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400) << refused->body;
+    EXPECT_NE(refused->body.find("1h, 4h, 1d"), std::string::npos) << refused->body;
+    act(c, id, {{"action", "snooze"}, {"for", "4h"}});
     act(c, id, {{"action", "acknowledge"}});
     act(c, id, {{"action", "confirm"}, {"reason", "customers wrote in"}});
-    act(c, id, {{"action", "not_a_problem"}, {"reason", "seed list, not customers"}});
 
+    // One acknowledgement and one verdict read as 1 in increase() over five minutes, and the
+    // time-to-acknowledge quantile is a number.
+    auto scalar = [&](const std::string& q) {
+        const auto r = prom.query(q);
+        return r.empty() ? std::nan("") : std::stod(r[0]["value"][1].get<std::string>());
+    };
+    const std::string acks =
+        R"(sum(round(increase(terrain_actions_total{action="acknowledge",result="done"}[5m]))))";
+    const std::string verdicts =
+        R"(sum(round(increase(terrain_feedback_total{verdict="confirmed"}[5m]))))";
+    const std::string p50 =
+        "histogram_quantile(0.5, sum by (le) "
+        "(increase(terrain_alert_time_to_acknowledge_seconds_bucket[5m])))";
+    EXPECT_TRUE(eventually([&] {
+        return scalar(acks) == 1 && scalar(verdicts) == 1 && std::isfinite(scalar(p50));
+    }))
+        << acks << " = " << scalar(acks) << "; " << verdicts << " = " << scalar(verdicts) << "; "
+        << p50 << " = " << scalar(p50);
+
+    act(c, id, {{"action", "not_a_problem"}, {"reason", "seed list, not customers"}});
     // Prometheus has scraped the end of the scenario.
     ASSERT_TRUE(eventually(
         [&] { return !prom.query(R"(terrain_feedback_total{verdict="not_a_problem"})").empty(); }));

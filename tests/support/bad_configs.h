@@ -192,6 +192,8 @@ inline const std::vector<BadConfig>& bad_configs() {
             "interact:\n  mattermost_secret: {env: S}\n",
             "receivers[0]: a mattermost receiver needs interact.mattermost_secret (to sign its "
             "buttons) and interact.public_url"},
+        BadConfig{"snooze_time_not_a_duration", "interact:\n  snooze_times: [1h, two hours]\n",
+                  "interact.snooze_times: 'two hours' is not a duration up to 30d"},
         BadConfig{"teams_without_app",
                   "receivers:\n  - name: t\n    type: teams\n    channel: '19:c@thread.tacv2'\n",
                   "receivers[0]: a teams receiver needs interact.teams_app_id and "
