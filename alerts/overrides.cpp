@@ -147,6 +147,9 @@ ClickOutcome Overrides::click(const Click& click) {
     if (action->executor == "builtin") {
         return click_builtin(click, actor, *who, *action, *alert);
     }
+    if (action->executor == "undo") {
+        return undo(click, actor, *who, *action, *alert);
+    }
     const std::string label = Policy::label(*action);
     if (alert->state != AlertState::kFiring) {
         return audit_refusal(click, actor, 409, "refused",
@@ -209,6 +212,49 @@ ClickOutcome Overrides::request(const Click& click, const std::string& actor,
     cv_.notify_all();
     return {200, label + " requested; the result follows in the alert's thread",
             alerts_.get(alert_id)};
+}
+
+ClickOutcome Overrides::undo(const Click& click, const std::string& actor,
+                             const core::PersonConfig& who, const core::ActionConfig& action,
+                             const Alert& alert) {
+    const core::ActionConfig* undone = policy_.action(action.undoes);
+    std::optional<Execution> last;
+    for (auto& x : executions_.of_alert(alert.id)) {
+        if (x.action == action.undoes) {
+            last = std::move(x);
+        }
+    }
+    if (undone == nullptr || !last || last->state != "done") {
+        return audit_refusal(click, actor, 409, "already",
+                             "there is nothing to undo: '" +
+                                 (undone != nullptr ? Policy::label(*undone) : action.undoes) +
+                                 "' is " + (last ? last->state : "not done") + " on this alert");
+    }
+    const std::int64_t now = clock_.now_ms();
+    Execution x = std::move(*last);
+    x.state = "reverting";
+    x.revert_at_ms = 0;  // asked for by a person, not due
+    x.detail = "undo asked for by " + who.name;
+    x.updated_ms = now;
+    executions_.put(x);
+    store_.append_audit({now, alert.id, action.name, actor,
+                         "asked to undo " + x.actor + "'s " + action.undoes + "; idempotency key " +
+                             x.key,
+                         "accepted"});
+    telemetry_.of<AlertMetrics>().interactions.Add({{"platform", click.platform}, {"result", "accepted"}})
+        .Increment();
+    const std::string label = Policy::label(action);
+    alerts_.record_override(alert.id,
+                            {action.undoes, Policy::label(*undone), "reverting", who.name, now,
+                             x.detail},
+                            label + " asked for by " + who.name + "; running it now.");
+    {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back({x.key, true});
+    }
+    cv_.notify_all();
+    return {200, label + " requested; the result follows in the alert's thread",
+            alerts_.get(alert.id)};
 }
 
 ClickOutcome Overrides::approve(const Click& click, const std::string& actor,
@@ -292,6 +338,7 @@ void Overrides::execute(const Job& job) {
     }
     const std::int64_t now = clock_.now_ms();
     const std::string label = action != nullptr ? Policy::label(*action) : x.action;
+    const bool automatic = x.revert_at_ms != 0;  // due, not asked for by a person
     if (job.revert) {
         x.state = outcome.ok ? "reverted" : "revert_failed";
     } else {
@@ -314,8 +361,9 @@ void Overrides::execute(const Job& job) {
     telemetry_.of<AlertMetrics>().overrides.Add({{"action", x.action}, {"result", x.state}}).Increment();
     std::string note;
     if (job.revert) {
-        note = outcome.ok ? label + " reverted automatically."
-                          : label + ": the automatic revert failed: " + outcome.detail;
+        const std::string how = automatic ? " automatically" : "";
+        note = outcome.ok ? label + " reverted" + how + "."
+                          : label + ": the" + how + " revert failed: " + outcome.detail;
     } else if (outcome.ok) {
         note = label + ": done (asked by " + x.actor + "). " + outcome.detail;
         if (x.revert_at_ms != 0) {

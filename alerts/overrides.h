@@ -91,6 +91,9 @@ private:
     ClickOutcome request(const Click& click, const std::string& actor,
                          const core::PersonConfig& who, const core::ActionConfig& action,
                          const std::string& alert_id, std::size_t earlier_runs);
+    // An undo clicked on a card: the undone override's revert runs now.
+    ClickOutcome undo(const Click& click, const std::string& actor, const core::PersonConfig& who,
+                      const core::ActionConfig& action, const Alert& alert);
     ClickOutcome approve(const Click& click, const std::string& actor,
                          const core::PersonConfig& who, const core::ActionConfig& action,
                          Execution run);

@@ -8,7 +8,25 @@ namespace terrain::alerts {
 
 Policy::Policy(std::vector<core::PersonConfig> people,
                std::vector<core::ActionConfig> actions, core::InteractConfig interact)
-    : people_(std::move(people)), actions_(std::move(actions)), interact_(std::move(interact)) {}
+    : people_(std::move(people)), actions_(std::move(actions)), interact_(std::move(interact)) {
+    // Each override that can be reverted gets its undo, for the same people.
+    const std::size_t configured = actions_.size();
+    for (std::size_t i = 0; i < configured; ++i) {
+        const auto& a = actions_[i];
+        if (!a.revert || a.executor == "builtin") {
+            continue;
+        }
+        core::ActionConfig undo;
+        undo.name = "undo_" + a.name;
+        undo.executor = "undo";
+        undo.undoes = a.name;
+        undo.label = a.revert_label.empty() ? "Undo: " + label(a) : a.revert_label;
+        undo.roles = a.roles;
+        undo.needs_labels = a.needs_labels;
+        undo.path = a.path;
+        actions_.push_back(std::move(undo));
+    }
+}
 
 std::vector<std::pair<const core::PersonConfig*, std::string>> Policy::identities(
     const std::vector<std::string>& names, std::string_view platform) const {
@@ -72,9 +90,16 @@ std::vector<const core::ActionConfig*> Policy::offered(const Alert& alert) const
         }
         out.push_back(builtin);
     }
-    if (!firing) {
-        return out;
-    }
+    // Overrides while the alert fires, except one that is running or done: a done one offers
+    // its undo instead, also once the alert has resolved (a paused campaign stays paused).
+    auto last_state = [&](const std::string& name) -> std::string {
+        for (auto it = alert.overrides.rbegin(); it != alert.overrides.rend(); ++it) {
+            if (it->action == name) {
+                return it->state;
+            }
+        }
+        return "";
+    };
     for (const auto& a : actions_) {
         if (a.executor == "builtin") {
             continue;
@@ -82,7 +107,12 @@ std::vector<const core::ActionConfig*> Policy::offered(const Alert& alert) const
         const bool has_labels = std::all_of(
             a.needs_labels.begin(), a.needs_labels.end(),
             [&](const std::string& l) { return core::find_label(alert.labels, l) != nullptr; });
-        if (has_labels) {
+        const std::string state = last_state(a.executor == "undo" ? a.undoes : a.name);
+        const bool show = a.executor == "undo"
+                              ? state == "done"
+                              : firing && state != "done" && state != "pending" &&
+                                    state != "reverting";
+        if (has_labels && show) {
             out.push_back(&a);
         }
     }

@@ -289,11 +289,21 @@ void parse_people_and_actions(const Section& top, Config& c) {
         }
         return a.name;
     });
+    // Each override that can be reverted gets its undo (alerts::Policy), `undo_<name>`.
+    for (const auto& a : c.actions) {
+        for (const auto& other : c.actions) {
+            if (a.revert && other.name == "undo_" + a.name) {
+                throw ConfigError(other.path + ": '" + other.name + "' is the name of " + a.name +
+                                  "'s undo; choose another");
+            }
+        }
+    }
 }
 
 void parse_interact(const Section& top, Config& c) {
     const Section interact = open_section(top.get("interact"), "interact",
-                                          {"public_url", "max_age", "not_a_problem_reasons", "snooze_times"},
+                                          {"public_url", "max_age", "not_a_problem_reasons", "snooze_times",
+                                           "inbox_resolved_for"},
                                           c.interact.params);
     c.interact.public_url = interact.str("public_url", "");
     if (!c.interact.public_url.empty()) {
@@ -303,6 +313,8 @@ void parse_interact(const Section& top, Config& c) {
         }
     }
     c.interact.max_age_ms = interact.duration("max_age", c.interact.max_age_ms);
+    c.interact.inbox_resolved_for_ms =
+        interact.duration("inbox_resolved_for", c.interact.inbox_resolved_for_ms);
     if (interact.has("snooze_times")) {
         c.interact.snooze_times = interact.strings("snooze_times");
         if (c.interact.snooze_times.empty() || c.interact.snooze_times.size() > 10) {

@@ -198,6 +198,11 @@ struct ActionConfig {
     HttpCallConfig call;
     std::optional<HttpCallConfig> revert;
     std::int64_t revert_after_ms = 0;  // 0: never reverted automatically
+    // An override with a revert has an undo action beside it in alerts::Policy, `undo_<name>`
+    // (executor "undo", `undoes` naming this one), offered on the card once this one is done:
+    // its button says `revert_label` ("Resume campaign"; default "Undo: <label>").
+    std::string revert_label;
+    std::string undoes;
     std::vector<std::pair<std::string, SecretRef>> secrets;
     std::int64_t timeout_ms = 10'000;
     int max_attempts = 5;
@@ -222,6 +227,8 @@ struct InteractConfig {
         "data problem, not a customer problem"};
     // The snooze times cards and the inbox offer; the API and clicks accept only these.
     std::vector<std::string> snooze_times = {"1h", "4h", "1d"};
+    // How long the inbox keeps showing a resolved alert (with Confirm and Not a problem).
+    std::int64_t inbox_resolved_for_ms = 24 * 3'600'000LL;
     nlohmann::json params = nlohmann::json::object();
 };
 

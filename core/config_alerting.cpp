@@ -152,7 +152,7 @@ ActionConfig parse_action(const YAML::Node& node, const std::string& path,
                           const std::vector<std::string>& labels) {
     Section s(node, path,
               {"name", "label", "roles", "confirm", "executor", "call", "revert", "revert_after",
-               "secrets", "timeout", "max_attempts", "initial_backoff", "holds",
+               "revert_label", "secrets", "timeout", "max_attempts", "initial_backoff", "holds",
                "second_approver"});
     ActionConfig a;
     a.path = path;
@@ -164,8 +164,8 @@ ActionConfig parse_action(const YAML::Node& node, const std::string& path,
     a.roles = s.strings("roles");
     a.confirm = s.str("confirm", "");
     if (builtin) {
-        for (const char* key :
-             {"call", "revert", "revert_after", "secrets", "holds", "second_approver"}) {
+        for (const char* key : {"call", "revert", "revert_after", "revert_label", "secrets",
+                                "holds", "second_approver"}) {
             if (s.has(key)) {
                 s.fail(key, "'" + a.name + "' is built in; give it only roles, label or confirm");
             }
@@ -218,6 +218,10 @@ ActionConfig parse_action(const YAML::Node& node, const std::string& path,
     }
     if (a.revert_after_ms > 0 && !a.revert) {
         s.fail("revert_after", "needs 'revert', the request that undoes the action");
+    }
+    a.revert_label = s.str("revert_label", "");
+    if (!a.revert_label.empty() && !a.revert) {
+        s.fail("revert_label", "needs 'revert', the request that undoes the action");
     }
     check(s.child("confirm"), a.confirm);
     return a;

@@ -36,7 +36,9 @@ const std::string_view kInboxPage = R"HTML(<!doctype html>
 </style>
 </head>
 <body>
-<header><h1>terrain inbox</h1><span id="you"></span><span id="updated"></span></header>
+<header><h1>terrain inbox</h1><span id="you"></span><span id="updated"></span>
+<select id="team" aria-label="team"><option value="">every team</option></select>
+<select id="campaign" aria-label="campaign"><option value="">every campaign</option></select></header>
 <main id="alerts"><p class="empty">Loading alerts…</p></main>
 <script>
 "use strict";
@@ -78,10 +80,12 @@ function stateLine(a) {
   if (a.snoozed_until) parts.push("Snoozed until " + a.snoozed_until);
   if (a.escalated_at_ms) parts.push("Escalated");
   if (a.feedback === "not_a_problem") parts.push("Not a problem: " + a.feedback_reason);
+  if (a.feedback === "confirmed") parts.push("Confirmed: a real problem");
   for (const o of a.overrides || []) {
     // Never "done" when the MAP was not called.
     const state = o.state === "done" && (o.detail || "").startsWith("dry run") ? "dry run, nothing sent" : o.state.replaceAll("_", " ");
-    parts.push(o.label + ": " + state + " (" + o.by + ")");
+    parts.push(o.state === "awaiting_approval" ? o.label + ": waiting for a second person to approve (asked by " + o.by + ")"
+                                               : o.label + ": " + state + " (" + o.by + ")");
   }
   return parts.join(" · ");
 }
@@ -140,10 +144,19 @@ async function load() {
   const stage = (a) => a.status === "resolved" ? 2 : a.acknowledged_by ? 1 : 0;
   const rank = { critical: 0, warning: 1, info: 2 };
   body.alerts.sort((x, y) => stage(x) - stage(y) || (rank[x.severity] ?? 3) - (rank[y.severity] ?? 3) || x.since_ms - y.since_ms);
+  // Filters by team and campaign, offered from the alerts shown.
+  for (const [id, of] of [["team", (a) => a.team], ["campaign", (a) => a.labels.campaign]]) {
+    const s = document.getElementById(id), chosen = s.value;
+    const values = [...new Set(body.alerts.map(of).filter(Boolean))].sort();
+    s.replaceChildren(el("option", { value: "" }, "every " + id), ...values.map((v) => el("option", { value: v }, v)));
+    s.value = values.includes(chosen) ? chosen : "";
+    body.alerts = body.alerts.filter((a) => !s.value || of(a) === s.value);
+  }
   main.replaceChildren(...(body.alerts.length ? body.alerts.map(card) : [el("p", { class: "empty" }, "No alerts. terrain is watching.")]));
   const target = linked && document.getElementById("alert-" + linked);
   if (target && !scrolled) { target.scrollIntoView(); scrolled = true; }
 }
+for (const id of ["team", "campaign"]) document.getElementById(id).addEventListener("change", load);
 load();
 setInterval(load, 5000);
 </script>

@@ -384,9 +384,15 @@ void install_interact_routes(HttpServer& server, const InteractContext& ctx,
             return unauthorized(user.error());
         }
         nlohmann::json out = nlohmann::json::array();
+        // Resolved alerts stay a while, for their verdict (Confirm, Not a problem).
+        const std::int64_t resolved_since =
+            ctx.clock->now_ms() - ctx.config->interact.inbox_resolved_for_ms;
         for (const auto& a : ctx.alerts->list(std::nullopt)) {
             if (out.size() >= 200) {
                 break;
+            }
+            if (a.state == alerts::AlertState::kResolved && a.resolved_at_ms < resolved_since) {
+                continue;
             }
             out.push_back(inbox_card(a, *ctx.policy));
         }

@@ -26,11 +26,18 @@ std::string card_state_line(const alerts::Alert& a) {
     if (a.feedback == "not_a_problem") {
         add("Not a problem: " + a.feedback_reason);
     }
+    if (a.feedback == "confirmed") {
+        add("Confirmed: a real problem");
+    }
     for (const auto& o : a.overrides) {
         std::string state = o.state;
         std::replace(state.begin(), state.end(), '_', ' ');
         if (o.state == "done" && o.detail.rfind("dry run", 0) == 0) {
             state = "dry run, nothing sent";  // never "done" when the MAP was not called
+        }
+        if (o.state == "awaiting_approval") {
+            add(o.label + ": waiting for a second person to approve (asked by " + o.by + ")");
+            continue;
         }
         add(o.label + ": " + state + " (" + o.by + ")");
     }

@@ -115,6 +115,72 @@ TEST_F(OverridesTest, ASnoozeTakesOnlyTheTimesTheMenuOffers) {
     EXPECT_EQ(alerts.get(id)->snoozed_until_ms, clock_.now_ms() + 4 * 3'600'000);
 }
 
+// A done override that can be reverted offers its undo on the card, also once the alert has
+// resolved; the undo runs the revert under the run's key, and the override is offered again.
+TEST_F(OverridesTest, ADoneOverrideOffersItsUndoWhichRunsTheRevert) {
+    core::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager alerts(store, notifier, telemetry_, clock_);
+    alerts.on_finding(anomalous());
+    const std::string id = alerts.list(AlertState::kFiring).at(0).id;
+    core::PersonConfig ana{"Ana", {"owner"}, {{"inbox", "local"}}, ""};
+    core::PersonConfig ben{"Ben", {"agent"}, {{"inbox", "ben"}}, ""};
+    core::ActionConfig pause = pause_action();
+    pause.revert = core::HttpCallConfig{"POST", "http://map.test/resume", {}, ""};
+    pause.revert_label = "Resume campaign";
+    const Policy policy({ana, ben}, {pause}, {});
+    auto offers = [&](const std::string& label) {
+        for (const auto* a : policy.offered(*alerts.get(id))) {
+            if (Policy::label(*a) == label) {
+                return true;
+            }
+        }
+        return false;
+    };
+    auto names = [&] {
+        std::vector<std::string> out;
+        for (const auto* a : policy.offered(*alerts.get(id))) {
+            out.push_back(Policy::label(*a));
+        }
+        return out;
+    };
+    EXPECT_EQ(names().back(), "Pause campaign");
+    Overrides overrides(policy, alerts, store, executor_, telemetry_, clock_);
+    overrides.start();
+    ASSERT_EQ(overrides.click({"inbox", "local", id, "pause_campaign", "", "", ""}).status, 200);
+    const auto first = executor_.wait_for(1).at(0);
+    ASSERT_TRUE(until([&] { return state_of(store, first.key) == "done"; }));
+    ASSERT_TRUE(until([&] { return names().back() == "Resume campaign"; }));
+    EXPECT_FALSE(offers("Pause campaign"));  // done: its undo instead
+
+    // The alert resolves; the campaign is still paused, so the undo is still offered.
+    for (int w = 1; w <= 4; ++w) {
+        auto normal = anomalous();
+        normal.anomalous = false;
+        normal.window_start_ms += w * 300'000;
+        normal.window_end_ms += w * 300'000;
+        alerts.on_finding(normal);
+    }
+    ASSERT_EQ(alerts.get(id)->state, AlertState::kResolved);
+    EXPECT_EQ(names().back(), "Resume campaign");
+    // Only the people allowed the override may undo it.
+    EXPECT_EQ(overrides.click({"inbox", "ben", id, "undo_pause_campaign", "", "", ""}).status, 403);
+    const auto undone = overrides.click({"inbox", "local", id, "undo_pause_campaign", "", "", ""});
+    EXPECT_EQ(undone.status, 200) << undone.message;
+    const auto runs = executor_.wait_for(2);
+    ASSERT_EQ(runs.size(), 2U);
+    EXPECT_TRUE(runs[1].revert);
+    EXPECT_EQ(runs[1].key, first.key);
+    ASSERT_TRUE(until([&] { return state_of(store, first.key) == "reverted"; }));
+    EXPECT_EQ(alerts.get(id)->overrides.back().state, "reverted");
+    EXPECT_FALSE(offers("Resume campaign"));
+    // Nothing left to undo.
+    EXPECT_EQ(overrides.click({"inbox", "local", id, "undo_pause_campaign", "", "", ""}).status,
+              409);
+    overrides.stop();
+    notifier.stop();
+}
+
 TEST_F(OverridesTest, RevertsWhenDueAndThenAllowsANewRunUnderANewKey) {
     core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);

@@ -1,9 +1,12 @@
 // Drives terrain's local inbox in Debian's headless Chromium: the card of alert <id> shows
-// both sides' numbers; acknowledging and pausing change its state; a reload shows the same.
-// Usage: node inbox.mjs <terrain base URL> <alert id>. Exits non-zero naming what failed.
+// both sides' numbers; acknowledging and pausing change its state; a reload shows the same;
+// the done pause offers its undo, which reverts it; once resolved, Confirm still works and the
+// audit trail records it. With a third argument, a screenshot of the inbox goes there.
+// Usage: node inbox.mjs <terrain base URL> <alert id> [screenshot.png]. Exits non-zero
+// naming what failed.
 import { chromium } from "playwright-core";
 
-const [base, alertId] = process.argv.slice(2);
+const [base, alertId, screenshot] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
 let failed = false;
 function check(ok, what) {
@@ -37,6 +40,36 @@ try {
   const state = await card.locator("[data-role=state]").innerText();
   check(state.includes("Acknowledged by local operator") && state.includes("Pause campaign: dry run, nothing sent"), "after a reload: " + state);
   check(await card.locator('button[data-action="acknowledge"]').count() === 0, "no acknowledge button on an acknowledged alert");
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+
+  // The pause is done (as a dry run): its button gives way to its undo, which reverts it.
+  check(await card.locator('button[data-action="pause_campaign"]').count() === 0, "no second pause while the campaign is paused");
+  const resume = card.locator('button[data-action="undo_pause_campaign"]');
+  check(await resume.innerText() === "Resume campaign", "the card offers Resume campaign");
+  await resume.click();
+  await page.waitForFunction((id) => document.querySelector(`section[data-alert="${id}"] [data-role=state]`)?.textContent.includes("Pause campaign: reverted"), alertId, { timeout: 10000 });
+  check(true, "resume campaign reverts the pause and the card says so");
+
+  // Filters: the alert's team is offered, and choosing it keeps the card.
+  const teams = await page.locator("#team option").allInnerTexts();
+  check(teams.length >= 2, "the team filter offers the alerts' teams: " + JSON.stringify(teams));
+  await page.selectOption("#team", { index: 1 });
+  await card.waitFor({ timeout: 10000 });
+  check(true, "the card stays under its own team's filter");
+
+  // Resolved (by the API), the alert stays in the inbox with Confirm, which works and is audited.
+  const resolved = await fetch(base + "/api/v1/alerts/" + alertId + "/actions", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ action: "resolve", by: "tester" }) });
+  check(resolved.ok, "the API resolves the alert: " + resolved.status);
+  await page.reload();
+  await card.waitFor({ timeout: 15000 });
+  await card.locator('button[data-action="confirm"]').click();
+  await page.waitForFunction((id) => document.querySelector(`section[data-alert="${id}"] [data-role=state]`)?.textContent.includes("Confirmed: a real problem"), alertId, { timeout: 10000 });
+  check(true, "confirm works on a resolved alert");
+  const audit = await (await fetch(base + "/api/v1/alerts/" + alertId + "/audit")).json();
+  const entries = JSON.stringify(audit);
+  check(/"action":"confirm"/.test(entries) && entries.includes("local operator"), "the audit trail records the confirmation");
 } catch (e) {
   check(false, String(e));
 } finally {

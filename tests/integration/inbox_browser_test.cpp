@@ -2,6 +2,8 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/service.h"
@@ -38,12 +40,21 @@ TEST(InboxBrowserTest, CardShowsNumbersButtonsActAndReloadKeepsState) {
         }
         return !alert.empty();
     })) << svc.read_log();
+    // TERRAIN_INBOX_SCREENSHOT keeps the screenshot (docs/images/inbox.png is one).
+    const char* keep = std::getenv("TERRAIN_INBOX_SCREENSHOT");
+    const std::string shot = keep != nullptr ? keep : dir.file("inbox.png");
     auto [status, out] = testing::run_command(
         "node " + std::string(TERRAIN_SOURCE_DIR) + "/tests/browser/inbox.mjs " + svc.base_url() +
-            " " + alert,
+            " " + alert + " " + shot,
         "");
     EXPECT_EQ(status, 0) << out << svc.read_log();
-    EXPECT_NE(out.find("ok   after a reload"), std::string::npos) << out;
+    for (const char* step : {"ok   after a reload", "ok   the card offers Resume campaign",
+                             "ok   resume campaign reverts the pause",
+                             "ok   confirm works on a resolved alert",
+                             "ok   the audit trail records the confirmation"}) {
+        EXPECT_NE(out.find(step), std::string::npos) << step << "\n" << out;
+    }
+    EXPECT_GT(std::filesystem::file_size(shot), 10'000U);
 }
 
 }  // namespace
