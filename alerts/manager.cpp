@@ -97,7 +97,9 @@ void copy_evidence(Alert& a, const core::Finding& f) {
         a.summary += buf;
     }
     if (f.pair != nullptr) {
-        copy_pair_evidence(a, f);
+        copy_pair_evidence(a, f);  // its own words, with the pair's suggested action
+    } else if (f.anomalous && !f.action.empty()) {
+        a.summary += ". Suggested: " + f.action;
     }
 }
 

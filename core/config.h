@@ -93,6 +93,9 @@ struct MetricConfig {
     std::string family;
     std::size_t max_series = 10'000;
     std::string team = "unassigned";  // who owns this metric's alerts (an alert label)
+    // What to do about its alerts, in plain words, on every card ("Suggested: ..."); a pair's
+    // is its `action` too.
+    std::string action;
     std::vector<DetectorConfig> detectors;
     std::optional<PairConfig> pair;  // set for pairs
 };

@@ -130,7 +130,7 @@ MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
     Section s(node, path,
               {"name", "help", "aggregate", "filter", "numerator", "denominator", "group_by",
                "window", "span", "attribution", "horizon", "roll_up", "idle_after", "max_series",
-               "team", "detectors"});
+               "team", "action", "detectors"});
     MetricConfig m;
     m.name = snake_case_name(s);
     m.help = s.str("help", m.name);
@@ -220,6 +220,7 @@ MetricConfig parse_metric(const YAML::Node& node, const std::string& path,
     }
     m.max_series = static_cast<std::size_t>(s.integer("max_series", 10'000, 1, 10'000'000));
     m.team = s.str("team", m.team);
+    m.action = s.str("action", "");
     if (m.team.empty() || m.team.size() > 64) {
         s.fail("team", "must be 1 to 64 characters");
     }
@@ -258,7 +259,7 @@ MetricConfig parse_pair(const YAML::Node& node, const std::string& path,
     pair.customer_metric = customer.name;
     pair.map_says = map.help;
     pair.customer_says = customer.help;
-    pair.action = s.str("action", "");
+    pair.action = m.action = s.str("action", "");
     const std::string worse = s.str("worse", "above");
     if (worse != "above" && worse != "below") {
         s.fail("worse", "'" + worse + "' is not a direction (use above: customer signals rising "

@@ -44,6 +44,7 @@ struct Finding : Evidence {
     std::string detector_type;
     std::string severity;
     std::string team;  // the metric's owner
+    std::string action;  // the metric's suggested action, in plain words
     Labels labels;  // the series' group-by labels
     std::int64_t window_start_ms = 0;
     std::int64_t window_end_ms = 0;

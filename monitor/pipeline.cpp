@@ -377,6 +377,7 @@ void Pipeline::on_verdict(const core::Point& p, detectors::SeriesEvaluation& ser
     f.detector_type = d.type;
     f.severity = d.severity;
     f.team = p.metric->team;
+    f.action = p.metric->action;
     f.labels = *p.labels;
     f.window_start_ms = p.window_start_ms;
     f.window_end_ms = p.window_end_ms;

@@ -147,6 +147,24 @@ TEST_F(AlertManagerTest, AnIncidentIsHeadedByTheLevelThatExplainsIt) {
     notifier.stop();
 }
 
+// Every alert says what to do in plain words: the metric's configured action, on the card's
+// summary while it fires.
+TEST_F(AlertManagerTest, TheSummarySaysWhatToDo) {
+    core::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    AlertManager m(store, notifier, telemetry_, clock_);
+    auto f = finding(true, 0.005, 0);
+    f.action = "Pause the campaign";
+    m.on_finding(f);
+    const auto firing = m.list(AlertState::kFiring);
+    ASSERT_EQ(firing.size(), 1U);
+    const std::string& summary = firing[0].summary;
+    const std::string tail = ". Suggested: Pause the campaign";
+    ASSERT_GE(summary.size(), tail.size()) << summary;
+    EXPECT_EQ(summary.substr(summary.size() - tail.size()), tail) << summary;
+    notifier.stop();
+}
+
 TEST_F(AlertManagerTest, FiresOnceWhileAnomalousThenResolves) {
     core::Store store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
