@@ -209,6 +209,20 @@ bool belongs(const core::Finding& f, const core::Labels& labels, const std::stri
     return metric != f.metric && agree && !differ && (f.pair == nullptr || pair);
 }
 
+// The alert's own series as a finding with evidence `e` (its latest, or what it fired on): how
+// it joins another incident or becomes a member when another series heads its own.
+core::Finding head_finding(const Alert& a, const core::Evidence& e) {
+    core::Finding f;
+    static_cast<core::Evidence&>(f) = e;
+    f.metric = a.metric;
+    f.family = a.family;
+    f.detector = a.detector;
+    f.detector_type = a.detector_type;
+    f.severity = a.severity;
+    f.labels = a.labels;
+    return f;
+}
+
 std::int64_t last_anomalous(const Alert& a) {
     std::int64_t last = a.last_anomalous_ms;
     for (const auto& [fp, m] : a.members) {
@@ -241,12 +255,7 @@ Alert* AlertManager::incident_of(const core::Finding& f) {
 void AlertManager::absorb_fresh(Alert& pair_alert, std::int64_t window_ms) {
     for (auto it = open_.begin(); it != open_.end();) {
         Alert& a = by_id_.at(it->second);
-        core::Finding as_finding;
-        as_finding.metric = a.metric;
-        as_finding.family = a.family;
-        as_finding.detector = a.detector;
-        as_finding.labels = a.labels;
-        as_finding.reason = a.reason;
+        core::Finding as_finding = head_finding(a, a);
         as_finding.window_end_ms = a.last_anomalous_ms;
         const bool fresh = a.fired_window_end_ms + window_ms >= pair_alert.fired_window_end_ms;
         if (&a == &pair_alert || a.pair || a.team != pair_alert.team || !fresh ||
@@ -380,16 +389,8 @@ void AlertManager::head_by_level(Alert& a) {
     old.detector = a.detector;
     old.last_anomalous_ms = a.last_anomalous_ms;
     old.line = promoted.line;
-    static_cast<core::Evidence&>(old.first) = a.fired;
-    static_cast<core::Evidence&>(old.latest) = static_cast<const core::Evidence&>(a);
-    for (core::Finding* f : {&old.first, &old.latest}) {
-        f->metric = a.metric;
-        f->family = a.family;
-        f->detector = a.detector;
-        f->detector_type = a.detector_type;
-        f->severity = a.severity;
-        f->labels = a.labels;
-    }
+    old.first = head_finding(a, a.fired);
+    old.latest = head_finding(a, a);
     if (old.line >= 0) {
         a.also[static_cast<std::size_t>(old.line)] =
             a.metric + " " + series_text(a.labels) + ": " + a.reason;

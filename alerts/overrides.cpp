@@ -74,11 +74,7 @@ void Overrides::tick() {
         x.state = "reverting";
         x.updated_ms = now;
         executions_.put(x);
-        {
-            std::lock_guard lock(mutex_);
-            jobs_.push_back({x.key, true});
-        }
-        cv_.notify_all();
+        enqueue(x.key, true);
     }
 }
 
@@ -205,11 +201,7 @@ ClickOutcome Overrides::request(const Click& click, const std::string& actor,
         .Increment();
     alerts_.record_override(alert_id, {action.name, label, "pending", who.name, now, ""},
                             label + " requested by " + who.name + "; running it now.");
-    {
-        std::lock_guard lock(mutex_);
-        jobs_.push_back({x.key, false});
-    }
-    cv_.notify_all();
+    enqueue(x.key, false);
     return {200, label + " requested; the result follows in the alert's thread",
             alerts_.get(alert_id)};
 }
@@ -248,11 +240,7 @@ ClickOutcome Overrides::undo(const Click& click, const std::string& actor,
                             {action.undoes, Policy::label(*undone), "reverting", who.name, now,
                              x.detail},
                             label + " asked for by " + who.name + "; running it now.");
-    {
-        std::lock_guard lock(mutex_);
-        jobs_.push_back({x.key, true});
-    }
-    cv_.notify_all();
+    enqueue(x.key, true);
     return {200, label + " requested; the result follows in the alert's thread",
             alerts_.get(alert.id)};
 }
@@ -278,13 +266,17 @@ ClickOutcome Overrides::approve(const Click& click, const std::string& actor,
         .Increment();
     alerts_.record_override(x.alert_id, {action.name, label, "pending", x.actor, now, x.detail},
                             label + " approved by " + who.name + "; running it now.");
-    {
-        std::lock_guard lock(mutex_);
-        jobs_.push_back({x.key, false});
-    }
-    cv_.notify_all();
+    enqueue(x.key, false);
     return {200, label + " approved; the result follows in the alert's thread",
             alerts_.get(x.alert_id)};
+}
+
+void Overrides::enqueue(const std::string& key, bool revert) {
+    {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back({key, revert});
+    }
+    cv_.notify_all();
 }
 
 void Overrides::run() {

@@ -78,6 +78,8 @@ private:
         bool revert = false;
     };
     void run();
+    // Hands a run (or its revert) to the worker.
+    void enqueue(const std::string& key, bool revert);
     void execute(const Job& job);
     ClickOutcome audit_refusal(const Click& click, const std::string& actor, int status,
                                const std::string& reason, const std::string& message);
