@@ -121,6 +121,27 @@ nlohmann::json to_json(const Alert& a) {
                                   {"at_ms", o.at_ms},
                                   {"detail", o.detail}});
     }
+    // The chart's points as [end_ms, observed, lower, upper, anomalous] (null where none).
+    j["trail"] = nlohmann::json::array();
+    for (const auto& t : a.trail) {
+        j["trail"].push_back({t.end_ms, number(t.observed), number(t.lower), number(t.upper),
+                              t.anomalous});
+    }
+    j["impact"] = nlohmann::json::array();
+    for (const auto& i : a.impact) {
+        j["impact"].push_back(
+            {{"send_ms", i.send_ms}, {"signals", i.signals}, {"reached", i.reached}});
+    }
+    const auto [signals, reached] = affected(a);
+    j["affected"] = {{"signals", signals}, {"reached", reached}, {"excess", number(a.excess)}};
+    j["signals"] = nlohmann::json::array();
+    for (const auto& s : a.signals) {
+        j["signals"].push_back({{"time", time_or_null_str(s.time_ms)},
+                                {"time_ms", s.time_ms},
+                                {"source", s.source},
+                                {"kind", s.kind},
+                                {"id", s.id}});
+    }
     if (a.pair) {
         const auto& p = *a.pair;
         j["pair"] = {{"map_metric", p.map_metric},
@@ -208,6 +229,27 @@ Alert alert_from_json(const nlohmann::json& j) {
                                    x.value("at_ms", std::int64_t{0}), x.value("detail", "")});
         }
     }
+    auto at = [](const nlohmann::json& x, std::size_t i) {
+        return x.at(i).is_null() ? std::nanf("") : x.at(i).get<float>();
+    };
+    for (const auto& t : j.value("trail", nlohmann::json::array())) {
+        a.trail.push_back({t.at(0).get<std::int64_t>(), at(t, 1), at(t, 2), at(t, 3),
+                           t.at(4).get<bool>()});
+    }
+    for (const auto& i : j.value("impact", nlohmann::json::array())) {
+        a.impact.push_back({i.value("send_ms", std::int64_t{0}), i.value("signals", 0.0),
+                            i.value("reached", 0.0)});
+    }
+    if (auto affected = j.find("affected"); affected != j.end() && affected->is_object()) {
+        a.excess = from_number(*affected, "excess");
+        if (std::isnan(a.excess)) {
+            a.excess = 0;
+        }
+    }
+    for (const auto& s : j.value("signals", nlohmann::json::array())) {
+        a.signals.push_back({s.value("time_ms", std::int64_t{0}), s.value("source", ""),
+                             s.value("kind", ""), s.value("id", "")});
+    }
     if (auto p = j.find("pair"); p != j.end() && p->is_object()) {
         PairEvidence e;
         e.map_metric = p->value("map_metric", "");
@@ -222,6 +264,16 @@ Alert alert_from_json(const nlohmann::json& j) {
         a.pair = std::move(e);
     }
     return a;
+}
+
+std::pair<double, double> affected(const Alert& a) {
+    double signals = 0;
+    double reached = 0;
+    for (const auto& i : a.impact) {
+        signals += i.signals;
+        reached += i.reached;
+    }
+    return {signals, reached};
 }
 
 std::string plain_value(double v, bool ratio) {

@@ -38,6 +38,26 @@ struct OverrideRecord {
     std::string detail;      // what the MAP answered, or why it failed
 };
 
+// One judged window of an alert's series, for its chart: the value and the detector's band
+// (NaN where it has none), and whether the window was anomalous.
+struct TrailPoint {
+    std::int64_t end_ms = 0;  // event time: the window's end
+    float observed = 0;
+    float lower = 0;
+    float upper = 0;
+    bool anomalous = false;
+};
+
+// How many customers an incident reached, counted from its anomalous windows (never who):
+// the customer signals (complaints, tickets, ...) and the people they came from (recipients,
+// contacts) of one send, or of the trailing span (send_ms 0). A window's counts cover its
+// span or its send so far, so each send keeps its largest and the sends add up.
+struct Impact {
+    std::int64_t send_ms = 0;
+    double signals = 0;
+    double reached = 0;
+};
+
 // One incident: a detector that keeps finding one series anomalous. The fingerprint
 // (detector + metric + series labels) is stable, so while an alert fires the same series does
 // not raise another; `id` (fingerprint and start) tells successive incidents apart.
@@ -81,6 +101,17 @@ struct Alert : core::Evidence {
     std::int64_t reminded_at_ms = 0;    // the latest reminder of an acknowledged alert
     std::int64_t unsnoozed_at_ms = 0;   // the latest snooze's end (escalation counts from here)
     std::vector<OverrideRecord> overrides;
+    // Its series' latest judged windows, from a few before it fired (at most kTrailPoints).
+    static constexpr std::size_t kTrailPoints = 48;
+    std::vector<TrailPoint> trail;
+    // Ratios and pairs: the customers behind its anomalous windows (at most kImpactSends
+    // sends, the later ones added to the last); counts: the largest excess over expected.
+    static constexpr std::size_t kImpactSends = 64;
+    std::vector<Impact> impact;
+    double excess = 0;
+    // The latest customer signals behind it, newest first (at most kSignalsKept).
+    static constexpr std::size_t kSignalsKept = 5;
+    std::vector<core::Signal> signals;
     // Why its notifications are held ("silence 3f2a…: planned send", "held: campaign=spring
     // paused on alert …"); empty when they go out. Receivers hear of the alert when the hold
     // ends, if it still matters then.
@@ -113,6 +144,10 @@ struct Alert : core::Evidence {
 std::string percent_text(double ratio);
 std::string count_text(double count);
 std::string plain_value(double value, bool ratio);
+
+// The customers behind an alert: its signals and the people they came from, summed over
+// its impact (0 and 0 when it has none).
+std::pair<double, double> affected(const Alert& alert);
 
 // Whether an alert's labels (metric, detector, severity and team included) satisfy every
 // matcher of a route's, silence's, window's or rule's `match` (see core::Matcher).

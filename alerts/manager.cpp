@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <utility>
 
 #include "alerts/metrics.h"
@@ -408,6 +409,90 @@ void AlertManager::head_by_level(Alert& a) {
     a.last_anomalous_ms = std::max(a.last_anomalous_ms, promoted.last_anomalous_ms);
     a.fired = promoted.first;
     copy_evidence(a, promoted.latest);
+    a.trail = lead_in(fp);  // the chart follows the head
+}
+
+void AlertManager::remember(const std::string& fp, const core::Finding& f) {
+    const std::uint64_t key = std::strtoull(fp.c_str(), nullptr, 16);
+    auto it = lead_.find(key);
+    if (it == lead_.end()) {
+        if (lead_.size() >= kLeadSeries) {
+            std::vector<std::int64_t> last;
+            last.reserve(lead_.size());
+            for (const auto& [k, l] : lead_) {
+                last.push_back(l.last_ms());
+            }
+            auto middle = last.begin() + static_cast<std::ptrdiff_t>(last.size() / 2);
+            std::nth_element(last.begin(), middle, last.end());
+            const std::int64_t cut = *middle;
+            std::erase_if(lead_, [&](const auto& kv) { return kv.second.last_ms() <= cut; });
+        }
+        it = lead_.try_emplace(key).first;
+    }
+    Lead& l = it->second;
+    if (l.size > 0 && f.window_end_ms <= l.last_ms()) {
+        return;  // replayed
+    }
+    l.points[l.next] = {f.window_end_ms, static_cast<float>(f.observed),
+                        static_cast<float>(f.lower), static_cast<float>(f.upper), f.anomalous};
+    l.next = static_cast<std::uint8_t>((l.next + 1) % kLeadPoints);
+    l.size = static_cast<std::uint8_t>(std::min<std::size_t>(l.size + 1u, kLeadPoints));
+}
+
+std::vector<TrailPoint> AlertManager::lead_in(const std::string& fp) const {
+    std::vector<TrailPoint> out;
+    auto it = lead_.find(std::strtoull(fp.c_str(), nullptr, 16));
+    if (it == lead_.end()) {
+        return out;
+    }
+    const Lead& l = it->second;
+    for (std::size_t i = 0; i < l.size; ++i) {
+        out.push_back(l.points[(l.next + kLeadPoints - l.size + i) % kLeadPoints]);
+    }
+    return out;
+}
+
+void AlertManager::note(Alert& a, const core::Finding& f) {
+    if (a.trail.empty() || a.trail.back().end_ms < f.window_end_ms) {
+        a.trail.push_back({f.window_end_ms, static_cast<float>(f.observed),
+                           static_cast<float>(f.lower), static_cast<float>(f.upper),
+                           f.anomalous});
+        if (a.trail.size() > Alert::kTrailPoints) {
+            a.trail.erase(a.trail.begin());
+        }
+    }
+    if (!f.anomalous) {
+        return;
+    }
+    if (f.denominator > 0 || f.pair != nullptr) {
+        const double reached = f.send_start_ms != 0 ? f.sent : f.denominator;
+        auto it = std::find_if(a.impact.begin(), a.impact.end(),
+                               [&](const Impact& i) { return i.send_ms == f.send_start_ms; });
+        if (it == a.impact.end() && a.impact.size() < Alert::kImpactSends) {
+            a.impact.push_back({f.send_start_ms, f.numerator, reached});
+        } else if (it == a.impact.end()) {
+            a.impact.back().signals += f.numerator;  // past the cap: the sends add up
+            a.impact.back().reached += reached;
+        } else {
+            it->signals = std::max(it->signals, f.numerator);
+            it->reached = std::max(it->reached, reached);
+        }
+    } else if (std::isfinite(f.expected) && f.observed > f.expected) {
+        a.excess = std::max(a.excess, f.observed - f.expected);
+    }
+    for (const auto& s : f.signals) {
+        const bool known = std::any_of(a.signals.begin(), a.signals.end(), [&](const auto& x) {
+            return x.source == s.source && x.id == s.id;
+        });
+        if (!known) {
+            a.signals.push_back(s);
+        }
+    }
+    std::sort(a.signals.begin(), a.signals.end(),
+              [](const core::Signal& x, const core::Signal& y) { return x.time_ms > y.time_ms; });
+    if (a.signals.size() > Alert::kSignalsKept) {
+        a.signals.resize(Alert::kSignalsKept);
+    }
 }
 
 void AlertManager::on_finding(const core::Finding& f) {
@@ -424,6 +509,7 @@ void AlertManager::on_finding(const core::Finding& f) {
     } else if (f.anomalous) {
         seen_until_[fp] = f.window_end_ms;
     }
+    remember(fp, f);
     auto open = open_.find(fp);
     if (auto held = held_.find(fp); held != held_.end()) {
         // Closed by a person while still anomalous: wait for the series to recover.
@@ -442,6 +528,7 @@ void AlertManager::on_finding(const core::Finding& f) {
         if (open != open_.end()) {
             Alert& a = by_id_.at(open->second);
             copy_evidence(a, f);
+            note(a, f);
             a.last_anomalous_ms = f.window_end_ms;
             a.updated_at_ms = clock_.now_ms();
             store_.put_alert({a.id, "firing", to_json(a).dump(), a.updated_at_ms});
@@ -470,6 +557,7 @@ void AlertManager::on_finding(const core::Finding& f) {
                 a.last_anomalous_ms = f.window_end_ms;
                 a.updated_at_ms = clock_.now_ms();
                 copy_evidence(a, f);
+                note(a, f);
                 open_[fp] = a.id;
                 save_and_notify(a, "firing", "firing again");
                 update_gauges();
@@ -497,6 +585,8 @@ void AlertManager::on_finding(const core::Finding& f) {
         a.fired_at_ms = a.updated_at_ms = clock_.now_ms();
         copy_evidence(a, f);
         a.fired = f;
+        a.trail = lead_in(fp);
+        note(a, f);
         open_[fp] = a.id;
         auto [it, inserted] = by_id_.insert_or_assign(a.id, std::move(a));
         save_and_notify(it->second, "firing");
@@ -509,6 +599,7 @@ void AlertManager::on_finding(const core::Finding& f) {
     if (open != open_.end()) {
         Alert& a = by_id_.at(open->second);
         copy_evidence(a, f);
+        note(a, f);
         if (f.window_end_ms - last_anomalous(a) < kResolveAfter) {
             a.updated_at_ms = clock_.now_ms();
             store_.put_alert({a.id, "firing", to_json(a).dump(), a.updated_at_ms});

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -7,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <unordered_map>
 #include <vector>
 
 #include "alerts/alert.h"
@@ -130,6 +132,9 @@ private:
     // raised at most a window before it (findings of one window arrive metric by metric).
     void absorb_fresh(Alert& pair_alert, std::int64_t window_ms);
     void update_gauges();
+    // A finding of an alert's own series: a point on its chart, and when anomalous, the
+    // customers and signals behind it.
+    void note(Alert& alert, const core::Finding& finding);
     ActionResult apply(Alert& alert, const ActionRequest& request, std::int64_t now);
     // Takes an action already checked; the transition's name.
     std::string change_state(Alert& alert, const ActionRequest& request, std::int64_t now);
@@ -158,6 +163,22 @@ private:
     std::map<std::string, std::string> held_;
     std::map<std::tuple<std::string, std::string, std::string>, double> alert_counts_;
     std::set<std::string> reasons_;
+    // The latest points of every judged series, so an alert's chart starts a few windows
+    // before it fired: kLeadPoints per series, at most kLeadSeries series (past it, the half
+    // judged longest ago is forgotten). About 30 MB at the cap.
+    static constexpr std::size_t kLeadPoints = 12;
+    static constexpr std::size_t kLeadSeries = 100'000;
+    struct Lead {
+        std::array<TrailPoint, kLeadPoints> points;
+        std::uint8_t size = 0;
+        std::uint8_t next = 0;  // where the next point goes (the oldest, once full)
+        std::int64_t last_ms() const {
+            return size == 0 ? 0 : points[(next + kLeadPoints - 1) % kLeadPoints].end_ms;
+        }
+    };
+    std::unordered_map<std::uint64_t, Lead> lead_;  // by fingerprint (16 hex digits)
+    void remember(const std::string& fp, const core::Finding& finding);
+    std::vector<TrailPoint> lead_in(const std::string& fp) const;
 };
 
 }  // namespace terrain::alerts

@@ -104,6 +104,15 @@ bool Aggregator::add(const Event& in) {
         }
     }
     const Event& event = filled ? *filled : in;
+    if (event.side == Side::kCustomer && !event.id.empty()) {
+        auto& ring = signals_[event.kind];
+        if (ring.events.size() < kSignalsPerKind) {
+            ring.events.push_back(event);
+        } else {
+            ring.events[ring.next] = event;
+            ring.next = (ring.next + 1) % kSignalsPerKind;
+        }
+    }
     bool on_time = true;
     if (auto it = by_kind_.find(event.kind); it != by_kind_.end()) {
         for (const auto& t : it->second) {
@@ -156,6 +165,38 @@ Aggregator::Series* Aggregator::series_for(std::size_t metric_index, const Event
         it = st.series.emplace(key_scratch_, std::move(s)).first;
     }
     return &it->second;
+}
+
+std::vector<Signal> Aggregator::recent_signals(std::size_t metric_index, const Labels& series,
+                                               std::size_t n) const {
+    const auto& cfg = metrics_[metric_index];
+    const Filter& counted = cfg.aggregation == Aggregation::kRatio ? cfg.numerator : cfg.filter;
+    auto in_series = [&](const Event& e) {
+        for (const auto& [key, value] : series) {
+            const std::string* v = find_label(e.labels, key);
+            if ((v != nullptr ? *v : std::string_view("none")) != value) {
+                return false;
+            }
+        }
+        return true;
+    };
+    std::vector<const Event*> found;
+    for (const auto& [kind, ring] : signals_) {
+        for (const auto& e : ring.events) {
+            if (counted.matches(e) && in_series(e)) {
+                found.push_back(&e);
+            }
+        }
+    }
+    std::sort(found.begin(), found.end(),
+              [](const Event* a, const Event* b) { return a->time_ms > b->time_ms; });
+    std::vector<Signal> out;
+    for (std::size_t i = 0; i < found.size() && i < n; ++i) {
+        const std::string* source = find_label(found[i]->labels, "source");
+        out.push_back({found[i]->time_ms, source != nullptr ? *source : "", found[i]->kind,
+                       found[i]->id});
+    }
+    return out;
 }
 
 bool Aggregator::add_to(std::size_t metric_index, Role role, const Event& event,

@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "core/event.h"
+#include "core/finding.h"
 #include "core/sends.h"
 
 namespace terrain::core {
@@ -129,6 +130,12 @@ public:
                                                   const SeriesAttachment*)>& visit) const;
     const AggregatorStats& stats(std::size_t metric_index) const;
     const SendIndex& sends() const { return sends_; }
+    // The latest customer signals (events of the customer side with a vendor id) that a
+    // metric counts in the series with these labels, newest first, at most `n`: what a card
+    // shows of what customers said. The last kSignalsPerKind of each kind are kept.
+    static constexpr std::size_t kSignalsPerKind = 32;
+    std::vector<Signal> recent_signals(std::size_t metric_index, const Labels& series,
+                                       std::size_t n) const;
     void set_send_capacity(std::size_t capacity) { sends_.set_capacity(capacity); }
 
     // Checkpoints: every series' open and closed windows, the watermark and the counts, without
@@ -235,6 +242,12 @@ private:
     std::int64_t ceiling_ = std::numeric_limits<std::int64_t>::max();
     std::string key_scratch_;
     SendIndex sends_;
+    // kind -> its latest customer signals (a ring of kSignalsPerKind, `next` the oldest).
+    struct SignalRing {
+        std::vector<Event> events;
+        std::size_t next = 0;
+    };
+    std::unordered_map<std::string, SignalRing> signals_;
     bool by_send_ = false;  // some metric is attributed to sends
     std::int64_t next_close_ = std::numeric_limits<std::int64_t>::max();
 };

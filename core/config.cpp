@@ -303,7 +303,7 @@ void parse_people_and_actions(const Section& top, Config& c) {
 void parse_interact(const Section& top, Config& c) {
     const Section interact = open_section(top.get("interact"), "interact",
                                           {"public_url", "max_age", "not_a_problem_reasons", "snooze_times",
-                                           "inbox_resolved_for"},
+                                           "inbox_resolved_for", "signal_links"},
                                           c.interact.params);
     c.interact.public_url = interact.str("public_url", "");
     if (!c.interact.public_url.empty()) {
@@ -315,6 +315,17 @@ void parse_interact(const Section& top, Config& c) {
     c.interact.max_age_ms = interact.duration("max_age", c.interact.max_age_ms);
     c.interact.inbox_resolved_for_ms =
         interact.duration("inbox_resolved_for", c.interact.inbox_resolved_for_ms);
+    c.interact.signal_links = interact.pairs("signal_links");
+    for (const auto& [source, link] : c.interact.signal_links) {
+        // It goes into chat markup as it is: no character that ends or adds to a link.
+        if (link.rfind("https://", 0) != 0 || link.find("{id}") == std::string::npos ||
+            link.find_first_of("<>|()[]\"'` \t\\") != std::string::npos ||
+            !parse_url(std::string(link).replace(link.find("{id}"), 4, "1")).ok()) {
+            interact.fail("signal_links", "'" + source + "': '" + link +
+                                              "' is not an https URL with {id} in it, without spaces, quotes, "
+                                              "brackets, '<', '>' or '|'");
+        }
+    }
     if (interact.has("snooze_times")) {
         c.interact.snooze_times = interact.strings("snooze_times");
         if (c.interact.snooze_times.empty() || c.interact.snooze_times.size() > 10) {

@@ -232,6 +232,9 @@ struct InteractConfig {
     std::vector<std::string> snooze_times = {"1h", "4h", "1d"};
     // How long the inbox keeps showing a resolved alert (with Confirm and Not a problem).
     std::int64_t inbox_resolved_for_ms = 24 * 3'600'000LL;
+    // Where a customer signal on a card links, by its source: an https URL with {id} for the
+    // vendor's id (a Zendesk ticket number): zendesk: https://acme.zendesk.com/agent/tickets/{id}
+    std::vector<std::pair<std::string, std::string>> signal_links;
     nlohmann::json params = nlohmann::json::object();
 };
 

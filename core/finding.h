@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "core/event.h"
@@ -33,6 +34,15 @@ struct Evidence {
     double sent = 0;
 };
 
+// One customer signal behind a finding, as a card lists it: when, from which source, what
+// kind, and the vendor's id (a ticket number); never who.
+struct Signal {
+    std::int64_t time_ms = 0;
+    std::string source;
+    std::string kind;
+    std::string id;
+};
+
 // What a detector concluded about one point of one series. Produced on the pipeline thread,
 // consumed by the alert manager. `anomalous` false with `evaluated` true means "normal again"
 // and lets a firing alert resolve; `evaluated` false (too little volume, warming up) leaves
@@ -51,6 +61,8 @@ struct Finding : Evidence {
     bool evaluated = false;
     bool anomalous = false;
     const PairConfig* pair = nullptr;  // pairs: the pair's configuration (its words)
+    // Anomalous findings: the latest customer signals counted in its series, newest first.
+    std::vector<Signal> signals;
 };
 
 }  // namespace terrain::core

@@ -14,6 +14,9 @@ namespace terrain::monitor {
 
 namespace {
 
+// Customer signals an anomalous finding carries to its alert's card.
+constexpr std::size_t kSignalsShown = 5;
+
 // Prometheus label name for a series label: itself, unless it would clash with terrain's own
 // labels or is not a valid Prometheus name.
 std::string prometheus_label(const std::string& name) {
@@ -386,6 +389,9 @@ void Pipeline::on_verdict(const core::Point& p, detectors::SeriesEvaluation& ser
     f.sent = p.sent;
     f.evaluated = true;
     f.anomalous = v.anomalous;
+    if (f.anomalous) {
+        f.signals = aggregator_.recent_signals(p.metric_index, *p.labels, kSignalsShown);
+    }
     if (p.metric->pair) {
         if (!f.quadrant.empty()) {
             metrics_.pair_windows.Add({{"pair", p.metric->name}, {"quadrant", f.quadrant}})

@@ -33,6 +33,14 @@ const std::string_view kInboxPage = R"HTML(<!doctype html>
   .message { margin-top: 8px; font-size: 13px; }
   .message.error { color: #c0392b; }
   .empty { color: #5a6270; text-align: center; padding: 40px; }
+  svg.chart { width: 100%; height: auto; margin-bottom: 10px; background: #fbfbfc; border-radius: 6px; }
+  svg.chart .span { fill: #c0392b; opacity: .10; }
+  svg.chart .band { fill: #2980b9; opacity: .15; }
+  svg.chart .observed { fill: none; stroke: #1d2330; stroke-width: 1.5; }
+  svg.chart .anomalous { fill: #c0392b; }
+  svg.chart text { font-size: 11px; fill: #5a6270; }
+  .said { font-size: 13px; margin-bottom: 10px; }
+  .said ul { margin: 4px 0 0; padding-left: 18px; }
 </style>
 </head>
 <body>
@@ -54,18 +62,7 @@ function headers() {
   if (t) h["Authorization"] = "Bearer " + t;
   return h;
 }
-function percent(v) { return v === null || v === undefined ? "n/a" : (v * 100).toPrecision(3) + "%"; }
-function plain(v, ratio) { return v === null || v === undefined ? "n/a" : ratio ? percent(v) : String(+v.toPrecision(6)); }
-function facts(a) {
-  if (a.facts) return a.facts;  // terrain's labelled figures, the same as on the chat cards
-  if (a.pair) {
-    const p = a.pair;
-    return [["Customers: " + p.customer_says, percent(p.customer_value) + " (usually " + percent(p.customer_usual) + ")"],
-            ["MAP: " + p.map_says, plain(p.map_value, p.claim_is_ratio) + " (usually " + plain(p.map_usual, p.claim_is_ratio) + ")"]];
-  }
-  const ratio = a.denominator > 0;
-  return [["Now", plain(a.observed, ratio)], ["Usually", plain(a.expected, ratio)]];
-}
+function plain(v, ratio) { return v === null || v === undefined ? "n/a" : ratio ? (v * 100).toFixed(2) + "%" : String(+v.toPrecision(4)); }
 // "2 h 10 min ago" (the absolute time is the state line's tooltip).
 function ago(ms) {
   const minutes = Math.max(0, Math.round((Date.now() - ms) / 60000));
@@ -73,21 +70,49 @@ function ago(ms) {
   const d = Math.floor(minutes / 1440), h = Math.floor(minutes % 1440 / 60), m = minutes % 60;
   return [d ? d + " d" : "", h ? h + " h" : "", m && !d ? m + " min" : ""].filter(Boolean).join(" ") + " ago";
 }
+// terrain's state line, its first part (since when) relative to now.
 function stateLine(a) {
-  const parts = [];
-  parts.push(a.status === "resolved" ? "Resolved (" + a.resolved_by + ")" : "Firing since " + ago(a.since_ms));
-  if (a.acknowledged_by) parts.push("Acknowledged by " + a.acknowledged_by);
-  if (a.snoozed_until) parts.push("Snoozed until " + a.snoozed_until);
-  if (a.escalated_at_ms) parts.push("Escalated");
-  if (a.feedback === "not_a_problem") parts.push("Not a problem: " + a.feedback_reason);
-  if (a.feedback === "confirmed") parts.push("Confirmed: a real problem");
-  for (const o of a.overrides || []) {
-    // Never "done" when the MAP was not called.
-    const state = o.state === "done" && (o.detail || "").startsWith("dry run") ? "dry run, nothing sent" : o.state.replaceAll("_", " ");
-    parts.push(o.state === "awaiting_approval" ? o.label + ": waiting for a second person to approve (asked by " + o.by + ")"
-                                               : o.label + ": " + state + " (" + o.by + ")");
+  const since = a.status === "resolved" ? "Resolved (" + a.resolved_by + ")" : "Firing since " + ago(a.since_ms);
+  return [since, ...a.state_parts].join(" · ");
+}
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+// The series' latest windows: the value, the detector's band and the alert's span shaded.
+function chart(a) {
+  const pts = (a.trail || []).filter((p) => p[1] !== null);
+  if (pts.length < 2) return null;
+  const W = 640, H = 140, L = 58, R = 8, T = 8, B = 22;
+  const t0 = pts[0][0], t1 = pts[pts.length - 1][0];
+  // A side the detector has none of (a threshold with only a limit above) is the chart's edge.
+  const band = pts.filter((p) => p[2] !== null || p[3] !== null);
+  const values = pts.map((p) => p[1]).concat(band.flatMap((p) => [p[2], p[3]]).filter((v) => v !== null));
+  // From zero for what cannot be negative (rates, counts), so a change reads at its true size.
+  let lo = Math.min(0, ...values), hi = Math.max(...values);
+  if (hi === lo) { hi = lo + (lo === 0 ? 1 : Math.abs(lo) * 0.1); }
+  const ratio = a.denominator > 0 || !!a.pair;
+  const x = (t) => L + (W - L - R) * (t - t0) / Math.max(1, t1 - t0);
+  const y = (v) => T + (H - T - B) * (hi - Math.min(hi, Math.max(lo, v))) / (hi - lo);
+  const c = svg("svg", { viewBox: "0 0 " + W + " " + H, class: "chart", "data-role": "chart", role: "img",
+                         "aria-label": a.metric + ": latest windows, the expected band and the alert" });
+  const from = Math.max(t0, a.since_ms), to = a.status === "resolved" ? Math.min(t1, a.last_window_end_ms) : t1;
+  c.append(svg("rect", { class: "span", x: x(from), y: T, width: Math.max(2, x(to) - x(from)), height: H - T - B }));
+  if (band.length > 1) {
+    const upper = band.map((p) => x(p[0]) + "," + y(p[3] ?? hi)), lower = band.slice().reverse().map((p) => x(p[0]) + "," + y(p[2] ?? lo));
+    c.append(svg("polygon", { class: "band", points: upper.concat(lower).join(" ") }));
   }
-  return parts.join(" · ");
+  c.append(svg("polyline", { class: "observed", points: pts.map((p) => x(p[0]) + "," + y(p[1])).join(" ") }));
+  for (const p of pts.filter((p) => p[4])) c.append(svg("circle", { class: "anomalous", cx: x(p[0]), cy: y(p[1]), r: 3 }));
+  const time = (t) => new Date(t).toISOString().slice(5, 16).replace("T", " ") + " UTC";
+  c.append(svg("text", { x: L - 4, y: T + 10, "text-anchor": "end" }, plain(hi, ratio)));
+  c.append(svg("text", { x: L - 4, y: H - B, "text-anchor": "end" }, plain(lo, ratio)));
+  c.append(svg("text", { x: L, y: H - 6 }, time(t0)));
+  c.append(svg("text", { x: W - R, y: H - 6, "text-anchor": "end" }, time(t1)));
+  return c;
 }
 function el(tag, attrs, text) {
   const e = document.createElement(tag);
@@ -109,8 +134,24 @@ function card(a) {
   c.append(el("div", { class: "title" }, a.severity + " · " + a.metric + " · " + Object.entries(a.labels).map(([k, v]) => k + "=" + v).join(" ")));
   c.append(el("div", { class: "summary" }, a.summary));
   const f = el("div", { class: "facts" });
-  for (const [k, v] of facts(a)) { const d = el("div", { class: "fact" }); d.append(el("b", {}, k)); d.append(el("span", {}, v)); f.append(d); }
+  // terrain's labelled figures, the same as on the chat cards; the chart in place of the
+  // chat's text sparkline.
+  for (const [k, v] of a.facts) { if (k === "Trend") continue; const d = el("div", { class: "fact" }); d.append(el("b", {}, k)); d.append(el("span", {}, v)); f.append(d); }
   c.append(f);
+  const drawn = chart(a);
+  if (drawn) c.append(drawn);
+  if (a.said.length) {
+    const said = el("div", { class: "said", "data-role": "said" });
+    said.append(el("b", {}, "What customers said"));
+    const list = el("ul");
+    for (const s of a.said) {
+      const item = el("li");
+      item.append(s.url ? el("a", { href: s.url, target: "_blank", rel: "noopener noreferrer" }, s.text) : document.createTextNode(s.text));
+      list.append(item);
+    }
+    said.append(list);
+    c.append(said);
+  }
   c.append(el("div", { class: "state", "data-role": "state", title: "since " + a.since + (a.resolved_at ? ", resolved " + a.resolved_at : "") }, stateLine(a)));
   if ((a.on_duty || []).length) c.append(el("div", { class: "state", "data-role": "on-duty" }, "On duty: " + a.on_duty.join(", ")));
   const actions = el("div", { class: "actions" });

@@ -220,6 +220,12 @@ nlohmann::json inbox_card(const alerts::Alert& alert, const alerts::Policy& poli
         facts.push_back(nlohmann::json::array({name, value}));
     }
     j["facts"] = std::move(facts);
+    nlohmann::json said = nlohmann::json::array();
+    for (const auto& c : alerts::card_signals(alert, policy)) {
+        said.push_back({{"text", c.text}, {"url", c.url}});
+    }
+    j["said"] = std::move(said);
+    j["state_parts"] = alerts::card_state_parts(alert);
     return j;
 }
 

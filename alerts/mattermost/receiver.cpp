@@ -58,6 +58,15 @@ nlohmann::json MattermostReceiver::attachment(const alerts::Alert& a, const aler
                           {"value", cut_text(markdown_escape(v), 2000)},
                           {"short", true}});
     }
+    if (const auto said = card_signals(a, policy); !said.empty()) {
+        std::string lines;
+        for (const auto& c : said) {
+            const std::string words = markdown_escape(cut_text(c.text, 200));
+            lines += (lines.empty() ? "- " : "\n- ") +
+                     (c.url.empty() ? words : "[" + words + "](" + c.url + ")");
+        }
+        fields.push_back({{"title", "What customers said"}, {"value", lines}, {"short", false}});
+    }
     const std::string duty = on_duty(a, policy);
     nlohmann::json actions = nlohmann::json::array();
     for (const auto* action : policy.offered(a)) {

@@ -48,6 +48,15 @@ nlohmann::json SlackReceiver::blocks(const alerts::Alert& a, const alerts::Polic
             {{"type", "mrkdwn"}, {"text", cut_text("*" + slack_escape(k) + "*\n" + slack_escape(v), limit::kFieldText)}});
     }
     blocks.push_back({{"type", "section"}, {"fields", fields}});
+    if (const auto said = card_signals(a, policy); !said.empty()) {
+        std::string text = "*What customers said*";
+        for (const auto& c : said) {
+            const std::string words = slack_escape(cut_text(c.text, 200));
+            text += "\n• " + (c.url.empty() ? words : "<" + c.url + "|" + words + ">");
+        }
+        blocks.push_back({{"type", "section"},
+                          {"text", {{"type", "mrkdwn"}, {"text", cut_text(text, limit::kSectionText)}}}});
+    }
     nlohmann::json context = {
         {{"type", "mrkdwn"}, {"text", cut_text(slack_escape(card_state_line(a)), limit::kContextText)}}};
     if (const auto duty = on_duty(a, policy); !duty.empty()) {

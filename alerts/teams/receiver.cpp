@@ -125,8 +125,17 @@ nlohmann::json TeamsReceiver::card(const alerts::Alert& a, const alerts::Policy&
         }
     }
     nlohmann::json body = {
-        title, text_block(markdown_escape(a.summary)), {{"type", "FactSet"}, {"facts", facts}},
-        state};
+        title, text_block(markdown_escape(a.summary)), {{"type", "FactSet"}, {"facts", facts}}};
+    if (const auto said = card_signals(a, policy); !said.empty()) {
+        nlohmann::json heading = text_block("What customers said");
+        heading["weight"] = "Bolder";
+        body.push_back(heading);
+        for (const auto& c : said) {
+            const std::string words = markdown_escape(cut_text(c.text, 200));
+            body.push_back(text_block(c.url.empty() ? words : "[" + words + "](" + c.url + ")"));
+        }
+    }
+    body.push_back(state);
     // Teams shows at most kActions buttons; the link to the whole alert is one of them.
     const auto link = card_link(a, policy);
     const std::size_t buttons = limits::teams::kActions - (link.empty() ? 0 : 1);

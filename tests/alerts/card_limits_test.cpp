@@ -71,6 +71,7 @@ struct World {
 
     World(Hostile& h, std::size_t people, std::size_t actions) {
         config.interact.public_url = "https://terrain.example";
+        config.interact.signal_links = {{"zendesk", "https://acme.zendesk.com/agent/tickets/{id}"}};
         std::vector<std::string> names;
         for (std::size_t i = 0; i < people; ++i) {
             core::PersonConfig p;
@@ -129,6 +130,15 @@ Alert hostile_alert(Hostile& h, const std::vector<std::string>& people, bool pai
         a.also.push_back(h.text(h.size(400)));
     }
     a.on_duty = people;
+    for (std::size_t i = 0; i < Alert::kTrailPoints; ++i) {
+        a.trail.push_back({static_cast<std::int64_t>(i) * 300'000, 0.001F * h.size(100),
+                           0, 0.05F, h.size(3) == 0});
+    }
+    a.impact.push_back({0, 1e15, 1e18});
+    for (std::size_t i = 0; i < Alert::kSignalsKept; ++i) {
+        a.signals.push_back({static_cast<std::int64_t>(i), i % 2 == 0 ? "zendesk" : h.text(h.size(200)),
+                             h.text(h.size(300)), h.text(h.size(2000))});
+    }
     if (pair) {
         a.pair = PairEvidence{"delivery_rate", "mail_contacts", h.text(h.size(600)),
                               h.text(h.size(600)), true, h.text(h.size(2048))};
@@ -251,6 +261,93 @@ TEST(CardButtonsTest, VerdictsAreOfferedUntilGivenAndOnResolvedAlerts) {
     EXPECT_EQ(buttons(policy, a), (std::vector<std::string>{"confirm", "not_a_problem"}));
     a.feedback = "not_a_problem";
     EXPECT_EQ(buttons(policy, a), std::vector<std::string>{});
+}
+
+// One model, four renderings: every labelled figure of the inbox card (fired on, now, expected
+// or limit, customers affected, trend), its state and what customers said, with their links,
+// are on the Slack, Teams and Mattermost cards of the same alert, word for word as each
+// platform must receive them.
+TEST(CardFiguresTest, SlackTeamsAndMattermostShowTheInboxsFigures) {
+    core::Config config = monitor::default_config();
+    config.interact.signal_links = {{"zendesk", "https://acme.zendesk.com/agent/tickets/{id}"}};
+    Policy policy(config.people, config.actions, config.interact);
+    for (const bool pair : {false, true}) {
+        SCOPED_TRACE(pair ? "pair" : "threshold");
+        Alert a;
+        a.id = "a-1";
+        a.metric = pair ? "mail_contacts_per_delivered" : "spam_complaint_rate";
+        a.detector_type = pair ? "disagreement" : "threshold";
+        a.severity = "critical";
+        a.labels = {{"campaign", "spring"}, {"provider", "gmail.com"}};
+        a.summary = "spam_complaint_rate for campaign=spring: 0.32% is above 0.10%";
+        a.fired.observed = 0.0032;
+        a.observed = 0.0041;
+        a.expected = 0.001;
+        a.numerator = 59;
+        a.denominator = 14'474;
+        a.acknowledged_at_ms = 1;
+        a.acknowledged_by = "Ana";
+        a.overrides.push_back({"pause_campaign", "Pause campaign", "done", "Ana", 2, "dry run"});
+        for (int i = 0; i < 12; ++i) {
+            a.trail.push_back({i * 300'000LL, 0.0009F + (i > 8 ? 0.003F : 0.0F), 0, 0.002F, i > 8});
+        }
+        a.impact = {{1'000, 46, 14'474}, {2'000, 13, 9'000}};
+        a.signals = {{3'600'000, "zendesk", "ticket.created", "ticket:4521"},
+                     {3'500'000, "sendgrid", "email.complaint", "h:9f"}};
+        if (pair) {
+            a.pair = PairEvidence{"delivery_rate", "mail_contacts", "Messages delivered",
+                                  "Complaints and tickets", true, "Pause the campaign"};
+            a.claim = 0.99;
+            a.claim_expected = 0.985;
+        }
+        const nlohmann::json inbox = webhooks::inbox_card(a, policy);
+        ASSERT_EQ(inbox["facts"].size(), pair ? 4U : 5U);
+        ASSERT_EQ(inbox["said"].size(), 2U);
+        EXPECT_EQ(inbox["said"][0]["url"], "https://acme.zendesk.com/agent/tickets/4521");
+        EXPECT_EQ(inbox["said"][1]["url"], "");
+
+        const nlohmann::json slack = SlackReceiver::blocks(a, policy);
+        const nlohmann::json teams = TeamsReceiver::card(a, policy);
+        const nlohmann::json mattermost =
+            MattermostReceiver::attachment(a, policy, "https://terrain.example/i", "secret");
+        const std::string slack_text = slack.dump(), teams_text = teams.dump(),
+                          mattermost_text = mattermost.dump();
+        auto has = [](const std::string& payload, const std::string& part) {
+            return payload.find(nlohmann::json(part).dump().substr(1, nlohmann::json(part).dump().size() - 2)) !=
+                   std::string::npos;
+        };
+        for (const auto& fact : inbox["facts"]) {
+            const std::string name = fact[0], value = fact[1];
+            EXPECT_TRUE(has(slack_text, "*" + slack_escape(name) + "*\n" + slack_escape(value))) << name;
+            EXPECT_TRUE(has(teams_text, markdown_escape(name)) && has(teams_text, markdown_escape(value)))
+                << name;
+            EXPECT_TRUE(has(mattermost_text, plain_escape(name)) &&
+                        has(mattermost_text, markdown_escape(value)))
+                << name;
+        }
+        for (const auto& part : inbox["state_parts"]) {
+            EXPECT_TRUE(has(slack_text, slack_escape(part.get<std::string>()))) << part;
+            EXPECT_TRUE(has(teams_text, markdown_escape(part.get<std::string>()))) << part;
+            EXPECT_TRUE(has(mattermost_text, markdown_escape(part.get<std::string>()))) << part;
+        }
+        EXPECT_TRUE(has(slack_text, "dry run, nothing sent"));
+        for (const auto& said : inbox["said"]) {
+            const std::string text = said["text"], url = said["url"];
+            if (url.empty()) {
+                EXPECT_TRUE(has(slack_text, slack_escape(text))) << text;
+                EXPECT_TRUE(has(teams_text, markdown_escape(text))) << text;
+                EXPECT_TRUE(has(mattermost_text, markdown_escape(text))) << text;
+            } else {
+                EXPECT_TRUE(has(slack_text, "<" + url + "|" + slack_escape(text) + ">")) << text;
+                EXPECT_TRUE(has(teams_text, "[" + markdown_escape(text) + "](" + url + ")")) << text;
+                EXPECT_TRUE(has(mattermost_text, "[" + markdown_escape(text) + "](" + url + ")"))
+                    << text;
+            }
+        }
+        // The figures themselves, as people read them.
+        EXPECT_TRUE(has(slack_text, "59 of 23,474 reached"));
+        EXPECT_TRUE(has(slack_text, pair ? "fired on 0.32%, now 0.41% (expected 0.1%)" : "*Fired on*\n0.32%"));
+    }
 }
 
 }  // namespace

@@ -665,6 +665,57 @@ TEST_F(AlertManagerTest, ADoneOverrideHoldsTheSameCampaignsOtherAlerts) {
                                               "unsubscribes spring firing"}));
 }
 
+// What the card draws and counts: the chart starts with the windows before the alert fired
+// (its band included) and follows the series; the customers affected add up over sends, each
+// send counted at its largest (a send's figures grow as its late signals arrive); the latest
+// customer signals are kept, newest first, once each; and all of it survives a restart.
+TEST_F(AlertManagerTest, AnAlertKeepsItsChartItsCustomersAndWhatTheySaid) {
+    core::Store store(dir_.file("t.db"));
+    Notifier notifier(testing::capture_routes(&sent_), telemetry_);
+    std::string id;
+    {
+        AlertManager m(store, notifier, telemetry_, clock_);
+        for (int w = 0; w < 15; ++w) {
+            m.on_finding(finding(false, 0.001 + w * 0.00001, w * 300'000LL));
+        }
+        auto send = [&](std::int64_t window, std::int64_t send_ms, double complaints,
+                        std::vector<core::Signal> signals) {
+            auto f = finding(true, 0.009, window);
+            f.send_start_ms = send_ms;
+            f.send_end_ms = send_ms + 2'400'000;
+            f.sent = 20'000;
+            f.numerator = complaints;
+            f.signals = std::move(signals);
+            m.on_finding(f);
+        };
+        send(15 * 300'000LL, 4'000'000, 40, {{4'400'000, "zendesk", "ticket.created", "ticket:7"}});
+        send(16 * 300'000LL, 4'000'000, 55,
+             {{4'700'000, "zendesk", "ticket.created", "ticket:9"},
+              {4'400'000, "zendesk", "ticket.created", "ticket:7"}});
+        send(17 * 300'000LL, 5'000'000, 12, {});
+        auto a = m.list(AlertState::kFiring).at(0);
+        id = a.id;
+        // Twelve windows before and with the first anomalous one, then one point per window.
+        ASSERT_EQ(a.trail.size(), 14U);
+        EXPECT_EQ(a.trail.front().end_ms, 5 * 300'000LL);
+        EXPECT_FALSE(a.trail.front().anomalous);
+        EXPECT_TRUE(a.trail.back().anomalous);
+        EXPECT_EQ(a.trail.back().end_ms, 18 * 300'000LL);
+        EXPECT_FLOAT_EQ(a.trail.back().upper, 0.003F);
+        const auto [signals, reached] = affected(a);
+        EXPECT_EQ(signals, 55 + 12);
+        EXPECT_EQ(reached, 40'000);
+        ASSERT_EQ(a.signals.size(), 2U);
+        EXPECT_EQ(a.signals[0].id, "ticket:9");
+        EXPECT_EQ(a.signals[1].id, "ticket:7");
+    }
+    AlertManager restarted(store, notifier, telemetry_, clock_);
+    const auto a = restarted.get(id).value();
+    EXPECT_EQ(a.trail.size(), 14U);
+    EXPECT_EQ(affected(a), (std::pair<double, double>{67, 40'000}));
+    EXPECT_EQ(a.signals.size(), 2U);
+}
+
 TEST(FingerprintTest, StableAndLabelOrderIndependent) {
     auto a = fingerprint("m", "d", {{"campaign", "x"}, {"provider", "y"}});
     auto b = fingerprint("m", "d", {{"provider", "y"}, {"campaign", "x"}});

@@ -1,12 +1,14 @@
 // Drives terrain's local inbox in Debian's headless Chromium: the card of alert <id> shows
-// both sides' numbers; acknowledging and pausing change its state; a reload shows the same;
+// its figures, draws its chart (the series, the expected band, the alert's span) and lists what
+// customers said; cards are ordered firing before acknowledged before resolved (alert <other>
+// is a second, firing one); acknowledging and pausing change its state; a reload shows the same;
 // the done pause offers its undo, which reverts it; once resolved, Confirm still works and the
 // audit trail records it. With a third argument, a screenshot of the inbox goes there.
-// Usage: node inbox.mjs <terrain base URL> <alert id> [screenshot.png]. Exits non-zero
+// Usage: node inbox.mjs <terrain base URL> <alert id> <other id> [screenshot.png]. Exits non-zero
 // naming what failed.
 import { chromium } from "playwright-core";
 
-const [base, alertId, screenshot] = process.argv.slice(2);
+const [base, alertId, otherId, screenshot] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
 let failed = false;
 function check(ok, what) {
@@ -23,6 +25,14 @@ try {
   check(facts.length >= 2 && facts.every((f) => /\d/.test(f)), "the card shows its figures: " + JSON.stringify(facts));
   check(facts.some((f) => /fired on/i.test(f)) && facts.some((f) => /limit|expected/i.test(f)),
         "each figure is named for what it is (fired on, now, expected or limit): " + JSON.stringify(facts));
+  const chart = card.locator("svg[data-role=chart]");
+  const points = (await chart.locator("polyline.observed").getAttribute("points") || "").trim().split(/\s+/).length;
+  check(points >= 2 && await chart.locator("polygon.band").count() === 1 && await chart.locator("rect.span").count() === 1 &&
+        await chart.locator("circle.anomalous").count() >= 1, "the card draws its chart: " + points + " windows, the band, the alert's span");
+  const said = await card.locator("[data-role=said] li").allInnerTexts();
+  check(said.length >= 1 && said.every((s) => /complaint · sendgrid · \d{4}-\d\d-\d\d \d\d:\d\d UTC/.test(s)), "what customers said: " + JSON.stringify(said));
+  const since = await card.locator("[data-role=state]").innerText();
+  check(/Firing since (\d+ d|\d+ h|\d+ min|just now)/.test(since), "since when, relative: " + since);
   check((await page.locator("#you").innerText()).includes("local operator"), "the inbox names who is acting");
   const duty = await card.locator("[data-role=on-duty]").innerText();
   check(duty === "On duty: local operator", "the card names who is on duty: " + duty);
@@ -30,6 +40,9 @@ try {
   await card.locator('button[data-action="acknowledge"]').click();
   await page.waitForFunction((id) => document.querySelector(`section[data-alert="${id}"] [data-role=state]`)?.textContent.includes("Acknowledged by local operator"), alertId, { timeout: 10000 });
   check(true, "acknowledge changes the card's state");
+  const order = async () => (await page.locator("section[data-alert]").evaluateAll((cards) => cards.map((c) => c.dataset.alert)));
+  const shown = await order();
+  check(shown.indexOf(otherId) >= 0 && shown.indexOf(otherId) < shown.indexOf(alertId), "firing before acknowledged: " + JSON.stringify(shown));
 
   await card.locator('button[data-action="pause_campaign"]').click();
   await page.waitForFunction((id) => document.querySelector(`section[data-alert="${id}"] [data-role=state]`)?.textContent.includes("Pause campaign: dry run, nothing sent"), alertId, { timeout: 10000 });
@@ -64,6 +77,8 @@ try {
   check(resolved.ok, "the API resolves the alert: " + resolved.status);
   await page.reload();
   await card.waitFor({ timeout: 15000 });
+  const after = await order();
+  check(after.indexOf(otherId) < after.indexOf(alertId), "firing before resolved: " + JSON.stringify(after));
   await card.locator('button[data-action="confirm"]').click();
   await page.waitForFunction((id) => document.querySelector(`section[data-alert="${id}"] [data-role=state]`)?.textContent.includes("Confirmed: a real problem"), alertId, { timeout: 10000 });
   check(true, "confirm works on a resolved alert");

@@ -100,6 +100,34 @@ TEST(AggregatorTest, RatioOverSpanLetsLateNumeratorMeetItsDenominator) {
     EXPECT_DOUBLE_EQ(last_spring.value, 0.005);
 }
 
+// What a card shows of what customers said: the latest customer signals the metric counts in
+// that series, newest first; not the MAP's events, not another series', not events without
+// an id; the last kSignalsPerKind of each kind.
+TEST(AggregatorTest, RecentSignalsAreTheSeriesOwnCustomerSignalsNewestFirst) {
+    Aggregator a({ratio_metric(24 * 60 * kMin)}, 0);
+    a.add(EventBuilder().id("d-1").at(kT0));  // the MAP's side
+    for (int i = 0; i < 40; ++i) {
+        a.add(EventBuilder().kind("email.complaint").side(Side::kCustomer)
+                  .id("c-" + std::to_string(i)).at(kT0 + i * kMin));
+    }
+    a.add(EventBuilder().kind("email.complaint").side(Side::kCustomer).at(kT0 + 50 * kMin));
+    a.add(EventBuilder().kind("email.complaint").side(Side::kCustomer).label("campaign", "autumn")
+              .id("other").at(kT0 + 51 * kMin));
+    const auto shown = a.recent_signals(0, {{"campaign", "spring"}, {"provider", "gmail.com"}}, 3);
+    ASSERT_EQ(shown.size(), 3U);
+    EXPECT_EQ(shown[0].id, "c-39");
+    EXPECT_EQ(shown[1].id, "c-38");
+    EXPECT_EQ(shown[2].id, "c-37");
+    EXPECT_EQ(shown[0].source, "test");
+    EXPECT_EQ(shown[0].kind, "email.complaint");
+    // The kind's ring holds the last 32 complaints: autumn's and 31 of spring's.
+    EXPECT_EQ(a.recent_signals(0, {{"campaign", "spring"}, {"provider", "gmail.com"}}, 100).size(),
+              Aggregator::kSignalsPerKind - 1);
+    const auto autumn = a.recent_signals(0, {{"campaign", "autumn"}, {"provider", "gmail.com"}}, 5);
+    ASSERT_EQ(autumn.size(), 1U);
+    EXPECT_EQ(autumn[0].id, "other");
+}
+
 TEST(AggregatorTest, RatioWithNoDenominatorIsNaN) {
     Aggregator a({ratio_metric()}, 0);
     Recorder r;

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "tests/support/service.h"
@@ -26,29 +27,42 @@ TEST(InboxBrowserTest, CardShowsNumbersButtonsActAndReloadKeepsState) {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count();
     testing::Traffic traffic{(now_s - 2 * 86400) / 300 * 300};
+    // Two incidents: complaints about spring-sale at gmail.com, and about winback at yahoo.com
+    // (another campaign at another provider: its own alert).
     for (int m = 0; m < 60; ++m) {
-        testing::post_json(c, "/ingest/sendgrid", traffic.minute(m, 200, 100, 1).dump());
+        json batch = traffic.minute(m, 200, 100, 1);
+        for (int i = 0; i < 150; ++i) {
+            const std::string email = "member" + std::to_string(i) + "@yahoo.com";
+            batch.push_back(traffic.event("delivered", email, m, i % 60, "winback"));
+            if (i < 2) {
+                batch.push_back(traffic.event("spamreport", email, m, 40, "winback"));
+            }
+        }
+        testing::post_json(c, "/ingest/sendgrid", batch.dump());
     }
-    std::string alert;
+    std::map<std::string, std::string> alerts;  // campaign -> alert id
     ASSERT_TRUE(testing::eventually([&] {
         auto r = c.Get("/api/v1/alerts?state=firing");
         const json list = r ? json::parse(r->body) : json::object();
         for (const auto& a : list.value("alerts", json::array())) {
             if (a["metric"] == "spam_complaint_rate") {
-                alert = a["id"];
+                alerts[a["labels"].value("campaign", "")] = a["id"];
             }
         }
-        return !alert.empty();
+        return alerts.count("spring-sale") == 1 && alerts.count("winback") == 1;
     })) << svc.read_log();
+    const std::string alert = alerts["spring-sale"];
     // TERRAIN_INBOX_SCREENSHOT keeps the screenshot (docs/images/inbox.png is one).
     const char* keep = std::getenv("TERRAIN_INBOX_SCREENSHOT");
     const std::string shot = keep != nullptr ? keep : dir.file("inbox.png");
     auto [status, out] = testing::run_command(
         "node " + std::string(TERRAIN_SOURCE_DIR) + "/tests/browser/inbox.mjs " + svc.base_url() +
-            " " + alert + " " + shot,
+            " " + alert + " " + alerts["winback"] + " " + shot,
         "");
     EXPECT_EQ(status, 0) << out << svc.read_log();
-    for (const char* step : {"ok   after a reload", "ok   the card offers Resume campaign",
+    for (const char* step : {"ok   the card draws its chart", "ok   what customers said",
+                             "ok   firing before acknowledged",
+                             "ok   after a reload", "ok   the card offers Resume campaign",
                              "ok   resume campaign reverts the pause",
                              "ok   confirm works on a resolved alert",
                              "ok   the audit trail records the confirmation"}) {

@@ -194,6 +194,13 @@ inline const std::vector<BadConfig>& bad_configs() {
             "buttons) and interact.public_url"},
         BadConfig{"snooze_time_not_a_duration", "interact:\n  snooze_times: [1h, two hours]\n",
                   "interact.snooze_times: 'two hours' is not a duration up to 30d"},
+        BadConfig{"signal_link_breaks_markup",
+                  "interact:\n  signal_links:\n    zendesk: 'https://acme.zendesk.com/t/{id}|x'\n",
+                  "interact.signal_links: 'zendesk': 'https://acme.zendesk.com/t/{id}|x' is not an "
+                  "https URL with {id} in it"},
+        BadConfig{"signal_link_without_id",
+                  "interact:\n  signal_links:\n    zendesk: https://acme.zendesk.com/agent/tickets\n",
+                  "is not an https URL with {id} in it"},
         BadConfig{"teams_without_app",
                   "receivers:\n  - name: t\n    type: teams\n    channel: '19:c@thread.tacv2'\n",
                   "receivers[0]: a teams receiver needs interact.teams_app_id and "
