@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "alerts/metrics.h"
+#include "core/duration.h"
 #include "core/log.h"
 
 namespace terrain::alerts {
@@ -124,6 +125,28 @@ bool Notifier::accepts(const Lane& lane, const Notification& n) const {
         return false;
     }
     return route_matches(cfg.match, n.alert);
+}
+
+void Notifier::introduce(const std::vector<std::string>& receivers,
+                         const std::vector<Alert>& firing) {
+    for (const auto& lane : lanes_) {
+        const std::string& name = lane->route.receiver->name();
+        if (std::find(receivers.begin(), receivers.end(), name) == receivers.end()) {
+            continue;
+        }
+        for (const auto& a : firing) {
+            Notification n;
+            n.alert = a;
+            n.transition = "firing";
+            n.note = "firing since " + core::format_rfc3339_ms(a.since_ms) +
+                     "; told now: this receiver was added by a configuration reload";
+            if (!a.notified || !a.held_by.empty() || !accepts(*lane, n)) {
+                continue;
+            }
+            n.target = name;
+            enqueue(n);
+        }
+    }
 }
 
 void Notifier::enqueue(const Notification& notification) {

@@ -111,6 +111,9 @@ public:
     void enqueue(const Notification& notification);
     // Tells every receiver which alerts are firing at start (see Receiver::restore).
     void restore(const std::vector<Alert>& firing);
+    // Receivers added by a reload: each hears of the firing alerts people were told of (not
+    // held) that its route takes, as if they had just fired.
+    void introduce(const std::vector<std::string>& receivers, const std::vector<Alert>& firing);
     // Stops the workers after they deliver what is queued, retrying as configured for at most
     // `drain_for`; what is still undelivered then stays in the outbox for the next start
     // (without a store: counted as failed and kept as a dead letter).

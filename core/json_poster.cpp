@@ -48,11 +48,11 @@ public:
         calls_.erase(it);
         return stopped;
     }
-    void cap(SteadyTime by) {
+    void cap(std::optional<SteadyTime> by) {
         std::lock_guard lock(mutex_);
         cap_ = by;
         for (auto& [id, call] : calls_) {
-            call.deadline = std::min(call.deadline, by);
+            call.deadline = by ? std::min(call.deadline, *by) : call.deadline;
         }
         cv_.notify_one();
     }
@@ -174,7 +174,9 @@ HttpReply http_call(const std::string& method, const std::string& url, const Htt
     return perform(http, timeout_ms, method, path, headers, body);
 }
 
-void cap_outbound_calls(std::chrono::steady_clock::time_point by) { Watchdog::instance().cap(by); }
+void cap_outbound_calls(std::optional<std::chrono::steady_clock::time_point> by) {
+    Watchdog::instance().cap(by);
+}
 
 struct JsonPoster::Client {
     explicit Client(const std::string& base) : http(base) {}

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,8 +34,8 @@ struct HttpReply {
 // Every outbound call (these and JsonPoster's) has a total deadline of its timeout: connect,
 // send and the whole answer, however slowly the peer trickles. At shutdown this caps every
 // call's deadline, in flight or later, at `by`, so stopping keeps its promised time (a later
-// cap replaces it for calls to come).
-void cap_outbound_calls(std::chrono::steady_clock::time_point by);
+// cap replaces it for calls to come; nullopt lifts it, after a reload's stop).
+void cap_outbound_calls(std::optional<std::chrono::steady_clock::time_point> by);
 
 // One request to any URL over a fresh connection (override actions: rare, to many hosts).
 HttpReply http_call(const std::string& method, const std::string& url, const HttpHeaders& headers,

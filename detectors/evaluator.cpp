@@ -132,6 +132,7 @@ core::Store::Snapshot Evaluator::snapshot_of(const core::MetricConfig& m, const 
     nlohmann::json state = nlohmann::json::object();
     for (std::size_t i = 0; i < bindings.size(); ++i) {
         state[bindings[i].config.name] = {{"type", bindings[i].config.type},
+                                          {"params", bindings[i].config.params.dump()},
                                           {"state", series.detectors[i]->save()}};
     }
     return {m.name, key, series.fed_until_ms, state.dump()};
@@ -197,6 +198,16 @@ void Evaluator::restore(SeriesEvaluation& series, const core::MetricConfig& metr
             auto s = state.find(bindings[i].config.name);
             if (s == state.end() || s->value("type", "") != bindings[i].config.type) {
                 continue;  // a detector added or changed since the snapshot starts fresh
+            }
+            if (auto p = s->find("params");
+                p != s->end() && p->get<std::string>() != bindings[i].config.params.dump()) {
+                // Its parameters changed (a reload, a restart with another file): fresh.
+                if (changed_.insert(metric.name + "/" + bindings[i].config.name).second) {
+                    core::log_info("pipeline: " + metric.name + "/" + bindings[i].config.name +
+                                   ": its parameters changed; it starts fresh (series by series, "
+                                   "as each is next seen)");
+                }
+                continue;
             }
             try {
                 series.detectors[i]->restore(s->at("state"));

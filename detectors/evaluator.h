@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -102,6 +103,7 @@ private:
     bool paged_any_ = false;        // whether the store may hold paged snapshots
     std::uint64_t paged_out_ = 0;
     std::uint64_t paged_in_ = 0;
+    std::set<std::string> changed_;  // "metric/detector" whose parameters changed (logged once)
     // The dropped series' state into restored_; past the budget, the longest unseen out.
     void park_dropped();
     void park(std::string key, core::Store::Snapshot snapshot);

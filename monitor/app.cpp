@@ -1,6 +1,9 @@
 #include "monitor/default_config.h"
 #include "monitor/app.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <condition_variable>
 #include <csignal>
 #include <functional>
@@ -164,6 +167,72 @@ webhooks::HttpServer::Options server_options(const Plan& plan, core::Telemetry& 
     return http;
 }
 
+// Which configuration runs and how the last reload went, for /api/v1/status and the
+// terrain_config_* metrics; and a reload asked for over HTTP (POST /-/reload), which is
+// validated here with the same steps as `terrain check` and then done by the main thread, as
+// a SIGHUP is. Thread-safe.
+class ConfigState final {
+public:
+    ConfigState(const RunOptions& options, const Kinds& kinds, core::Telemetry& telemetry)
+        : options_(options), kinds_(kinds), metrics_(telemetry.of<ConfigMetrics>()) {}
+
+    void loaded(const Plan& plan, std::int64_t now_ms) {
+        std::lock_guard lock(mutex_);
+        hash_ = plan.hash;
+        origin_ = plan.origin;
+        loaded_ms_ = now_ms;
+        last_ok_ = true;
+        last_error_.clear();
+        last_ms_ = now_ms;
+        metrics_.last_reload_successful.Set(1);
+        metrics_.last_reload_success_seconds.Set(static_cast<double>(now_ms) / 1000.0);
+    }
+    void refused(const std::string& error, std::int64_t now_ms) {
+        std::lock_guard lock(mutex_);
+        last_ok_ = false;
+        last_error_ = error;
+        last_ms_ = now_ms;
+        metrics_.last_reload_successful.Set(0);
+    }
+    nlohmann::json json() const {
+        std::lock_guard lock(mutex_);
+        return {{"hash", hash_},
+                {"origin", origin_},
+                {"loaded_at", core::format_rfc3339_ms(loaded_ms_)},
+                {"last_reload",
+                 {{"successful", last_ok_},
+                  {"at", core::format_rfc3339_ms(last_ms_)},
+                  {"error", last_error_}}}};
+    }
+    // POST /-/reload: the file as it is now, validated; a good one is reloaded by the main
+    // thread (a SIGHUP to this process), a bad one refused here and the running one kept.
+    webhooks::ReloadAnswer request() {
+        try {
+            const Plan next = load_plan(options_);
+            validate(next, kinds_);
+            kill(getpid(), SIGHUP);
+            return {true, next.hash, ""};
+        } catch (const std::exception& e) {
+            core::log_error(std::string("reload refused; the running configuration stays: ") +
+                            e.what());
+            refused(e.what(), core::SystemClock().now_ms());
+            return {false, "", e.what()};
+        }
+    }
+
+private:
+    const RunOptions& options_;
+    const Kinds& kinds_;
+    ConfigMetrics& metrics_;
+    mutable std::mutex mutex_;
+    std::string hash_;
+    std::string origin_;
+    std::int64_t loaded_ms_ = 0;
+    bool last_ok_ = true;
+    std::string last_error_;
+    std::int64_t last_ms_ = 0;
+};
+
 // The running service: every part made in start-up order (members are declared in it) from a
 // validated plan, in a data directory that exists.
 class Service final {
@@ -228,8 +297,9 @@ public:
         }
     }
 
-    // Installs the routes, starts every thread and the server; returns the bound port.
-    std::uint16_t serve(webhooks::HttpServer& server, const Kinds& kinds) {
+    // Installs the routes on `server` (the live one before it starts, or a staging one whose
+    // routes replace the live ones on reload) and starts every thread.
+    void serve(webhooks::HttpServer& server, const Kinds& kinds, ConfigState& config_state) {
         webhooks::ApiContext ctx;
         ctx.intake = &intake_;
         ctx.alerts = &alerts_;
@@ -238,7 +308,12 @@ public:
         ctx.hasher = &hasher_;
         ctx.clock = &clock_;
         ctx.config = &config_;
-        ctx.status = [this] { return pipeline_.status(); };
+        ctx.status = [this, &config_state] {
+            nlohmann::json status = pipeline_.status();
+            status["config"] = config_state.json();
+            return status;
+        };
+        ctx.reload = [&config_state] { return config_state.request(); };
         ctx.ready = [this] {
             return pipeline_.running() && intake_.queued_events() < intake_.capacity() &&
                    log_.writable();
@@ -252,21 +327,27 @@ public:
             overrides_.tick();
         });
         pipeline_.start();
-        return server.start();
     }
 
-    // After the server stopped: everything accepted is processed, then at most five seconds
-    // more for every outbound call in flight or to come (a receiver that trickles or never
-    // answers, a MAP action).
-    void stop() {
+    // Receivers added by a reload hear of the alerts already firing (each as its route
+    // matches), once.
+    void introduce(const std::vector<std::string>& receivers) {
+        notifier_.introduce(receivers, alerts_.list(alerts::AlertState::kFiring));
+    }
+
+    // After the server stopped (or its routes were taken away for a reload): everything
+    // accepted is processed and checkpointed, then at most `drain` more for every outbound call
+    // in flight or to come (a receiver that trickles or never answers, a MAP action); what is
+    // not delivered stays in the outbox for the next start.
+    void stop(std::chrono::milliseconds drain = std::chrono::seconds(5)) {
         pipeline_.stop();
         if (housekeeping_) {
             housekeeping_->stop();
         }
-        constexpr auto kDrain = std::chrono::seconds(5);
-        core::cap_outbound_calls(std::chrono::steady_clock::now() + kDrain);
+        core::cap_outbound_calls(std::chrono::steady_clock::now() + drain);
         overrides_.stop();
-        notifier_.stop(kDrain);
+        notifier_.stop(drain);
+        core::cap_outbound_calls(std::nullopt);
     }
 
 private:
@@ -287,7 +368,7 @@ private:
     std::unique_ptr<Housekeeping> housekeeping_;
 };
 
-// Blocks the stop signals in every thread (the main thread waits for them); a write beyond
+// Blocks the stop and reload signals in every thread (the main thread waits for them); a write beyond
 // the file size limit fails like a full disk (and is handled the same way) instead of
 // killing terrain.
 sigset_t block_stop_signals() {
@@ -295,9 +376,31 @@ sigset_t block_stop_signals() {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);  // reload
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
     std::signal(SIGXFSZ, SIG_IGN);
     return signals;
+}
+
+// Routes that answer every request with 503 and Retry-After while a reload swaps the service:
+// nothing is accepted that could be lost, and vendors retry.
+void install_reloading_routes(webhooks::HttpServer& server) {
+    for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}) {
+        server.route(method, "/*", [](const core::HttpRequest&) {
+            auto r = core::HttpResponse::error(503, "reloading",
+                                               "terrain is reloading its configuration; retry");
+            r.headers.emplace_back("Retry-After", "1");
+            return r;
+        });
+    }
+}
+
+std::vector<std::string> receiver_names(const core::Config& config) {
+    std::vector<std::string> names;
+    for (const auto& r : config.receivers) {
+        names.push_back(r.name);
+    }
+    return names;
 }
 
 }  // namespace
@@ -305,39 +408,93 @@ sigset_t block_stop_signals() {
 int run_service(const RunOptions& options) {
     // load -> validate (the same steps as `terrain check`) -> bind -> open -> restore -> serve:
     // a refused configuration or a taken port leaves nothing behind on disk.
-    const Plan plan = load_plan(options);
+    auto plan = std::make_unique<Plan>(load_plan(options));
     const Kinds kinds;
-    validate(plan, kinds);
+    validate(*plan, kinds);
     core::Telemetry telemetry;
-    webhooks::HttpServer server(server_options(plan, telemetry));
+    webhooks::HttpServer server(server_options(*plan, telemetry));
     server.bind();
     std::error_code ec;
-    std::filesystem::create_directories(plan.data_dir, ec);
+    std::filesystem::create_directories(plan->data_dir, ec);
     if (ec) {
-        throw core::ConfigError("--data-dir: cannot create '" + plan.data_dir +
+        throw core::ConfigError("--data-dir: cannot create '" + plan->data_dir +
                                 "': " + ec.message());
     }
     const sigset_t signals = block_stop_signals();
-    Service service(plan, kinds, telemetry);
-    service.restore();
-    const std::uint16_t bound = service.serve(server, kinds);
-    const std::string host = split_listen(plan.config.server.listen).first;
+    ConfigState config_state(options, kinds, telemetry);
+    auto service = std::make_unique<Service>(*plan, kinds, telemetry);
+    service->restore();
+    service->serve(server, kinds, config_state);
+    const std::uint16_t bound = server.start();
+    config_state.loaded(*plan, core::SystemClock().now_ms());
+    const std::string host = split_listen(plan->config.server.listen).first;
     core::log_info(std::string("terrain ") + TERRAIN_VERSION + " listening on http://" +
                    (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
-                   std::to_string(bound) + " (config: " + plan.origin + ", data: " +
-                   plan.data_dir + ", metrics: " + std::to_string(plan.config.metrics.size()) +
-                   ", receivers: " + std::to_string(plan.config.receivers.size()) + ")");
+                   std::to_string(bound) + " (config: " + plan->origin + " " + plan->hash +
+                   ", data: " + plan->data_dir + ", metrics: " +
+                   std::to_string(plan->config.metrics.size()) +
+                   ", receivers: " + std::to_string(plan->config.receivers.size()) + ")");
     std::string routes;
     for (const auto& route : server.routes()) {
         routes += (routes.empty() ? "" : ", ") + route;
     }
     core::log_info("routes: " + routes);
     int sig = 0;
-    sigwait(&signals, &sig);
+    for (;;) {
+        sigwait(&signals, &sig);
+        if (sig != SIGHUP) {
+            break;
+        }
+        // Reload: validated like `terrain check`; a refused file changes nothing. A good one
+        // replaces the service whole: the running one checkpoints (windows, detector state,
+        // alerts are in the store) and the new one restores from it, so unchanged series keep
+        // their windows and baselines and a changed detector starts fresh (detectors/evaluator.h).
+        const auto started = std::chrono::steady_clock::now();
+        core::log_info("received SIGHUP: reloading " + plan->origin);
+        std::unique_ptr<Plan> next;
+        try {
+            next = std::make_unique<Plan>(load_plan(options));
+            validate(*next, kinds);
+        } catch (const std::exception& e) {
+            core::log_error(std::string("reload refused; the running configuration stays: ") +
+                            e.what());
+            config_state.refused(e.what(), core::SystemClock().now_ms());
+            continue;
+        }
+        if (next->config.server.listen != plan->config.server.listen) {
+            core::log_warn("reload: server.listen changes only at the next start; terrain "
+                           "keeps listening where it does");
+        }
+        const auto before = receiver_names(plan->config);
+        webhooks::HttpServer reloading({});
+        install_reloading_routes(reloading);
+        server.replace_routes(reloading);
+        service->stop(std::chrono::seconds(1));
+        service.reset();
+        plan = std::move(next);
+        service = std::make_unique<Service>(*plan, kinds, telemetry);
+        service->restore();
+        webhooks::HttpServer staging({});
+        service->serve(staging, kinds, config_state);
+        server.replace_routes(staging);
+        std::vector<std::string> added;
+        for (const auto& name : receiver_names(plan->config)) {
+            if (std::find(before.begin(), before.end(), name) == before.end()) {
+                added.push_back(name);
+            }
+        }
+        service->introduce(added);
+        config_state.loaded(*plan, core::SystemClock().now_ms());
+        core::log_info("reloaded " + plan->origin + " (" + plan->hash + ") in " +
+                       std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - started)
+                                          .count()) +
+                       " ms; receivers added: " + std::to_string(added.size()));
+    }
     core::log_info(std::string("received ") + (sig == SIGINT ? "SIGINT" : "SIGTERM") +
                    ", stopping");
     server.stop();
-    service.stop();
+    service->stop();
     core::log_info("stopped cleanly");
     return 0;
 }

@@ -126,4 +126,15 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry)
     paged.Add({{"direction", "in"}});
 }
 
+ConfigMetrics::ConfigMetrics(prometheus::Registry& registry)
+    : last_reload_successful(make_family(prometheus::BuildGauge(), registry,
+                                         "terrain_config_last_reload_successful",
+                                         "Whether the last configuration reload was taken (1) or "
+                                         "refused, the running configuration kept (0)")
+                                 .Add({})),
+      last_reload_success_seconds(make_family(prometheus::BuildGauge(), registry,
+                                              "terrain_config_last_reload_success_timestamp_seconds",
+                                              "When the running configuration was loaded")
+                                      .Add({})) {}
+
 }  // namespace terrain::monitor

@@ -49,4 +49,12 @@ struct PipelineMetrics {
     prometheus::Family<prometheus::Counter>& paged;  // {direction}: out, in (the store)
 };
 
+// The configuration: whether the last reload (SIGHUP, POST /-/reload) was taken, as Prometheus
+// and Alertmanager report theirs.
+struct ConfigMetrics {
+    explicit ConfigMetrics(prometheus::Registry& registry);
+    prometheus::Gauge& last_reload_successful;       // 1 taken, 0 refused (the old one runs)
+    prometheus::Gauge& last_reload_success_seconds;  // when the running one was loaded
+};
+
 }  // namespace terrain::monitor

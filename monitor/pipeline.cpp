@@ -245,7 +245,10 @@ void Pipeline::checkpoint() {
 
 void Pipeline::restore_windows(std::string_view windows, std::uint64_t events) {
     events_ = events;
-    metrics_.pipeline_events.Increment(static_cast<double>(events));
+    // The counter counts every event taken in; after a reload it already holds these.
+    if (const double counted = metrics_.pipeline_events.Value(); events > counted) {
+        metrics_.pipeline_events.Increment(static_cast<double>(events) - counted);
+    }
     try {
         for (const auto& name : aggregator_.restore(windows)) {
             core::log_warn("pipeline: metric " + name +

@@ -2,10 +2,14 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "alerts/action_executor.h"
 #include "alerts/policy.h"
+#include "core/hash.h"
 #include "monitor/default_config.h"
 #include "webhooks/http_server.h"
 
@@ -44,6 +48,15 @@ Plan load_plan(const RunOptions& options) {
     plan.origin = options.config_path.empty() ? "<embedded default>" : options.config_path;
     plan.config = options.config_path.empty() ? default_config()
                                               : core::load_config_file(options.config_path);
+    std::string text(kDefaultConfigYaml);
+    if (!options.config_path.empty()) {
+        std::ifstream in(options.config_path, std::ios::binary);
+        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx",
+                  static_cast<unsigned long long>(core::siphash24(core::HashKey{}, text)));
+    plan.hash = hex;
     if (!options.listen.empty()) {
         plan.config.server.listen = options.listen;
     }

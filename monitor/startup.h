@@ -25,6 +25,7 @@ struct Kinds {
 struct Plan {
     core::Config config;
     std::string origin;  // the configuration file, or "<embedded default>"
+    std::string hash;    // of its text (16 hex digits), for /api/v1/status and the log
     std::string host;    // from server.listen (or --listen)
     std::uint16_t port = 0;
     std::string data_dir;

@@ -499,6 +499,26 @@ void install_ops_routes(HttpServer& server, const ApiContext& ctx,
     server.route("GET", "/api/v1/status", guarded([ctx](const HttpRequest&) {
                      return HttpResponse::json(200, ctx.status().dump());
                  }));
+    if (ctx.reload) {
+        // As Prometheus and Alertmanager: the file is checked as `terrain check` does; a bad
+        // one is refused (400, the running configuration stays), a good one is loaded at once.
+        // `curl -X POST .../-/reload` sends no body and no Content-Type: the token (or
+        // loopback) is what it needs; a body, if any, must still be JSON.
+        server.route("POST", "/-/reload", [api_guard, ctx](const HttpRequest& req) {
+                         if (auto denied = api_guard->check(req, ctx.clock->now_ms())) {
+                             return unauthorized(*denied);
+                         }
+                         if (auto refused = require_json(req); refused && !req.body.empty()) {
+                             return *refused;
+                         }
+                         const ReloadAnswer a = ctx.reload();
+                         if (!a.accepted) {
+                             return HttpResponse::error(400, "config_refused", a.error);
+                         }
+                         return HttpResponse::json(
+                             200, nlohmann::json{{"status", "reloading"}, {"hash", a.hash}}.dump());
+                     });
+    }
     server.route("GET", "/metrics", [ctx](const HttpRequest&) {
         HttpResponse r;
         r.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -21,6 +21,14 @@
 namespace terrain::webhooks {
 
 // Everything the HTTP endpoints need; owned by the app and outliving the server.
+// What POST /-/reload answers: the file was valid and is being loaded (its hash), or was
+// refused and the running configuration stays (why).
+struct ReloadAnswer {
+    bool accepted = false;
+    std::string hash;
+    std::string error;
+};
+
 struct ApiContext {
     core::Intake* intake = nullptr;
     alerts::AlertManager* alerts = nullptr;
@@ -31,6 +39,7 @@ struct ApiContext {
     const core::Config* config = nullptr;
     std::function<nlohmann::json()> status;  // pipeline state for /api/v1/status
     std::function<bool()> ready;             // for /readyz
+    std::function<ReloadAnswer()> reload;    // POST /-/reload; unset: not served
     InteractContext interact;                // chat clicks and the inbox; unset: not served
 };
 

@@ -84,7 +84,9 @@ struct HttpServer::Impl {
     std::optional<tcp::acceptor> acceptor;
     std::optional<asio::steady_timer> accept_timer;
     std::vector<std::thread> threads;
-    std::vector<Route> routes;
+    std::vector<Route> routes;  // added before start
+    // What requests are dispatched by: `routes` from start, replaced whole by replace_routes.
+    std::atomic<std::shared_ptr<const std::vector<Route>>> table;
     std::vector<std::string> hosts;  // every name a request may address, lower-cased
     std::atomic<std::uint64_t> accepted{0};
     std::atomic<std::uint64_t> accept_failed{0};
@@ -191,7 +193,8 @@ struct HttpServer::Impl {
 
     HttpResponse dispatch(const HttpRequest& req) const {
         bool path_known = false;
-        for (const auto& r : routes) {
+        const auto in_use = table.load();  // kept until the handler returns (replace_routes)
+        for (const auto& r : *in_use) {
             bool match = r.prefix ? req.path.rfind(r.path, 0) == 0 : req.path == r.path;
             if (!match) {
                 continue;
@@ -447,9 +450,18 @@ void HttpServer::route(const std::string& method, const std::string& path, Handl
     impl_->routes.push_back(std::move(r));
 }
 
+void HttpServer::replace_routes(HttpServer& from) {
+    std::weak_ptr<const std::vector<Route>> old =
+        impl_->table.exchange(std::make_shared<const std::vector<Route>>(std::move(from.impl_->routes)));
+    while (!old.expired()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+}
+
 std::vector<std::string> HttpServer::routes() const {
     std::vector<std::string> out;
-    for (const auto& r : impl_->routes) {
+    const auto in_use = impl_->table.load();
+    for (const auto& r : in_use ? *in_use : impl_->routes) {
         out.push_back(r.method + " " + r.path + (r.prefix ? "*" : ""));
     }
     return out;
@@ -493,6 +505,7 @@ std::uint16_t HttpServer::bind() {
 std::uint16_t HttpServer::start() {
     auto& o = impl_->options;
     const std::uint16_t port = bind();
+    impl_->table = std::make_shared<const std::vector<Route>>(std::move(impl_->routes));
     impl_->running = true;
     impl_->accept_timer.emplace(asio::make_strand(impl_->ioc));
     impl_->do_accept();

@@ -37,7 +37,7 @@ using core::HttpResponse;
 // - connections: at most `max_connections` open at once (more wait in the kernel's backlog);
 //   a failing accept (out of file descriptors) backs off from 10 ms to 1 s, is counted and is
 //   logged at most once a minute.
-// Thread-safe: route() before start(), stop() from any thread.
+// Thread-safe: route() before start(), replace_routes() and stop() from any thread.
 class HttpServer final {
 public:
     struct Options {
@@ -60,6 +60,10 @@ public:
 
     // Exact path match; a path ending in '*' matches by prefix.
     void route(const std::string& method, const std::string& path, Handler handler);
+    // Replaces every route at once with those added to `from` (a server never started): each
+    // request is dispatched wholly by the old routes or wholly by the new. Returns once no
+    // request is still in a handler of the old ones (what they use may then go).
+    void replace_routes(HttpServer& from);
     // Every route, "METHOD /path" ("/prefix*" for a prefix), in the order they were added.
     std::vector<std::string> routes() const;
     // Binds and listens (connections wait in the backlog until start); returns the bound port

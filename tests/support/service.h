@@ -81,6 +81,8 @@ public:
         }
     }
 
+    // Sends a signal without waiting (SIGHUP: reload).
+    void signal(int sig) { ::kill(process_->pid(), sig); }
     // SIGTERM and wait; returns the exit status (or -signal).
     int stop(int sig = SIGTERM) { return process_->stop(sig); }
 
