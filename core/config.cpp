@@ -150,6 +150,29 @@ void parse_pipeline(const Section& top, Config& c) {
     c.pipeline.fsync = fsync == "always";
 }
 
+// Parses one metric or pair; its errors name it ("metrics[6]" alone does not) and, when they
+// have no line, its line: "... (line 40; metric complaint_rate)".
+template <typename Parse>
+auto named(const YAML::Node& node, Parse parse) {
+    try {
+        return parse();
+    } catch (const ConfigError& e) {
+        std::string message = e.what();
+        const YAML::Node name = node.IsMap() ? node["name"] : YAML::Node();
+        const std::string what =
+            name && name.IsScalar() ? "metric " + name.Scalar() : std::string();
+        if (const auto at = message.rfind(" (line "); at != std::string::npos && message.back() == ')') {
+            if (!what.empty() && message.find("; metric ", at) == std::string::npos) {
+                message.insert(message.size() - 1, "; " + what);
+            }
+        } else {
+            message += " (line " + std::to_string(node.Mark().line + 1) +
+                       (what.empty() ? "" : "; " + what) + ")";
+        }
+        throw ConfigError(message);
+    }
+}
+
 void parse_metrics(const Section& top, Config& c) {
     const std::vector<std::string> labels = declared_labels(c);
     auto metrics = top.get("metrics");
@@ -160,7 +183,7 @@ void parse_metrics(const Section& top, Config& c) {
         std::set<std::string> names;
         for (std::size_t i = 0; i < metrics.size(); ++i) {
             auto path = "metrics[" + std::to_string(i) + "]";
-            auto m = parse_metric(metrics[i], path, labels);
+            auto m = named(metrics[i], [&] { return parse_metric(metrics[i], path, labels); });
             if (!names.insert(m.name).second) {
                 throw ConfigError(path + ".name: '" + m.name + "' is declared twice");
             }
@@ -195,7 +218,7 @@ void parse_metrics(const Section& top, Config& c) {
             }
             for (std::size_t i = 0; i < pairs.size(); ++i) {
                 auto path = "pairs[" + std::to_string(i) + "]";
-                auto m = parse_pair(pairs[i], path, c.metrics, labels);
+                auto m = named(pairs[i], [&] { return parse_pair(pairs[i], path, c.metrics, labels); });
                 if (!names.insert(m.name).second) {
                     throw ConfigError(path + ".name: '" + m.name +
                                       "' is already the name of a metric or pair");

@@ -24,6 +24,8 @@ public:
 struct Filter {
     std::vector<std::string> kinds;
     std::optional<Side> side;
+    // Label matchers as everywhere else (core/matcher.h): "spring", "!=spring", "=~spring-.*",
+    // "!~test-.*"; a list of values is written as the expression matching any of them.
     Labels labels;
 
     bool matches(const Event& event) const;
@@ -38,6 +40,7 @@ struct DetectorConfig {
     std::string severity;  // "critical" | "warning" | "info"
     nlohmann::json params;  // detector-specific keys, validated by the detector's factory
     std::string path;       // "metrics[3].detectors[0]", for error messages
+    std::string where;      // " (line 12; metric complaint_rate)", appended to them
     Aggregation aggregation = Aggregation::kCount;  // the metric's, for detectors that need one
     bool pair = false;                              // the metric is a pair
 };

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include <re2/re2.h>
+
 #include "core/config_reader.h"
 #include "core/duration.h"
 #include "core/matcher.h"
@@ -25,8 +27,7 @@ bool Filter::matches_except_kind(const Event& event) const {
         return false;
     }
     for (const auto& [k, v] : labels) {
-        const std::string* got = find_label(event.labels, k);
-        if (got == nullptr || *got != v) {
+        if (!Matcher::accepts(v, find_label(event.labels, k))) {
             return false;
         }
     }
@@ -59,8 +60,28 @@ Filter parse_filter(const YAML::Node& node, const std::string& path,
         }
         for (const auto& kv : lnode) {
             auto key = kv.first.as<std::string>();
-            check_label(key, labels, s.child("labels") + "." + key);
-            f.labels.emplace_back(key, kv.second.as<std::string>());
+            const std::string at = s.child("labels") + "." + key;
+            check_label(key, labels, at);
+            std::string spec;
+            if (kv.second.IsSequence() && kv.second.size() > 0) {
+                // [a, b]: any of them, as one expression of the values quoted.
+                for (const auto& v : kv.second) {
+                    if (!v.IsScalar()) {
+                        throw ConfigError(at + ": a list of values, each a string" + where(v));
+                    }
+                    spec += (spec.empty() ? "=~(?:" : "|") + RE2::QuoteMeta(v.Scalar());
+                }
+                spec += ")";
+            } else if (kv.second.IsScalar()) {
+                spec = kv.second.Scalar();
+            } else {
+                throw ConfigError(at + ": must be a value, a matcher (\"!=x\", \"=~x|y\", "
+                                       "\"!~test-.*\") or a list of values" + where(kv.second));
+            }
+            if (auto bad = Matcher::error(spec)) {
+                throw ConfigError(at + ": " + *bad + where(kv.second));
+            }
+            f.labels.emplace_back(key, std::move(spec));
         }
     }
     if (f.kinds.empty() && !f.side && f.labels.empty()) {
@@ -84,6 +105,8 @@ void parse_detectors(const Section& s, MetricConfig& m) {
             }
             DetectorConfig d;
             d.path = dpath;
+            d.where = " (line " + std::to_string(dets[i].Mark().line + 1) + "; metric " +
+                      m.name + ")";
             d.aggregation = m.aggregation;
             d.params = nlohmann::json::object();
             for (const auto& kv : dets[i]) {

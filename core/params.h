@@ -32,6 +32,9 @@ public:
     // Reads parameters a kind has already validated (no key check).
     Params(const nlohmann::json& params, std::string path);
 
+    // The metric judged is a proportion (a ratio or a pair): limits are fractions in [0, 1].
+    void set_ratio(bool ratio) { ratio_ = ratio; }
+    bool ratio() const { return ratio_; }
     bool has(const std::string& key) const;
     double number(const std::string& key, double fallback, double lo, double hi) const;
     std::optional<double> optional_number(const std::string& key) const;
@@ -61,6 +64,7 @@ private:
 
     nlohmann::json params_;
     std::string path_;
+    bool ratio_ = false;
 };
 
 }  // namespace terrain::core

@@ -104,6 +104,11 @@ public:
     // Validates `config` (its own keys and the alert condition's, see condition.h) and builds
     // its factory, whose detectors apply the condition; throws core::ConfigError.
     std::unique_ptr<DetectorFactory> make(const core::DetectorConfig& config) const;
+
+private:
+    std::unique_ptr<DetectorFactory> make_unplaced(const core::DetectorConfig& config) const;
+
+public:
     std::vector<std::string> types() const;
     const Entry* find(const std::string& type) const;
 

@@ -54,6 +54,17 @@ private:
 }  // namespace
 
 std::unique_ptr<DetectorFactory> Registry::make(const core::DetectorConfig& config) const {
+    try {
+        return make_unplaced(config);
+    } catch (const ConfigError& e) {
+        // Where in the file, and which metric: "metrics[3].detectors[0]" alone names neither.
+        const std::string message = e.what();
+        throw ConfigError(message.find(" (line ") == std::string::npos ? message + config.where
+                                                                        : message);
+    }
+}
+
+std::unique_ptr<DetectorFactory> Registry::make_unplaced(const core::DetectorConfig& config) const {
     auto it = entries_.find(config.type);
     if (it == entries_.end()) {
         throw ConfigError(config.path + ".type: unknown detector '" + config.type + "'" +
@@ -72,6 +83,7 @@ std::unique_ptr<DetectorFactory> Registry::make(const core::DetectorConfig& conf
         keys.push_back(key.name);
     }
     Params params(config.params, config.path, keys, {"type", "name", "severity"});
+    params.set_ratio(config.aggregation == core::Aggregation::kRatio || config.pair);
     return std::make_unique<ConditionedFactory>(it->second.make(params), parse_condition(params));
 }
 

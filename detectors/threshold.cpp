@@ -1,5 +1,7 @@
 #include "detectors/threshold.h"
 
+#include <cstdio>
+
 #include <cmath>
 #include <limits>
 
@@ -107,6 +109,17 @@ void register_threshold(Registry& registry) {
                       s.below = p.optional_number("below");
                       if (!s.above && !s.below) {
                           p.fail("", "a threshold needs 'above', 'below' or both");
+                      }
+                      for (const char* key : {"above", "below"}) {
+                          const auto limit = p.optional_number(key);
+                          if (p.ratio() && limit && (*limit < 0 || *limit > 1)) {
+                              char buf[160];
+                              std::snprintf(buf, sizeof buf,
+                                            "%g is not a fraction: this metric is a ratio, its "
+                                            "limits are from 0 to 1 (0.03 is 3%%)",
+                                            *limit);
+                              p.fail(key, buf);
+                          }
                       }
                       if (s.above && s.below && *s.below >= *s.above) {
                           p.fail("below", "must be less than 'above'");

@@ -128,6 +128,46 @@ TEST(AggregatorTest, RecentSignalsAreTheSeriesOwnCustomerSignalsNewestFirst) {
     EXPECT_EQ(autumn[0].id, "other");
 }
 
+// A metric's label filter reads as matchers do everywhere else, from the configuration as
+// people write it: a value, "!=", "=~" (the whole value), "!~", and a list of values.
+TEST(AggregatorTest, LabelFiltersAreMatchersAsWrittenInTheConfiguration) {
+    const auto config = parse_config(R"(
+metrics:
+  - name: listed
+    filter: {kind: email.complaint, labels: {campaign: [autumn-sale, winback-q4]}}
+  - name: expression
+    filter: {kind: email.complaint, labels: {campaign: "=~autumn-sale|winback-q4"}}
+  - name: not_test
+    filter: {kind: email.complaint, labels: {campaign: "!~test-.*"}}
+  - name: not_one
+    filter: {kind: email.complaint, labels: {campaign: "!=autumn-sale"}}
+  - name: dotted
+    filter: {kind: email.complaint, labels: {campaign: [a.b]}}
+)", "test.yaml");
+    auto matched = [&](const std::string& metric, const std::string& campaign) {
+        for (const auto& m : config.metrics) {
+            if (m.name == metric) {
+                return m.filter.matches(
+                    EventBuilder().kind("email.complaint").label("campaign", campaign));
+            }
+        }
+        ADD_FAILURE() << metric;
+        return false;
+    };
+    for (const char* metric : {"listed", "expression"}) {
+        EXPECT_TRUE(matched(metric, "autumn-sale")) << metric;
+        EXPECT_TRUE(matched(metric, "winback-q4")) << metric;
+        EXPECT_FALSE(matched(metric, "autumn-sale-2")) << metric;  // the whole value
+        EXPECT_FALSE(matched(metric, "spring")) << metric;
+    }
+    EXPECT_TRUE(matched("not_test", "spring"));
+    EXPECT_FALSE(matched("not_test", "test-seed"));
+    EXPECT_TRUE(matched("not_one", "winback-q4"));
+    EXPECT_FALSE(matched("not_one", "autumn-sale"));
+    EXPECT_TRUE(matched("dotted", "a.b"));
+    EXPECT_FALSE(matched("dotted", "axb"));  // list values are literal
+}
+
 TEST(AggregatorTest, RatioWithNoDenominatorIsNaN) {
     Aggregator a({ratio_metric()}, 0);
     Recorder r;

@@ -24,6 +24,31 @@ inline const std::vector<BadConfig>& bad_configs() {
         BadConfig{"not_yaml", "metrics: [", "test.yaml: not valid YAML"},
         BadConfig{
             "unknown_top_key", "metricz: []", "metricz: unknown key; did you mean 'metrics'?"},
+        // The traps marketing-ops fell into: each refused, naming the metric and the line.
+        BadConfig{"filter_list_of_maps",
+                  "metrics:\n  - name: winback_complaints\n    filter: {kind: email.complaint, "
+                  "labels: {campaign: [{a: b}]}}\n",
+                  "metrics[0].filter.labels.campaign: a list of values, each a string (line 3; metric winback_complaints)"},
+        BadConfig{"filter_bad_expression",
+                  "metrics:\n  - name: winback_complaints\n    filter: {kind: email.complaint, "
+                  "labels: {campaign: \"=~winback-(q4\"}}\n",
+                  "metrics[0].filter.labels.campaign: 'winback-(q4' is not a regular expression"},
+        BadConfig{"ratio_limit_above_one",
+                  "metrics:\n  - name: complaint_rate\n    aggregate: ratio\n"
+                  "    numerator: {kind: email.complaint}\n    denominator: {kind: email.delivered}\n"
+                  "    detectors:\n      - type: threshold\n        above: 3\n",
+                  "metrics[0].detectors[0].above: 3 is not a fraction: this metric is a ratio, its "
+                  "limits are from 0 to 1 (0.03 is 3%) (line 7; metric complaint_rate)"},
+        BadConfig{"detector_error_names_metric_and_line",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n  - name: second\n"
+                  "    filter: {kind: b}\n    detectors:\n      - type: ewma\n        alpha: 7\n",
+                  "metrics[1].detectors[0].alpha: 7 is out of range [0.0001, 1] (line 7; metric "
+                  "second)"},
+        BadConfig{"metric_error_names_metric",
+                  "metrics:\n  - name: m\n    filter: {kind: a}\n  - name: second\n"
+                  "    filter: {kind: b}\n    window: 5x\n",
+                  "metrics[1].window: '5x' is not a duration (use e.g. 30s, 5m, 1h, 1d) (line 6; "
+                  "metric second)"},
         BadConfig{"bad_window",
                   "metrics:\n  - name: m\n    filter: {kind: a}\n    window: 5x\n",
                   "metrics[0].window: '5x' is not a duration"},
