@@ -60,13 +60,6 @@ std::string html_escape(const std::string& s) {
     return out;
 }
 
-struct Incident {
-    std::string metric;  // empty: any
-    core::Labels labels;
-    std::int64_t start = 0;
-    std::int64_t end = 0;
-};
-
 std::vector<Incident> read_incidents(const std::string& path) {
     std::vector<Incident> out;
     nlohmann::json doc;
@@ -93,7 +86,6 @@ std::vector<Incident> read_incidents(const std::string& path) {
         const auto& j = doc[i];
         const std::string where = path + ": incident " + std::to_string(i);
         Incident inc;
-        inc.metric = j.value("metric", "");
         const auto labels = j.value("labels", nlohmann::json::object());
         for (const auto& [k, v] : labels.items()) {
             inc.labels.emplace_back(k, v.is_string() ? v.get<std::string>() : v.dump());
@@ -115,18 +107,6 @@ std::vector<Incident> read_incidents(const std::string& path) {
     return out;
 }
 
-bool matches(const Incident& inc, const SeriesTrace& t, std::int64_t start, std::int64_t end) {
-    if (!inc.metric.empty() && inc.metric != t.metric) {
-        return false;
-    }
-    for (const auto& l : inc.labels) {
-        if (std::find(t.labels.begin(), t.labels.end(), l) == t.labels.end()) {
-            return false;
-        }
-    }
-    return start <= inc.end && end > inc.start;
-}
-
 // Per series, beside its detectors: the index of each detector's trace.
 struct SeriesTraces final : core::SeriesAttachment {
     std::vector<std::size_t> traces;  // index into all traces
@@ -141,7 +121,14 @@ public:
         auto extra = std::make_unique<SeriesTraces>();
         for (const auto& d : p.metric->detectors) {
             extra->traces.push_back(traces.size());
-            traces.push_back({p.metric->name, d.name, *p.labels, {}, {}, {}, {}, {}, {}});
+            SeriesTrace t;
+            t.metric = p.metric->name;
+            t.detector = d.name;
+            t.detector_type = d.type;
+            t.ratio = p.metric->aggregation == core::Aggregation::kRatio || p.metric->pair;
+            t.labels = *p.labels;
+            t.window_ms = p.window_end_ms - p.window_start_ms;
+            traces.push_back(std::move(t));
         }
         series.extra = std::move(extra);
     }
@@ -153,11 +140,11 @@ public:
         t.expected.push_back(v.expected);
         t.lower.push_back(v.lower);
         t.upper.push_back(v.upper);
-        const bool open = !t.spans.empty() && t.spans.back().second == 0;
+        const bool open = !t.spans.empty() && t.spans.back().end == 0;
         if (v.anomalous && !open) {
-            t.spans.push_back({p.window_start_ms, 0});
+            t.spans.push_back({p.window_start_ms, 0, std::nullopt, std::nullopt});
         } else if (!v.anomalous && open) {
-            t.spans.back().second = p.window_start_ms;
+            t.spans.back().end = p.window_start_ms;
         }
     }
 };
@@ -189,6 +176,19 @@ private:
 };
 
 }  // namespace
+
+bool about(const Incident& incident, const core::Labels& series) {
+    bool shared = false;
+    for (const auto& [k, v] : incident.labels) {
+        if (const std::string* have = core::find_label(series, k)) {
+            if (*have != v) {
+                return false;
+            }
+            shared = true;
+        }
+    }
+    return shared;
+}
 
 std::vector<core::Event> read_backtest_events(const std::string& path,
                                                  const core::Config& config) {
@@ -272,31 +272,54 @@ std::vector<core::Event> read_backtest_events(const std::string& path,
 
 namespace {
 
-// Each detector's alerts, alerting series, recall and precision against the incidents.
+// Each detector's alerts, alerting series, precision, recall and median delay against the
+// incidents; each alert marked true or false, with its delay (to the end of the window it fired
+// on: when it could first have been raised).
 void score_detectors(std::vector<SeriesTrace>& traces, const std::vector<Incident>& incidents,
                      BacktestResult& r) {
-    std::map<std::string, std::vector<bool>> found;  // per detector: incident detected
-    std::map<std::string, std::size_t> true_spans;
+    struct Tally {
+        std::vector<std::optional<std::int64_t>> found;  // per incident: its first alert's delay
+        std::vector<bool> relevant;                      // per incident: about a series judged
+        std::size_t true_spans = 0;
+    };
+    std::map<std::string, Tally> tally;
     for (auto& t : traces) {
         const std::string key = t.metric + "/" + t.detector;
         auto& sum = r.detectors[key];
-        auto& hits = found[key];
-        hits.resize(incidents.size(), false);
+        auto& k = tally[key];
+        k.found.resize(incidents.size());
+        k.relevant.resize(incidents.size(), false);
         if (t.times.empty()) {
             continue;
         }
         ++sum.series;
-        for (auto& span : t.spans) {
-            if (span.second == 0) {
-                span.second = t.times.back() + 1;  // still firing at the end
+        for (std::size_t i = 0; i < incidents.size(); ++i) {
+            if (about(incidents[i], t.labels)) {
+                t.incidents.push_back(i);
+                k.relevant[i] = true;
             }
-            bool matched = false;
-            for (std::size_t i = 0; i < incidents.size(); ++i) {
-                if (matches(incidents[i], t, span.first, span.second)) {
-                    hits[i] = matched = true;
+        }
+        for (auto& span : t.spans) {
+            if (span.end == 0) {
+                span.end = t.times.back() + 1;  // still firing at the end
+            }
+            if (incidents.empty()) {
+                continue;
+            }
+            span.true_positive = false;
+            for (std::size_t i : t.incidents) {
+                const Incident& inc = incidents[i];
+                if (span.start <= inc.end && span.end > inc.start) {
+                    const std::int64_t delay =
+                        std::max<std::int64_t>(0, span.start + t.window_ms - inc.start);
+                    span.true_positive = true;
+                    span.delay_ms = span.delay_ms ? std::min(*span.delay_ms, delay) : delay;
+                    if (!k.found[i] || delay < *k.found[i]) {
+                        k.found[i] = delay;
+                    }
                 }
             }
-            true_spans[key] += matched ? 1 : 0;
+            k.true_spans += *span.true_positive ? 1 : 0;
         }
         if (!t.spans.empty()) {
             ++sum.alerting_series;
@@ -304,23 +327,32 @@ void score_detectors(std::vector<SeriesTrace>& traces, const std::vector<Inciden
             r.alerting.push_back(t);
         }
     }
-    // Recall counts the incidents about the detector's metric (or about no metric in particular).
-    for (auto& [key, sum] : r.detectors) {
-        const std::string metric = key.substr(0, key.find('/'));
-        std::size_t relevant = 0;
-        std::size_t hit = 0;
+    std::vector<bool> found(incidents.size(), false);
+    for (const auto& [key, k] : tally) {
         for (std::size_t i = 0; i < incidents.size(); ++i) {
-            if (incidents[i].metric.empty() || incidents[i].metric == metric) {
-                ++relevant;
-                hit += found[key][i] ? 1 : 0;
+            found[i] = found[i] || k.found[i].has_value();
+        }
+    }
+    r.found = static_cast<std::size_t>(std::count(found.begin(), found.end(), true));
+    for (auto& [key, sum] : r.detectors) {
+        const auto& k = tally[key];
+        std::size_t relevant = 0;
+        std::vector<std::int64_t> delays;
+        for (std::size_t i = 0; i < incidents.size(); ++i) {
+            relevant += k.relevant[i] ? 1 : 0;
+            if (k.found[i]) {
+                delays.push_back(*k.found[i]);
             }
         }
+        if (!incidents.empty() && sum.alerts > 0) {
+            sum.precision = static_cast<double>(k.true_spans) / static_cast<double>(sum.alerts);
+        }
         if (relevant > 0) {
-            sum.recall = static_cast<double>(hit) / static_cast<double>(relevant);
-            if (sum.alerts > 0) {
-                sum.precision =
-                    static_cast<double>(true_spans[key]) / static_cast<double>(sum.alerts);
-            }
+            sum.recall = static_cast<double>(delays.size()) / static_cast<double>(relevant);
+        }
+        if (!delays.empty()) {
+            std::sort(delays.begin(), delays.end());
+            sum.median_delay_ms = delays[delays.size() / 2];
         }
     }
 }
@@ -362,25 +394,52 @@ BacktestResult run_backtest(const core::Config& config, const BacktestOptions& o
     for (std::size_t m = 0; m < config.metrics.size(); ++m) {
         r.late_events += evaluator.aggregator().stats(m).late;
     }
-    const auto incidents =
+    r.incidents =
         options.labels_path.empty() ? std::vector<Incident>{} : read_incidents(options.labels_path);
-    r.incidents = incidents.size();
-    score_detectors(sink.traces, incidents, r);
+    score_detectors(sink.traces, r.incidents, r);
+    for (std::size_t m = 0; m < config.metrics.size(); ++m) {
+        const auto& name = config.metrics[m].name;
+        bool judged = false;
+        for (const auto& d : config.metrics[m].detectors) {
+            auto it = r.detectors.find(name + "/" + d.name);
+            judged |= it != r.detectors.end() && it->second.series > 0;
+        }
+        if (!judged) {
+            r.unjudged.emplace_back(name, evaluator.aggregator().stats(m).added);
+        }
+    }
     return r;
 }
 
 namespace {
 
-// One chart: the band (lower..upper), the expected value (dashed), the values, and the
-// alert spans shaded behind them. Plain SVG, no script.
-std::string chart(const SeriesTrace& t) {
-    constexpr double kW = 960;
-    constexpr double kH = 220;
-    constexpr double kPad = 6;
+// A value as the chart's axis and the alert list read it: a percentage for ratios.
+std::string axis_value(double v, bool ratio) {
+    char buf[32];
+    if (ratio) {
+        std::snprintf(buf, sizeof buf, "%.3g%%", v * 100);
+    } else {
+        std::snprintf(buf, sizeof buf, "%.4g", v);
+    }
+    return buf;
+}
+
+std::string minutes_text(std::int64_t ms) {
+    const std::int64_t m = ms / 60'000;
+    return m < 60 ? std::to_string(m) + " min"
+                  : std::to_string(m / 60) + " h " + std::to_string(m % 60) + " min";
+}
+
+// One chart: time along x (dates and times, UTC), the value along y in its unit; the detector's
+// band, its expected value (dashed), a threshold's limit (red, dashed), the values; the labelled
+// incidents about the series shaded blue behind them and its alert spans red. Plain SVG.
+std::string chart(const SeriesTrace& t, const std::vector<Incident>& incidents) {
+    constexpr double kW = 960, kH = 240, kLeft = 70, kRight = 10, kTop = 10, kBottom = 36;
     const double t0 = static_cast<double>(t.times.front());
     const double t1 = std::max(static_cast<double>(t.times.back()), t0 + 1);
-    double lo = std::numeric_limits<double>::infinity();
-    double hi = -lo;
+    const bool limit = t.detector_type == "threshold";
+    double lo = t.ratio ? 0 : std::numeric_limits<double>::infinity();
+    double hi = -std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < t.times.size(); ++i) {
         for (double v : {t.values[i], t.lower[i], t.upper[i], t.expected[i]}) {
             if (std::isfinite(v)) {
@@ -390,25 +449,38 @@ std::string chart(const SeriesTrace& t) {
         }
     }
     if (!(hi > lo)) {
-        hi = lo + 1;
+        hi = lo + (lo == 0 ? 1 : std::abs(lo) * 0.1);
     }
-    auto x = [&](double ms) { return kPad + (ms - t0) / (t1 - t0) * (kW - 2 * kPad); };
-    auto y = [&](double v) { return kH - kPad - (v - lo) / (hi - lo) * (kH - 2 * kPad); };
-    char buf[96];
-    std::string svg = "<svg class=\"chart\" viewBox=\"0 0 960 220\" width=\"960\" height=\"220\" "
+    auto x = [&](double ms) {
+        return kLeft + (std::clamp(ms, t0, t1) - t0) / (t1 - t0) * (kW - kLeft - kRight);
+    };
+    auto y = [&](double v) { return kH - kBottom - (v - lo) / (hi - lo) * (kH - kTop - kBottom); };
+    char buf[160];
+    std::string svg = "<svg class=\"chart\" viewBox=\"0 0 960 240\" width=\"960\" height=\"240\" "
                       "role=\"img\">";
-    for (const auto& [a, b] : t.spans) {
-        std::snprintf(buf, sizeof buf, "<rect class=\"alert-span\" x=\"%.1f\" y=\"0\" width=\"%.1f\"",
-                      x(static_cast<double>(a)),
-                      std::max(2.0, x(static_cast<double>(b)) - x(static_cast<double>(a))));
+    auto shade = [&](const char* cls, std::int64_t a, std::int64_t b, const std::string& extra) {
+        std::snprintf(buf, sizeof buf, "<rect class=\"%s\" x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"%.0f\"", cls,
+                      x(static_cast<double>(a)), kTop,
+                      std::max(2.0, x(static_cast<double>(b)) - x(static_cast<double>(a))),
+                      kH - kTop - kBottom);
         svg += buf;
-        svg += " height=\"220\" data-start=\"" + core::format_rfc3339_ms(a) + "\" data-end=\"" +
-               core::format_rfc3339_ms(b) + "\"/>";
+        svg += " data-start=\"" + core::format_rfc3339_ms(a) + "\" data-end=\"" +
+               core::format_rfc3339_ms(b) + "\"" + extra + "/>";
+    };
+    for (std::size_t i : t.incidents) {
+        if (incidents[i].end >= t.times.front() && incidents[i].start <= t.times.back()) {
+            shade("incident", incidents[i].start, incidents[i].end, "");
+        }
     }
-    // The band as one polygon: along the upper edge, back along the lower.
+    for (const auto& a : t.spans) {
+        shade("alert-span", a.start, a.end,
+              a.true_positive ? (*a.true_positive ? " data-verdict=\"true\"" : " data-verdict=\"false\"")
+                              : "");
+    }
+    // The band as one polygon: along the upper edge, back along the lower (detectors with one).
     std::string upper;
     std::string lower;
-    for (std::size_t i = 0; i < t.times.size(); ++i) {
+    for (std::size_t i = 0; i < t.times.size() && !limit; ++i) {
         if (std::isfinite(t.lower[i]) && std::isfinite(t.upper[i])) {
             std::snprintf(buf, sizeof buf, "%.1f,%.1f ", x(static_cast<double>(t.times[i])),
                           y(t.upper[i]));
@@ -430,10 +502,38 @@ std::string chart(const SeriesTrace& t) {
                 pts += buf;
             }
         }
-        svg += std::string("<polyline class=\"") + cls + "\" points=\"" + pts + "\"/>";
+        if (!pts.empty()) {
+            svg += std::string("<polyline class=\"") + cls + "\" points=\"" + pts + "\"/>";
+        }
     };
-    line(t.expected, "expected");
+    if (limit) {
+        line(t.upper, "limit");
+        line(t.lower, "limit");
+    } else {
+        line(t.expected, "expected");
+    }
     line(t.values, "value");
+    // Axes: the value's range in its unit, and five times across, dated.
+    std::snprintf(buf, sizeof buf,
+                  "<g class=\"axis\"><line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>"
+                  "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\"/>",
+                  kLeft, kTop, kLeft, kH - kBottom, kLeft, kH - kBottom, kW - kRight, kH - kBottom);
+    svg += buf;
+    for (double v : {lo, (lo + hi) / 2, hi}) {
+        std::snprintf(buf, sizeof buf, "<text class=\"y-tick\" x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">",
+                      kLeft - 6, y(v) + 4);
+        svg += buf + html_escape(axis_value(v, t.ratio)) + "</text>";
+    }
+    for (int k = 0; k <= 4; ++k) {
+        const double ms = t0 + (t1 - t0) * k / 4;
+        const std::string when = core::format_rfc3339_ms(static_cast<std::int64_t>(ms));
+        std::snprintf(buf, sizeof buf, "<text class=\"x-tick\" x=\"%.1f\" y=\"%.0f\" text-anchor=\"%s\">",
+                      x(ms), kH - kBottom + 16, k == 0 ? "start" : k == 4 ? "end" : "middle");
+        svg += buf + when.substr(5, 5) + " " + when.substr(11, 5) + "</text>";
+    }
+    std::snprintf(buf, sizeof buf, "<text class=\"x-unit\" x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">UTC</text></g>",
+                  kW - kRight, kH - 4);
+    svg += buf;
     svg += "</svg>";
     return svg;
 }
@@ -458,36 +558,65 @@ body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#222;max-width:1000px}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .chart{border:1px solid #ddd;background:#fff}.band{fill:#cfe3f7}.expected{fill:none;stroke:#5b8bd0;stroke-dasharray:4 3}
-.value{fill:none;stroke:#222;stroke-width:1.2}.alert-span{fill:#e8484833}
-.legend span{margin-right:1.5em}.muted{color:#777}
+.limit{fill:none;stroke:#c0392b;stroke-dasharray:6 3}.value{fill:none;stroke:#222;stroke-width:1.2}
+.alert-span{fill:#e8484833}.incident{fill:#2980b933}.axis line{stroke:#888}.axis text{font-size:11px;fill:#555}
+.legend span{margin-right:1.5em}.muted{color:#777}.true{color:#1e7d32}.false{color:#c0392b}
 </style></head><body>
 <h1>)" + html_escape(title) + "</h1>\n";
     h += "<p>" + std::to_string(r.events) + " events from " + core::format_rfc3339_ms(r.first_ms) +
          " to " + core::format_rfc3339_ms(r.last_ms) + "; " + std::to_string(r.late_events) +
          " late; " + std::to_string(r.alerting.size()) + " alerting series" +
-         (r.incidents > 0 ? "; " + std::to_string(r.incidents) + " labelled incidents" : "") +
+         (!r.incidents.empty() ? "; " + std::to_string(r.incidents.size()) +
+                                     " labelled incidents, " + std::to_string(r.found) +
+                                     " found by some detector"
+                               : "") +
          ".</p>\n";
-    h += "<h2>Alerts per detector</h2>\n<table><tr><th>metric / detector</th><th>series judged</th>"
-         "<th>alerting series</th><th>alerts</th><th>precision</th><th>recall</th></tr>\n";
+    h += "<h2>Per detector</h2>\n<table class=\"detectors\"><tr><th>metric / detector</th><th>series judged</th>"
+         "<th>alerting series</th><th>alerts</th><th>precision</th><th>recall</th>"
+         "<th>median delay</th></tr>\n";
     for (const auto& [key, s] : r.detectors) {
         h += "<tr><td>" + html_escape(key) + "</td><td>" + std::to_string(s.series) + "</td><td>" +
              std::to_string(s.alerting_series) + "</td><td>" + std::to_string(s.alerts) +
-             "</td><td>" + percent(s.precision) + "</td><td>" + percent(s.recall) + "</td></tr>\n";
+             "</td><td>" + percent(s.precision) + "</td><td>" + percent(s.recall) + "</td><td>" +
+             (s.median_delay_ms ? minutes_text(*s.median_delay_ms) : "n/a") + "</td></tr>\n";
     }
     h += "</table>\n";
-    if (r.incidents == 0) {
-        h += "<p class=\"muted\">Precision and recall need a labels file (--labels).</p>\n";
+    if (r.incidents.empty()) {
+        h += "<p class=\"muted\">Precision, recall and delays need a labels file (--labels): "
+             "incidents are matched to series by their labels, whatever the metric.</p>\n";
+    } else {
+        h += "<p class=\"muted\">An incident is about a series when they share a label and "
+             "disagree on none; recall counts the incidents about series the detector judged; "
+             "delay runs from an incident's start to its first alert.</p>\n";
+    }
+    if (!r.unjudged.empty()) {
+        h += "<h2>Metrics that judged nothing</h2>\n<ul class=\"unjudged\">";
+        for (const auto& [name, events] : r.unjudged) {
+            h += "<li>" + html_escape(name) + ": " + std::to_string(events) +
+                 (events == 0 ? " events matched its filter (check its kind and labels)"
+                              : " events counted, too few windows for its detectors to judge") +
+                 "</li>";
+        }
+        h += "</ul>\n";
     }
     h += "<h2>Alerting series</h2>\n<p class=\"legend\"><span>— values</span><span>- - expected"
-         "</span><span style=\"background:#cfe3f7\">band</span><span style=\"background:#e8484833\">"
-         "alert</span></p>\n";
+         "</span><span style=\"color:#c0392b\">- - limit</span><span style=\"background:#cfe3f7\">band</span>"
+         "<span style=\"background:#e8484833\">alert</span><span style=\"background:#2980b933\">"
+         "known incident</span></p>\n";
     for (const auto& t : r.alerting) {
         const std::string name = t.metric + " / " + t.detector + " / " + series_text(t.labels);
         h += "<section class=\"series\" data-series=\"" + html_escape(name) + "\">\n<h3>" +
-             html_escape(name) + "</h3>\n" + chart(t) + "\n<ul>";
-        for (const auto& [a, b] : t.spans) {
-            h += "<li>alert " + core::format_rfc3339_ms(a) + " to " + core::format_rfc3339_ms(b) +
-                 "</li>";
+             html_escape(name) + (t.ratio ? " (%)" : "") + "</h3>\n" + chart(t, r.incidents) + "\n<ul>";
+        for (const auto& a : t.spans) {
+            std::string verdict;
+            if (a.true_positive) {
+                verdict = *a.true_positive
+                              ? " · <span class=\"true\">true: a known incident, found after " +
+                                    minutes_text(*a.delay_ms) + "</span>"
+                              : " · <span class=\"false\">false: no known incident</span>";
+            }
+            h += "<li>alert " + core::format_rfc3339_ms(a.start) + " to " +
+                 core::format_rfc3339_ms(a.end) + verdict + "</li>";
         }
         h += "</ul>\n</section>\n";
     }

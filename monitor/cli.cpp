@@ -180,6 +180,10 @@ int eval_command(const std::vector<std::string>& args) {
 
 void print_backtest(const BacktestResult& result, const std::string& out_path) {
     std::cout << result.events << " events, " << result.alerting.size() << " alerting series";
+    if (!result.incidents.empty()) {
+        std::cout << ", " << result.found << " of " << result.incidents.size()
+                  << " labelled incidents found";
+    }
     for (const auto& [key, s] : result.detectors) {
         std::cout << "\n  " << key << ": " << s.alerts << " alerts on " << s.alerting_series
                   << " of " << s.series << " series";
@@ -189,6 +193,12 @@ void print_backtest(const BacktestResult& result, const std::string& out_path) {
         if (s.precision) {
             std::cout << ", precision " << static_cast<int>(*s.precision * 100 + 0.5) << "%";
         }
+        if (s.median_delay_ms) {
+            std::cout << ", median delay " << *s.median_delay_ms / 60'000 << " min";
+        }
+    }
+    for (const auto& [name, events] : result.unjudged) {
+        std::cout << "\n  " << name << ": judged nothing (" << events << " events counted)";
     }
     std::cout << "\nreport: " << out_path << "\n";
 }
