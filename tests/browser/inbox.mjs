@@ -6,16 +6,10 @@
 // audit trail records it. With a third argument, a screenshot of the inbox goes there.
 // Usage: node inbox.mjs <terrain base URL> <alert id> <other id> [screenshot.png]. Exits non-zero
 // naming what failed.
-import { chromium } from "playwright-core";
+import { session } from "./session.mjs";
 
 const [base, alertId, otherId, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
-let failed = false;
-function check(ok, what) {
-  console.log((ok ? "ok   " : "FAIL ") + what);
-  if (!ok) failed = true;
-}
-try {
+await session(async (browser, check) => {
   const page = await browser.newPage();
   page.on("dialog", (d) => d.accept());  // the action's confirmation
   await page.goto(base + "/inbox");
@@ -85,9 +79,4 @@ try {
   const audit = await (await fetch(base + "/api/v1/alerts/" + alertId + "/audit")).json();
   const entries = JSON.stringify(audit);
   check(/"action":"confirm"/.test(entries) && entries.includes("local operator"), "the audit trail records the confirmation");
-} catch (e) {
-  check(false, String(e));
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});

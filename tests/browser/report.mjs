@@ -3,17 +3,11 @@
 // incidents are shaded and visible, alerts are marked true or false. With a second argument, a
 // screenshot of the report's first charts goes there.
 // Usage: node report.mjs <report.html> [screenshot.png]. Exits non-zero naming what failed.
-import { chromium } from "playwright-core";
+import { session } from "./session.mjs";
 import { pathToFileURL } from "node:url";
 
 const [report, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
-let failed = false;
-function check(ok, what) {
-  console.log((ok ? "ok   " : "FAIL ") + what);
-  if (!ok) failed = true;
-}
-try {
+await session(async (browser, check) => {
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
   await page.goto(pathToFileURL(report).href);
   const charts = page.locator("svg.chart");
@@ -34,9 +28,4 @@ try {
   check(fill !== "" && fill !== "none", "the incident shading is painted: " + fill);
   check(await page.locator("span.true").count() >= 1 && await page.locator("span.false").count() >= 0, "alerts are marked true or false");
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: false });
-} catch (e) {
-  check(false, String(e));
-} finally {
-  await browser.close();
-}
-process.exit(failed ? 1 : 0);
+});
