@@ -113,7 +113,8 @@ void parse_pipeline(const Section& top, Config& c) {
     Section pipe(top.get("pipeline"), "pipeline",
                  {"allowed_lateness", "idle_flush", "max_future", "max_past", "queue_events",
                   "dedup_capacity", "export_series", "fsync", "checkpoint_interval",
-                  "return_within", "return_capacity", "send_capacity", "parked_bytes"});
+                  "return_within", "return_capacity", "send_capacity", "parked_bytes",
+                  "history_bytes"});
     c.pipeline.allowed_lateness_ms =
         pipe.duration("allowed_lateness", c.pipeline.allowed_lateness_ms);
     c.pipeline.idle_flush_ms = pipe.duration("idle_flush", c.pipeline.idle_flush_ms);
@@ -134,6 +135,9 @@ void parse_pipeline(const Section& top, Config& c) {
     c.pipeline.send_capacity = static_cast<std::size_t>(
         pipe.integer("send_capacity", static_cast<std::int64_t>(c.pipeline.send_capacity), 0,
                      100'000'000));
+    c.pipeline.history_bytes = static_cast<std::uint64_t>(
+        pipe.integer("history_bytes", static_cast<std::int64_t>(c.pipeline.history_bytes), 0,
+                     std::int64_t{1} << 50));
     c.pipeline.parked_bytes = static_cast<std::size_t>(
         pipe.integer("parked_bytes", static_cast<std::int64_t>(c.pipeline.parked_bytes), 0,
                      1LL << 40));

@@ -133,6 +133,9 @@ struct PipelineConfig {
     std::size_t send_capacity = 2'000'000;    // sends remembered to join their late signals
     // Memory for quiet series' detector state; past it, the longest unseen go to the store.
     std::size_t parked_bytes = 256u << 20;
+    // Event-log segments a checkpoint covers that are kept anyway, newest first, up to this
+    // many bytes: the history `terrain backtest --from` replays (what-if); 0 keeps none.
+    std::uint64_t history_bytes = 1ULL << 30;
 };
 
 // Where a secret comes from: an environment variable or a file, never the configuration

@@ -399,11 +399,54 @@ void EventLog::append(const std::string& source, const std::vector<Event>& event
     durable_cv_.notify_all();
 }
 
-void EventLog::retire_before(std::uint64_t seq) {
+std::uint64_t EventLog::read_only(const std::string& dir, const Visitor& visit) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().extension() == ".seg") {
+            names.push_back(entry.path().filename().string());
+        }
+    }
+    if (ec) {
+        throw std::runtime_error(dir + ": cannot read the event log: " + ec.message());
+    }
+    std::sort(names.begin(), names.end());
+    std::uint64_t skipped = 0;
+    std::string source;
+    std::vector<Event> events;
+    for (const auto& name : names) {
+        const std::string path = dir + "/" + name;
+        const std::string data = read_segment(path, fs::file_size(path, ec));
+        std::size_t pos = 0;
+        while (pos + 8 <= data.size()) {
+            if (const auto size = whole_record(data, pos, &source, &events); size != 0) {
+                visit(std::move(source), std::move(events));
+                pos += size;
+                continue;
+            }
+            const std::size_t next = next_whole_record(data, pos);
+            if (next == 0) {
+                break;  // a tail being written, or torn
+            }
+            ++skipped;
+            pos = next;
+        }
+    }
+    return skipped;
+}
+
+void EventLog::retire_before(std::uint64_t seq, std::uint64_t keep_bytes) {
     std::vector<std::string> retired;
     {
         std::lock_guard lock(mutex_);
-        while (!segments_.empty()) {
+        // The newest checkpointed segments holding at most keep_bytes stay (history).
+        std::uint64_t later = 0;
+        std::size_t keep_from = segments_.size();
+        while (keep_from > 0 && later + segments_[keep_from - 1].bytes <= keep_bytes) {
+            later += segments_[keep_from - 1].bytes;
+            --keep_from;
+        }
+        while (!segments_.empty() && keep_from > 0) {
             const bool writing = segments_.size() == 1;
             // One past the segment's last record.
             const std::uint64_t end = writing ? next_seq_ : segments_[1].first_seq;
@@ -419,6 +462,7 @@ void EventLog::retire_before(std::uint64_t seq) {
             }
             retired.push_back(segments_.front().path);
             segments_.erase(segments_.begin());
+            --keep_from;
         }
     }
     // Unlinking gigabytes takes a while: not while appends wait for the lock.

@@ -50,13 +50,18 @@ public:
     // least `from_seq`, also when no segment is left.
     void replay(std::uint64_t from_seq, const Visitor& visit);
     void append(const std::string& source, const std::vector<Event>& events);
+    // Reads every whole record of the log in `dir` without changing anything (a running
+    // terrain may be writing it): damaged records and a torn tail are skipped, not repaired.
+    // For what-if runs on the history a data directory holds. Returns the records skipped.
+    static std::uint64_t read_only(const std::string& dir, const Visitor& visit);
     // The sequence number the next record gets: every record before it is on disk once no
     // append() is running.
     std::uint64_t next_seq() const;
     // Deletes the segments whose records all come before `seq` (a checkpoint holds them),
     // including the one being written when nothing is being appended: the next append starts a
-    // new segment.
-    void retire_before(std::uint64_t seq);
+    // new segment. The newest such segments are kept while they hold at most `keep_bytes`
+    // (history for what-if runs; 0 keeps none).
+    void retire_before(std::uint64_t seq, std::uint64_t keep_bytes = 0);
 
     std::size_t segments() const;
     // False while writes fail (tries to recover first, at most once a second).

@@ -360,7 +360,14 @@ void score_detectors(std::vector<SeriesTrace>& traces, const std::vector<Inciden
 }  // namespace
 
 BacktestResult run_backtest(const core::Config& config, const BacktestOptions& options) {
-    auto events = read_backtest_events(options.events_path, config);
+    return backtest_events(config, read_backtest_events(options.events_path, config),
+                           options.labels_path.empty() ? std::vector<Incident>{}
+                                                       : read_incidents(options.labels_path),
+                           options.progress);
+}
+
+BacktestResult backtest_events(const core::Config& config, std::vector<core::Event> events,
+                               std::vector<Incident> incidents, bool show_progress) {
     std::stable_sort(events.begin(), events.end(),
                      [](const core::Event& a, const core::Event& b) {
                          return a.time_ms < b.time_ms;
@@ -371,7 +378,7 @@ BacktestResult run_backtest(const core::Config& config, const BacktestOptions& o
     TraceSink sink;
     detectors::Evaluator evaluator(config.metrics, config.pipeline.allowed_lateness_ms, registry,
                                    sink);
-    Progress progress(options.progress && isatty(2) != 0, events.size());
+    Progress progress(show_progress && isatty(2) != 0, events.size());
     for (std::size_t i = 0; i < events.size(); ++i) {
         evaluator.add(events[i]);
         if (i % 4096 == 0) {
@@ -394,8 +401,7 @@ BacktestResult run_backtest(const core::Config& config, const BacktestOptions& o
     for (std::size_t m = 0; m < config.metrics.size(); ++m) {
         r.late_events += evaluator.aggregator().stats(m).late;
     }
-    r.incidents =
-        options.labels_path.empty() ? std::vector<Incident>{} : read_incidents(options.labels_path);
+    r.incidents = std::move(incidents);
     score_detectors(sink.traces, r.incidents, r);
     for (std::size_t m = 0; m < config.metrics.size(); ++m) {
         const auto& name = config.metrics[m].name;

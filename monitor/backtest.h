@@ -88,6 +88,9 @@ std::vector<core::Event> read_backtest_events(const std::string& path,
                                                  const core::Config& config);
 
 BacktestResult run_backtest(const core::Config& config, const BacktestOptions& options);
+// The same on events already read (sorted here by event time), scored against `incidents`.
+BacktestResult backtest_events(const core::Config& config, std::vector<core::Event> events,
+                               std::vector<Incident> incidents, bool progress);
 
 std::string render_backtest_html(const BacktestResult& result, const std::string& title);
 

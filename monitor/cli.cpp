@@ -10,6 +10,7 @@
 #include "monitor/reference.h"
 #include "monitor/startup.h"
 #include "monitor/backtest.h"
+#include "monitor/whatif.h"
 #include "monitor/simulate.h"
 #include "monitor/eval.h"
 #include "core/config.h"
@@ -75,17 +76,25 @@ hold and recovery), as alerts are.
 )";
 
 constexpr const char* kBacktestHelp = R"(usage: terrain backtest --events FILE [--config FILE] [--labels FILE] [--out FILE]
+       terrain backtest --from DATA_DIR [--config FILE] [--out FILE]
 
 Replays historical events through the configuration's metrics and detectors in event time,
 as they would have run live (nothing is notified), and writes a self-contained HTML report:
-for each series that alerted, a chart of its values, the expected band and the alert spans;
-a table of alerts per detector; precision and recall when a labels file is given.
+per detector its alerts, precision, recall and median delay against the labels file; for each
+series that alerted, a dated chart of its values, the band or limit, the alert spans (each
+marked true or false) and the known incidents shaded.
+
+With --from, the history is the data directory of a terrain (running or stopped): its event
+log (pipeline.history_bytes of it) replayed through the candidate configuration, and the
+alerts it raised, with the verdicts people gave, set against the candidate's: which alerts
+would have been added, removed, raised earlier or later.
 
   --events FILE   terrain events (NDJSON or a JSON array, as POST /ingest/events) or
                   SendGrid Event Webhook bodies (one JSON array per line, or one array)
+  --from DIR      a terrain data directory (what-if on the history it holds)
   --config FILE   the configuration to try (default: embedded)
-  --labels FILE   known incidents: [{"metric": "...", "labels": {"campaign": "..."},
-                  "start": "RFC 3339", "end": "RFC 3339"}]; metric and labels optional
+  --labels FILE   known incidents: [{"labels": {"campaign": "..."}, "start": "RFC 3339",
+                  "end": "RFC 3339"}], matched to series by their labels
   --out FILE      where to write the report (default: terrain-backtest.html)
 )";
 
@@ -204,12 +213,23 @@ void print_backtest(const BacktestResult& result, const std::string& out_path) {
 }
 
 int backtest_command(const std::vector<std::string>& args) {
-    auto opts = parse_options(args, 2, {"--events", "--config", "--labels", "--out"});
-    if (!opts.count("--events")) {
-        throw core::ConfigError("backtest needs --events FILE");
+    auto opts = parse_options(args, 2, {"--events", "--from", "--config", "--labels", "--out"});
+    if (opts.count("--events") == opts.count("--from")) {
+        throw core::ConfigError("backtest needs --events FILE or --from DATA_DIR");
     }
     const auto config = opts.count("--config") ? core::load_config_file(opts["--config"])
                                                : monitor::default_config();
+    const std::string out_path = opts.count("--out") ? opts["--out"] : "terrain-backtest.html";
+    if (opts.count("--from")) {
+        const auto whatif = run_whatif(config, {opts["--from"], true});
+        std::ofstream out(out_path);
+        out << render_backtest_html(whatif.backtest, "terrain what-if: " + opts["--from"]);
+        if (!out) {
+            throw std::runtime_error(out_path + ": cannot write the report");
+        }
+        std::cout << whatif_text(whatif) << "report: " << out_path << "\n";
+        return 0;
+    }
     BacktestOptions bo;
     bo.events_path = opts["--events"];
     bo.labels_path = opts.count("--labels") ? opts["--labels"] : "";

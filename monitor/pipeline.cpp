@@ -233,7 +233,7 @@ void Pipeline::checkpoint() {
         return;
     }
     if (log_ != nullptr) {
-        log_->retire_before(c.log_seq);
+        log_->retire_before(c.log_seq, config_.pipeline.history_bytes);
         metrics_.log_segments.Set(static_cast<double>(log_->segments()));
     }
     metrics_.checkpoints.Add({{"result", "saved"}}).Increment();

@@ -43,6 +43,7 @@ TEST(CrashTest, KillNineLosesNothingAndNotifiesNothingTwice) {
                              "    public_key: {env: TERRAIN_CRASH_TEST_SENDGRID_KEY}\n"
                              "pipeline:\n  allowed_lateness: 1m\n  idle_flush: 1h\n"
                              "  checkpoint_interval: 50ms\n"
+                             "  history_bytes: 0\n"  // what a checkpoint covers is retired
                              "metrics:\n  - name: delivered_all\n    filter: {kind: email.delivered}\n"
                              "    window: 1m\n    detectors:\n      - type: threshold\n"
                              "        above: 5000\n"
