@@ -233,13 +233,7 @@ TEST(WhatIfTest, ACandidateOnTheHistoryTerrainHoldsSaysWhichAlertsWouldDiffer) {
         for (int m = 0; m < 60; ++m) {
             // spring-sale at gmail.com: 0.5% complain; winback at yahoo.com: 1.3%.
             auto batch = traffic.minute(m, 200, 0, 1);
-            for (int i = 0; i < 150; ++i) {
-                const std::string email = "member" + std::to_string(i) + "@yahoo.com";
-                batch.push_back(traffic.event("delivered", email, m, i % 60, "winback"));
-                if (i < 2) {
-                    batch.push_back(traffic.event("spamreport", email, m, 40, "winback"));
-                }
-            }
+            traffic.add_winback(batch, m);
             testing::post_json(c, "/ingest/sendgrid", batch.dump());
         }
         ASSERT_TRUE(testing::eventually([&] {

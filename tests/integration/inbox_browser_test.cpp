@@ -31,13 +31,7 @@ TEST(InboxBrowserTest, CardShowsNumbersButtonsActAndReloadKeepsState) {
     // (another campaign at another provider: its own alert).
     for (int m = 0; m < 60; ++m) {
         json batch = traffic.minute(m, 200, 100, 1);
-        for (int i = 0; i < 150; ++i) {
-            const std::string email = "member" + std::to_string(i) + "@yahoo.com";
-            batch.push_back(traffic.event("delivered", email, m, i % 60, "winback"));
-            if (i < 2) {
-                batch.push_back(traffic.event("spamreport", email, m, 40, "winback"));
-            }
-        }
+        traffic.add_winback(batch, m);
         testing::post_json(c, "/ingest/sendgrid", batch.dump());
     }
     std::map<std::string, std::string> alerts;  // campaign -> alert id

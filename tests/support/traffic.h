@@ -27,6 +27,17 @@ struct Traffic {
                 {"sg_message_id", "msg-" + campaign + "-" + email + "-" + std::to_string(m) +
                                       ".filter0001.0"}};
     }
+    // A second incident in the same minute: campaign winback mailed to 150 yahoo.com
+    // addresses, 2 of whom complain (1.3%).
+    void add_winback(json& batch, int m) {
+        for (int i = 0; i < 150; ++i) {
+            const std::string email = "member" + std::to_string(i) + "@yahoo.com";
+            batch.push_back(event("delivered", email, m, i % 60, "winback"));
+            if (i < 2) {
+                batch.push_back(event("spamreport", email, m, 40, "winback"));
+            }
+        }
+    }
     json minute(int m, int gmail_delivered, int yahoo_delivered, int complaints) {
         json batch = json::array();
         auto add = [&](const char* kind, const std::string& email, int offset) {
