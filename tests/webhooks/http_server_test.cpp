@@ -1,7 +1,10 @@
 #include <gtest/gtest.h>
 #include <netinet/tcp.h>
 
+#include <atomic>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "tests/support/raw_http.h"
 #include "webhooks/http_server.h"
@@ -42,6 +45,54 @@ TEST(HttpServerTest, SixteenKeepAliveConnectionsOnTwoThreadsAreAllServed) {
         }
     }
     EXPECT_EQ(server->connections_accepted(), 16U);
+}
+
+// A reload swaps every route at once while requests keep coming: each request is answered
+// wholly by the old routes or wholly by the new, none fails, and once replace_routes returns no
+// old handler is running or will run (what they use may go).
+TEST(HttpServerTest, ReplacingRoutesUnderLoadAnswersEveryRequestByOneSetOrTheOther) {
+    std::uint16_t port = 0;
+    auto server = echo_server(1 << 20, port);
+    std::atomic<bool> stop{false};
+    std::atomic<int> old_after_swap{0};
+    std::atomic<bool> swapped{false};
+    std::atomic<int> answered{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t) {
+        clients.emplace_back([&] {
+            RawConnection c(port);
+            while (!stop) {
+                const bool was_swapped = swapped.load();  // sent after replace_routes returned
+                c.send_all(RawConnection::get("/ping"));
+                const auto r = c.read_response();
+                if (r.status != 200 && r.status != 201) {
+                    ADD_FAILURE() << "status " << r.status;
+                    return;
+                }
+                if (was_swapped && r.status == 200) {
+                    ++old_after_swap;
+                }
+                ++answered;
+            }
+        });
+    }
+    while (answered < 200) {
+        std::this_thread::yield();
+    }
+    HttpServer next({});
+    next.route("GET", "/ping", [](const HttpRequest&) { return HttpResponse::json(201, "{}"); });
+    server->replace_routes(next);
+    swapped = true;
+    const int at_swap = answered;
+    while (answered < at_swap + 200) {
+        std::this_thread::yield();
+    }
+    stop = true;
+    for (auto& c : clients) {
+        c.join();
+    }
+    EXPECT_EQ(old_after_swap, 0);
+    EXPECT_EQ(server->routes(), std::vector<std::string>{"GET /ping"});
 }
 
 // Trap: a keep-alive limit of 5 requests per connection forces reconnects under load.
