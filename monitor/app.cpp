@@ -23,6 +23,7 @@
 #include "monitor/metrics.h"
 #include "monitor/pipeline.h"
 #include "monitor/startup.h"
+#include "monitor/whatif.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/duration.h"
@@ -314,6 +315,23 @@ public:
             return status;
         };
         ctx.reload = [&config_state] { return config_state.request(); };
+        ctx.suggestion = [this](const std::string& key) -> nlohmann::json {
+            const auto found = suggest(config_, dir_, key);
+            if (found.empty()) {
+                return nullptr;
+            }
+            const auto& s = found.front();
+            return {{"metric", s.metric},
+                    {"detector", s.detector},
+                    {"parameter", s.parameter},
+                    {"current", s.current},
+                    {"suggested", s.suggested},
+                    {"confirmed", s.confirmed},
+                    {"rejected", s.rejected},
+                    {"confirmed_kept", s.confirmed_kept},
+                    {"rejected_spared", s.rejected_spared},
+                    {"text", s.text}};
+        };
         ctx.ready = [this] {
             return pipeline_.running() && intake_.queued_events() < intake_.capacity() &&
                    log_.writable();

@@ -76,7 +76,7 @@ hold and recovery), as alerts are.
 )";
 
 constexpr const char* kBacktestHelp = R"(usage: terrain backtest --events FILE [--config FILE] [--labels FILE] [--out FILE]
-       terrain backtest --from DATA_DIR [--config FILE] [--out FILE]
+       terrain backtest --from DATA_DIR [--config FILE] [--suggest all|METRIC/DETECTOR] [--out FILE]
 
 Replays historical events through the configuration's metrics and detectors in event time,
 as they would have run live (nothing is notified), and writes a self-contained HTML report:
@@ -93,6 +93,9 @@ would have been added, removed, raised earlier or later.
                   SendGrid Event Webhook bodies (one JSON array per line, or one array)
   --from DIR      a terrain data directory (what-if on the history it holds)
   --config FILE   the configuration to try (default: embedded)
+  --suggest WHAT  with --from: for each detector people gave verdicts on (all, or one as
+                  metric/detector), the setting of its main parameter that keeps every
+                  confirmed alert and spares the most marked not a problem
   --labels FILE   known incidents: [{"labels": {"campaign": "..."}, "start": "RFC 3339",
                   "end": "RFC 3339"}], matched to series by their labels
   --out FILE      where to write the report (default: terrain-backtest.html)
@@ -213,7 +216,7 @@ void print_backtest(const BacktestResult& result, const std::string& out_path) {
 }
 
 int backtest_command(const std::vector<std::string>& args) {
-    auto opts = parse_options(args, 2, {"--events", "--from", "--config", "--labels", "--out"});
+    auto opts = parse_options(args, 2, {"--events", "--from", "--config", "--labels", "--out", "--suggest"});
     if (opts.count("--events") == opts.count("--from")) {
         throw core::ConfigError("backtest needs --events FILE or --from DATA_DIR");
     }
@@ -222,12 +225,30 @@ int backtest_command(const std::vector<std::string>& args) {
     const std::string out_path = opts.count("--out") ? opts["--out"] : "terrain-backtest.html";
     if (opts.count("--from")) {
         const auto whatif = run_whatif(config, {opts["--from"], true});
+        std::string html = render_backtest_html(whatif.backtest, "terrain what-if: " + opts["--from"]);
+        // What would differ, and the suggestions, at the top of the report as in the terminal.
+        std::string said = whatif_text(whatif);
+        if (opts.count("--suggest")) {
+            const std::string only = opts["--suggest"] == "all" ? "" : opts["--suggest"];
+            const auto found = suggest(config, opts["--from"], only);
+            said += found.empty() ? "no detector has verdicts to learn from\n" : "suggestions:\n";
+            for (const auto& x : found) {
+                said += "  " + x.text + "\n";
+            }
+        }
+        std::string escaped;
+        for (char ch : said) {
+            escaped += ch == '<' ? "&lt;" : ch == '>' ? "&gt;" : ch == '&' ? "&amp;" : std::string(1, ch);
+        }
+        if (const auto at = html.find("<h2>"); at != std::string::npos) {
+            html.insert(at, "<h2>What would differ</h2>\n<pre class=\"whatif\">" + escaped + "</pre>\n");
+        }
         std::ofstream out(out_path);
-        out << render_backtest_html(whatif.backtest, "terrain what-if: " + opts["--from"]);
+        out << html;
         if (!out) {
             throw std::runtime_error(out_path + ": cannot write the report");
         }
-        std::cout << whatif_text(whatif) << "report: " << out_path << "\n";
+        std::cout << said << "report: " << out_path << "\n";
         return 0;
     }
     BacktestOptions bo;

@@ -1,6 +1,8 @@
 #include "monitor/whatif.h"
 
 #include <algorithm>
+#include <cmath>
+#include <optional>
 #include <cstdio>
 #include <filesystem>
 #include <map>
@@ -10,6 +12,7 @@
 #include "core/duration.h"
 #include "core/event_log.h"
 #include "core/store.h"
+#include "detectors/detector.h"
 
 namespace terrain::monitor {
 
@@ -263,6 +266,175 @@ std::string whatif_text(const WhatIfResult& r) {
         line += (line.empty() ? "" : "; ") + s;
     }
     return out + (line.empty() ? "" : line + "\n");
+}
+
+namespace {
+
+// The parameter a tuner turns first, per detector type, and the values swept (as factors of
+// the current one).
+struct Knob {
+    const char* type;
+    const char* parameter;
+    std::vector<double> factors;
+};
+const std::vector<Knob>& knobs() {
+    static const std::vector<Knob> list = {
+        {"threshold", "above", {0.25, 0.5, 0.75, 1.5, 2, 3, 5}},
+        {"threshold", "below", {0.2, 0.33, 0.5, 0.67, 1.25, 1.5, 2}},
+        {"ewma", "z", {0.5, 0.75, 1.25, 1.5, 2}},
+        {"seasonal", "z", {0.5, 0.75, 1.25, 1.5, 2}},
+        {"knn", "z", {0.5, 0.75, 1.25, 1.5, 2}},
+        {"cusum", "h", {0.5, 0.75, 1.25, 1.5, 2}},
+        {"rate", "p_value", {100, 10, 0.1, 0.01, 0.001}},
+        {"disagreement", "p_value", {100, 10, 0.1, 0.01, 0.001}},
+    };
+    return list;
+}
+
+// A parameter's value in a detector's configuration, else its documented default: the
+// number in parentheses at the end of its help ("... anomalous (4)").
+std::optional<double> parameter_value(const core::DetectorConfig& d, const std::string& name) {
+    if (auto it = d.params.find(name); it != d.params.end() && it->is_number()) {
+        return it->get<double>();
+    }
+    detectors::Registry registry;
+    detectors::register_builtin_detectors(registry);
+    if (const auto* entry = registry.find(d.type)) {
+        for (const auto& k : entry->keys) {
+            const auto open = k.help.rfind('(');
+            if (k.name == name && open != std::string::npos) {
+                try {
+                    return std::stod(k.help.substr(open + 1));
+                } catch (const std::exception&) {
+                    return std::nullopt;
+                }
+            }
+        }
+    }
+    return std::nullopt;
+}
+
+std::string number_text(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g", v);
+    return buf;
+}
+
+}  // namespace
+
+std::vector<Suggestion> suggest(const core::Config& config, const std::string& data_dir,
+                                const std::string& only) {
+    // The verdicts people gave, per declared metric and detector.
+    std::map<std::pair<std::string, std::string>, std::pair<std::size_t, std::size_t>> verdicts;
+    {
+        const core::Store store(data_dir + "/terrain.db");
+        for (const auto& doc : store.load_alerts()) {
+            const auto a = alerts::alert_from_json(nlohmann::json::parse(doc.body));
+            auto& [confirmed, rejected] =
+                verdicts[{a.family.empty() ? a.metric : a.family, a.detector}];
+            confirmed += a.feedback == "confirmed" ? 1 : 0;
+            rejected += a.feedback == "not_a_problem" ? 1 : 0;
+        }
+    }
+    std::vector<Suggestion> out;
+    for (const auto& [key, counts] : verdicts) {
+        const auto& [family, detector] = key;
+        if ((counts.first == 0 && counts.second == 0) ||
+            (!only.empty() && only != family + "/" + detector)) {
+            continue;
+        }
+        // The family's metrics (the declared one and its roll-ups) with the detector.
+        core::Config candidate = config;
+        std::erase_if(candidate.metrics, [&](const core::MetricConfig& m) {
+            return m.name != family && m.family != family;
+        });
+        const core::DetectorConfig* d = nullptr;
+        for (const auto& m : candidate.metrics) {
+            for (const auto& x : m.detectors) {
+                d = x.name == detector ? &x : d;
+            }
+        }
+        if (d == nullptr) {
+            continue;  // no longer configured
+        }
+        const Knob* knob = nullptr;
+        for (const auto& k : knobs()) {
+            if (k.type == d->type && (d->type != "threshold" || d->params.contains(k.parameter))) {
+                knob = &k;
+                break;
+            }
+        }
+        const auto current = knob != nullptr ? parameter_value(*d, knob->parameter) : std::nullopt;
+        Suggestion s{family, detector, knob != nullptr ? knob->parameter : "", current.value_or(0),
+                     current.value_or(0), counts.first, counts.second, 0, 0, ""};
+        if (!current) {
+            s.text = family + "/" + detector + ": no parameter terrain knows how to sweep (" +
+                     d->type + ")";
+            out.push_back(std::move(s));
+            continue;
+        }
+        const bool ratio_limit = d->type == "threshold" && candidate.metrics.front().aggregation == core::Aggregation::kRatio;
+        std::vector<double> values = {*current};
+        for (double f : knob->factors) {
+            const double v = *current * f;
+            if (!ratio_limit || (v >= 0 && v <= 1)) {
+                values.push_back(v);
+            }
+        }
+        // Each setting on the history: confirmed alerts kept, rejected ones spared.
+        double best_score = -1;
+        for (double v : values) {
+            core::Config trial = candidate;
+            for (auto& m : trial.metrics) {
+                for (auto& x : m.detectors) {
+                    if (x.name == detector) {
+                        x.params[knob->parameter] = v;
+                    }
+                }
+            }
+            const auto r = run_whatif(trial, {data_dir, false});
+            std::size_t kept = 0, spared = 0;
+            for (const auto& c : r.changes) {
+                const auto it = std::find_if(trial.metrics.begin(), trial.metrics.end(),
+                                             [&](const auto& m) { return m.name == c.metric; });
+                if (it == trial.metrics.end() || c.detector != detector) {
+                    continue;
+                }
+                const bool fires = c.kind != AlertChange::Kind::kRemoved;
+                kept += c.feedback == "confirmed" && fires ? 1 : 0;
+                spared += c.feedback == "not_a_problem" && !fires ? 1 : 0;
+            }
+            if (kept < counts.first) {
+                continue;  // a confirmed alert lost: never suggested
+            }
+            // More spared wins; among equals the setting nearest the current one.
+            const double distance = std::abs(std::log(v / *current));
+            const double score = static_cast<double>(spared) * 1000 - distance;
+            if (score > best_score) {
+                best_score = score;
+                s.suggested = v;
+                s.confirmed_kept = kept;
+                s.rejected_spared = spared;
+            }
+        }
+        const std::string name = family + "/" + detector + ": " + s.parameter + " ";
+        if (best_score < 0) {
+            s.text = name + number_text(*current) + ": every setting tried loses a confirmed alert; keep it";
+        } else if (s.suggested == *current) {
+            s.text = name + number_text(*current) + " is the best setting tried: it keeps " +
+                     std::to_string(s.confirmed_kept) + " of " + std::to_string(s.confirmed) +
+                     " confirmed alerts and spares " + std::to_string(s.rejected_spared) +
+                     " of " + std::to_string(s.rejected) + " marked not a problem";
+        } else {
+            s.text = name + number_text(*current) + " -> " + number_text(s.suggested) +
+                     " keeps " + std::to_string(s.confirmed_kept) + " of " +
+                     std::to_string(s.confirmed) + " confirmed alerts and spares " +
+                     std::to_string(s.rejected_spared) + " of " + std::to_string(s.rejected) +
+                     " marked not a problem";
+        }
+        out.push_back(std::move(s));
+    }
+    return out;
 }
 
 }  // namespace terrain::monitor

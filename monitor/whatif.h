@@ -47,4 +47,26 @@ WhatIfResult run_whatif(const core::Config& candidate, const WhatIfOptions& opti
 // fired 20 min later"), or "no alert would differ".
 std::string whatif_text(const WhatIfResult& result);
 
+// A setting for a detector people gave verdicts on: its main parameter (a threshold's limit, z,
+// p_value, h) swept over the history, and the value that keeps every confirmed alert and
+// spares the most alerts people marked not a problem (the nearest to the current one among
+// equals). `suggested` equals `current` when no setting does better.
+struct Suggestion {
+    std::string metric;  // the declared metric (its roll-ups share the detector)
+    std::string detector;
+    std::string parameter;
+    double current = 0;
+    double suggested = 0;
+    std::size_t confirmed = 0;        // its alerts in the history, by verdict
+    std::size_t rejected = 0;
+    std::size_t confirmed_kept = 0;   // at the suggested setting
+    std::size_t rejected_spared = 0;
+    std::string text;                 // one line a person reads
+};
+
+// Every detector of `config` with verdicts on its alerts in the history of `data_dir`;
+// `only` ("metric/detector") limits it to one.
+std::vector<Suggestion> suggest(const core::Config& config, const std::string& data_dir,
+                                const std::string& only = "");
+
 }  // namespace terrain::monitor

@@ -519,6 +519,30 @@ void install_ops_routes(HttpServer& server, const ApiContext& ctx,
                              200, nlohmann::json{{"status", "reloading"}, {"hash", a.hash}}.dump());
                      });
     }
+    if (ctx.suggestion) {
+        // Sweeps the detector's main parameter over the history terrain holds (a replay per
+        // setting): seconds on a large history.
+        server.route("GET", "/api/v1/detectors/*", guarded([ctx](const HttpRequest& req) {
+                         constexpr std::string_view kPrefix = "/api/v1/detectors/";
+                         constexpr std::string_view kSuffix = "/suggestion";
+                         const std::string_view path(req.path);
+                         if (!path.ends_with(kSuffix) ||
+                             path.size() <= kPrefix.size() + kSuffix.size()) {
+                             return HttpResponse::error(
+                                 404, "not_found",
+                                 "use /api/v1/detectors/<metric>/<detector>/suggestion");
+                         }
+                         const std::string key(path.substr(
+                             kPrefix.size(), path.size() - kPrefix.size() - kSuffix.size()));
+                         const nlohmann::json found = ctx.suggestion(key);
+                         if (found.is_null()) {
+                             return HttpResponse::error(
+                                 404, "no_verdicts",
+                                 "no alert of " + key + " has a verdict to learn from");
+                         }
+                         return HttpResponse::json(200, found.dump());
+                     }));
+    }
     server.route("GET", "/metrics", [ctx](const HttpRequest&) {
         HttpResponse r;
         r.content_type = "text/plain; version=0.0.4; charset=utf-8";

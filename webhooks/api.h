@@ -40,6 +40,9 @@ struct ApiContext {
     std::function<nlohmann::json()> status;  // pipeline state for /api/v1/status
     std::function<bool()> ready;             // for /readyz
     std::function<ReloadAnswer()> reload;    // POST /-/reload; unset: not served
+    // GET /api/v1/detectors/<metric>/<detector>/suggestion: the suggestion for
+    // "metric/detector" as JSON, null when it has no verdicts; unset: not served.
+    std::function<nlohmann::json(const std::string&)> suggestion;
     InteractContext interact;                // chat clicks and the inbox; unset: not served
 };
 

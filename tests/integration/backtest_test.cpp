@@ -253,6 +253,18 @@ TEST(WhatIfTest, ACandidateOnTheHistoryTerrainHoldsSaysWhichAlertsWouldDiffer) {
         act(ids["spring-sale"], {{"action", "not_a_problem"}, {"by", "ana"}, {"reason", "detector too sensitive"}});
         act(ids["winback"], {{"action", "acknowledge"}, {"by", "ben"}});
         act(ids["winback"], {{"action", "confirm"}, {"by", "ben"}});
+        // The running terrain suggests a setting from the same history.
+        auto suggestion = c.Get("/api/v1/detectors/spam_complaint_rate/threshold/suggestion");
+        ASSERT_TRUE(suggestion);
+        ASSERT_EQ(suggestion->status, 200) << suggestion->body;
+        const json s = json::parse(suggestion->body);
+        EXPECT_EQ(s["parameter"], "above");
+        EXPECT_DOUBLE_EQ(s["suggested"].get<double>(), 0.0045);
+        EXPECT_EQ(s["confirmed_kept"], 1);
+        EXPECT_EQ(s["rejected_spared"], 1);
+        auto none = c.Get("/api/v1/detectors/unsubscribe_rate/threshold/suggestion");
+        ASSERT_TRUE(none);
+        EXPECT_EQ(none->status, 404) << none->body;
     }  // stopped: it checkpoints; the log it covers stays as history (pipeline.history_bytes)
 
     auto whatif = [&](const std::string& config) {
@@ -269,6 +281,22 @@ TEST(WhatIfTest, ACandidateOnTheHistoryTerrainHoldsSaysWhichAlertsWouldDiffer) {
                    : out.substr(first + 1, report - first - 1);
     };
     EXPECT_EQ(whatif(running), "no alert would differ\n");
+    auto [suggested, said] = testing::run_command(std::string(TERRAIN_BINARY) + " backtest --from " +
+                                                      data + " --config " + running +
+                                                      " --suggest all --out " + dir.file("s.html"),
+                                                  "");
+    EXPECT_EQ(suggested, 0) << said;
+    // The limit swept over the history: the nearest setting that keeps the confirmed alert and
+    // spares the rejected one.
+    EXPECT_NE(said.find("suggestions:\n  spam_complaint_rate/threshold: above 0.003 -> 0.0045 keeps 1 "
+                        "of 1 confirmed alerts and spares 1 of 1 marked not a problem\n"),
+              std::string::npos)
+        << said;
+    const std::string report = testing::read_file(dir.file("s.html"));
+    EXPECT_NE(report.find("<pre class=\"whatif\">"), std::string::npos);
+    EXPECT_NE(report.find("no alert would differ\nsuggestions:\n  spam_complaint_rate/threshold: "
+                          "above 0.003 -&gt; 0.0045"),
+              std::string::npos);
 
     std::string stricter = yaml;
     const std::string limit = "above: 0.003\n        min_denominator: 1000";
