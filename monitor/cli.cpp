@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include "monitor/app.h"
 #include "monitor/reference.h"
 #include "monitor/startup.h"
+#include "core/event_log.h"
 #include "monitor/backtest.h"
 #include "monitor/whatif.h"
 #include "monitor/simulate.h"
@@ -165,6 +167,37 @@ int check(const RunOptions& options) {
               << detectors << " detectors, " << plan.config.sources.size() << " sources, "
               << plan.config.receivers.size() << " receivers; listen "
               << plan.config.server.listen << ", data " << plan.data_dir << "\n";
+    // With history in the data directory: a filter that matched none of the last day's events
+    // is most likely a typo (a campaign's name, a kind), not a quiet campaign.
+    if (std::filesystem::is_directory(plan.data_dir + "/log")) {
+        std::vector<core::Event> events;
+        std::int64_t latest = 0;
+        core::EventLog::read_only(plan.data_dir + "/log", [&](std::string&&, std::vector<core::Event>&& batch) {
+            for (auto& e : batch) {
+                latest = std::max(latest, e.time_ms);
+                events.push_back(std::move(e));
+            }
+        });
+        std::erase_if(events, [&](const core::Event& e) { return e.time_ms < latest - 86'400'000; });
+        for (std::size_t i = 0; i < plan.config.metrics.size() && !events.empty(); ++i) {
+            const auto& m = plan.config.metrics[i];
+            const bool ratio = m.aggregation == core::Aggregation::kRatio;
+            const auto matched = [&](const core::Filter& f) {
+                return std::any_of(events.begin(), events.end(),
+                                   [&](const core::Event& e) { return f.matches(e); });
+            };
+            for (const auto* f : ratio ? std::vector<const core::Filter*>{&m.numerator, &m.denominator}
+                                       : std::vector<const core::Filter*>{&m.filter}) {
+                if (!matched(*f)) {
+                    std::cout << "warning: metric " << m.name << ": its "
+                              << (!ratio ? "filter" : f == &m.numerator ? "numerator" : "denominator")
+                              << " matched none of the " << events.size()
+                              << " events of the last day in " << plan.data_dir
+                              << " (check its kind and labels)\n";
+                }
+            }
+        }
+    }
     return 0;
 }
 

@@ -298,6 +298,22 @@ TEST(WhatIfTest, ACandidateOnTheHistoryTerrainHoldsSaysWhichAlertsWouldDiffer) {
                           "above 0.003 -&gt; 0.0045"),
               std::string::npos);
 
+    // `check` with the data directory: a filter that matched none of the last day's events
+    // is a warning (here a campaign's name mistyped), a filter that matched some is not.
+    const std::string typo = dir.file("typo.yaml");
+    std::ofstream(typo) << "metrics:\n"
+                           "  - name: winback_typo\n"
+                           "    filter: {kind: email.complaint, labels: {campaign: winback-q4}}\n"
+                           "  - name: winback_right\n"
+                           "    filter: {kind: email.complaint, labels: {campaign: [winback, x]}}\n";
+    auto [checked, warned] = testing::run_command(
+        std::string(TERRAIN_BINARY) + " check --config " + typo + " --data-dir " + data, "");
+    EXPECT_EQ(checked, 0) << warned;
+    EXPECT_NE(warned.find("warning: metric winback_typo: its filter matched none of the "),
+              std::string::npos)
+        << warned;
+    EXPECT_EQ(warned.find("winback_right"), std::string::npos) << warned;
+
     std::string stricter = yaml;
     const std::string limit = "above: 0.003\n        min_denominator: 1000";
     ASSERT_NE(stricter.find(limit), std::string::npos);
