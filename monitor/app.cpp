@@ -315,6 +315,29 @@ public:
             return status;
         };
         ctx.reload = [&config_state] { return config_state.request(); };
+        ctx.whatif = [this, &kinds](const std::string& yaml) -> nlohmann::json {
+            const core::Config candidate = core::parse_config(yaml, "candidate");
+            for (const auto& m : candidate.metrics) {
+                for (const auto& d : m.detectors) {
+                    kinds.detectors.make(d);
+                }
+            }
+            const auto r = run_whatif(candidate, {dir_, false});
+            nlohmann::json changes = nlohmann::json::array();
+            static const char* kKinds[] = {"same", "earlier", "later", "removed", "added"};
+            for (const auto& c : r.changes) {
+                changes.push_back({{"kind", kKinds[static_cast<int>(c.kind)]},
+                                   {"metric", c.metric},
+                                   {"detector", c.detector},
+                                   {"labels", alerts::labels_json(c.labels)},
+                                   {"was_ms", c.was_ms},
+                                   {"would_ms", c.would_ms},
+                                   {"alert", c.alert_id},
+                                   {"feedback", c.feedback}});
+            }
+            return {{"events", r.backtest.events}, {"alerts", r.alerts}, {"changes", changes},
+                    {"text", whatif_text(r)}};
+        };
         ctx.suggestion = [this](const std::string& key) -> nlohmann::json {
             const auto found = suggest(config_, dir_, key);
             if (found.empty()) {

@@ -543,6 +543,23 @@ void install_ops_routes(HttpServer& server, const ApiContext& ctx,
                          return HttpResponse::json(200, found.dump());
                      }));
     }
+    if (ctx.whatif) {
+        server.route("POST", "/api/v1/whatif", guarded([ctx](const HttpRequest& req) {
+                         const auto body = nlohmann::json::parse(req.body, nullptr, false);
+                         if (!body.is_object() || !body.contains("config") ||
+                             !body["config"].is_string()) {
+                             return HttpResponse::error(
+                                 400, "bad_field",
+                                 "send {\"config\": \"<the candidate configuration as YAML>\"}");
+                         }
+                         try {
+                             return HttpResponse::json(
+                                 200, ctx.whatif(body["config"].get<std::string>()).dump());
+                         } catch (const core::ConfigError& e) {
+                             return HttpResponse::error(400, "config_refused", e.what());
+                         }
+                     }));
+    }
     server.route("GET", "/metrics", [ctx](const HttpRequest&) {
         HttpResponse r;
         r.content_type = "text/plain; version=0.0.4; charset=utf-8";

@@ -43,6 +43,9 @@ struct ApiContext {
     // GET /api/v1/detectors/<metric>/<detector>/suggestion: the suggestion for
     // "metric/detector" as JSON, null when it has no verdicts; unset: not served.
     std::function<nlohmann::json(const std::string&)> suggestion;
+    // POST /api/v1/whatif {"config": "<YAML>"}: the candidate on the history terrain holds;
+    // throws core::ConfigError for a refused configuration. Unset: not served.
+    std::function<nlohmann::json(const std::string&)> whatif;
     InteractContext interact;                // chat clicks and the inbox; unset: not served
 };
 

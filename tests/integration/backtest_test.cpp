@@ -225,6 +225,11 @@ TEST(WhatIfTest, ACandidateOnTheHistoryTerrainHoldsSaysWhichAlertsWouldDiffer) {
     std::ofstream(running) << yaml;
     const std::string data = dir.file("data");
     std::map<std::string, std::string> ids;  // campaign -> alert id
+    // The candidate: a complaint limit of 1% instead of 0.3%.
+    std::string stricter = yaml;
+    const std::string limit = "above: 0.003\n        min_denominator: 1000";
+    ASSERT_NE(stricter.find(limit), std::string::npos);
+    stricter.replace(stricter.find(limit), limit.size(), "above: 0.01\n        min_denominator: 1000");
     {
         testing::Service svc({"--config", running, "--data-dir", data}, dir.file("terrain.log"));
         testing::Client c("127.0.0.1", svc.port());
@@ -265,6 +270,23 @@ TEST(WhatIfTest, ACandidateOnTheHistoryTerrainHoldsSaysWhichAlertsWouldDiffer) {
         auto none = c.Get("/api/v1/detectors/unsubscribe_rate/threshold/suggestion");
         ASSERT_TRUE(none);
         EXPECT_EQ(none->status, 404) << none->body;
+        // And tries the candidate on its own history over the API.
+        auto tried = c.Post("/api/v1/whatif", json{{"config", stricter}}.dump(), "application/json");
+        ASSERT_TRUE(tried);
+        ASSERT_EQ(tried->status, 200) << tried->body;
+        const json answer = json::parse(tried->body);
+        std::vector<std::string> differ;
+        for (const auto& change : answer["changes"]) {
+            if (change["kind"] != "same") {
+                differ.push_back(change["kind"].get<std::string>() + " " +
+                                 change["labels"].value("campaign", "") + " " +
+                                 change["feedback"].get<std::string>());
+            }
+        }
+        EXPECT_EQ(differ, std::vector<std::string>{"removed spring-sale not_a_problem"});
+        auto refused = c.Post("/api/v1/whatif", json{{"config", "metrics: ["}}.dump(), "application/json");
+        ASSERT_TRUE(refused);
+        EXPECT_EQ(refused->status, 400) << refused->body;
     }  // stopped: it checkpoints; the log it covers stays as history (pipeline.history_bytes)
 
     auto whatif = [&](const std::string& config) {
@@ -314,10 +336,6 @@ TEST(WhatIfTest, ACandidateOnTheHistoryTerrainHoldsSaysWhichAlertsWouldDiffer) {
         << warned;
     EXPECT_EQ(warned.find("winback_right"), std::string::npos) << warned;
 
-    std::string stricter = yaml;
-    const std::string limit = "above: 0.003\n        min_denominator: 1000";
-    ASSERT_NE(stricter.find(limit), std::string::npos);
-    stricter.replace(stricter.find(limit), limit.size(), "above: 0.01\n        min_denominator: 1000");
     const std::string candidate = dir.file("candidate.yaml");
     std::ofstream(candidate) << stricter;
     const std::string diff = whatif(candidate);
