@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <optional>
 #include <tuple>
 
@@ -86,7 +87,19 @@ struct HttpServer::Impl {
     std::vector<std::thread> threads;
     std::vector<Route> routes;  // added before start
     // What requests are dispatched by: `routes` from start, replaced whole by replace_routes.
-    std::atomic<std::shared_ptr<const std::vector<Route>>> table;
+    // A plain mutex around the pointer (held for a copy): std::atomic<std::shared_ptr>'s lock
+    // bit is invisible to ThreadSanitizer.
+    mutable std::mutex table_mutex;
+    std::shared_ptr<const std::vector<Route>> table;
+    std::shared_ptr<const std::vector<Route>> current() const {
+        std::lock_guard lock(table_mutex);
+        return table;
+    }
+    std::shared_ptr<const std::vector<Route>> exchange(std::shared_ptr<const std::vector<Route>> next) {
+        std::lock_guard lock(table_mutex);
+        std::swap(table, next);
+        return next;
+    }
     std::vector<std::string> hosts;  // every name a request may address, lower-cased
     std::atomic<std::uint64_t> accepted{0};
     std::atomic<std::uint64_t> accept_failed{0};
@@ -193,7 +206,7 @@ struct HttpServer::Impl {
 
     HttpResponse dispatch(const HttpRequest& req) const {
         bool path_known = false;
-        const auto in_use = table.load();  // kept until the handler returns (replace_routes)
+        const auto in_use = current();  // kept until the handler returns (replace_routes)
         for (const auto& r : *in_use) {
             bool match = r.prefix ? req.path.rfind(r.path, 0) == 0 : req.path == r.path;
             if (!match) {
@@ -452,7 +465,7 @@ void HttpServer::route(const std::string& method, const std::string& path, Handl
 
 void HttpServer::replace_routes(HttpServer& from) {
     std::weak_ptr<const std::vector<Route>> old =
-        impl_->table.exchange(std::make_shared<const std::vector<Route>>(std::move(from.impl_->routes)));
+        impl_->exchange(std::make_shared<const std::vector<Route>>(std::move(from.impl_->routes)));
     while (!old.expired()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
@@ -460,7 +473,7 @@ void HttpServer::replace_routes(HttpServer& from) {
 
 std::vector<std::string> HttpServer::routes() const {
     std::vector<std::string> out;
-    const auto in_use = impl_->table.load();
+    const auto in_use = impl_->current();
     for (const auto& r : in_use ? *in_use : impl_->routes) {
         out.push_back(r.method + " " + r.path + (r.prefix ? "*" : ""));
     }
@@ -505,7 +518,7 @@ std::uint16_t HttpServer::bind() {
 std::uint16_t HttpServer::start() {
     auto& o = impl_->options;
     const std::uint16_t port = bind();
-    impl_->table = std::make_shared<const std::vector<Route>>(std::move(impl_->routes));
+    impl_->exchange(std::make_shared<const std::vector<Route>>(std::move(impl_->routes)));
     impl_->running = true;
     impl_->accept_timer.emplace(asio::make_strand(impl_->ioc));
     impl_->do_accept();
