@@ -94,21 +94,15 @@ ClickOutcome Overrides::click_builtin(const Click& click, const std::string& act
     req.actor = who.name;
     if (action.name == "snooze") {
         // Only the times the card's menu offers: a click is a choice from it, not free text.
-        const auto offered = card_choices(action, policy_);
-        if (!click.arg.empty() &&
-            std::find(offered.begin(), offered.end(), click.arg) == offered.end()) {
-            std::string list;
-            for (const auto& o : offered) {
-                list += (list.empty() ? "" : ", ") + o;
-            }
-            return audit_refusal(click, actor, 400, "bad_request",
-                                 "'" + click.arg + "' is not one of the snooze times offered (" +
-                                     list + ")");
-        }
-        const auto ms = parse_snooze(click.arg.empty() ? "1h" : click.arg);
+        const std::string chosen =
+            click.arg.empty() ? policy_.interact().snooze_times.front() : click.arg;
+        const auto ms = parse_snooze(chosen);
         if (!ms) {
             return audit_refusal(click, actor, 400, "bad_request",
                                  "'" + click.arg + "' is not a snooze time (up to 30d, e.g. 4h)");
+        }
+        if (auto refused = policy_.snooze_refused(*ms)) {
+            return audit_refusal(click, actor, 400, "bad_request", "'" + click.arg + "' " + *refused);
         }
         req.duration_ms = *ms;
     } else {

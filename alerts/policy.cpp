@@ -1,5 +1,7 @@
 #include "alerts/policy.h"
 
+#include "core/duration.h"
+
 #include <algorithm>
 
 #include "core/template.h"
@@ -191,6 +193,17 @@ std::string Policy::label(const core::ActionConfig& action) {
     if (action.name == "not_a_problem") return "Not a problem";
     if (action.name == "confirm") return "Confirm: a real problem";
     return action.name;
+}
+
+std::optional<std::string> Policy::snooze_refused(std::int64_t ms) const {
+    std::string list;
+    for (const auto& o : interact_.snooze_times) {
+        if (core::parse_duration_ms(o) == ms) {
+            return std::nullopt;
+        }
+        list += (list.empty() ? "" : ", ") + o;
+    }
+    return "is not one of the snooze times offered (" + list + "; interact.snooze_times)";
 }
 
 }  // namespace terrain::alerts

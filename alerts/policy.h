@@ -44,6 +44,9 @@ public:
     static std::string label(const core::ActionConfig& action);
 
     const core::InteractConfig& interact() const { return interact_; }
+    // Whether a snooze of `ms` is one the menus offer (interact.snooze_times, by duration:
+    // "60m" is "1h"); nullopt when it is, else why not ("is not one of ..."). The API and chat clicks both ask.
+    std::optional<std::string> snooze_refused(std::int64_t ms) const;
 
 private:
     std::vector<core::PersonConfig> people_;

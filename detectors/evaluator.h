@@ -72,7 +72,6 @@ public:
     // unseen are paged out to `store` (read back when they return) or, without a store (a
     // backtest), forgotten.
     void set_parking(core::Store* store, std::size_t budget_bytes);
-    static constexpr std::size_t kDefaultParkedBytes = 256u << 20;
     std::size_t parked_bytes() const { return parked_bytes_; }
     std::uint64_t paged_out() const { return paged_out_; }
     std::uint64_t paged_in() const { return paged_in_; }
@@ -98,7 +97,7 @@ private:
     std::vector<std::vector<Binding>> bindings_;  // per metric
     std::unordered_map<std::string, core::Store::Snapshot> restored_;  // metric \x1f series
     core::Store* pager_ = nullptr;
-    std::size_t parked_budget_ = kDefaultParkedBytes;
+    std::size_t parked_budget_ = core::PipelineConfig().parked_bytes;  // the configured default
     std::size_t parked_bytes_ = 0;  // restored_'s footprint, roughly
     bool paged_any_ = false;        // whether the store may hold paged snapshots
     std::uint64_t paged_out_ = 0;

@@ -324,17 +324,11 @@ HttpResponse act_on_alert(const ApiContext& ctx, const std::string& id, const Ht
     const alerts::ActionRequest& a = parsed.value();
     if (a.action == "snooze" && a.duration_ms > 0) {
         // Only what the inbox and the cards offer: a snooze is a choice from the menu.
-        bool offered = false;
-        std::string list;
-        for (const auto& o : ctx.config->interact.snooze_times) {
-            offered = offered || core::parse_duration_ms(o) == a.duration_ms;
-            list += (list.empty() ? "" : ", ") + o;
-        }
-        if (!offered) {
-            return HttpResponse::error(400, "bad_field",
-                                       "'for': " + core::format_duration_ms(a.duration_ms) +
-                                           " is not one of the snooze times offered (" + list +
-                                           "; interact.snooze_times)");
+        if (auto refused = ctx.interact.policy != nullptr
+                               ? ctx.interact.policy->snooze_refused(a.duration_ms)
+                               : std::nullopt) {
+            return HttpResponse::error(
+                400, "bad_field", "'for': " + core::format_duration_ms(a.duration_ms) + " " + *refused);
         }
     }
     auto r = ctx.alerts->act(id, a);

@@ -108,7 +108,7 @@ TEST_F(OverridesTest, ASnoozeTakesOnlyTheTimesTheMenuOffers) {
     Overrides overrides(policy, alerts, store, executor_, telemetry_, clock_);
     const auto refused = overrides.click({"inbox", "local", id, "snooze", "2h", "", ""});
     EXPECT_EQ(refused.status, 400);
-    EXPECT_EQ(refused.message, "'2h' is not one of the snooze times offered (1h, 4h, 1d)");
+    EXPECT_EQ(refused.message, "'2h' is not one of the snooze times offered (1h, 4h, 1d; interact.snooze_times)");
     EXPECT_EQ(alerts.get(id)->snoozed_until_ms, 0);
     const auto done = overrides.click({"inbox", "local", id, "snooze", "4h", "", ""});
     EXPECT_EQ(done.status, 200) << done.message;
