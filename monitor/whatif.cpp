@@ -338,7 +338,8 @@ std::vector<Suggestion> suggest(const core::Config& config, const std::string& d
     }
     std::vector<Suggestion> out;
     for (const auto& [key, counts] : verdicts) {
-        const auto& [family, detector] = key;
+        const std::string& family = key.first;  // not a structured binding: lambdas use it
+        const std::string& detector = key.second;
         if ((counts.first == 0 && counts.second == 0) ||
             (!only.empty() && only != family + "/" + detector)) {
             continue;
