@@ -258,7 +258,9 @@ TEST(WhatIfTest, ACandidateOnTheHistoryTerrainHoldsSaysWhichAlertsWouldDiffer) {
         act(ids["spring-sale"], {{"action", "not_a_problem"}, {"by", "ana"}, {"reason", "detector too sensitive"}});
         act(ids["winback"], {{"action", "acknowledge"}, {"by", "ben"}});
         act(ids["winback"], {{"action", "confirm"}, {"by", "ben"}});
-        // The running terrain suggests a setting from the same history.
+        // The running terrain suggests a setting from the same history: a replay per setting,
+        // answered when done (slow in an unoptimised sanitizer build: a long read timeout).
+        c.set_read_timeout(300, 0);
         auto suggestion = c.Get("/api/v1/detectors/spam_complaint_rate/threshold/suggestion");
         ASSERT_TRUE(suggestion);
         ASSERT_EQ(suggestion->status, 200) << suggestion->body;
