@@ -208,16 +208,26 @@ public:
     // POST /-/reload: the file as it is now, validated; a good one is reloaded by the main
     // thread (a SIGHUP to this process), a bad one refused here and the running one kept.
     webhooks::ReloadAnswer request() {
+        std::string error;
+        auto next = load_next(error);
+        if (!next) {
+            return {false, "", error};
+        }
+        kill(getpid(), SIGHUP);
+        return {true, next->hash, ""};
+    }
+    // The file as it is now, loaded and validated as `terrain check` does; null when refused
+    // (logged, recorded, `error` says why). The one path of SIGHUP and POST /-/reload.
+    std::unique_ptr<Plan> load_next(std::string& error) {
         try {
-            const Plan next = load_plan(options_);
-            validate(next, kinds_);
-            kill(getpid(), SIGHUP);
-            return {true, next.hash, ""};
+            auto next = std::make_unique<Plan>(load_plan(options_));
+            validate(*next, kinds_);
+            return next;
         } catch (const std::exception& e) {
-            core::log_error(std::string("reload refused; the running configuration stays: ") +
-                            e.what());
-            refused(e.what(), core::SystemClock().now_ms());
-            return {false, "", e.what()};
+            error = e.what();
+            core::log_error("reload refused; the running configuration stays: " + error);
+            refused(error, core::SystemClock().now_ms());
+            return nullptr;
         }
     }
 
@@ -492,14 +502,9 @@ int run_service(const RunOptions& options) {
         // their windows and baselines and a changed detector starts fresh (detectors/evaluator.h).
         const auto started = std::chrono::steady_clock::now();
         core::log_info("received SIGHUP: reloading " + plan->origin);
-        std::unique_ptr<Plan> next;
-        try {
-            next = std::make_unique<Plan>(load_plan(options));
-            validate(*next, kinds);
-        } catch (const std::exception& e) {
-            core::log_error(std::string("reload refused; the running configuration stays: ") +
-                            e.what());
-            config_state.refused(e.what(), core::SystemClock().now_ms());
+        std::string refused;
+        std::unique_ptr<Plan> next = config_state.load_next(refused);
+        if (!next) {
             continue;
         }
         if (next->config.server.listen != plan->config.server.listen) {
