@@ -154,6 +154,51 @@ void parse_pipeline(const Section& top, Config& c) {
     c.pipeline.fsync = fsync == "always";
 }
 
+void parse_cluster(const Section& top, Config& c) {
+    if (!top.has("cluster")) {
+        return;
+    }
+    Section cl(top.get("cluster"), "cluster",
+               {"brokers", "topic", "partitions", "replication", "group", "node", "postgres",
+                "produce_timeout"});
+    auto& k = c.cluster;
+    k.enabled = true;
+    k.brokers = cl.strings("brokers");
+    if (k.brokers.empty()) {
+        cl.fail("brokers", "is required: the Kafka brokers as host:port, e.g. [127.0.0.1:9092]");
+    }
+    for (const auto& b : k.brokers) {
+        const auto colon = b.rfind(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == b.size() ||
+            b.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+            cl.fail("brokers", "'" + b.substr(0, 200) + "' is not host:port");
+        }
+    }
+    k.topic = cl.str("topic", k.topic);
+    if (k.topic.empty() || k.topic.size() > 249 ||
+        k.topic.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+            std::string::npos) {
+        cl.fail("topic", "'" + k.topic.substr(0, 200) +
+                             "' is not a Kafka topic name (letters, digits, '.', '_', '-')");
+    }
+    k.partitions = static_cast<int>(cl.integer("partitions", k.partitions, 1, 10'000));
+    k.replication = static_cast<int>(cl.integer("replication", k.replication, 1, 7));
+    k.group = cl.str("group", k.group);
+    if (k.group.empty()) {
+        cl.fail("group", "must not be empty");
+    }
+    k.node = cl.str("node", "");
+    k.postgres = parse_secret(cl, "postgres");
+    if (k.postgres.empty()) {
+        cl.fail("postgres", "is required: {env: VAR} or {file: PATH} holding a PostgreSQL "
+                            "connection string");
+    }
+    k.produce_timeout_ms = cl.duration("produce_timeout", k.produce_timeout_ms);
+    if (k.produce_timeout_ms < 100 || k.produce_timeout_ms > 300'000) {
+        cl.fail("produce_timeout", "must be between 100ms and 5m");
+    }
+}
+
 // Parses one metric or pair; its errors name it ("metrics[6]" alone does not) and, when they
 // have no line, its line: "... (line 40; metric complaint_rate)".
 template <typename Parse>
@@ -400,8 +445,9 @@ Config parse_config(std::string_view yaml, const std::string& origin) {
         const Section top(root, "",
                           {"server", "sources", "api", "pipeline", "labels", "metrics", "pairs",
                            "receivers", "quiet_windows", "inhibit_rules", "people", "on_duty",
-                           "actions", "interact"});
+                           "actions", "interact", "cluster"});
         parse_sources(top, c);
+        parse_cluster(top, c);
         parse_server(top, c);
         parse_pipeline(top, c);
         c.extra_labels = top.strings("labels");

@@ -296,8 +296,25 @@ struct ApiConfig {
     SecretRef token;  // /api/v1/*: "Authorization: Bearer <token>"; unset: loopback only
 };
 
+// The scale-out mode (docs/cluster.md): present, the event log is a Kafka topic that every
+// node produces to and consumes its share of (one consumer group), and each partition's
+// windows and detector state are checkpointed with their offset in PostgreSQL. Absent (the
+// default), terrain is one process with its local event log and SQLite.
+struct ClusterConfig {
+    bool enabled = false;
+    std::vector<std::string> brokers;  // host:port
+    std::string topic = "terrain-events";
+    int partitions = 6;                // made when terrain creates the topic
+    int replication = 3;               // of the topic it creates; min.insync.replicas is 2 at 3
+    std::string group = "terrain";
+    std::string node;                  // this node's name (default: the host name and port)
+    SecretRef postgres;                // a libpq connection string, from env or a file
+    std::int64_t produce_timeout_ms = 10'000;  // an append not acknowledged by then: 503
+};
+
 struct Config {
     ServerConfig server;
+    ClusterConfig cluster;
     std::vector<SourceConfig> sources;
     ApiConfig api;
     PipelineConfig pipeline;

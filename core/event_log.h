@@ -12,6 +12,17 @@
 
 namespace terrain::core {
 
+// Where accepted batches are made durable before the sender gets its 2xx: the local event log
+// (below) or, in the scale-out mode, a Kafka topic (core/kafka_log.h). append() returns once
+// the batch is durable and throws std::runtime_error naming the problem when it cannot be.
+class DurableLog {
+public:
+    virtual ~DurableLog() = default;
+    virtual void append(const std::string& source, const std::vector<Event>& events) = 0;
+    // False while appends would fail.
+    virtual bool writable() = 0;
+};
+
 // The durable event log: accepted batches are appended to segment files in a directory
 // before the sender gets its 2xx, and replayed on start.
 //
@@ -31,7 +42,7 @@ namespace terrain::core {
 // request, and so does every append until the log recovers. Recovery is tried at most once a
 // second, by an append or by writable(): the segment is cut back to its last durable record (a
 // partial write goes) and writing resumes, with no restart.
-class EventLog final {
+class EventLog final : public DurableLog {
 public:
     enum class Fsync : std::uint8_t { kAlways, kNever };
     struct Options {
@@ -49,7 +60,7 @@ public:
     // a checkpoint). Call once, before the first append; later records are numbered from at
     // least `from_seq`, also when no segment is left.
     void replay(std::uint64_t from_seq, const Visitor& visit);
-    void append(const std::string& source, const std::vector<Event>& events);
+    void append(const std::string& source, const std::vector<Event>& events) override;
     // Reads every whole record of the log in `dir` without changing anything (a running
     // terrain may be writing it): damaged records and a torn tail are skipped, not repaired.
     // For what-if runs on the history a data directory holds. Returns the records skipped.
@@ -65,7 +76,7 @@ public:
 
     std::size_t segments() const;
     // False while writes fail (tries to recover first, at most once a second).
-    bool writable();
+    bool writable() override;
     // Records found damaged and skipped by replay(), and their bytes.
     std::uint64_t damaged_records() const { return damaged_records_; }
     std::uint64_t damaged_bytes() const { return damaged_bytes_; }

@@ -4,8 +4,12 @@
 namespace terrain::core {
 
 Intake::Intake(std::size_t capacity_events, std::size_t dedup_capacity, Telemetry& telemetry,
-               EventLog* log)
-    : capacity_(capacity_events), dedup_(dedup_capacity), telemetry_(telemetry), log_(log) {
+               DurableLog* log, HandOff hand_off)
+    : capacity_(capacity_events),
+      dedup_(dedup_capacity),
+      telemetry_(telemetry),
+      log_(log),
+      hand_off_(hand_off) {
     // Fixed key: replay after a restart must recognise the ids it saw before.
     id_key_ = {'t', 'e', 'r', 'r', 'a', 'i', 'n', '-', 'd', 'e', 'd', 'u', 'p', '-', 'i', 'd'};
     telemetry_.queue_capacity.Set(static_cast<double>(capacity_));
@@ -96,7 +100,7 @@ Intake::Outcome Intake::submit(const std::string& source, std::vector<Event>&& e
             return hashes[i] == 0 || !dedup_.seen(hashes[i]);
         });
         out.accepted = events.size();
-        if (!events.empty()) {
+        if (!events.empty() && hand_off_ == HandOff::kQueue) {
             queued_events_ += events.size();
             queue_.push_back(Batch{source, std::move(events)});
         }

@@ -40,8 +40,12 @@ public:
     static constexpr std::size_t kMinBatch = 4096;
     static constexpr std::chrono::milliseconds kLinger{1};
 
+    // kQueue: accepted batches are queued for this process's pipeline (take()). kLogOnly: the
+    // log is the hand-off (the scale-out mode: nodes consume the Kafka topic), nothing is queued.
+    enum class HandOff : std::uint8_t { kQueue, kLogOnly };
+
     Intake(std::size_t capacity_events, std::size_t dedup_capacity, Telemetry& telemetry,
-           EventLog* log = nullptr);
+           DurableLog* log = nullptr, HandOff hand_off = HandOff::kQueue);
 
     // Start-up replay: de-duplicates a batch read back from the event log, in place.
     // Returns the number of duplicates removed.
@@ -84,7 +88,8 @@ private:
     std::deque<Batch> queue_;
     std::size_t queued_events_ = 0;
     std::size_t reserved_ = 0;  // room held by batches being written to the log
-    EventLog* log_;
+    DurableLog* log_;
+    HandOff hand_off_;
     std::size_t in_flight_ = 0;
     bool closed_ = false;
     bool lingering_ = false;

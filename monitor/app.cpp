@@ -21,6 +21,7 @@
 #include "detectors/detector.h"
 #include "alerts/metrics.h"
 #include "monitor/metrics.h"
+#include "monitor/cluster.h"
 #include "monitor/pipeline.h"
 #include "monitor/startup.h"
 #include "monitor/whatif.h"
@@ -263,10 +264,16 @@ public:
           log_(dir_ + "/log", {64 * 1024 * 1024, config_.pipeline.fsync
                                                      ? core::EventLog::Fsync::kAlways
                                                      : core::EventLog::Fsync::kNever}),
+          kafka_(config_.cluster.enabled ? std::make_unique<core::KafkaLog>(config_.cluster)
+                                         : nullptr),
           intake_(config_.pipeline.queue_events, config_.pipeline.dedup_capacity, telemetry_,
-                  &log_),
+                  kafka_ ? static_cast<core::DurableLog*>(kafka_.get()) : &log_,
+                  kafka_ ? core::Intake::HandOff::kLogOnly : core::Intake::HandOff::kQueue),
           pipeline_(config_, kinds.detectors, alerts_, intake_, telemetry_, clock_, &log_,
-                    store_.get()) {
+                    store_.get()),
+          cluster_(kafka_ ? std::make_unique<ClusterNode>(config_, kinds.detectors, alerts_,
+                                                          telemetry_, clock_, *kafka_)
+                          : nullptr) {
         notifier_.restore(alerts_.list(alerts::AlertState::kFiring));
         alerts_.set_reasons(config_.interact.not_a_problem_reasons);
         telemetry_.of<alerts::AlertMetrics>().start_at_zero(config_);
@@ -276,6 +283,9 @@ public:
     // snapshots), then replays the event log's later records before accepting anything new.
     // Alerts already stored are not raised or notified again.
     void restore() {
+        if (cluster_) {
+            return;  // each partition restores its own checkpoint when this node is given it
+        }
         std::uint64_t replay_from = 1;
         if (auto checkpoint = usable_checkpoint(*store_, clock_.now_ms())) {
             pipeline_.restore_windows(checkpoint->windows, checkpoint->events);
@@ -320,7 +330,8 @@ public:
         ctx.clock = &clock_;
         ctx.config = &config_;
         ctx.status = [this, &config_state] {
-            nlohmann::json status = pipeline_.status();
+            nlohmann::json status = cluster_ ? nlohmann::json{{"cluster", cluster_->status()}}
+                                             : pipeline_.status();
             status["config"] = config_state.json();
             return status;
         };
@@ -366,6 +377,9 @@ public:
                     {"text", s.text}};
         };
         ctx.ready = [this] {
+            if (cluster_) {
+                return cluster_->ready();
+            }
             return pipeline_.running() && intake_.queued_events() < intake_.capacity() &&
                    log_.writable();
         };
@@ -377,7 +391,11 @@ public:
             alerts_.tick();
             overrides_.tick();
         });
-        pipeline_.start();
+        if (cluster_) {
+            cluster_->start();
+        } else {
+            pipeline_.start();
+        }
     }
 
     // Receivers added by a reload hear of the alerts already firing (each as its route
@@ -391,6 +409,9 @@ public:
     // in flight or to come (a receiver that trickles or never answers, a MAP action); what is
     // not delivered stays in the outbox for the next start.
     void stop(std::chrono::milliseconds drain = std::chrono::seconds(5)) {
+        if (cluster_) {
+            cluster_->stop();
+        }
         pipeline_.stop();
         if (housekeeping_) {
             housekeeping_->stop();
@@ -414,8 +435,10 @@ private:
     alerts::AlertManager alerts_;
     alerts::Overrides overrides_;
     core::EventLog log_;
+    std::unique_ptr<core::KafkaLog> kafka_;  // the scale-out mode's event log
     core::Intake intake_;
-    Pipeline pipeline_;
+    Pipeline pipeline_;                      // the embedded default's
+    std::unique_ptr<ClusterNode> cluster_;   // the scale-out mode's partitions and pipelines
     std::unique_ptr<Housekeeping> housekeeping_;
 };
 

@@ -137,4 +137,30 @@ ConfigMetrics::ConfigMetrics(prometheus::Registry& registry)
                                               "When the running configuration was loaded")
                                       .Add({})) {}
 
+ClusterMetrics::ClusterMetrics(prometheus::Registry& registry)
+    : partitions_owned(make_family(prometheus::BuildGauge(), registry,
+                                   "terrain_cluster_partitions_owned",
+                                   "Partitions of the event topic this node owns and judges")
+                           .Add({})),
+      partition_owned(make_family(prometheus::BuildGauge(), registry,
+                                  "terrain_cluster_partition_owned",
+                                  "1 while this node owns the partition, else 0")),
+      consumer_lag(make_family(prometheus::BuildGauge(), registry,
+                               "terrain_cluster_consumer_lag_messages",
+                               "Messages in the partition this node has not yet taken in")),
+      checkpoints(make_family(prometheus::BuildCounter(), registry,
+                              "terrain_cluster_checkpoints_total",
+                              "Partition checkpoints written to PostgreSQL, by result (saved, "
+                              "failed, fenced: another node owns the partition now)")),
+      rebalances(make_family(prometheus::BuildCounter(), registry,
+                             "terrain_cluster_rebalances_total",
+                             "Partition assignments and revocations this node took part in")
+                     .Add({})),
+      kafka_up(make_family(prometheus::BuildGauge(), registry, "terrain_cluster_kafka_up",
+                           "1 when a Kafka broker answered the last check (every 2 s)")
+                   .Add({})),
+      postgres_up(make_family(prometheus::BuildGauge(), registry, "terrain_cluster_postgres_up",
+                              "1 when PostgreSQL answered the last check (every 2 s)")
+                      .Add({})) {}
+
 }  // namespace terrain::monitor

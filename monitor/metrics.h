@@ -57,4 +57,17 @@ struct ConfigMetrics {
     prometheus::Gauge& last_reload_success_seconds;  // when the running one was loaded
 };
 
+// The scale-out mode (monitor/cluster.h): which partitions this node owns, how far behind the
+// topic each is, and the checkpoints it saves to PostgreSQL.
+struct ClusterMetrics {
+    explicit ClusterMetrics(prometheus::Registry& registry);
+    prometheus::Gauge& partitions_owned;
+    prometheus::Family<prometheus::Gauge>& partition_owned;   // {partition}: 1 owned, 0 not
+    prometheus::Family<prometheus::Gauge>& consumer_lag;      // {partition}: messages behind
+    prometheus::Family<prometheus::Counter>& checkpoints;     // {result}: saved, failed, fenced
+    prometheus::Counter& rebalances;
+    prometheus::Gauge& kafka_up;     // 1 when a broker answered the last check
+    prometheus::Gauge& postgres_up;  // 1 when PostgreSQL answered the last check
+};
+
 }  // namespace terrain::monitor

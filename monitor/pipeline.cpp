@@ -244,11 +244,15 @@ void Pipeline::checkpoint() {
 }
 
 void Pipeline::restore_windows(std::string_view windows, std::uint64_t events) {
-    events_ = events;
     // The counter counts every event taken in; after a reload it already holds these.
     if (const double counted = metrics_.pipeline_events.Value(); events > counted) {
         metrics_.pipeline_events.Increment(static_cast<double>(events) - counted);
     }
+    take_back(windows, events);
+}
+
+void Pipeline::take_back(std::string_view windows, std::uint64_t events) {
+    events_ = events;
     try {
         for (const auto& name : aggregator_.restore(windows)) {
             core::log_warn("pipeline: metric " + name +
@@ -258,6 +262,21 @@ void Pipeline::restore_windows(std::string_view windows, std::uint64_t events) {
         core::log_error(std::string("pipeline: ") + e.what() + "; every window starts empty");
     }
     report_stats();
+}
+
+Pipeline::State Pipeline::state() const {
+    return {aggregator_.save(), evaluator_.snapshots(), events_};
+}
+
+void Pipeline::restore_state(const State& state) {
+    evaluator_.restore_snapshots(state.snapshots);
+    // A partition's count is its own; the node's counter counts what this node took in.
+    take_back(state.windows, state.events);
+}
+
+void Pipeline::tick() {
+    idle_tick();
+    publish_status();
 }
 
 void Pipeline::process(const std::vector<core::Event>& events) {

@@ -63,6 +63,21 @@ public:
     // snapshot is not fed the windows its state has already seen).
     void restore_windows(std::string_view windows, std::uint64_t events);
 
+    // One partition's pipeline in the scale-out mode (monitor/cluster.h) is driven by the
+    // node's consumer through process() and tick(), and its state is saved with the partition's
+    // offset by the node: state() is everything a checkpoint holds but the event ids,
+    // restore_state() takes it back before the first event.
+    struct State {
+        std::string windows;
+        std::vector<core::Store::Snapshot> snapshots;
+        std::uint64_t events = 0;
+    };
+    State state() const;
+    void restore_state(const State& state);
+    // What the thread does when no batch came: lets event time follow the wall clock on a quiet
+    // stream and publishes the status.
+    void tick();
+
     // How many series are exported on /metrics; declared before the aggregator because the
     // series' export slots (owned by the aggregator) give their place back on destruction.
     struct ExportBudget {
@@ -80,6 +95,7 @@ private:
     void on_series_idle(const core::MetricConfig& metric, const core::Labels& labels,
                         detectors::SeriesEvaluation* kept) override;
     void run();
+    void take_back(std::string_view windows, std::uint64_t events);
     void after_windows();
     // Hands the findings of the windows just closed to the alert manager: by window, and in
     // each window pairs first, so that an incident a pair explains is headed by the pair and

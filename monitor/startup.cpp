@@ -89,6 +89,13 @@ void check_people_and_actions(const Plan& plan, const Kinds&) {
     }
 }
 
+// The scale-out mode: its PostgreSQL connection string must be readable (nothing connects here).
+void check_cluster(const Plan& plan, const Kinds&) {
+    if (plan.config.cluster.enabled) {
+        core::resolve_secret(plan.config.cluster.postgres);
+    }
+}
+
 void check_listen(const Plan& plan, const Kinds&) {
     const auto [host, port] = split_listen(plan.config.server.listen);
     try {
@@ -133,6 +140,7 @@ const std::vector<ValidationStep>& validation_steps() {
          [](const Plan& p, const Kinds& k) { k.sources.guards(p.config, nullptr); }},
         {"receivers", [](const Plan& p, const Kinds& k) { k.receivers.validate(p.config); }},
         {"people and actions", check_people_and_actions},
+        {"cluster", check_cluster},
         {"listen address", check_listen},
         {"data directory", check_data_dir},
     };
