@@ -31,7 +31,7 @@ public:
         ::chmod(tmp.path().c_str(), 0755);  // PostgreSQL runs as its own user beneath it
         // A port range nobody else in the suite uses: free ports of the OS's choosing are
         // below it.
-        base_ = 21000 + static_cast<int>(::getpid() % 400) * 50;
+        base_ = 21000 + static_cast<int>(::getpid() % 200) * 50;  // below the ephemeral range
     }
     ~Cluster() { script("down"); }
 
