@@ -69,6 +69,56 @@ TEST(SeasonalTest, LearnsTheDailyCycleFlagsASpikeAndKeepsItOutOfTheBaseline) {
     EXPECT_NEAR(next.expected, 1000, 60);
 }
 
+// A campaign that sends only on weekdays, 10:00-10:40, and nothing in between: the pipeline
+// feeds its detectors the windows that have data (an empty window is no data, not zero), so
+// the seasonal baseline sees a series with gaps of a day and of a weekend. Weekly and daily
+// periods alike learn the send's shape from the sends themselves.
+TEST(SeasonalTest, LearnsABurstySendPatternAcrossTheGapsBetweenSends) {
+    for (const char* period : {"1w", "1d"}) {
+        SCOPED_TRACE(period);
+        auto m = testing::count_metric();
+        auto d = testing::make_detector("seasonal", m, {{"period", period}, {"cycles", 4}});
+        std::mt19937 rng(23);
+        // The send ramps up and down over its 8 windows.
+        const double shape[8] = {400, 1500, 2600, 3000, 2800, 2000, 900, 300};
+        auto feed = [&](int day, int w, double value) {
+            core::Point p;
+            p.metric = &m;
+            p.window_start_ms = (static_cast<std::int64_t>(day) * kPerDay + 120 + w) * kWindow;
+            p.window_end_ms = p.window_start_ms + kWindow;
+            p.value = value;
+            p.numerator = value;
+            return d->observe(p);
+        };
+        int alarms = 0;
+        int judged = 0;
+        for (int day = 0; day < 35; ++day) {
+            if (day % 7 >= 5) {
+                continue;  // the weekend: no send, no point
+            }
+            const bool last_week = day >= 28;
+            for (int w = 0; w < 8; ++w) {
+                const double usual = std::poisson_distribution<int>(shape[w])(rng);
+                if (last_week && day == 30 && w == 3) {
+                    // Wednesday of week five: the peak window sends four times the usual.
+                    const auto v = feed(day, w, 4 * shape[w]);
+                    EXPECT_TRUE(v.anomalous) << v.reason;
+                    EXPECT_NEAR(v.expected, shape[w], 0.1 * shape[w]);
+                    continue;
+                }
+                const auto v = feed(day, w, usual);
+                alarms += v.anomalous ? 1 : 0;
+                if (last_week && !std::isnan(v.expected)) {
+                    ++judged;
+                    EXPECT_NEAR(v.expected, shape[w], 0.1 * shape[w]) << "day " << day << " w " << w;
+                }
+            }
+        }
+        EXPECT_EQ(judged, 39) << "every send window of the last week has a baseline";
+        EXPECT_LE(alarms, 1) << "usual sends stay quiet across the gaps";
+    }
+}
+
 TEST(VolumeTest, FlagsRunawayAndStalledSendsButNotQuietNights) {
     auto m = testing::count_metric();
     auto d = testing::make_detector("volume", m, {{"min_cycles", 2}});

@@ -22,6 +22,28 @@ inline constexpr const char* kMetric = "metrics:\n  - name: m\n    filter: {kind
 inline const std::vector<BadConfig>& bad_configs() {
     static const std::vector<BadConfig> cases = {
         BadConfig{"not_yaml", "metrics: [", "test.yaml: not valid YAML"},
+        // The scale-out mode's section (docs/cluster.md).
+        BadConfig{"cluster_without_brokers", "cluster: {postgres: {env: TERRAIN_TEST_PG}}\n",
+                  "cluster.brokers: is required"},
+        BadConfig{"cluster_broker_without_port",
+                  "cluster: {brokers: [kafka-1], postgres: {env: TERRAIN_TEST_PG}}\n",
+                  "cluster.brokers: 'kafka-1' is not host:port"},
+        BadConfig{"cluster_without_postgres", "cluster: {brokers: [127.0.0.1:9092]}\n",
+                  "cluster.postgres: is required"},
+        BadConfig{"cluster_postgres_inline",
+                  "cluster: {brokers: [127.0.0.1:9092], postgres: \"host=db user=terrain\"}\n",
+                  "cluster.postgres: secrets are not written in the configuration"},
+        BadConfig{"cluster_postgres_env_unset",
+                  "cluster: {brokers: [127.0.0.1:9092], postgres: {env: TERRAIN_TEST_UNSET_DSN}}\n",
+                  "TERRAIN_TEST_UNSET_DSN"},
+        BadConfig{"cluster_bad_topic",
+                  "cluster: {brokers: [127.0.0.1:9092], topic: \"terrain events\", "
+                  "postgres: {env: TERRAIN_TEST_PG}}\n",
+                  "cluster.topic: 'terrain events' is not a Kafka topic name"},
+        BadConfig{"cluster_zero_partitions",
+                  "cluster: {brokers: [127.0.0.1:9092], partitions: 0, "
+                  "postgres: {env: TERRAIN_TEST_PG}}\n",
+                  "cluster.partitions: 0 is out of range [1, 10000]"},
         BadConfig{
             "unknown_top_key", "metricz: []", "metricz: unknown key; did you mean 'metrics'?"},
         // The traps marketing-ops fell into: each refused, naming the metric and the line.
