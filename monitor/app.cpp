@@ -330,8 +330,14 @@ public:
         ctx.clock = &clock_;
         ctx.config = &config_;
         ctx.status = [this, &config_state] {
-            nlohmann::json status = cluster_ ? nlohmann::json{{"cluster", cluster_->status()}}
-                                             : pipeline_.status();
+            // The scale-out mode's pipelines are per partition: their status is under
+            // cluster.partitions[].pipeline.
+            nlohmann::json status =
+                cluster_ ? nlohmann::json{{"metrics", nlohmann::json::array()},
+                                          {"queue_events", intake_.queued_events()},
+                                          {"queue_capacity", intake_.capacity()},
+                                          {"cluster", cluster_->status()}}
+                         : pipeline_.status();
             status["config"] = config_state.json();
             return status;
         };

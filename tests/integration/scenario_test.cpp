@@ -151,19 +151,28 @@ json run_scenario(const std::string& scenario, const monitor::SimulateOptions& o
     return alerts;
 }
 
-// The stream ends at 20:00 UTC on the latest weekday before now (so every event is within
-// terrain's accepted past): the same traffic shape whenever the suite runs, an incident at
-// 17:00 UTC on a weekday evening.
+// The stream ends at 20:00 UTC on the latest Tuesday before now (so every event is within
+// terrain's accepted past): the same traffic shape, calendar included, whenever the suite
+// runs, an incident at 17:00 UTC on a weekday evening. (The weekday matters: the bursty
+// senders send on their own weekdays, so a stream ending on another day starts its history
+// elsewhere in their week. TERRAIN_SCENARIO_NOW tries other days.)
 monitor::SimulateOptions options_for(const std::string& scenario) {
     monitor::SimulateOptions o;
     o.scenario = scenario;
     // Seed 7 is the one the tuning guide reports; TERRAIN_SCENARIO_SEED tries others.
     const char* seed = std::getenv("TERRAIN_SCENARIO_SEED");
     o.seed = seed != nullptr ? std::strtoull(seed, nullptr, 10) : 7;
+    // TERRAIN_SCENARIO_NOW (milliseconds since the epoch) tries the stream ending on another
+    // day.
+    const char* now = std::getenv("TERRAIN_SCENARIO_NOW");
     o.end_ms = monitor::weekday_evening_before(
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::system_clock::now().time_since_epoch())
-            .count());
+        now != nullptr ? std::strtoll(now, nullptr, 10)
+                       : std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count());
+    while ((o.end_ms / 86'400'000 + 4) % 7 != 2) {  // 0 is Sunday
+        o.end_ms -= 86'400'000;
+    }
     return o;
 }
 
