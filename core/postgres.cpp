@@ -40,6 +40,14 @@ Postgres::Result Postgres::exec(const std::string& sql, const std::vector<Param>
     }
     PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
                                  values.data(), nullptr, nullptr, 0);
+    if (PQresultStatus(res) == PGRES_FATAL_ERROR && PQstatus(conn_) == CONNECTION_BAD) {
+        // The server went away since the last statement (a restart): once more on a new
+        // connection. Every statement terrain sends is safe to repeat.
+        PQclear(res);
+        connect();
+        res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                           values.data(), nullptr, nullptr, 0);
+    }
     const auto status = PQresultStatus(res);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
         std::string why = PQresultErrorMessage(res);

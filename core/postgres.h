@@ -12,7 +12,9 @@ namespace terrain::core {
 
 // One libpq connection (the scale-out mode's shared state, docs/cluster.md). Not thread-safe:
 // each thread that needs PostgreSQL has its own. A lost connection is re-opened by the next
-// exec(); failures throw std::runtime_error naming what was being done and PostgreSQL's words.
+// exec(), which is repeated once on the new connection when the old one turns out broken
+// (statements given here must be safe to repeat); failures throw std::runtime_error naming
+// what was being done and PostgreSQL's words.
 class Postgres final {
 public:
     using Param = std::optional<std::string>;  // text form; nullopt is NULL

@@ -134,8 +134,7 @@ bool ClusterNode::ready() const {
 }
 
 void ClusterNode::health() {
-    core::Postgres* probe = nullptr;
-    std::unique_ptr<core::Postgres> own;
+    std::unique_ptr<core::Postgres> own;  // this thread's connection
     auto& m = telemetry_.of<ClusterMetrics>();
     while (!stopping_.load()) {
         const bool kafka = log_.check(1500);
@@ -144,8 +143,7 @@ void ClusterNode::health() {
             if (!own) {
                 own = std::make_unique<core::Postgres>(dsn_);
             }
-            probe = own.get();
-            pg = probe->reachable();
+            pg = own->reachable();
         } catch (const std::exception&) {
             own.reset();
         }
@@ -367,8 +365,14 @@ void ClusterNode::publish() {
 }
 
 nlohmann::json ClusterNode::status() const {
-    std::lock_guard lock(status_mutex_);
-    return status_;
+    nlohmann::json s;
+    {
+        std::lock_guard lock(status_mutex_);
+        s = status_;  // the partitions as of the consumer's last pass (at most a second ago)
+    }
+    s["kafka_up"] = kafka_up_.load();  // the checks as they stand now
+    s["postgres_up"] = postgres_up_.load();
+    return s;
 }
 
 }  // namespace terrain::monitor
