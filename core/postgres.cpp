@@ -4,7 +4,21 @@
 
 #include <stdexcept>
 
+#include "core/signature.h"
+
 namespace terrain::core {
+
+namespace {
+
+// libpq's messages end in a newline.
+std::string trimmed(std::string why) {
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
+        why.pop_back();
+    }
+    return why;
+}
+
+}  // namespace
 
 Postgres::Postgres(std::string dsn) : dsn_(std::move(dsn)) { connect(); }
 
@@ -20,11 +34,7 @@ void Postgres::connect() {
     }
     conn_ = PQconnectdb(dsn_.c_str());
     if (PQstatus(conn_) != CONNECTION_OK) {
-        std::string why = PQerrorMessage(conn_);
-        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
-            why.pop_back();
-        }
-        throw std::runtime_error("postgres: cannot connect: " + why);
+        throw std::runtime_error("postgres: cannot connect: " + trimmed(PQerrorMessage(conn_)));
     }
 }
 
@@ -50,11 +60,8 @@ Postgres::Result Postgres::exec(const std::string& sql, const std::vector<Param>
     }
     const auto status = PQresultStatus(res);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        std::string why = PQresultErrorMessage(res);
+        std::string why = trimmed(PQresultErrorMessage(res));
         PQclear(res);
-        while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) {
-            why.pop_back();
-        }
         throw std::runtime_error(std::string("postgres: cannot ") + what + ": " + why);
     }
     Result out;
@@ -87,16 +94,7 @@ bool Postgres::reachable() {
     }
 }
 
-std::string Postgres::bytea(std::string_view data) {
-    static const char* kHex = "0123456789abcdef";
-    std::string out = "\\x";
-    out.reserve(2 + data.size() * 2);
-    for (unsigned char c : data) {
-        out += kHex[c >> 4];
-        out += kHex[c & 15];
-    }
-    return out;
-}
+std::string Postgres::bytea(std::string_view data) { return "\\x" + hex(data); }
 
 std::string Postgres::from_bytea(std::string_view text) {
     if (text.size() < 2 || text[0] != '\\' || text[1] != 'x') {
