@@ -1,4 +1,5 @@
 #include "core/telemetry.h"
+#include "core/version.h"
 
 #include <prometheus/text_serializer.h>
 
@@ -15,7 +16,7 @@ queue_events(make_family(prometheus::BuildGauge(), *registry, "terrain_pipeline_
                          .Add({})) {
     make_family(prometheus::BuildGauge(), *registry, "terrain_build_info",
          "terrain version and revision; always 1")
-        .Add({{"version", TERRAIN_VERSION}, {"revision", TERRAIN_REVISION}})
+        .Add({{"version", kVersion}, {"revision", kRevision}})
         .Set(1);
 }
 

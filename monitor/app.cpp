@@ -25,6 +25,7 @@
 #include "monitor/pipeline.h"
 #include "monitor/startup.h"
 #include "monitor/whatif.h"
+#include "core/version.h"
 #include "core/clock.h"
 #include "core/config.h"
 #include "core/duration.h"
@@ -508,7 +509,7 @@ int run_service(const RunOptions& options) {
     const std::uint16_t bound = server.start();
     config_state.loaded(*plan, core::SystemClock().now_ms());
     const std::string host = split_listen(plan->config.server.listen).first;
-    core::log_info(std::string("terrain ") + TERRAIN_VERSION + " listening on http://" +
+    core::log_info(std::string("terrain ") + core::kVersion + " listening on http://" +
                    (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                    std::to_string(bound) + " (config: " + plan->origin + " " + plan->hash +
                    ", data: " + plan->data_dir + ", metrics: " +

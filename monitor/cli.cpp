@@ -16,6 +16,7 @@
 #include "monitor/simulate.h"
 #include "monitor/eval.h"
 #include "core/config.h"
+#include "core/version.h"
 
 namespace terrain::monitor {
 
@@ -337,7 +338,7 @@ const std::vector<Command>& commands() {
          }},
         {"version", "usage: terrain version\n\nPrints terrain's version and revision.\n",
          [](const auto&) {
-             std::cout << "terrain " << TERRAIN_VERSION << " (" << TERRAIN_REVISION << ")\n";
+             std::cout << "terrain " << core::kVersion << " (" << core::kRevision << ")\n";
              return 0;
          }},
     };
