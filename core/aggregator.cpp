@@ -42,7 +42,7 @@ std::string definition(const MetricConfig& m) {
     return out;
 }
 
-constexpr std::uint8_t kCheckpointVersion = 3;  // 2: sends (cohorts, arrivals, send index); 3: arrivals by provider
+constexpr std::uint8_t kCheckpointVersion = 4;  // 2: sends (cohorts, arrivals, send index); 3: arrivals by provider; 4: when each curve began learning
 constexpr std::size_t kMinSeriesBytes = 4 + 4 + 4 + 4 + 8 + 24 + 8 + 1 + 4;
 
 }  // namespace
@@ -589,7 +589,7 @@ std::vector<std::string> Aggregator::restore(std::string_view data) {
     std::uint8_t version = 0;
     std::int64_t max_event_time = 0;
     std::uint32_t metric_count = 0;
-    if (!r.u8(version) || version != kCheckpointVersion || !r.i64(max_event_time) ||
+    if (!r.u8(version) || version < 3 || version > kCheckpointVersion || !r.i64(max_event_time) ||
         !r.count(metric_count, 4)) {
         fail("unknown format");
     }
@@ -613,7 +613,7 @@ std::vector<std::string> Aggregator::restore(std::string_view data) {
             st.series.emplace(std::move(key), read_series(r));
         }
         try {
-            st.arrivals.restore(r);
+            st.arrivals.restore(r, version >= 4);
             std::uint32_t curves = 0;
             if (!r.count(curves, 8 * ArrivalCurve::kSteps.size())) {
                 fail("truncated arrival curves");
@@ -623,7 +623,7 @@ std::vector<std::string> Aggregator::restore(std::string_view data) {
                 if (!r.str(provider)) {
                     fail("truncated arrival curve");
                 }
-                st.arrivals_at[provider].restore(r);
+                st.arrivals_at[provider].restore(r, version >= 4);
             }
         } catch (const std::exception& e) {
             fail(e.what());

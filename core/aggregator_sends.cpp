@@ -106,7 +106,7 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
         c->num += 1;
         if (sent_ms != 0) {
             c->joined += 1;
-            st.arrivals.learn(event.time_ms - sent_ms);
+            st.arrivals.learn(event.time_ms - sent_ms, event.time_ms);
             const std::string* provider = find_label(event.labels, "provider");
             auto at = provider == nullptr ? st.arrivals_at.end() : st.arrivals_at.find(*provider);
             if (provider != nullptr && at == st.arrivals_at.end() &&
@@ -114,7 +114,7 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
                 at = st.arrivals_at.emplace(*provider, ArrivalCurve{}).first;
             }
             if (at != st.arrivals_at.end()) {
-                at->second.learn(event.time_ms - sent_ms);
+                at->second.learn(event.time_ms - sent_ms, event.time_ms);
             }
         }
     }
@@ -125,23 +125,38 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
 }
 
 double Aggregator::arrived(const MetricState& st, const MetricConfig& cfg, const Series& s,
-                           std::int64_t age_ms) {
+                           std::int64_t age_ms, std::int64_t now_ms) {
     const std::string* provider = find_label(s.labels, "provider");
     const auto at = provider == nullptr ? st.arrivals_at.end() : st.arrivals_at.find(*provider);
-    return at == st.arrivals_at.end() ? st.arrivals.arrived(age_ms, cfg.horizon_ms)
-                                      : at->second.arrived(age_ms, cfg.horizon_ms, &st.arrivals);
+    return at == st.arrivals_at.end()
+               ? st.arrivals.arrived(age_ms, cfg.horizon_ms, now_ms)
+               : at->second.arrived(age_ms, cfg.horizon_ms, now_ms, &st.arrivals);
 }
 
 double Aggregator::exposure(const MetricState& st, const MetricConfig& cfg, const Series& s,
                             const Cohort& c, std::int64_t end) {
-    // The share of its signals usually in: each window's mail at its own mean age (the share
-    // is far from linear in age; at the mean age of the whole send it would be too high).
+    // The share of its signals usually in, averaged over its mail's ages. The share is far
+    // from linear in age (a privacy proxy opens most mail within a minute or two), so it is
+    // averaged over each window's mail, taken as spread evenly around the window's mean send
+    // time as widely as the window allows; at the mean age alone a young window's share would
+    // be too high where the curve is steep (Jensen), and its signals would look missing.
+    constexpr int kAges = 8;
     double in = 0;
-    for (const auto& p : c.parts) {
-        if (p.sent > 0) {
-            const auto mean_sent = c.start + static_cast<std::int64_t>(p.sent_at / p.sent);
-            in += p.sent * Aggregator::arrived(st, cfg, s, end - mean_sent);
+    for (std::size_t k = 0; k < c.parts.size(); ++k) {
+        const auto& p = c.parts[k];
+        if (p.sent <= 0) {
+            continue;
         }
+        const double window_start = static_cast<double>(cfg.window_ms) * static_cast<double>(k);
+        const double mean = p.sent_at / p.sent;
+        const double half = std::max(
+            0.0, std::min(mean - window_start, window_start + static_cast<double>(cfg.window_ms) - mean));
+        double share = 0;
+        for (int i = 0; i < kAges; ++i) {
+            const double at = mean - half + half * (2 * i + 1) / kAges;
+            share += Aggregator::arrived(st, cfg, s, end - c.start - static_cast<std::int64_t>(at), end);
+        }
+        in += p.sent * share / kAges;
     }
     const double arrived = in / c.sent;
     // Joined signals are set against the share usually arrived at its age; those of the
@@ -155,6 +170,12 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
     const auto& cfg = metrics_[metric_index];
     auto& st = state_[metric_index];
     const std::int64_t end = start + cfg.window_ms;
+    // A send's counts are as of the latest event time counted, not of the window's end: the
+    // window closes only once the watermark passes it (its end plus the allowed lateness, or
+    // later when event time jumped), and every signal and send up to then is in. Judged at the
+    // window's end, a send's fast signals (a privacy proxy's opens) would be set against too
+    // little exposure and its slow ones against too much.
+    const std::int64_t as_of = std::max(end, std::min(max_event_time_, ceiling_));
     // The send with the strongest evidence of the way customers are worse off: the highest
     // rate at its lower bound, or for a pair that is worse below (opens), the lowest at its
     // upper bound.
@@ -181,11 +202,11 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
             }
             // Settled: most of its last mail's signals are usually in; or it is superseded and
             // only the fallback fed it (signals without a message id go to the latest send).
-            const bool settled = arrived(st, cfg, s, end - c.end) >= kSettled;
+            const bool settled = arrived(st, cfg, s, as_of - c.end, as_of) >= kSettled;
             if (settled || (&c != &s.cohorts.back() && c.joined == 0)) {
                 continue;
             }
-            const double exposure = Aggregator::exposure(st, cfg, s, c, end);
+            const double exposure = Aggregator::exposure(st, cfg, s, c, as_of);
             const double root = below ? std::sqrt(c.num) + kLowerBoundShift
                                       : std::max(0.0, std::sqrt(c.num) - kLowerBoundShift);
             const double bound = (below ? -1 : 1) * root * root / exposure;
@@ -227,6 +248,15 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
         }
         return key;
     };
+    // Each send's exposure, worked out once per window however many series compare with it.
+    std::unordered_map<const Cohort*, double> exposures;
+    auto exposure_of = [&](const Series& series, const Cohort& c) {
+        auto [at, fresh] = exposures.try_emplace(&c, 0.0);
+        if (fresh) {
+            at->second = exposure(st, cfg, series, c, as_of);
+        }
+        return at->second;
+    };
     if (!across.empty()) {
         for (const auto& [key, s] : st.series) {
             sends[send_key(s)].push_back(&s);
@@ -250,7 +280,7 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
                 for (const auto& c : other->cohorts) {
                     if (c.sent > 0 && c.start < best.end && best.start < c.end) {
                         rest += c.num;
-                        rest_exposure += exposure(st, cfg, *other, c, end);
+                        rest_exposure += exposure_of(*other, c);
                     }
                 }
             }

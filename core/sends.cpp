@@ -177,16 +177,39 @@ constexpr double kFloor = 0.01;
 
 }  // namespace
 
-void ArrivalCurve::learn(std::int64_t age_ms) {
+void ArrivalCurve::learn(std::int64_t age_ms, std::int64_t at_ms) {
     const auto it = std::lower_bound(kSteps.begin(), kSteps.end(), age_ms);
     counts_[static_cast<std::size_t>(it - kSteps.begin())] += 1;
     learned_ += 1;
+    since_ms_ = std::min(since_ms_, at_ms - age_ms);  // the earliest send it has heard of
 }
 
-ArrivalCurve::Counts ArrivalCurve::leaning_on(const ArrivalCurve* wider) const {
+ArrivalCurve::Counts ArrivalCurve::leaning_on(const ArrivalCurve* wider, std::int64_t now_ms) const {
     Counts c = counts_;
+    // How much of each step's ages the history has seen: a step of ages around a was open to
+    // mail sent in the first span - a of it.
+    // Reweighted, the learned counts keep their total: the weighting reshapes what was
+    // learned, it adds no evidence.
+    if (learned_ > 0 && since_ms_ > kLongAgo && now_ms > since_ms_) {
+        const auto span = static_cast<double>(now_ms - since_ms_);
+        constexpr double kMaxWeight = 10;
+        double before = 0;
+        double after = 0;
+        std::int64_t step_start = 0;
+        for (std::size_t i = 0; i < kSteps.size(); ++i) {
+            const double mid = std::min(static_cast<double>(step_start + kSteps[i]) / 2,
+                                        (static_cast<double>(step_start) + span) / 2);
+            before += c[i];
+            c[i] *= span > mid ? std::min(kMaxWeight, span / (span - mid)) : kMaxWeight;
+            after += c[i];
+            step_start = kSteps[i];
+        }
+        for (std::size_t i = 0; after > 0 && i < kSteps.size(); ++i) {
+            c[i] *= before / after;
+        }
+    }
     if (wider != nullptr) {
-        const Counts w = wider->leaning_on(nullptr);
+        const Counts w = wider->leaning_on(nullptr, now_ms);
         double total = 0;
         for (double x : w) {
             total += x;
@@ -204,12 +227,12 @@ ArrivalCurve::Counts ArrivalCurve::leaning_on(const ArrivalCurve* wider) const {
     return c;
 }
 
-double ArrivalCurve::arrived(std::int64_t age_ms, std::int64_t horizon_ms,
+double ArrivalCurve::arrived(std::int64_t age_ms, std::int64_t horizon_ms, std::int64_t now_ms,
                              const ArrivalCurve* wider) const {
     if (age_ms >= horizon_ms) {
         return 1.0;
     }
-    const Counts counts = leaning_on(wider);
+    const Counts counts = leaning_on(wider, now_ms);
     double total = 0;
     for (double c : counts) {
         total += c;
@@ -241,9 +264,10 @@ void ArrivalCurve::save(std::string& out) const {
         binary::put_f64(out, c);
     }
     binary::put_f64(out, learned_);
+    binary::put_i64(out, since_ms_);
 }
 
-void ArrivalCurve::restore(binary::Reader& r) {
+void ArrivalCurve::restore(binary::Reader& r, bool since) {
     std::array<double, kSteps.size() + 1> counts{};
     double learned = 0;
     for (double& c : counts) {
@@ -251,11 +275,16 @@ void ArrivalCurve::restore(binary::Reader& r) {
             throw std::runtime_error("arrival curve: bad count");
         }
     }
-    if (!r.f64(learned)) {
+    std::int64_t since_ms = std::numeric_limits<std::int64_t>::max();
+    if (!r.f64(learned) || (since && !r.i64(since_ms))) {
         throw std::runtime_error("arrival curve: truncated");
+    }
+    if (!since && learned > 0) {
+        since_ms = kLongAgo;
     }
     counts_ = counts;
     learned_ = learned;
+    since_ms_ = since_ms;
 }
 
 }  // namespace terrain::core

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <limits>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -83,31 +84,41 @@ private:
 // life). Until enough are seen it leans on a wider curve (a mailbox provider's curve on its
 // metric's) or, for the widest, on a prior: a tenth within 15 minutes, half within 3 hours,
 // nearly all within a day, as complaints and unsubscribes typically trail mail.
+//
+// A young history sees old ages less: `span` after its earliest send, a signal of age a can
+// only come from mail sent in the first span - a of it, so each step's count is weighted by
+// span / (span - a). Without that, in a new terrain's first hours every signal looks young, a
+// young send's signals look overdue, and a baseline learned then is wrong long after.
 class ArrivalCurve final {
 public:
     // The age steps the curve is learned at (the last is open-ended).
     static constexpr std::array<std::int64_t, 14> kSteps = {
         60'000,     120'000,    300'000,     600'000,     900'000,     1'800'000,   3'600'000,
         7'200'000,  14'400'000, 21'600'000,  43'200'000,  86'400'000,  172'800'000, 259'200'000};
+    static constexpr std::int64_t kLongAgo = std::numeric_limits<std::int64_t>::min() / 4;
 
-    void learn(std::int64_t age_ms);
+    // A signal of `age_ms` that arrived at event time `at_ms`.
+    void learn(std::int64_t age_ms, std::int64_t at_ms);
     // The share of a send's signals that has usually arrived at `age_ms` (at least a floor of
-    // 1%, 1 at the horizon and beyond), leaning on `wider` (else the prior) until it has learned.
-    double arrived(std::int64_t age_ms, std::int64_t horizon_ms,
+    // 1%, 1 at the horizon and beyond), as learned by event time `now_ms`, leaning on `wider`
+    // (else the prior) until it has learned.
+    double arrived(std::int64_t age_ms, std::int64_t horizon_ms, std::int64_t now_ms,
                    const ArrivalCurve* wider = nullptr) const;
     double signals() const { return learned_; }
 
     void save(std::string& out) const;
-    void restore(binary::Reader& r);
+    // `since` false: a checkpoint from before the learning's start was kept (taken as long ago).
+    void restore(binary::Reader& r, bool since = true);
 
 private:
     using Counts = std::array<double, kSteps.size() + 1>;
-    // Its learned counts by step, with the wider curve's (or the prior's) shares added at the
-    // weight they lean with.
-    Counts leaning_on(const ArrivalCurve* wider) const;
+    // Its learned counts by step, weighted for what its history could see by `now_ms`, with
+    // the wider curve's (or the prior's) shares added at the weight they lean with.
+    Counts leaning_on(const ArrivalCurve* wider, std::int64_t now_ms) const;
 
     Counts counts_{};  // learned, by step (the last: beyond)
     double learned_ = 0;
+    std::int64_t since_ms_ = std::numeric_limits<std::int64_t>::max();  // its earliest send
 };
 
 }  // namespace terrain::core

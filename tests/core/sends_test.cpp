@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
 #include <cmath>
 
 #include "core/aggregator.h"
@@ -90,20 +95,54 @@ TEST(SendIndexTest, SurvivesACheckpoint) {
 
 TEST(ArrivalCurveTest, PriorRisesToOneAtTheHorizonAndLearningMovesIt) {
     ArrivalCurve curve;
+    const std::int64_t now = kT0 + 4 * kDay;
     double before = 0;
     for (std::int64_t age : {kMin, 15 * kMin, kHour, 6 * kHour, kDay, 2 * kDay}) {
-        const double share = curve.arrived(age, 3 * kDay);
+        const double share = curve.arrived(age, 3 * kDay, now);
         EXPECT_GT(share, before) << age;
         before = share;
     }
-    EXPECT_EQ(curve.arrived(3 * kDay, 3 * kDay), 1.0);
-    const double prior_15 = curve.arrived(15 * kMin, 3 * kDay);
-    // Signals that all come within ten minutes: by 15 minutes nearly all have arrived.
+    EXPECT_EQ(curve.arrived(3 * kDay, 3 * kDay, now), 1.0);
+    const double prior_15 = curve.arrived(15 * kMin, 3 * kDay, now);
+    // Signals that all come within ten minutes, over four days: by 15 minutes nearly all have
+    // arrived.
     for (int i = 0; i < 5000; ++i) {
-        curve.learn((i % 10) * kMin);
+        curve.learn((i % 10) * kMin, kT0 + i * (4 * kDay / 5000));
     }
-    EXPECT_GT(curve.arrived(15 * kMin, 3 * kDay), 0.95);
-    EXPECT_GT(curve.arrived(15 * kMin, 3 * kDay), prior_15);
+    EXPECT_GT(curve.arrived(15 * kMin, 3 * kDay, now), 0.95);
+    EXPECT_GT(curve.arrived(15 * kMin, 3 * kDay, now), prior_15);
+}
+
+// A steady stream of sends whose signals trail on a log-normal delay (median 90 minutes; not
+// the prior's shape): learned over its first hours, the curve must not take every signal for
+// a young one. Without the weighting for the ages a young history cannot yet have seen, after
+// eight hours it put 54% of the signals within an hour and 86% within three, against a true
+// 44% and 78% (of those within the eight hours, the part of the curve it can know).
+TEST(ArrivalCurveTest, AYoungHistoryDoesNotTakeEverySignalForAYoungOne) {
+    std::mt19937_64 rng(11);
+    std::lognormal_distribution<double> delay(std::log(90.0 * kMin), 1.4);
+    ArrivalCurve curve;
+    const std::int64_t now = kT0 + 8 * kHour;
+    std::vector<std::int64_t> within;  // every delay of mail sent in the history, within it
+    for (std::int64_t sent = kT0; sent < now; sent += kMin) {
+        for (int k = 0; k < 40; ++k) {
+            const auto age = static_cast<std::int64_t>(delay(rng));
+            if (sent + age < now) {
+                curve.learn(age, sent + age);
+            }
+            if (age < 8 * kHour) {
+                within.push_back(age);
+            }
+        }
+    }
+    auto truth = [&](std::int64_t age) {
+        return static_cast<double>(std::count_if(within.begin(), within.end(),
+                                                 [&](std::int64_t a) { return a < age; })) /
+               static_cast<double>(within.size());
+    };
+    for (std::int64_t age : {15 * kMin, kHour, 3 * kHour}) {
+        EXPECT_NEAR(curve.arrived(age, 8 * kHour, now), truth(age), 0.06) << age;
+    }
 }
 
 MetricConfig by_send_metric() {
@@ -170,9 +209,16 @@ TEST(AggregatorSendsTest, ASettledSendIsNoLongerJudged) {
     send(a, kT0, 0, 1000);
     a.add(EventBuilder().kind("email.complaint").side(Side::kCustomer).at(kT0 + kHour)
               .message(message(5)));
-    // Two days on, nearly all of its complaints are usually in: its verdict was given.
-    a.add(EventBuilder().kind("email.delivered").at(kT0 + 2 * kDay).label("campaign", "x"));
-    auto points = drain(a);
+    // Two days on, nearly all of its complaints are usually in: its verdict was given. (Time
+    // passes as it does live, with other mail every half hour: a send is judged as of the
+    // latest event time counted, so one event two days on would close every window as of then.)
+    std::vector<SendPoint> points;
+    for (std::int64_t t = kT0 + kHour; t <= kT0 + 2 * kDay; t += 30 * kMin) {
+        a.add(EventBuilder().kind("email.delivered").at(t).label("campaign", "other"));
+        for (const auto& p : drain(a)) {
+            points.push_back(p);
+        }
+    }
     ASSERT_FALSE(points.empty());
     EXPECT_LT(points.back().window_end, kT0 + kDay + kHour);
 }
@@ -190,10 +236,12 @@ TEST(AggregatorSendsTest, AYoungSendIsJudgedAgainstWhatHasUsuallyArrivedAtItsAge
     const auto& last = points.back();
     EXPECT_EQ(last.num, 10);
     EXPECT_EQ(last.sent, 2000);
-    // Fifteen minutes old: the exposure is the share of a send's complaints usually in by then
-    // (the prior's tenth, moved by the ten early complaints it has just learned from).
-    EXPECT_LT(last.exposure, 2000 * 0.5);
-    EXPECT_GT(last.num / last.exposure, 10.0 / 2000 * 2);
+    // Seventeen minutes old as of its counts (the window ending at 15 minutes closes when the
+    // watermark passes it, the allowed lateness later): the exposure is the share of a send's
+    // complaints usually in by then (the prior's tenth, moved by the ten early complaints it has
+    // just learned from), about half of what was sent.
+    EXPECT_LT(last.exposure, 2000 * 0.55);
+    EXPECT_GT(last.num / last.exposure, 10.0 / 2000 * 1.8);
 }
 
 TEST(AggregatorSendsTest, ASignalOfAnUnseenSendIsNotPutOnTheLatestOne) {
