@@ -203,10 +203,10 @@ private:
     };
 
     static constexpr std::size_t kMaxArrivalCurves = 256;
-    // The share of a send's signals usually arrived at `age_ms` at the series' provider, as
-    // learned by event time `now_ms`.
+    // The share of a send's signals usually arrived at the series' provider, as learned by
+    // event time `now_ms`, for mail of ages spread from `youngest_ms` to `oldest_ms`.
     static double arrived(const MetricState& st, const MetricConfig& cfg, const Series& s,
-                          std::int64_t age_ms, std::int64_t now_ms);
+                          std::int64_t youngest_ms, std::int64_t oldest_ms, std::int64_t now_ms);
     // A send's exposure at the close of the window ending at `end`: what it sent, times the
     // share of its signals usually arrived by then.
     static double exposure(const MetricState& st, const MetricConfig& cfg, const Series& s,

@@ -125,12 +125,13 @@ bool Aggregator::add_to_send(std::size_t metric_index, Role role, const Event& e
 }
 
 double Aggregator::arrived(const MetricState& st, const MetricConfig& cfg, const Series& s,
-                           std::int64_t age_ms, std::int64_t now_ms) {
+                           std::int64_t youngest_ms, std::int64_t oldest_ms, std::int64_t now_ms) {
     const std::string* provider = find_label(s.labels, "provider");
     const auto at = provider == nullptr ? st.arrivals_at.end() : st.arrivals_at.find(*provider);
     return at == st.arrivals_at.end()
-               ? st.arrivals.arrived(age_ms, cfg.horizon_ms, now_ms)
-               : at->second.arrived(age_ms, cfg.horizon_ms, now_ms, &st.arrivals);
+               ? st.arrivals.arrived_over(youngest_ms, oldest_ms, cfg.horizon_ms, now_ms)
+               : at->second.arrived_over(youngest_ms, oldest_ms, cfg.horizon_ms, now_ms,
+                                         &st.arrivals);
 }
 
 double Aggregator::exposure(const MetricState& st, const MetricConfig& cfg, const Series& s,
@@ -140,7 +141,6 @@ double Aggregator::exposure(const MetricState& st, const MetricConfig& cfg, cons
     // averaged over each window's mail, taken as spread evenly around the window's mean send
     // time as widely as the window allows; at the mean age alone a young window's share would
     // be too high where the curve is steep (Jensen), and its signals would look missing.
-    constexpr int kAges = 8;
     double in = 0;
     for (std::size_t k = 0; k < c.parts.size(); ++k) {
         const auto& p = c.parts[k];
@@ -151,12 +151,9 @@ double Aggregator::exposure(const MetricState& st, const MetricConfig& cfg, cons
         const double mean = p.sent_at / p.sent;
         const double half = std::max(
             0.0, std::min(mean - window_start, window_start + static_cast<double>(cfg.window_ms) - mean));
-        double share = 0;
-        for (int i = 0; i < kAges; ++i) {
-            const double at = mean - half + half * (2 * i + 1) / kAges;
-            share += Aggregator::arrived(st, cfg, s, end - c.start - static_cast<std::int64_t>(at), end);
-        }
-        in += p.sent * share / kAges;
+        const std::int64_t age = end - c.start - static_cast<std::int64_t>(mean);
+        const auto spread = static_cast<std::int64_t>(half);
+        in += p.sent * Aggregator::arrived(st, cfg, s, age - spread, age + spread, end);
     }
     const double arrived = in / c.sent;
     // Joined signals are set against the share usually arrived at its age; those of the
@@ -202,7 +199,7 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
             }
             // Settled: most of its last mail's signals are usually in; or it is superseded and
             // only the fallback fed it (signals without a message id go to the latest send).
-            const bool settled = arrived(st, cfg, s, as_of - c.end, as_of) >= kSettled;
+            const bool settled = arrived(st, cfg, s, as_of - c.end, as_of - c.end, as_of) >= kSettled;
             if (settled || (&c != &s.cohorts.back() && c.joined == 0)) {
                 continue;
             }

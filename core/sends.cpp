@@ -229,7 +229,13 @@ ArrivalCurve::Counts ArrivalCurve::leaning_on(const ArrivalCurve* wider, std::in
 
 double ArrivalCurve::arrived(std::int64_t age_ms, std::int64_t horizon_ms, std::int64_t now_ms,
                              const ArrivalCurve* wider) const {
-    if (age_ms >= horizon_ms) {
+    return arrived_over(age_ms, age_ms, horizon_ms, now_ms, wider);
+}
+
+double ArrivalCurve::arrived_over(std::int64_t youngest_ms, std::int64_t oldest_ms,
+                                  std::int64_t horizon_ms, std::int64_t now_ms,
+                                  const ArrivalCurve* wider) const {
+    if (youngest_ms >= horizon_ms) {
         return 1.0;
     }
     const Counts counts = leaning_on(wider, now_ms);
@@ -243,20 +249,38 @@ double ArrivalCurve::arrived(std::int64_t age_ms, std::int64_t horizon_ms, std::
     for (std::size_t i = last + 1; i < counts.size(); ++i) {
         total -= counts[i];
     }
-    double below = 0;
-    std::int64_t step_start = 0;
-    for (std::size_t i = 0; i <= last && i < kSteps.size(); ++i) {
-        const std::int64_t step_end = std::min(kSteps[i], horizon_ms);
-        if (age_ms < step_end) {
-            const double part = static_cast<double>(std::max<std::int64_t>(0, age_ms - step_start)) /
-                                static_cast<double>(step_end - step_start);
-            below += counts[i] * part;
-            break;
-        }
-        below += counts[i];
-        step_start = step_end;
+    if (total <= 0) {
+        return 1.0;
     }
-    return total > 0 ? std::clamp(below / total, kFloor, 1.0) : 1.0;
+    auto share = [&](std::int64_t age_ms) {
+        if (age_ms >= horizon_ms) {
+            return 1.0;
+        }
+        double below = 0;
+        std::int64_t step_start = 0;
+        for (std::size_t i = 0; i <= last && i < kSteps.size(); ++i) {
+            const std::int64_t step_end = std::min(kSteps[i], horizon_ms);
+            if (age_ms < step_end) {
+                const double part =
+                    static_cast<double>(std::max<std::int64_t>(0, age_ms - step_start)) /
+                    static_cast<double>(step_end - step_start);
+                below += counts[i] * part;
+                break;
+            }
+            below += counts[i];
+            step_start = step_end;
+        }
+        return std::clamp(below / total, kFloor, 1.0);
+    };
+    if (oldest_ms <= youngest_ms) {
+        return share(youngest_ms);
+    }
+    constexpr int kAges = 8;
+    double sum = 0;
+    for (int k = 0; k < kAges; ++k) {
+        sum += share(youngest_ms + (oldest_ms - youngest_ms) * (2 * k + 1) / (2 * kAges));
+    }
+    return sum / kAges;
 }
 
 void ArrivalCurve::save(std::string& out) const {

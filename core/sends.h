@@ -104,6 +104,10 @@ public:
     // (else the prior) until it has learned.
     double arrived(std::int64_t age_ms, std::int64_t horizon_ms, std::int64_t now_ms,
                    const ArrivalCurve* wider = nullptr) const;
+    // The same, averaged over mail whose ages are spread evenly from `youngest_ms` to
+    // `oldest_ms` (the share is far from linear in age).
+    double arrived_over(std::int64_t youngest_ms, std::int64_t oldest_ms, std::int64_t horizon_ms,
+                        std::int64_t now_ms, const ArrivalCurve* wider = nullptr) const;
     double signals() const { return learned_; }
 
     void save(std::string& out) const;
