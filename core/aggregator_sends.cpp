@@ -173,6 +173,16 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
     // window's end, a send's fast signals (a privacy proxy's opens) would be set against too
     // little exposure and its slow ones against too much.
     const std::int64_t as_of = std::max(end, std::min(max_event_time_, ceiling_));
+    // Each send's exposure, worked out once per window: for its own series' choice of send, and
+    // again however many series of the same send compare with it.
+    std::unordered_map<const Cohort*, double> exposures;
+    auto exposure_of = [&](const Series& series, const Cohort& c) {
+        auto [at, fresh] = exposures.try_emplace(&c, 0.0);
+        if (fresh) {
+            at->second = exposure(st, cfg, series, c, as_of);
+        }
+        return at->second;
+    };
     // The send with the strongest evidence of the way customers are worse off: the highest
     // rate at its lower bound, or for a pair that is worse below (opens), the lowest at its
     // upper bound.
@@ -203,7 +213,7 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
             if (settled || (&c != &s.cohorts.back() && c.joined == 0)) {
                 continue;
             }
-            const double exposure = Aggregator::exposure(st, cfg, s, c, as_of);
+            const double exposure = exposure_of(s, c);
             const double root = below ? std::sqrt(c.num) + kLowerBoundShift
                                       : std::max(0.0, std::sqrt(c.num) - kLowerBoundShift);
             const double bound = (below ? -1 : 1) * root * root / exposure;
@@ -244,15 +254,6 @@ void Aggregator::close_sends(std::size_t metric_index, std::int64_t start,
             }
         }
         return key;
-    };
-    // Each send's exposure, worked out once per window however many series compare with it.
-    std::unordered_map<const Cohort*, double> exposures;
-    auto exposure_of = [&](const Series& series, const Cohort& c) {
-        auto [at, fresh] = exposures.try_emplace(&c, 0.0);
-        if (fresh) {
-            at->second = exposure(st, cfg, series, c, as_of);
-        }
-        return at->second;
     };
     if (!across.empty()) {
         for (const auto& [key, s] : st.series) {
