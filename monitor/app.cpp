@@ -494,7 +494,7 @@ int run_service(const RunOptions& options) {
     validate(*plan, kinds);
     core::Telemetry telemetry;
     webhooks::HttpServer server(server_options(*plan, telemetry));
-    server.bind();
+    const std::uint16_t bound = server.bind();
     std::error_code ec;
     std::filesystem::create_directories(plan->data_dir, ec);
     if (ec) {
@@ -506,7 +506,6 @@ int run_service(const RunOptions& options) {
     auto service = std::make_unique<Service>(*plan, kinds, telemetry);
     service->restore();
     service->serve(server, kinds, config_state);
-    const std::uint16_t bound = server.start();
     config_state.loaded(*plan, core::SystemClock().now_ms());
     const std::string host = split_listen(plan->config.server.listen).first;
     core::log_info(std::string("terrain ") + core::kVersion + " listening on http://" +
@@ -520,6 +519,9 @@ int run_service(const RunOptions& options) {
         routes += (routes.empty() ? "" : ", ") + route;
     }
     core::log_info("routes: " + routes);
+    // Served only after the lines above are written: whoever sees terrain ready (readyz) also
+    // finds what it logged at start.
+    server.start();
     int sig = 0;
     for (;;) {
         sigwait(&signals, &sig);
