@@ -104,7 +104,6 @@ void copy_evidence(Alert& a, const core::Finding& f) {
     }
 }
 
-std::string plain_duration(std::int64_t ms) { return core::format_duration_ms(ms); }
 
 }  // namespace
 
@@ -800,7 +799,7 @@ void AlertManager::tick() {
                 now - quiet_since >= r.escalate_after_ms) {
                 a.escalated_at_ms = a.updated_at_ms = now;
                 const std::string why = "nobody acknowledged within " +
-                                        plain_duration(r.escalate_after_ms) + "; escalated to " +
+                                        core::format_duration_ms(r.escalate_after_ms) + "; escalated to " +
                                         r.escalate_to;
                 store_.append_audit({now, a.id, "escalate", "terrain", why, "done"});
                 telemetry_.of<AlertMetrics>().escalations.Add({{"receiver", r.escalate_to}}).Increment();
@@ -812,7 +811,7 @@ void AlertManager::tick() {
                 a.reminded_at_ms = a.updated_at_ms = now;
                 save_and_notify(a, "reminder",
                                 "Reminder: still firing, acknowledged by " + a.acknowledged_by +
-                                    " " + plain_duration(now - a.acknowledged_at_ms) + " ago.",
+                                    " " + core::format_duration_ms(now - a.acknowledged_at_ms) + " ago.",
                                 r.name);
             }
         }

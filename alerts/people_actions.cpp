@@ -11,7 +11,6 @@ namespace terrain::alerts {
 
 namespace {
 
-std::string plain_duration(std::int64_t ms) { return core::format_duration_ms(ms); }
 
 bool known_action(const std::string& action) {
     const auto& known = alert_actions();
@@ -57,7 +56,7 @@ std::string note_for(const std::string& transition, const ActionRequest& req) {
         return "Acknowledged by " + req.actor + ".";
     }
     if (transition == "snoozed") {
-        return "Snoozed for " + plain_duration(req.duration_ms) + " by " + req.actor + ".";
+        return "Snoozed for " + core::format_duration_ms(req.duration_ms) + " by " + req.actor + ".";
     }
     if (transition == "resolved") {
         return "Resolved by " + req.actor + ".";
@@ -83,7 +82,7 @@ ActionResult AlertManager::act(const std::string& key, const ActionRequest& req)
     const std::string result = r.status == 200 ? "done" : "refused: " + r.message;
     std::string detail = req.reason;
     if (req.duration_ms > 0) {
-        detail = "for " + plain_duration(req.duration_ms) + (detail.empty() ? "" : "; " + detail);
+        detail = "for " + core::format_duration_ms(req.duration_ms) + (detail.empty() ? "" : "; " + detail);
     }
     store_.append_audit({now, a != nullptr ? a->id : key, req.action, req.actor, detail, result});
     // The action label stays bounded: names terrain does not know are counted as "unknown".

@@ -65,13 +65,13 @@ constexpr double kCtrCallsPerHour = 600;
 
 
 // What each scenario changes while its incident lasts (1 = as usual).
-struct Incident {
+struct ScenarioIncident {
     std::string expect_metric;  // the pair whose alert should fire
     json expect_labels;
     std::string what;
 };
 
-Incident incident_of(const std::string& scenario) {
+ScenarioIncident incident_of(const std::string& scenario) {
     if (scenario == "spam_folder") {
         return {"spam_folder", {{"campaign", "spring-sale"}, {"provider", "gmail.com"}},
                 "spring-sale lands in gmail.com's spam folder: 3% of its gmail recipients file "
@@ -502,7 +502,7 @@ nlohmann::json ground_truth(const SimulateOptions& options) {
     if (is_send_scenario(options.scenario)) {
         return send_truth(options, end - days_of(options) * kDay, end);
     }
-    const Incident incident = incident_of(options.scenario);
+    const ScenarioIncident incident = incident_of(options.scenario);
     json truth = {{"scenario", options.scenario},
                   {"start", core::format_rfc3339_ms(end - days_of(options) * kDay)},
                   {"end", core::format_rfc3339_ms(end)},

@@ -29,7 +29,7 @@ using nlohmann::json;
 
 enum class Esp { kSendgrid, kMailgun, kSes, kPostmark };
 
-struct Campaign {
+struct SendCampaign {
     const char* name;
     Esp esp;
     unsigned days;      // bit d set: sends on weekday d (0 Sunday), in its time zone
@@ -43,7 +43,7 @@ struct Campaign {
 
 constexpr unsigned kEveryDay = 0x7F;
 constexpr unsigned kWeekdays = 0x3E;
-constexpr Campaign kCampaigns[] = {
+constexpr SendCampaign kSendCampaigns[] = {
     {"daily-deals", Esp::kSendgrid, kEveryDay, 9, 0, -300, 24'000, 0.015, 35},
     {"member-news", Esp::kSendgrid, (1U << 2) | (1U << 4), 14, 30, 60, 40'000, 0.005, 50},
     {"flash-sale", Esp::kSendgrid, kWeekdays, 12, 0, 0, 15'000, 0.01, 40},
@@ -52,13 +52,13 @@ constexpr Campaign kCampaigns[] = {
     {"receipts", Esp::kPostmark, kEveryDay, -1, 0, 0, 200, 0.01, 60},
 };
 
-struct Provider {
+struct SendProvider {
     const char* domain;
     double share;
     double complaints;  // how readily its users' complaints reach the sender (feedback loops)
     double machine_opens;  // opens made by the provider's privacy proxy within minutes
 };
-constexpr Provider kProviders[] = {
+constexpr SendProvider kSendProviders[] = {
     {"gmail.com", 0.36, 0.6, 0.0},   {"outlook.com", 0.17, 1.0, 0.05},
     {"yahoo.com", 0.11, 1.6, 0.0},   {"icloud.com", 0.09, 1.0, 0.7},
     {"aol.com", 0.03, 1.4, 0.0},     {nullptr, 0.24, 0.8, 0.1},  // company domains
@@ -116,7 +116,7 @@ public:
     SendTraffic(const SimulateOptions& o, std::int64_t start, std::int64_t end)
         : scenario_(o.scenario), inject_(injected(o.scenario)), rng_(o.seed * 7919 + 17),
           start_(start), end_(end), outbox_(end), flushed_(start - 2 * kHour) {
-        for (std::size_t i = 0; i < std::size(kCampaigns); ++i) {
+        for (std::size_t i = 0; i < std::size(kSendCampaigns); ++i) {
             Quality q;
             q.hard_bounce = 0.003 + 0.009 * uniform();
             q.complaint = 0.0002 + 0.0005 * uniform();
@@ -138,11 +138,11 @@ public:
         if (inject_.campaign == nullptr) {
             return end_ + 1;
         }
-        for (std::size_t i = 0; i < std::size(kCampaigns); ++i) {
-            if (inject_.campaign == std::string_view(kCampaigns[i].name)) {
+        for (std::size_t i = 0; i < std::size(kSendCampaigns); ++i) {
+            if (inject_.campaign == std::string_view(kSendCampaigns[i].name)) {
                 std::int64_t last = -1;
                 for (std::int64_t day = start_ / kDay * kDay; day < end_; day += kDay) {
-                    const std::int64_t t = send_time(kCampaigns[i], day);
+                    const std::int64_t t = send_time(kSendCampaigns[i], day);
                     if (t >= start_ && t + 5 * kHour <= end_) {
                         last = t;
                     }
@@ -156,8 +156,8 @@ public:
     void run(const std::function<void(const SimulatedRequest&)>& emit) {
         const std::int64_t incident = incident_start();
         for (std::int64_t day = start_ / kDay * kDay - kDay; day < end_; day += kDay) {
-            for (std::size_t i = 0; i < std::size(kCampaigns); ++i) {
-                const auto& c = kCampaigns[i];
+            for (std::size_t i = 0; i < std::size(kSendCampaigns); ++i) {
+                const auto& c = kSendCampaigns[i];
                 if (c.hour < 0) {
                     for (int h = 0; h < 24; ++h) {
                         send(i, day + h * kHour, 1.0 / 24, false, false);
@@ -192,7 +192,7 @@ private:
     int poisson(double mean) { return mean <= 0 ? 0 : std::poisson_distribution<int>(mean)(rng_); }
 
     // When campaign `c` sends on the UTC day starting at `day`: -1 if not on that day.
-    std::int64_t send_time(const Campaign& c, std::int64_t day) const {
+    std::int64_t send_time(const SendCampaign& c, std::int64_t day) const {
         const std::int64_t local = day + (c.hour * 60 + c.minute - c.utc_offset_min) * kMinute;
         const int weekday = weekday_of(local + c.utc_offset_min * kMinute);
         if (c.hour < 0 || ((c.days >> weekday) & 1U) == 0) {
@@ -203,18 +203,18 @@ private:
         return t;
     }
 
-    static const Provider& provider_of(const std::string& domain) {
-        for (const auto& p : kProviders) {
+    static const SendProvider& provider_of(const std::string& domain) {
+        for (const auto& p : kSendProviders) {
             if (p.domain == nullptr || domain == p.domain) {
                 return p;
             }
         }
-        return kProviders[0];
+        return kSendProviders[0];
     }
 
-    const Provider& pick_provider(std::string& domain) {
+    const SendProvider& pick_provider(std::string& domain) {
         double pick = uniform();
-        for (const auto& p : kProviders) {
+        for (const auto& p : kSendProviders) {
             if (pick < p.share || p.domain == nullptr) {
                 domain = p.domain != nullptr
                              ? p.domain
@@ -223,14 +223,14 @@ private:
             }
             pick -= p.share;
         }
-        domain = kProviders[0].domain;
-        return kProviders[0];
+        domain = kSendProviders[0].domain;
+        return kSendProviders[0];
     }
 
     // One send of campaign `ci` starting at `t`: its audience, delivered over its burst, each
     // recipient's signals trailing.
     void send(std::size_t ci, std::int64_t t, double share, bool incident, bool duplicate) {
-        const auto& c = kCampaigns[ci];
+        const auto& c = kSendCampaigns[ci];
         const double weeks = static_cast<double>(t - start_) / (7 * kDay);
         const int n = duplicate ? static_cast<int>(audience_.size())
                                 : poisson(c.audience * share * std::pow(1 + c.weekly_growth, weeks));
@@ -250,7 +250,7 @@ private:
                    int index) {
         const Quality& q = quality_[ci];
         std::string domain;
-        const Provider* p = &pick_provider(domain);
+        const SendProvider* p = &pick_provider(domain);
         std::string address = "r" + std::to_string(index) + "-" + std::to_string(ci) + "-" +
                               std::to_string(rng_() % 100'000) + "@" + domain;
         if (duplicate) {
@@ -337,7 +337,7 @@ private:
     };
 
     void emit_event(const Mail& m, std::int64_t t, const std::string& what) {
-        const auto& c = kCampaigns[m.campaign];
+        const auto& c = kSendCampaigns[m.campaign];
         switch (c.esp) {
             case Esp::kSendgrid: return sendgrid(m, t, what);
             case Esp::kMailgun: return mailgun(m, t, what);
@@ -357,7 +357,7 @@ private:
                   {"sg_event_id", "ev" + std::to_string(++events_)},
                   // The filter server's id differs between a message's events.
                   {"sg_message_id", m.message + ".filter" + std::to_string(rng_() % 9000) + ".0"},
-                  {"category", json::array({kCampaigns[m.campaign].name})}};
+                  {"category", json::array({kSendCampaigns[m.campaign].name})}};
         if (what == "bounce") {
             e["type"] = "bounce";
             e["reason"] = "550 5.1.1 mailbox unavailable";
@@ -375,7 +375,7 @@ private:
                      {"timestamp", static_cast<double>(t) / 1000.0},
                      {"recipient", m.address},
                      {"message", {{"headers", {{"message-id", m.message + "@mg.sender.example"}}}}},
-                     {"user-variables", {{"campaign", kCampaigns[m.campaign].name}}}};
+                     {"user-variables", {{"campaign", kSendCampaigns[m.campaign].name}}}};
         if (what == "deferred") {
             data["severity"] = "temporary";
         } else if (what == "bounce") {
@@ -396,7 +396,7 @@ private:
                    {{"timestamp", core::format_rfc3339_ms(t)},
                     {"messageId", m.message + "-000000"},
                     {"destination", json::array({m.address})},
-                    {"tags", {{"campaign", json::array({kCampaigns[m.campaign].name})}}}}}};
+                    {"tags", {{"campaign", json::array({kSendCampaigns[m.campaign].name})}}}}}};
         const std::string stamp = core::format_rfc3339_ms(t);
         if (what == "bounce") {
             n["bounce"] = {{"bounceType", "Permanent"},
@@ -426,7 +426,7 @@ private:
 
     void postmark(const Mail& m, std::int64_t t, const std::string& what) {
         const std::string stamp = core::format_rfc3339_ms(t);
-        json r = {{"MessageID", m.message}, {"Metadata", {{"campaign", kCampaigns[m.campaign].name}}}};
+        json r = {{"MessageID", m.message}, {"Metadata", {{"campaign", kSendCampaigns[m.campaign].name}}}};
         if (what == "delivered") {
             r.update({{"RecordType", "Delivery"}, {"Recipient", m.address}, {"DeliveredAt", stamp}});
         } else if (what == "bounce") {
@@ -452,7 +452,7 @@ private:
                     json{{"ticket",
                           {{"id", std::to_string(++tickets_)},
                            {"created_at", core::format_rfc3339_ms(t)},
-                           {"tags", std::string("campaign_") + kCampaigns[m.campaign].name +
+                           {"tags", std::string("campaign_") + kSendCampaigns[m.campaign].name +
                                         " topic_" + topic},
                            {"requester_email", m.address},
                            {"channel", "email"}}}}

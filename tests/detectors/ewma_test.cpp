@@ -9,7 +9,7 @@
 namespace terrain::detectors {
 namespace {
 
-std::unique_ptr<Detector> make(const core::MetricConfig& metric, nlohmann::json params) {
+std::unique_ptr<Detector> make_ewma(const core::MetricConfig& metric, nlohmann::json params) {
     return testing::make_detector("ewma", metric, std::move(params));
 }
 
@@ -22,7 +22,7 @@ Verdict feed(Detector& d, const core::MetricConfig& m, double value) {
 
 TEST(EwmaTest, WarmsUpBeforeJudging) {
     auto m = testing::count_metric();
-    auto d = make(m, {{"warmup", 10}});
+    auto d = make_ewma(m, {{"warmup", 10}});
     for (int i = 0; i < 10; ++i) {
         EXPECT_FALSE(feed(*d, m, i == 5 ? 100000 : 1000).evaluated) << i;
     }
@@ -31,7 +31,7 @@ TEST(EwmaTest, WarmsUpBeforeJudging) {
 
 TEST(EwmaTest, FlagsASpikeButNotNoise) {
     auto m = testing::count_metric();
-    auto d = make(m, {{"z", 5}, {"warmup", 20}});
+    auto d = make_ewma(m, {{"z", 5}, {"warmup", 20}});
     std::mt19937 rng(7);
     std::poisson_distribution<int> noise(1000);
     int false_alarms = 0;
@@ -49,7 +49,7 @@ TEST(EwmaTest, FlagsASpikeButNotNoise) {
 
 TEST(EwmaTest, DoesNotLearnTheSpikeAsNormal) {
     auto m = testing::count_metric();
-    auto d = make(m, {{"z", 4}, {"warmup", 10}, {"alpha", 0.3}});
+    auto d = make_ewma(m, {{"z", 4}, {"warmup", 10}, {"alpha", 0.3}});
     for (int i = 0; i < 50; ++i) {
         feed(*d, m, 1000);
     }
@@ -62,7 +62,7 @@ TEST(EwmaTest, DoesNotLearnTheSpikeAsNormal) {
 
 TEST(EwmaTest, DirectionUpIgnoresDrops) {
     auto m = testing::count_metric();
-    auto d = make(m, {{"direction", "up"}, {"warmup", 5}});
+    auto d = make_ewma(m, {{"direction", "up"}, {"warmup", 5}});
     for (int i = 0; i < 30; ++i) {
         feed(*d, m, 1000);
     }
@@ -72,7 +72,7 @@ TEST(EwmaTest, DirectionUpIgnoresDrops) {
 
 TEST(EwmaTest, MinValueSkipsTinySeries) {
     auto m = testing::count_metric();
-    auto d = make(m, {{"min_value", 100}, {"warmup", 3}});
+    auto d = make_ewma(m, {{"min_value", 100}, {"warmup", 3}});
     for (int i = 0; i < 10; ++i) {
         feed(*d, m, 2);
     }

@@ -9,7 +9,7 @@
 namespace terrain::detectors {
 namespace {
 
-std::unique_ptr<Detector> make(const core::MetricConfig& metric, nlohmann::json params) {
+std::unique_ptr<Detector> make_threshold(const core::MetricConfig& metric, nlohmann::json params) {
     return testing::make_detector("threshold", metric, std::move(params));
 }
 
@@ -24,7 +24,7 @@ core::Point ratio_point(const core::MetricConfig& m, double num, double den) {
 
 TEST(ThresholdTest, SmallDenominatorIsNoEvidence) {
     auto m = testing::ratio_metric();
-    auto d = make(m, {{"above", 0.003}, {"min_denominator", 1000}});
+    auto d = make_threshold(m, {{"above", 0.003}, {"min_denominator", 1000}});
     auto v = d->observe(ratio_point(m, 1, 3));  // 33% but out of 3 deliveries
     EXPECT_FALSE(v.evaluated);
     EXPECT_FALSE(v.anomalous);
@@ -32,7 +32,7 @@ TEST(ThresholdTest, SmallDenominatorIsNoEvidence) {
 
 TEST(ThresholdTest, AboveTheLimitWithEnoughVolume) {
     auto m = testing::ratio_metric();
-    auto d = make(m, {{"above", 0.003}, {"min_denominator", 1000}});
+    auto d = make_threshold(m, {{"above", 0.003}, {"min_denominator", 1000}});
     auto v = d->observe(ratio_point(m, 52, 10'000));
     EXPECT_TRUE(v.evaluated);
     EXPECT_TRUE(v.anomalous);
@@ -47,7 +47,7 @@ TEST(ThresholdTest, AboveTheLimitWithEnoughVolume) {
 
 TEST(ThresholdTest, ARatioOverTheLimitByAFewSignalsIsNotYetEvidence) {
     auto m = testing::ratio_metric();
-    auto d = make(m, {{"above", 0.003}});
+    auto d = make_threshold(m, {{"above", 0.003}});
     // 0.5% of 1,000: 5 complaints where the limit allows 3; likely enough at the limit.
     auto few = d->observe(ratio_point(m, 5, 1000));
     EXPECT_TRUE(few.evaluated);
@@ -57,10 +57,10 @@ TEST(ThresholdTest, ARatioOverTheLimitByAFewSignalsIsNotYetEvidence) {
     // 15 of 1,000 is too: P(X >= 15 | 3) is about 1e-6.
     EXPECT_TRUE(d->observe(ratio_point(m, 15, 1000)).anomalous);
     // The test can be turned off: then 5 of 1,000 is over the limit.
-    auto plain = make(m, {{"above", 0.003}, {"p_value", 1}});
+    auto plain = make_threshold(m, {{"above", 0.003}, {"p_value", 1}});
     EXPECT_TRUE(plain->observe(ratio_point(m, 5, 1000)).anomalous);
     // Below a lower limit likewise, and for large counts (the normal approximation).
-    auto low = make(m, {{"below", 0.9}});
+    auto low = make_threshold(m, {{"below", 0.9}});
     EXPECT_FALSE(low->observe(ratio_point(m, 8, 10)).anomalous);
     EXPECT_TRUE(low->observe(ratio_point(m, 880'000, 1'000'000)).anomalous);
     EXPECT_FALSE(low->observe(ratio_point(m, 899'800, 1'000'000)).anomalous);
@@ -68,13 +68,13 @@ TEST(ThresholdTest, ARatioOverTheLimitByAFewSignalsIsNotYetEvidence) {
 
 TEST(ThresholdTest, AtTheLimitIsNotAbove) {
     auto m = testing::ratio_metric();
-    auto d = make(m, {{"above", 0.003}});
+    auto d = make_threshold(m, {{"above", 0.003}});
     EXPECT_FALSE(d->observe(ratio_point(m, 3, 1000)).anomalous);
 }
 
 TEST(ThresholdTest, BelowForCounts) {
     auto m = testing::count_metric();
-    auto d = make(m, {{"below", 10}});
+    auto d = make_threshold(m, {{"below", 10}});
     core::Point p;
     p.metric = &m;
     p.value = 0;
@@ -85,7 +85,7 @@ TEST(ThresholdTest, BelowForCounts) {
 
 TEST(ThresholdTest, NaNIsNotJudged) {
     auto m = testing::ratio_metric();
-    auto d = make(m, {{"above", 0.1}});
+    auto d = make_threshold(m, {{"above", 0.1}});
     EXPECT_FALSE(d->observe(ratio_point(m, 3, 0)).evaluated);
 }
 

@@ -131,13 +131,13 @@ struct SlackClick {
     }
 };
 
-json get(httplib::Client& c, const std::string& path) {
+json get_or_null(httplib::Client& c, const std::string& path) {
     auto r = c.Get(path);
     return r && r->status == 200 ? json::parse(r->body) : json();
 }
 
 std::string spam_alert_id(httplib::Client& c) {
-    const json list = get(c, "/api/v1/alerts?state=firing");
+    const json list = get_or_null(c, "/api/v1/alerts?state=firing");
     for (const auto& a : list.value("alerts", json::array())) {
         if (a["metric"] == "spam_complaint_rate") {
             return a["id"];
@@ -173,13 +173,13 @@ std::string raise_spam_alert(httplib::Client& c, Service& svc) {
     std::string alert;
     EXPECT_TRUE(eventually([&] { return !(alert = spam_alert_id(c)).empty(); },
                            std::chrono::seconds(90)))
-        << svc.read_log() << get(c, "/api/v1/alerts").dump(1);
+        << svc.read_log() << get_or_null(c, "/api/v1/alerts").dump(1);
     return alert;
 }
 
 bool has_audit(httplib::Client& c, const std::string& action, const std::string& by_prefix,
                const std::string& result_prefix) {
-    const json audit = get(c, "/api/v1/audit");
+    const json audit = get_or_null(c, "/api/v1/audit");
     for (const auto& e : audit.value("entries", json::array())) {
         if (e["action"] == action && e["by"].get<std::string>().rfind(by_prefix, 0) == 0 &&
             e["result"].get<std::string>().rfind(result_prefix, 0) == 0) {
@@ -233,12 +233,12 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
                   std::string::npos)
             << first.body.dump(2);
         EXPECT_EQ(first.body.dump().find("U0BOB"), std::string::npos);
-        const json shifts = get(c, "/api/v1/on_duty")["shifts"];
+        const json shifts = get_or_null(c, "/api/v1/on_duty")["shifts"];
         ASSERT_EQ(shifts.size(), 2U) << shifts.dump(1);
         EXPECT_EQ(shifts[0]["when"], "every day 00:00-24:00 UTC");
         EXPECT_EQ(shifts[0]["on_now"], true);
         EXPECT_EQ(shifts[1]["people"], json::array({"Bob Byrne"}));
-        EXPECT_EQ(get(c, "/api/v1/alerts/" + alert)["on_duty"], json::array({"Ana Ortiz"}));
+        EXPECT_EQ(get_or_null(c, "/api/v1/alerts/" + alert)["on_duty"], json::array({"Ana Ortiz"}));
 
         // Nobody acknowledged within 2s: PagerDuty gets a trigger with the alert as dedup key.
         ASSERT_TRUE(eventually([&] { return !chat.to("/pd/v2/enqueue").empty(); }))
@@ -311,7 +311,7 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
             const auto pd = chat.to("/pd/v2/enqueue");
             return pd.size() == 2 && pd[1].body["event_action"] == "acknowledge";
         }));
-        auto audit = get(c, "/api/v1/audit");
+        auto audit = get_or_null(c, "/api/v1/audit");
         EXPECT_EQ(audit["chain"]["intact"], true) << audit.dump(2);
         EXPECT_EQ(svc.stop(), 0);
     }
@@ -328,7 +328,7 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
     const auto map_before = chat.to("/map/campaigns/spring-sale/pause").size();
     Service svc(args, dir.file("terrain.log"));
     terrain::testing::Client c("127.0.0.1", svc.port());
-    auto a = get(c, "/api/v1/alerts/" + alert);
+    auto a = get_or_null(c, "/api/v1/alerts/" + alert);
     EXPECT_EQ(a["acknowledged_by"], "Ana Ortiz");
     EXPECT_EQ(a["overrides"][0]["state"], "done");
     EXPECT_EQ(SlackClick("U0ANA", "pause_campaign", alert).post(c), 200);  // still once
@@ -337,7 +337,7 @@ TEST(HumansInTheLoop, SlackClicksActOnTheMapOnceWithRolesAuditEscalationAndResta
         << svc.read_log();
     EXPECT_EQ(top_level_posts(chat), posts_before);
     EXPECT_EQ(chat.to("/map/campaigns/spring-sale/pause").size(), map_before);
-    EXPECT_EQ(get(c, "/api/v1/audit")["chain"]["intact"], true);
+    EXPECT_EQ(get_or_null(c, "/api/v1/audit")["chain"]["intact"], true);
 }
 
 // Mattermost: one post per alert with interactive buttons whose context carries a signed token;
@@ -847,11 +847,11 @@ interact:
     }
     EXPECT_EQ(chat.refusals(), std::vector<std::string>{});
     // The alert says all of it (2 KB and more); the cards carry what fits.
-    const json alerts = get(c, "/api/v1/alerts")["alerts"];
+    const json alerts = get_or_null(c, "/api/v1/alerts")["alerts"];
     ASSERT_FALSE(alerts.empty());
     EXPECT_GT(alerts[0]["summary"].get<std::string>().size(), 2048U);
-    EXPECT_EQ(get(c, "/api/v1/dead-letters").value("dead_letters", json::array()), json::array())
-        << get(c, "/api/v1/dead-letters").dump(1);
+    EXPECT_EQ(get_or_null(c, "/api/v1/dead-letters").value("dead_letters", json::array()), json::array())
+        << get_or_null(c, "/api/v1/dead-letters").dump(1);
     // The whole alert is one click away from the cut card.
     const json card = chat.to(activities).front().body["attachments"][0]["content"];
     bool linked = false;
