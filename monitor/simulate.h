@@ -28,6 +28,9 @@ struct SimulateOptions {
     int days = 0;  // 0: the scenario's default (7 quiet_week, 14 send_quiet_fortnight, 4 the other
                    // send scenarios, 2 otherwise)
     std::uint64_t seed = 1;
+    // The send scenarios' world (monitor/simulate_sends.cpp): 0 the reference one, any other
+    // number another drawn from it (schedules, list sizes, providers, signal delays).
+    std::uint64_t world = 0;
 };
 
 // One HTTP request as a vendor would send it: POST /ingest/<source> with `body`, sent at

@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/duration.h"
 #include "core/url.h"
+#include "monitor/simulate_outbox.h"
 
 namespace terrain::monitor {
 
@@ -59,7 +60,7 @@ void show_alerts(httplib::Client& client, std::int64_t end_ms) {
 
 constexpr const char* kSimulateUsage =
     "usage: terrain simulate --scenario NAME [--out FILE | --to URL] [--speed X]\n"
-    "                        [--end TIME] [--days N] [--seed N] [--truth FILE]\n"
+    "                        [--end TIME] [--days N] [--seed N] [--world N] [--truth FILE]\n"
     "scenarios: quiet_week spam_folder runaway_send bot_loop ivr_outage consent_bug forced_ivr\n"
     "           bot_containment_trap send_quiet_fortnight provider_bounce complaint_spike\n"
     "           duplicate_send inbox_placement\n"
@@ -69,6 +70,10 @@ constexpr const char* kSimulateUsage =
     "  --end TIME    when the stream ends: RFC 3339, 'now', or 'evening' (the latest 20:00 UTC\n"
     "                on a weekday: the shape the tuning guide's delays are measured on);\n"
     "                default evening, now with --speed\n"
+    "  --seed N      the random draws of the traffic (default 1)\n"
+    "  --world N     the send scenarios' world: 0 (default) the reference one; any other number\n"
+    "                draws campaigns' send hours, time zones and list sizes, providers' shares\n"
+    "                and how late opens, complaints and tickets come, from wide ranges\n"
     "  --truth FILE  write the injected incidents (default: next to --out, or printed)\n"
     "TERRAIN_SIMULATE_TOKEN, when set, is sent as a bearer token with --to.\n";
 
@@ -108,6 +113,8 @@ bool set_option(SimulateCommand& c, const std::string& a, const std::string& v) 
         }
     } else if (a == "--seed") {
         c.options.seed = std::stoull(v);
+    } else if (a == "--world") {
+        c.options.world = std::stoull(v);
     } else {
         return false;
     }
@@ -147,6 +154,11 @@ std::optional<int> parse_simulate_args(const std::vector<std::string>& args, Sim
     if (c.options.scenario.empty() || c.out.empty() == c.to.empty()) {
         std::cerr << "terrain simulate: give --scenario and one of --out or --to\n"
                   << kSimulateUsage;
+        return 2;
+    }
+    if (c.options.world != 0 && !is_send_scenario(c.options.scenario)) {
+        std::cerr << "terrain simulate: --world: only the send scenarios have other worlds, not '"
+                  << c.options.scenario << "'\n";
         return 2;
     }
     return std::nullopt;

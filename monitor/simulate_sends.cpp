@@ -64,6 +64,67 @@ constexpr SendProvider kSendProviders[] = {
     {"aol.com", 0.03, 1.4, 0.0},     {nullptr, 0.24, 0.8, 0.1},  // company domains
 };
 constexpr int kCompanyDomains = 40;
+
+// How long after delivery one kind of signal comes: log-normal, by its median and spread.
+struct Trail {
+    double median_ms;
+    double sigma;
+};
+
+// Everything a world fixes: its campaigns' schedules and audiences, its providers, and how its
+// recipients' signals trail. World 0 is the reference the scenario tests and the tuning guide
+// report; any other number draws a world from wide ranges around it (`--world N`): send hours,
+// time zones, list sizes, bursts, provider shares, open and complaint delays the detectors were
+// never tuned on. The campaigns' cadence (which weekdays) and the incidents stay as they are.
+struct World {
+    std::vector<SendCampaign> campaigns{std::begin(kSendCampaigns), std::end(kSendCampaigns)};
+    std::vector<SendProvider> providers{std::begin(kSendProviders), std::end(kSendProviders)};
+    Trail open{90 * kMinute, 1.4};
+    double preview_opens = 0;  // share of human opens within two minutes (preview panes)
+    double click = 0.12;       // share of human opens followed by a click
+    Trail complaint{2.5 * kHour, 1.5};
+    Trail unsubscribe{4 * kHour, 1.3};
+    Trail not_received{8 * kHour, 1.0};
+};
+
+World world_of(std::uint64_t n) {
+    World w;
+    if (n == 0) {
+        return w;
+    }
+    std::mt19937_64 rng(n * 104'729 + 3);
+    auto uniform = [&](double lo, double hi) {
+        return std::uniform_real_distribution<double>(lo, hi)(rng);
+    };
+    auto log_uniform = [&](double lo, double hi) { return lo * std::pow(hi / lo, uniform(0, 1)); };
+    for (auto& c : w.campaigns) {
+        if (c.hour >= 0) {
+            c.hour = static_cast<int>(uniform(6, 22));
+            c.minute = 15 * static_cast<int>(uniform(0, 4));
+            c.utc_offset_min = 60 * static_cast<int>(uniform(-8, 10));
+        }
+        c.audience *= log_uniform(0.4, 2.5);
+        c.weekly_growth = uniform(-0.01, 0.04);
+        c.burst_min = static_cast<int>(uniform(15, 90));
+    }
+    double total = 0;
+    for (auto& p : w.providers) {
+        p.share *= log_uniform(0.6, 1.6);
+        p.complaints *= log_uniform(0.6, 1.6);
+        p.machine_opens = p.machine_opens > 0.5 ? uniform(0.4, 0.9) : uniform(0, 0.15);
+        total += p.share;
+    }
+    for (auto& p : w.providers) {
+        p.share /= total;
+    }
+    w.open = {log_uniform(20, 180) * kMinute, uniform(0.8, 1.8)};
+    w.preview_opens = uniform(0, 0.3);
+    w.click = uniform(0.05, 0.2);
+    w.complaint = {log_uniform(1, 6) * kHour, uniform(1.0, 2.0)};
+    w.unsubscribe = {log_uniform(2, 8) * kHour, uniform(1.0, 1.8)};
+    w.not_received = {log_uniform(4, 16) * kHour, uniform(0.7, 1.3)};
+    return w;
+}
 constexpr std::int64_t kCopyAfter = 20 * kMinute;  // a duplicated send's copy, after the original
 
 // What one scenario injects, into which campaign's last send.
@@ -114,15 +175,27 @@ int weekday_of(std::int64_t t_ms) { return static_cast<int>(((t_ms / kDay) + 4) 
 class SendTraffic {
 public:
     SendTraffic(const SimulateOptions& o, std::int64_t start, std::int64_t end)
-        : scenario_(o.scenario), inject_(injected(o.scenario)), rng_(o.seed * 7919 + 17),
+        : scenario_(o.scenario), inject_(injected(o.scenario)), world_(world_of(o.world)),
+          rng_(o.seed * 7919 + 17),
           start_(start), end_(end), outbox_(end), flushed_(start - 2 * kHour) {
-        for (std::size_t i = 0; i < std::size(kSendCampaigns); ++i) {
+        for (std::size_t i = 0; i < world_.campaigns.size(); ++i) {
             Quality q;
             q.hard_bounce = 0.003 + 0.009 * uniform();
             q.complaint = 0.0002 + 0.0005 * uniform();
             q.unsubscribe = 0.0015 + 0.0045 * uniform();
             q.open = 0.12 + 0.23 * uniform();
             quality_.push_back(q);
+        }
+        // An incident needs a send of its campaign in the stream: where a drawn world's send
+        // hour puts none in it (too late on the stream's last sending day), that campaign sends
+        // earlier, an hour at a time.
+        for (auto& c : world_.campaigns) {
+            if (inject_.campaign == nullptr || c.name != std::string_view(inject_.campaign)) {
+                continue;
+            }
+            for (int tries = 0; tries < 24 && incident_start() < 0; ++tries) {
+                c.hour = (c.hour + 23) % 24;
+            }
         }
     }
 
@@ -138,11 +211,11 @@ public:
         if (inject_.campaign == nullptr) {
             return end_ + 1;
         }
-        for (std::size_t i = 0; i < std::size(kSendCampaigns); ++i) {
-            if (inject_.campaign == std::string_view(kSendCampaigns[i].name)) {
+        for (std::size_t i = 0; i < world_.campaigns.size(); ++i) {
+            if (inject_.campaign == std::string_view(world_.campaigns[i].name)) {
                 std::int64_t last = -1;
                 for (std::int64_t day = start_ / kDay * kDay; day < end_; day += kDay) {
-                    const std::int64_t t = send_time(kSendCampaigns[i], day);
+                    const std::int64_t t = send_time(world_.campaigns[i], day);
                     if (t >= start_ && t + 5 * kHour <= end_) {
                         last = t;
                     }
@@ -156,8 +229,8 @@ public:
     void run(const std::function<void(const SimulatedRequest&)>& emit) {
         const std::int64_t incident = incident_start();
         for (std::int64_t day = start_ / kDay * kDay - kDay; day < end_; day += kDay) {
-            for (std::size_t i = 0; i < std::size(kSendCampaigns); ++i) {
-                const auto& c = kSendCampaigns[i];
+            for (std::size_t i = 0; i < world_.campaigns.size(); ++i) {
+                const auto& c = world_.campaigns[i];
                 if (c.hour < 0) {
                     for (int h = 0; h < 24; ++h) {
                         send(i, day + h * kHour, 1.0 / 24, false, false);
@@ -203,18 +276,18 @@ private:
         return t;
     }
 
-    static const SendProvider& provider_of(const std::string& domain) {
-        for (const auto& p : kSendProviders) {
+    const SendProvider& provider_of(const std::string& domain) const {
+        for (const auto& p : world_.providers) {
             if (p.domain == nullptr || domain == p.domain) {
                 return p;
             }
         }
-        return kSendProviders[0];
+        return world_.providers[0];
     }
 
     const SendProvider& pick_provider(std::string& domain) {
         double pick = uniform();
-        for (const auto& p : kSendProviders) {
+        for (const auto& p : world_.providers) {
             if (pick < p.share || p.domain == nullptr) {
                 domain = p.domain != nullptr
                              ? p.domain
@@ -223,14 +296,14 @@ private:
             }
             pick -= p.share;
         }
-        domain = kSendProviders[0].domain;
-        return kSendProviders[0];
+        domain = world_.providers[0].domain;
+        return world_.providers[0];
     }
 
     // One send of campaign `ci` starting at `t`: its audience, delivered over its burst, each
     // recipient's signals trailing.
     void send(std::size_t ci, std::int64_t t, double share, bool incident, bool duplicate) {
-        const auto& c = kSendCampaigns[ci];
+        const auto& c = world_.campaigns[ci];
         const double weeks = static_cast<double>(t - start_) / (7 * kDay);
         const int n = duplicate ? static_cast<int>(audience_.size())
                                 : poisson(c.audience * share * std::pow(1 + c.weekly_growth, weeks));
@@ -285,43 +358,50 @@ private:
         // Spam-foldered at one provider: few see it, fewer complain, some ask where it went.
         const bool foldered = incident && scenario_ == "inbox_placement" && domain == "gmail.com";
         double not_received = 0.00005;
+        Trail complaint_trail = world_.complaint;
+        Trail unsubscribe_trail = world_.unsubscribe;
         if (foldered) {
             open *= 0.1;
             not_received = 0.002;
         }
         double complaint = q.complaint * mood * p->complaints * (foldered ? 0.2 : 1.0);
         double unsubscribe = q.unsubscribe * mood;
-        double complaint_median = 2.5 * kHour;
-        double unsubscribe_median = 4 * kHour;
         if (incident && scenario_ == "complaint_spike") {
             complaint = 0.012 * p->complaints / 0.9;
-            complaint_median = 45 * kMinute;
+            complaint_trail.median_ms = 45 * kMinute;
         }
         if (duplicate) {
             complaint = 0.004;
             unsubscribe = 0.025;
-            complaint_median = unsubscribe_median = 30 * kMinute;
+            complaint_trail.median_ms = unsubscribe_trail.median_ms = 30 * kMinute;
         }
         if (chance(open)) {
             const bool machine = chance(p->machine_opens);
+            const bool preview = !machine && world_.preview_opens > 0 && chance(world_.preview_opens);
             const auto opened =
-                delivered + static_cast<std::int64_t>(machine ? uniform() * 5 * kMinute
-                                                              : lognormal(90 * kMinute, 1.4));
+                delivered +
+                static_cast<std::int64_t>(machine   ? uniform() * 5 * kMinute
+                                          : preview ? uniform() * 2 * kMinute
+                                                    : lognormal(world_.open.median_ms,
+                                                                world_.open.sigma));
             emit_event(m, opened, "open");
-            if (!machine && chance(0.12)) {
+            if (!machine && chance(world_.click)) {
                 emit_event(m, opened + static_cast<std::int64_t>(lognormal(kMinute, 1.0)), "click");
             }
         }
         if (chance(complaint)) {
-            emit_event(m, delivered + static_cast<std::int64_t>(lognormal(complaint_median, 1.5)),
+            emit_event(m, delivered + static_cast<std::int64_t>(lognormal(complaint_trail.median_ms,
+                                                                      complaint_trail.sigma)),
                        "complaint");
         }
         if (chance(unsubscribe)) {
-            emit_event(m, delivered + static_cast<std::int64_t>(lognormal(unsubscribe_median, 1.3)),
+            emit_event(m, delivered + static_cast<std::int64_t>(lognormal(unsubscribe_trail.median_ms,
+                                                                      unsubscribe_trail.sigma)),
                        "unsubscribe");
         }
         if (chance(not_received)) {  // "it never arrived", though it did (spam folder, filters)
-            ticket(m, delivered + static_cast<std::int64_t>(lognormal(8 * kHour, 1.0)),
+            ticket(m, delivered + static_cast<std::int64_t>(lognormal(world_.not_received.median_ms,
+                                                                world_.not_received.sigma)),
                    "not_received");
         }
         if (chance(0.0001)) {
@@ -337,7 +417,7 @@ private:
     };
 
     void emit_event(const Mail& m, std::int64_t t, const std::string& what) {
-        const auto& c = kSendCampaigns[m.campaign];
+        const auto& c = world_.campaigns[m.campaign];
         switch (c.esp) {
             case Esp::kSendgrid: return sendgrid(m, t, what);
             case Esp::kMailgun: return mailgun(m, t, what);
@@ -357,7 +437,7 @@ private:
                   {"sg_event_id", "ev" + std::to_string(++events_)},
                   // The filter server's id differs between a message's events.
                   {"sg_message_id", m.message + ".filter" + std::to_string(rng_() % 9000) + ".0"},
-                  {"category", json::array({kSendCampaigns[m.campaign].name})}};
+                  {"category", json::array({world_.campaigns[m.campaign].name})}};
         if (what == "bounce") {
             e["type"] = "bounce";
             e["reason"] = "550 5.1.1 mailbox unavailable";
@@ -375,7 +455,7 @@ private:
                      {"timestamp", static_cast<double>(t) / 1000.0},
                      {"recipient", m.address},
                      {"message", {{"headers", {{"message-id", m.message + "@mg.sender.example"}}}}},
-                     {"user-variables", {{"campaign", kSendCampaigns[m.campaign].name}}}};
+                     {"user-variables", {{"campaign", world_.campaigns[m.campaign].name}}}};
         if (what == "deferred") {
             data["severity"] = "temporary";
         } else if (what == "bounce") {
@@ -396,7 +476,7 @@ private:
                    {{"timestamp", core::format_rfc3339_ms(t)},
                     {"messageId", m.message + "-000000"},
                     {"destination", json::array({m.address})},
-                    {"tags", {{"campaign", json::array({kSendCampaigns[m.campaign].name})}}}}}};
+                    {"tags", {{"campaign", json::array({world_.campaigns[m.campaign].name})}}}}}};
         const std::string stamp = core::format_rfc3339_ms(t);
         if (what == "bounce") {
             n["bounce"] = {{"bounceType", "Permanent"},
@@ -426,7 +506,7 @@ private:
 
     void postmark(const Mail& m, std::int64_t t, const std::string& what) {
         const std::string stamp = core::format_rfc3339_ms(t);
-        json r = {{"MessageID", m.message}, {"Metadata", {{"campaign", kSendCampaigns[m.campaign].name}}}};
+        json r = {{"MessageID", m.message}, {"Metadata", {{"campaign", world_.campaigns[m.campaign].name}}}};
         if (what == "delivered") {
             r.update({{"RecordType", "Delivery"}, {"Recipient", m.address}, {"DeliveredAt", stamp}});
         } else if (what == "bounce") {
@@ -452,7 +532,7 @@ private:
                     json{{"ticket",
                           {{"id", std::to_string(++tickets_)},
                            {"created_at", core::format_rfc3339_ms(t)},
-                           {"tags", std::string("campaign_") + kSendCampaigns[m.campaign].name +
+                           {"tags", std::string("campaign_") + world_.campaigns[m.campaign].name +
                                         " topic_" + topic},
                            {"requester_email", m.address},
                            {"channel", "email"}}}}
@@ -468,6 +548,7 @@ private:
 
     std::string scenario_;
     Injected inject_;
+    World world_;
     std::mt19937_64 rng_;
     std::int64_t start_;
     std::int64_t end_;
@@ -502,6 +583,7 @@ bool is_send_scenario(const std::string& scenario) {
 json send_truth(const SimulateOptions& options, std::int64_t start_ms, std::int64_t end_ms) {
     const Injected inj = injected(options.scenario);
     json truth = {{"scenario", options.scenario},
+                  {"world", options.world},
                   {"start", core::format_rfc3339_ms(start_ms)},
                   {"end", core::format_rfc3339_ms(end_ms)},
                   {"incidents", json::array()}};

@@ -12,14 +12,14 @@
 namespace terrain::core {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using Steady = std::chrono::steady_clock;
 
 TEST(JsonPosterTest, ATricklingPeerIsCutAtTheCallsDeadline) {
     testing::HangingServer trickle(testing::HangingServer::Mode::kTrickle);
     JsonPoster poster("http://127.0.0.1:" + std::to_string(trickle.port()) + "/hook", 1500);
-    const auto started = Clock::now();
+    const auto started = Steady::now();
     const auto r = poster.post("{}");
-    const auto took = Clock::now() - started;
+    const auto took = Steady::now() - started;
     EXPECT_FALSE(r.ok());
     EXPECT_TRUE(r.retryable());
     EXPECT_NE(r.describe().find("no complete answer within the deadline of 1500 ms"),
@@ -44,7 +44,7 @@ TEST(JsonPosterTest, ShutdownBringsEveryDeadlineForward) {
     while (silent.connections() < 3) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    cap_outbound_calls(Clock::now() + std::chrono::milliseconds(200));
+    cap_outbound_calls(Steady::now() + std::chrono::milliseconds(200));
     for (auto& t : callers) {
         t.join();
     }
@@ -55,7 +55,7 @@ TEST(JsonPosterTest, ShutdownBringsEveryDeadlineForward) {
     // Later calls are capped too.
     const auto late = http_call("POST", url, {}, "{}", 600'000);
     EXPECT_FALSE(late.ok());
-    cap_outbound_calls(Clock::time_point::max());  // this process goes on: lift the cap
+    cap_outbound_calls(Steady::time_point::max());  // this process goes on: lift the cap
 }
 
 TEST(BackgroundFetcherTest, FetchesOffTheCallersThreadOncePerUrl) {
