@@ -348,7 +348,11 @@ TEST_P(SendScenarioElsewhere, FoundWithinFifteenMinutesAsOneAlert) {
 INSTANTIATE_TEST_SUITE_P(OtherWorlds, SendScenarioElsewhere,
                          ::testing::Combine(::testing::Values("provider_bounce", "complaint_spike",
                                                               "duplicate_send", "inbox_placement"),
-                                            ::testing::Values(1U, 2U, 3U)));
+                                            ::testing::Values(1U, 2U, 3U)),
+                         [](const auto& info) {
+                             return std::get<0>(info.param) + "_world" +
+                                    std::to_string(std::get<1>(info.param));
+                         });
 
 // Fourteen days of the same bursty traffic without an incident: at most one false alert per
 // simulated week, and the pairs judge windows (a campaign that pauses between its sends keeps
