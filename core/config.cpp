@@ -487,15 +487,17 @@ std::string resolve_secret(const SecretRef& ref) {
     return value;
 }
 
-Config load_config_file(const std::string& path) {
-    std::ifstream in(path);
+std::string read_config_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw ConfigError(path + ": cannot open configuration file");
     }
     std::stringstream ss;
     ss << in.rdbuf();
-    return parse_config(ss.str(), path);
+    return ss.str();
 }
+
+Config load_config_file(const std::string& path) { return parse_config(read_config_file(path), path); }
 
 
 }  // namespace terrain::core

@@ -335,6 +335,8 @@ std::vector<std::string> alert_keys(const Config& config);
 
 // Parses and validates YAML text. `origin` names the file in messages. Throws ConfigError.
 Config parse_config(std::string_view yaml, const std::string& origin);
+// The file's text; throws ConfigError when it cannot be read.
+std::string read_config_file(const std::string& path);
 Config load_config_file(const std::string& path);
 
 // "did you mean" helper shared by every validator.

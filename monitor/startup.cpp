@@ -4,8 +4,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "alerts/action_executor.h"
 #include "alerts/policy.h"
@@ -46,13 +44,12 @@ std::pair<std::string, std::uint16_t> split_listen(const std::string& listen) {
 Plan load_plan(const RunOptions& options) {
     Plan plan;
     plan.origin = options.config_path.empty() ? "<embedded default>" : options.config_path;
+    // Read once: the hash is of the very text that was parsed.
+    const std::string text = options.config_path.empty()
+                                 ? std::string(kDefaultConfigYaml)
+                                 : core::read_config_file(options.config_path);
     plan.config = options.config_path.empty() ? default_config()
-                                              : core::load_config_file(options.config_path);
-    std::string text(kDefaultConfigYaml);
-    if (!options.config_path.empty()) {
-        std::ifstream in(options.config_path, std::ios::binary);
-        text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    }
+                                              : core::parse_config(text, options.config_path);
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx",
                   static_cast<unsigned long long>(core::siphash24(core::HashKey{}, text)));
