@@ -297,8 +297,12 @@ std::optional<double> parameter_value(const core::DetectorConfig& d, const std::
     if (auto it = d.params.find(name); it != d.params.end() && it->is_number()) {
         return it->get<double>();
     }
-    detectors::Registry registry;
-    detectors::register_builtin_detectors(registry);
+    // The built-in detectors' documentation, gathered once.
+    static const detectors::Registry registry = [] {
+        detectors::Registry r;
+        detectors::register_builtin_detectors(r);
+        return r;
+    }();
     if (const auto* entry = registry.find(d.type)) {
         for (const auto& k : entry->keys) {
             const auto open = k.help.rfind('(');
