@@ -497,7 +497,9 @@ std::string read_config_file(const std::string& path) {
     return ss.str();
 }
 
-Config load_config_file(const std::string& path) { return parse_config(read_config_file(path), path); }
+Config load_config_file(const std::string& path) {
+    return parse_config(read_config_file(path), path);
+}
 
 
 }  // namespace terrain::core

@@ -125,6 +125,7 @@ World world_of(std::uint64_t n) {
     w.not_received = {log_uniform(4, 16) * kHour, uniform(0.7, 1.3)};
     return w;
 }
+
 constexpr std::int64_t kCopyAfter = 20 * kMinute;  // a duplicated send's copy, after the original
 
 // What one scenario injects, into which campaign's last send.
@@ -262,6 +263,9 @@ private:
     double lognormal(double median_ms, double sigma) {
         return median_ms * std::exp(sigma * std::normal_distribution<double>(0, 1)(rng_));
     }
+    std::int64_t after(const Trail& trail) {
+        return static_cast<std::int64_t>(lognormal(trail.median_ms, trail.sigma));
+    }
     int poisson(double mean) { return mean <= 0 ? 0 : std::poisson_distribution<int>(mean)(rng_); }
 
     // When campaign `c` sends on the UTC day starting at `day`: -1 if not on that day.
@@ -390,19 +394,13 @@ private:
             }
         }
         if (chance(complaint)) {
-            emit_event(m, delivered + static_cast<std::int64_t>(lognormal(complaint_trail.median_ms,
-                                                                      complaint_trail.sigma)),
-                       "complaint");
+            emit_event(m, delivered + after(complaint_trail), "complaint");
         }
         if (chance(unsubscribe)) {
-            emit_event(m, delivered + static_cast<std::int64_t>(lognormal(unsubscribe_trail.median_ms,
-                                                                      unsubscribe_trail.sigma)),
-                       "unsubscribe");
+            emit_event(m, delivered + after(unsubscribe_trail), "unsubscribe");
         }
         if (chance(not_received)) {  // "it never arrived", though it did (spam folder, filters)
-            ticket(m, delivered + static_cast<std::int64_t>(lognormal(world_.not_received.median_ms,
-                                                                world_.not_received.sigma)),
-                   "not_received");
+            ticket(m, delivered + after(world_.not_received), "not_received");
         }
         if (chance(0.0001)) {
             ticket(m, delivered + static_cast<std::int64_t>(lognormal(10 * kHour, 1.0)), "question");
