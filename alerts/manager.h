@@ -66,7 +66,7 @@ Silence silence_from_json(const nlohmann::json& j);
 // store with its notifications, so a restart keeps alerts and does not notify twice.
 // on_finding/on_series_idle are called from the pipeline thread; list/get from API threads.
 // Thread-safe.
-class AlertManager final {
+class AlertManager final : public core::FindingSink {
 public:
     // The configured "not a problem" reasons: terrain_not_a_problem_total counts by them (and
     // any other as "other").
@@ -81,9 +81,9 @@ public:
 
     const DutyRoster& roster() const { return roster_; }
 
-    void on_finding(const core::Finding& finding);
+    void on_finding(const core::Finding& finding) override;
     // The series produced no events for its metric's idle_after: its open alerts resolve.
-    void on_series_idle(const std::string& metric, const core::Labels& labels);
+    void on_series_idle(const std::string& metric, const core::Labels& labels) override;
 
     // Applies a person's action, records it in the audit trail (done or refused) and notifies
     // the receivers of the change.

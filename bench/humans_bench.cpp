@@ -54,7 +54,7 @@ struct Setup {
     testing::ChatStandIn chat;
     core::SystemClock clock;
     core::Telemetry telemetry;
-    core::Store store{dir + "/terrain.db"};
+    core::SqliteStore store{dir + "/terrain.db"};
     core::Config config = [this] {
         ::setenv("BENCH_SLACK_TOKEN", "xoxb-bench", 1);
         ::setenv("BENCH_SLACK_SIGNING_SECRET", "bench-secret", 1);
@@ -144,7 +144,7 @@ void BM_TickWithOpenAlerts(benchmark::State& state) {
     {
         core::SystemClock clock;
         core::Telemetry telemetry;
-        core::Store store(dir + "/terrain.db");
+        core::SqliteStore store(dir + "/terrain.db");
         alerts::Notifier notifier({}, telemetry, &store);
         alerts::HoldRules rules;
         rules.holds["pause_campaign"] = {"campaign"};

@@ -57,7 +57,7 @@ void BM_PipelinePerEvent(benchmark::State& state) {
     detectors::register_builtin_detectors(registry);
     core::FakeClock clock(std::numeric_limits<std::int64_t>::max() / 2);  // after every event
     core::Telemetry telemetry;
-    core::Store store((dir / "t.db").string());
+    core::SqliteStore store((dir / "t.db").string());
     alerts::Notifier notifier({}, telemetry);
     alerts::AlertManager alerts(store, notifier, telemetry, clock);
     core::Intake intake(1 << 30, config.pipeline.dedup_capacity, telemetry);

@@ -160,7 +160,7 @@ void parse_cluster(const Section& top, Config& c) {
     }
     Section cl(top.get("cluster"), "cluster",
                {"brokers", "topic", "partitions", "replication", "group", "node", "postgres",
-                "produce_timeout"});
+                "produce_timeout", "advertise"});
     auto& k = c.cluster;
     k.enabled = true;
     k.brokers = cl.strings("brokers");
@@ -192,6 +192,16 @@ void parse_cluster(const Section& top, Config& c) {
     if (k.postgres.empty()) {
         cl.fail("postgres", "is required: {env: VAR} or {file: PATH} holding a PostgreSQL "
                             "connection string");
+    }
+    // Where the other nodes pass alert and people requests on to while this node leads the
+    // alerting; empty: http://<server.listen> (monitor/startup.cpp checks it is not a wildcard).
+    k.advertise = cl.str("advertise", "");
+    if (!k.advertise.empty() && k.advertise.rfind("http://", 0) != 0 &&
+        k.advertise.rfind("https://", 0) != 0) {
+        cl.fail("advertise", "'" + k.advertise.substr(0, 200) + "' is not an http(s) URL");
+    }
+    while (!k.advertise.empty() && k.advertise.back() == '/') {
+        k.advertise.pop_back();
     }
     k.produce_timeout_ms = cl.duration("produce_timeout", k.produce_timeout_ms);
     if (k.produce_timeout_ms < 100 || k.produce_timeout_ms > 300'000) {

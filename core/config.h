@@ -308,6 +308,8 @@ struct ClusterConfig {
     int replication = 3;               // of the topic it creates; min.insync.replicas is 2 at 3
     std::string group = "terrain";
     std::string node;                  // this node's name (default: the host name and port)
+    std::string advertise;             // this node's API as the others reach it (http://...);
+                                       // empty: http://<server.listen>
     SecretRef postgres;                // a libpq connection string, from env or a file
     std::int64_t produce_timeout_ms = 10'000;  // an append not acknowledged by then: 503
 };

@@ -65,4 +65,14 @@ struct Finding : Evidence {
     std::vector<Signal> signals;
 };
 
+// Where a pipeline's findings go: the alert manager (the embedded default), or the scale-out
+// mode's queue to the node that leads the alerting (monitor/findings_queue.h).
+class FindingSink {
+public:
+    virtual ~FindingSink() = default;
+    virtual void on_finding(const Finding& finding) = 0;
+    // The series produced no events for its metric's idle_after.
+    virtual void on_series_idle(const std::string& metric, const Labels& labels) = 0;
+};
+
 }  // namespace terrain::core

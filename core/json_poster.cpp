@@ -142,12 +142,17 @@ HttpReply perform(httplib::Client& http, std::int64_t timeout_ms, const std::str
     auto res = http.send(req);
     if (watchdog.unwatch(call)) {
         return {0, "", "no complete answer within the deadline of " +
-                           std::to_string(timeout_ms) + " ms (or terrain is stopping)"};
+                           std::to_string(timeout_ms) + " ms (or terrain is stopping)",
+                {}};
     }
     if (!res) {
-        return {0, "", httplib::to_string(res.error())};
+        return {0, "", httplib::to_string(res.error()), {}};
     }
-    return {res->status, res->body, ""};
+    HttpReply reply{res->status, res->body, "", {}};
+    for (const auto& [k, v] : res->headers) {
+        reply.headers.emplace_back(k, v);
+    }
+    return reply;
 }
 
 }  // namespace
@@ -169,7 +174,7 @@ HttpReply http_call(const std::string& method, const std::string& url, const Htt
     httplib::Client http(base);
     configure(http, timeout_ms);
     if (!http.is_valid()) {
-        return {0, "", "'" + base + "' is not a usable URL"};
+        return {0, "", "'" + base + "' is not a usable URL", {}};
     }
     return perform(http, timeout_ms, method, path, headers, body);
 }

@@ -21,6 +21,7 @@ struct HttpReply {
     int status = 0;
     std::string body;
     std::string error;
+    HttpHeaders headers;  // the answer's, as sent
 
     bool ok() const { return error.empty() && status >= 200 && status < 300; }
     // A transport error, 408, 429 and 5xx are worth retrying; other 4xx are not.

@@ -50,7 +50,8 @@ Postgres::Result Postgres::exec(const std::string& sql, const std::vector<Param>
     }
     PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
                                  values.data(), nullptr, nullptr, 0);
-    if (PQresultStatus(res) == PGRES_FATAL_ERROR && PQstatus(conn_) == CONNECTION_BAD) {
+    if (PQresultStatus(res) == PGRES_FATAL_ERROR && PQstatus(conn_) == CONNECTION_BAD &&
+        !in_transaction_) {
         // The server went away since the last statement (a restart): once more on a new
         // connection. Every statement terrain sends is safe to repeat.
         PQclear(res);
@@ -67,6 +68,10 @@ Postgres::Result Postgres::exec(const std::string& sql, const std::vector<Param>
     Result out;
     const int rows = PQntuples(res);
     const int cols = PQnfields(res);
+    for (int c = 0; c < cols; ++c) {
+        const Oid type = PQftype(res, c);
+        out.integer.push_back(type == 20 || type == 21 || type == 23);  // int8, int2, int4
+    }
     out.rows.reserve(static_cast<std::size_t>(rows));
     for (int r = 0; r < rows; ++r) {
         auto& row = out.rows.emplace_back();
@@ -83,6 +88,22 @@ Postgres::Result Postgres::exec(const std::string& sql, const std::vector<Param>
     out.affected = affected != nullptr && *affected != '\0' ? std::stoull(affected) : 0;
     PQclear(res);
     return out;
+}
+
+void Postgres::transaction(const std::function<void()>& statements) {
+    exec("BEGIN", {}, "begin a transaction");
+    in_transaction_ = true;
+    try {
+        statements();
+        exec("COMMIT", {}, "commit");
+        in_transaction_ = false;
+    } catch (...) {
+        in_transaction_ = false;
+        if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) {
+            PQclear(PQexec(conn_, "ROLLBACK"));
+        }
+        throw;
+    }
 }
 
 bool Postgres::reachable() {

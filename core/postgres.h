@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,7 @@ public:
     struct Result {
         std::vector<std::vector<Param>> rows;  // text form
         std::size_t affected = 0;              // rows an UPDATE or INSERT touched
+        std::vector<bool> integer;             // per column: an integer type
     };
 
     explicit Postgres(std::string dsn);
@@ -30,6 +32,10 @@ public:
 
     // Runs one statement with $1, $2, ... parameters. `what` completes "postgres: cannot ...".
     Result exec(const std::string& sql, const std::vector<Param>& params, const char* what);
+    // Runs `statements` (exec calls on this connection) as one transaction: committed when it
+    // returns, rolled back when it throws (rethrown). Inside it a broken connection is not
+    // re-opened and nothing is repeated: the transaction fails as a whole.
+    void transaction(const std::function<void()>& statements);
     // True when a trivial query answers (re-connects first if the connection was lost).
     bool reachable();
 
@@ -42,6 +48,7 @@ private:
 
     std::string dsn_;
     pg_conn* conn_ = nullptr;
+    bool in_transaction_ = false;
 };
 
 }  // namespace terrain::core

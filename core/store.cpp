@@ -68,7 +68,7 @@ void each_row(sqlite3* db, const Statement& st, const std::string& path, const c
 
 }  // namespace
 
-Store::Store(const std::string& path) : path_(path) {
+SqliteStore::SqliteStore(const std::string& path) : path_(path) {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                         nullptr) != SQLITE_OK) {
         std::string why = db_ != nullptr ? sqlite3_errmsg(db_) : "out of memory";
@@ -151,9 +151,9 @@ Store::Store(const std::string& path) : path_(path) {
         " PRIMARY KEY (scope, key)) WITHOUT ROWID");
 }
 
-Store::~Store() { sqlite3_close(db_); }
+SqliteStore::~SqliteStore() { sqlite3_close(db_); }
 
-void Store::exec(const char* sql) {
+void SqliteStore::exec(const char* sql) {
     char* err = nullptr;
     if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
         std::string why = err != nullptr ? err : "unknown error";
@@ -162,7 +162,7 @@ void Store::exec(const char* sql) {
     }
 }
 
-void Store::put_document(const std::string& table, const Document& doc) {
+void SqliteStore::put_document(const std::string& table, const Document& doc) {
     std::lock_guard lock(mutex_);
     const std::string sql = "INSERT INTO " + table +
                             "(fingerprint, state, body, updated_ms) VALUES(?,?,?,?) "
@@ -176,7 +176,7 @@ void Store::put_document(const std::string& table, const Document& doc) {
     step_done(db_, st, path_, "save a document");
 }
 
-std::vector<Store::Document> Store::load_documents(const std::string& table) const {
+std::vector<Store::Document> SqliteStore::load_documents(const std::string& table) const {
     std::lock_guard lock(mutex_);
     const std::string sql =
         "SELECT fingerprint, state, body, updated_ms FROM " + table + " ORDER BY updated_ms";
@@ -189,14 +189,12 @@ std::vector<Store::Document> Store::load_documents(const std::string& table) con
     return out;
 }
 
-void Store::put_alert(const Document& doc) { put_document("alerts", doc); }
-std::vector<Store::Document> Store::load_alerts() const { return load_documents("alerts"); }
-void Store::put_silence(const Document& doc) { put_document("silences", doc); }
-std::vector<Store::Document> Store::load_silences() const { return load_documents("silences"); }
+void SqliteStore::put_alert(const Document& doc) { put_document("alerts", doc); }
+std::vector<Store::Document> SqliteStore::load_alerts() const { return load_documents("alerts"); }
+void SqliteStore::put_silence(const Document& doc) { put_document("silences", doc); }
+std::vector<Store::Document> SqliteStore::load_silences() const { return load_documents("silences"); }
 
-namespace {
-
-std::string audit_hash(const Store::AuditRecord& e, const std::string& prev) {
+std::string Store::audit_hash(const AuditRecord& e, const std::string& prev) {
     std::string text = prev;
     for (const std::string* part : {&e.alert_id, &e.action, &e.actor, &e.detail, &e.result}) {
         text += '\x1e';
@@ -206,9 +204,7 @@ std::string audit_hash(const Store::AuditRecord& e, const std::string& prev) {
     return sha256_hex(text);
 }
 
-}  // namespace
-
-void Store::append_audit(const AuditRecord& e) {
+void SqliteStore::append_audit(const AuditRecord& e) {
     std::lock_guard lock(mutex_);
     std::string prev;
     {
@@ -244,7 +240,7 @@ Store::AuditEntry audit_row(sqlite3_stmt* r) {
 
 }  // namespace
 
-std::int64_t Store::verify_audit() const {
+std::int64_t SqliteStore::verify_audit() const {
     std::lock_guard lock(mutex_);
     Statement st(db_,
                  "SELECT at_ms, alert_id, action, actor, detail, result, seq, prev_hash, hash "
@@ -265,7 +261,7 @@ std::int64_t Store::verify_audit() const {
     return broken;
 }
 
-std::vector<Store::AuditEntry> Store::load_audit(const std::string& alert_id,
+std::vector<Store::AuditEntry> SqliteStore::load_audit(const std::string& alert_id,
                                                  std::size_t limit) const {
     std::lock_guard lock(mutex_);
     Statement st(db_,
@@ -281,7 +277,7 @@ std::vector<Store::AuditEntry> Store::load_audit(const std::string& alert_id,
     return out;
 }
 
-void Store::ensure(const char* schema) {
+void SqliteStore::ensure(const char* schema) {
     std::lock_guard lock(mutex_);
     exec(schema);
 }
@@ -301,14 +297,14 @@ void bind_values(sqlite3_stmt* st, const std::vector<Store::Value>& params) {
 
 }  // namespace
 
-void Store::write(const char* sql, const std::vector<Value>& params, const char* what) {
+void SqliteStore::write(const char* sql, const std::vector<Value>& params, const char* what) {
     std::lock_guard lock(mutex_);
     Statement st(db_, sql, path_);
     bind_values(st.get(), params);
     step_done(db_, st, path_, what);
 }
 
-std::vector<std::vector<Store::Value>> Store::read(const std::string& sql,
+std::vector<std::vector<Store::Value>> SqliteStore::read(const std::string& sql,
                                                    const std::vector<Value>& params,
                                                    const char* what) const {
     std::lock_guard lock(mutex_);
@@ -328,7 +324,7 @@ std::vector<std::vector<Store::Value>> Store::read(const std::string& sql,
     return rows;
 }
 
-std::int64_t Store::put_pending(const std::string& receiver, const std::string& body) {
+std::int64_t SqliteStore::put_pending(const std::string& receiver, const std::string& body) {
     std::lock_guard lock(mutex_);
     Statement st(db_, "INSERT INTO outbox(receiver, body) VALUES(?,?)", path_);
     bind_text(st.get(), 1, receiver);
@@ -337,14 +333,14 @@ std::int64_t Store::put_pending(const std::string& receiver, const std::string& 
     return sqlite3_last_insert_rowid(db_);
 }
 
-void Store::drop_pending(std::int64_t id) {
+void SqliteStore::drop_pending(std::int64_t id) {
     std::lock_guard lock(mutex_);
     Statement st(db_, "DELETE FROM outbox WHERE id = ?1", path_);
     sqlite3_bind_int64(st.get(), 1, id);
     step_done(db_, st, path_, "delete a delivered notification");
 }
 
-std::vector<Store::Pending> Store::load_pending() const {
+std::vector<Store::Pending> SqliteStore::load_pending() const {
     std::lock_guard lock(mutex_);
     Statement st(db_, "SELECT id, receiver, body FROM outbox ORDER BY id", path_);
     std::vector<Pending> out;
@@ -354,7 +350,7 @@ std::vector<Store::Pending> Store::load_pending() const {
     return out;
 }
 
-void Store::append_dead_letter(const DeadLetter& d) {
+void SqliteStore::append_dead_letter(const DeadLetter& d) {
     std::lock_guard lock(mutex_);
     Statement st(db_,
                  "INSERT INTO dead_letters(at_ms, receiver, alert_id, transition, attempts, error, "
@@ -370,7 +366,7 @@ void Store::append_dead_letter(const DeadLetter& d) {
     step_done(db_, st, path_, "save a dead letter");
 }
 
-std::vector<Store::DeadLetter> Store::load_dead_letters(std::size_t limit) const {
+std::vector<Store::DeadLetter> SqliteStore::load_dead_letters(std::size_t limit) const {
     std::lock_guard lock(mutex_);
     Statement st(db_,
                  "SELECT at_ms, receiver, alert_id, transition, attempts, error, body FROM ("
@@ -386,7 +382,7 @@ std::vector<Store::DeadLetter> Store::load_dead_letters(std::size_t limit) const
     return out;
 }
 
-std::map<std::string, std::size_t> Store::count_dead_letters() const {
+std::map<std::string, std::size_t> SqliteStore::count_dead_letters() const {
     std::lock_guard lock(mutex_);
     Statement st(db_, "SELECT receiver, COUNT(*) FROM dead_letters GROUP BY receiver", path_);
     std::map<std::string, std::size_t> out;
@@ -396,7 +392,7 @@ std::map<std::string, std::size_t> Store::count_dead_letters() const {
     return out;
 }
 
-void Store::write_snapshots(const std::vector<Snapshot>& snapshots) {
+void SqliteStore::write_snapshots(const std::vector<Snapshot>& snapshots) {
     exec("DELETE FROM snapshots");
     insert_snapshots("snapshots", snapshots);
     // A paged series that came back is in the checkpoint now, newer than its paged copy.
@@ -404,7 +400,7 @@ void Store::write_snapshots(const std::vector<Snapshot>& snapshots) {
          " WHERE s.metric = paged_snapshots.metric AND s.series_key = paged_snapshots.series_key)");
 }
 
-void Store::insert_snapshots(const char* table, const std::vector<Snapshot>& snapshots) {
+void SqliteStore::insert_snapshots(const char* table, const std::vector<Snapshot>& snapshots) {
     const std::string sql = std::string("INSERT OR REPLACE INTO ") + table +
                             "(metric, series_key, fed_until_ms, state) VALUES(?1, ?2, ?3, ?4)";
     Statement st(db_, sql.c_str(), path_);
@@ -418,7 +414,7 @@ void Store::insert_snapshots(const char* table, const std::vector<Snapshot>& sna
     }
 }
 
-void Store::atomically(const std::function<void()>& writes) {
+void SqliteStore::atomically(const std::function<void()>& writes) {
     std::lock_guard lock(mutex_);
     exec("BEGIN IMMEDIATE");
     try {
@@ -430,11 +426,11 @@ void Store::atomically(const std::function<void()>& writes) {
     }
 }
 
-void Store::replace_snapshots(const std::vector<Snapshot>& snapshots) {
+void SqliteStore::replace_snapshots(const std::vector<Snapshot>& snapshots) {
     atomically([&] { write_snapshots(snapshots); });
 }
 
-void Store::save_checkpoint(const Checkpoint& checkpoint, const std::vector<Snapshot>& snapshots) {
+void SqliteStore::save_checkpoint(const Checkpoint& checkpoint, const std::vector<Snapshot>& snapshots) {
     std::lock_guard lock(mutex_);
     // The event log's segments before the checkpoint are deleted next: the commit must be on
     // disk first, also against a power cut (the store otherwise syncs at WAL checkpoints).
@@ -461,7 +457,7 @@ void Store::save_checkpoint(const Checkpoint& checkpoint, const std::vector<Snap
     exec("PRAGMA synchronous=NORMAL");
 }
 
-bool Store::first_use(const std::string& scope, const std::string& key, std::int64_t now_ms,
+bool SqliteStore::first_use(const std::string& scope, const std::string& key, std::int64_t now_ms,
                       std::int64_t expires_ms) {
     std::lock_guard lock(mutex_);
     if (++uses_ % 1024 == 0) {
@@ -483,7 +479,7 @@ bool Store::first_use(const std::string& scope, const std::string& key, std::int
     return sqlite3_changes(db_) == 1;
 }
 
-std::optional<Store::Checkpoint> Store::load_checkpoint() const {
+std::optional<Store::Checkpoint> SqliteStore::load_checkpoint() const {
     std::lock_guard lock(mutex_);
     Statement st(db_,
                  "SELECT log_seq, windows, ids, saved_ms, events FROM checkpoint WHERE id = 1",
@@ -497,7 +493,7 @@ std::optional<Store::Checkpoint> Store::load_checkpoint() const {
     return out;
 }
 
-std::string Store::integrity_problems() const {
+std::string SqliteStore::integrity_problems() const {
     std::lock_guard lock(mutex_);
     std::string found;
     int lines = 0;
@@ -518,11 +514,11 @@ std::string Store::integrity_problems() const {
     return found;
 }
 
-void Store::page_out(const std::vector<Snapshot>& snapshots) {
+void SqliteStore::page_out(const std::vector<Snapshot>& snapshots) {
     atomically([&] { insert_snapshots("paged_snapshots", snapshots); });
 }
 
-std::optional<Store::Snapshot> Store::paged(const std::string& metric,
+std::optional<Store::Snapshot> SqliteStore::paged(const std::string& metric,
                                             const std::string& series_key) const {
     std::lock_guard lock(mutex_);
     Statement st(db_,
@@ -538,7 +534,7 @@ std::optional<Store::Snapshot> Store::paged(const std::string& metric,
     return out;
 }
 
-std::size_t Store::paged_count() const {
+std::size_t SqliteStore::paged_count() const {
     std::lock_guard lock(mutex_);
     Statement st(db_, "SELECT count(*) FROM paged_snapshots", path_);
     std::size_t n = 0;
@@ -547,7 +543,7 @@ std::size_t Store::paged_count() const {
     return n;
 }
 
-std::vector<Store::Snapshot> Store::load_snapshots() const {
+std::vector<Store::Snapshot> SqliteStore::load_snapshots() const {
     std::lock_guard lock(mutex_);
     Statement st(db_, "SELECT metric, series_key, fed_until_ms, state FROM snapshots", path_);
     std::vector<Snapshot> out;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <csignal>
 #include <functional>
@@ -22,6 +23,8 @@
 #include "alerts/metrics.h"
 #include "monitor/metrics.h"
 #include "monitor/cluster.h"
+#include "monitor/findings_queue.h"
+#include "monitor/leader.h"
 #include "monitor/pipeline.h"
 #include "monitor/startup.h"
 #include "monitor/whatif.h"
@@ -34,6 +37,7 @@
 #include "core/intake.h"
 #include "core/log.h"
 #include "core/store.h"
+#include "core/postgres_store.h"
 #include "core/telemetry.h"
 #include "webhooks/api.h"
 #include "webhooks/http_server.h"
@@ -90,7 +94,7 @@ private:
 std::unique_ptr<core::Store> open_store(const std::string& path, std::int64_t now_ms) {
     std::string problems;
     try {
-        auto store = std::make_unique<core::Store>(path);
+        auto store = std::make_unique<core::SqliteStore>(path);
         problems = store->integrity_problems();
         if (problems.empty()) {
             return store;
@@ -109,7 +113,7 @@ std::unique_ptr<core::Store> open_store(const std::string& path, std::int64_t no
     core::log_error("the store " + path + " is damaged (" + problems + "); it is kept as " +
                        aside + " and a fresh store started: alerts, silences and the audit "
                        "trail start empty, the windows are rebuilt from the event log");
-    return std::make_unique<core::Store>(path);
+    return std::make_unique<core::SqliteStore>(path);
 }
 
 // The store's last checkpoint if it is plausible; otherwise the reason is logged and nothing
@@ -246,37 +250,143 @@ private:
     std::int64_t last_ms_ = 0;
 };
 
+// The scale-out mode's store for what any node may write at any time: the memory of vendors'
+// signatures already used (a replay to another node is refused too).
+std::unique_ptr<core::Store> node_store(const core::Config& config) {
+    return std::make_unique<core::PostgresStore>(core::resolve_secret(config.cluster.postgres),
+                                                 [](core::Postgres&) {});
+}
+
+// The alert side over one store: people's policy, the receivers and their notifications,
+// alerts, overrides, and the housekeeping thread that drives their changes in time. The
+// embedded default has one for the life of the service; in the scale-out mode the node that
+// leads the alerting has one per lease term (AlertLeader), on the shared PostgreSQL store, and
+// answers the alert and people routes with it.
+class Alerting final : public AlertLeader::Term {
+public:
+    Alerting(const core::Config& config, const Kinds& kinds, core::Telemetry& telemetry,
+             const core::Clock& clock, core::Store& store)
+        : store_(store),
+          policy_(config.people, config.actions, config.interact),
+          executor_(config.actions),
+          notifier_(kinds.receivers.make(config, {policy_, store}), telemetry, &store),
+          alerts_(store, notifier_, telemetry, clock, config.receivers, hold_rules(config),
+                  alerts::DutyRoster(config.on_duty)),
+          overrides_(policy_, alerts_, store, executor_, telemetry, clock) {
+        notifier_.restore(alerts_.list(alerts::AlertState::kFiring));
+        alerts_.set_reasons(config.interact.not_a_problem_reasons);
+    }
+    ~Alerting() override { stop(std::chrono::seconds(1)); }
+
+    alerts::AlertManager& alerts() { return alerts_; }
+
+    // `ctx` with this alert side's parts filled in.
+    webhooks::ApiContext context(webhooks::ApiContext ctx) {
+        ctx.alerts = &alerts_;
+        ctx.store = &store_;
+        ctx.interact = {&overrides_, &alerts_, &notifier_, &policy_, ctx.clock, ctx.telemetry,
+                        ctx.config, &store_};
+        ctx.alerting = nullptr;
+        return ctx;
+    }
+    // A term: the alert and people routes answered by this one, from `base`.
+    void serve_here(const webhooks::ApiContext& base) {
+        webhooks::install_alerting_routes(routes_, context(base));
+    }
+    void start() {
+        overrides_.start();
+        housekeeping_ = std::make_unique<Housekeeping>([this] {
+            alerts_.tick();
+            overrides_.tick();
+        });
+    }
+    // Every outbound call in flight or to come gets at most `drain` more; what is not delivered
+    // stays in the outbox for the next start (or term).
+    void stop(std::chrono::milliseconds drain) {
+        if (stopped_.exchange(true)) {
+            return;
+        }
+        if (housekeeping_) {
+            housekeeping_->stop();
+        }
+        core::cap_outbound_calls(std::chrono::steady_clock::now() + drain);
+        overrides_.stop();
+        notifier_.stop(drain);
+        core::cap_outbound_calls(std::nullopt);
+    }
+    void introduce(const std::vector<std::string>& receivers) {
+        notifier_.introduce(receivers, alerts_.list(alerts::AlertState::kFiring));
+    }
+
+    core::FindingSink& findings() override { return alerts_; }
+    core::HttpResponse answer(const core::HttpRequest& req) override { return routes_.handle(req); }
+    void stop() override { stop(std::chrono::seconds(1)); }
+
+private:
+    core::Store& store_;
+    alerts::Policy policy_;
+    alerts::HttpExecutor executor_;
+    alerts::Notifier notifier_;
+    alerts::AlertManager alerts_;
+    alerts::Overrides overrides_;
+    std::unique_ptr<Housekeeping> housekeeping_;
+    webhooks::HttpServer routes_{{}};  // a term's: never started, see answer()
+    std::atomic<bool> stopped_{false};
+};
+
 // The running service: every part made in start-up order (members are declared in it) from a
-// validated plan, in a data directory that exists.
+// validated plan, in a data directory that exists. The embedded default: the local event log,
+// the SQLite store, one pipeline and one alert side. The scale-out mode (a `cluster:` section):
+// the Kafka log, pipelines per partition (ClusterNode) and the alert side wherever the
+// alerting leader runs (AlertLeader); nothing is kept in the data directory but the subject key.
 class Service final {
 public:
     Service(const Plan& plan, const Kinds& kinds, core::Telemetry& telemetry)
         : config_(plan.config),
           dir_(plan.data_dir),
           telemetry_(telemetry),
-          store_(open_store(dir_ + "/terrain.db", clock_.now_ms())),
+          cluster_mode_(config_.cluster.enabled),
+          store_(cluster_mode_ ? node_store(config_)
+                               : open_store(dir_ + "/terrain.db", clock_.now_ms())),
           hasher_(core::load_or_create_key(dir_ + "/subject.key")),
-          policy_(config_.people, config_.actions, config_.interact),
-          executor_(config_.actions),
-          notifier_(kinds.receivers.make(config_, {policy_, *store_}), telemetry_, store_.get()),
-          alerts_(*store_, notifier_, telemetry_, clock_, config_.receivers, hold_rules(config_),
-                  alerts::DutyRoster(config_.on_duty)),
-          overrides_(policy_, alerts_, *store_, executor_, telemetry_, clock_),
-          log_(dir_ + "/log", {64 * 1024 * 1024, config_.pipeline.fsync
-                                                     ? core::EventLog::Fsync::kAlways
-                                                     : core::EventLog::Fsync::kNever}),
-          kafka_(config_.cluster.enabled ? std::make_unique<core::KafkaLog>(config_.cluster)
-                                         : nullptr),
+          alerting_(cluster_mode_ ? nullptr
+                                  : std::make_unique<Alerting>(config_, kinds, telemetry_,
+                                                               clock_, *store_)),
+          log_(cluster_mode_ ? nullptr
+                             : std::make_unique<core::EventLog>(
+                                   dir_ + "/log",
+                                   core::EventLog::Options{
+                                       64 * 1024 * 1024, config_.pipeline.fsync
+                                                             ? core::EventLog::Fsync::kAlways
+                                                             : core::EventLog::Fsync::kNever})),
+          kafka_(cluster_mode_ ? std::make_unique<core::KafkaLog>(config_.cluster) : nullptr),
           intake_(config_.pipeline.queue_events, config_.pipeline.dedup_capacity, telemetry_,
-                  kafka_ ? static_cast<core::DurableLog*>(kafka_.get()) : &log_,
+                  kafka_ ? static_cast<core::DurableLog*>(kafka_.get()) : log_.get(),
                   kafka_ ? core::Intake::HandOff::kLogOnly : core::Intake::HandOff::kQueue),
-          pipeline_(config_, kinds.detectors, alerts_, intake_, telemetry_, clock_, &log_,
-                    store_.get()),
-          cluster_(kafka_ ? std::make_unique<ClusterNode>(config_, kinds.detectors, alerts_,
-                                                          telemetry_, clock_, *kafka_)
-                          : nullptr) {
-        notifier_.restore(alerts_.list(alerts::AlertState::kFiring));
-        alerts_.set_reasons(config_.interact.not_a_problem_reasons);
+          findings_(cluster_mode_ ? std::make_unique<FindingsQueue>(
+                                        core::resolve_secret(config_.cluster.postgres), config_)
+                                  : nullptr),
+          pipeline_(cluster_mode_ ? nullptr
+                                  : std::make_unique<Pipeline>(config_, kinds.detectors,
+                                                               alerting_->alerts(), intake_,
+                                                               telemetry_, clock_, log_.get(),
+                                                               store_.get())),
+          cluster_(cluster_mode_ ? std::make_unique<ClusterNode>(config_, kinds.detectors,
+                                                                 *findings_, telemetry_, clock_,
+                                                                 *kafka_)
+                                 : nullptr),
+          leader_(cluster_mode_
+                      ? std::make_unique<AlertLeader>(
+                            config_, cluster_->node(),
+                            [this, &kinds](core::Store& shared) {
+                                auto term = std::make_unique<Alerting>(config_, kinds, telemetry_,
+                                                                       clock_, shared);
+                                term->serve_here(base_ctx_);
+                                term->start();
+                                return term;
+                            },
+                            telemetry_)
+                      : nullptr) {
         telemetry_.of<alerts::AlertMetrics>().start_at_zero(config_);
     }
 
@@ -289,7 +399,7 @@ public:
         }
         std::uint64_t replay_from = 1;
         if (auto checkpoint = usable_checkpoint(*store_, clock_.now_ms())) {
-            pipeline_.restore_windows(checkpoint->windows, checkpoint->events);
+            pipeline_->restore_windows(checkpoint->windows, checkpoint->events);
             if (!intake_.restore_ids(checkpoint->ids)) {
                 core::log_error("the checkpoint's event ids are unreadable: a retry of an event "
                                 "acknowledged before it may be counted twice");
@@ -300,20 +410,21 @@ public:
                            "; replaying the event log from record " + std::to_string(replay_from));
         }
         std::size_t replayed = 0;
-        log_.replay(replay_from, [&](std::string&& source, std::vector<core::Event>&& events) {
+        auto& log = *log_;
+        log.replay(replay_from, [&](std::string&& source, std::vector<core::Event>&& events) {
             intake_.replayed(source, events);
             replayed += events.size();
-            pipeline_.process(events);
+            pipeline_->process(events);
         });
         telemetry_.of<PipelineMetrics>().log_replayed_events.Increment(static_cast<double>(replayed));
-        telemetry_.of<PipelineMetrics>().log_damaged_records.Increment(static_cast<double>(log_.damaged_records()));
-        if (log_.damaged_records() > 0) {
-            core::log_error("the event log had " + std::to_string(log_.damaged_records()) +
-                            " damaged record(s) (" + std::to_string(log_.damaged_bytes()) +
+        telemetry_.of<PipelineMetrics>().log_damaged_records.Increment(static_cast<double>(log.damaged_records()));
+        if (log.damaged_records() > 0) {
+            core::log_error("the event log had " + std::to_string(log.damaged_records()) +
+                            " damaged record(s) (" + std::to_string(log.damaged_bytes()) +
                             " bytes); they were skipped and their events are lost; the rest "
                             "was replayed");
         }
-        telemetry_.of<PipelineMetrics>().log_segments.Set(static_cast<double>(log_.segments()));
+        telemetry_.of<PipelineMetrics>().log_segments.Set(static_cast<double>(log.segments()));
         if (replayed > 0) {
             core::log_info("replayed " + std::to_string(replayed) + " events from the event log");
         }
@@ -324,7 +435,6 @@ public:
     void serve(webhooks::HttpServer& server, const Kinds& kinds, ConfigState& config_state) {
         webhooks::ApiContext ctx;
         ctx.intake = &intake_;
-        ctx.alerts = &alerts_;
         ctx.store = store_.get();
         ctx.telemetry = &telemetry_;
         ctx.hasher = &hasher_;
@@ -338,7 +448,10 @@ public:
                                           {"queue_events", intake_.queued_events()},
                                           {"queue_capacity", intake_.capacity()},
                                           {"cluster", cluster_->status()}}
-                         : pipeline_.status();
+                         : pipeline_->status();
+            if (leader_) {
+                status["cluster"]["alerting"] = leader_->status();
+            }
             status["config"] = config_state.json();
             return status;
         };
@@ -387,28 +500,33 @@ public:
             if (cluster_) {
                 return cluster_->ready();
             }
-            return pipeline_.running() && intake_.queued_events() < intake_.capacity() &&
-                   log_.writable();
+            return pipeline_->running() && intake_.queued_events() < intake_.capacity() &&
+                   log_->writable();
         };
-        ctx.interact = {&overrides_, &alerts_, &notifier_, &policy_, &clock_, &telemetry_,
-                        &config_, store_.get()};
+        base_ctx_ = ctx;
+        if (alerting_) {
+            ctx = alerting_->context(ctx);
+        } else {
+            ctx.alerting = [this](const core::HttpRequest& req) { return leader_->answer(req); };
+        }
         webhooks::install_routes(server, ctx, kinds.sources);
-        overrides_.start();
-        housekeeping_ = std::make_unique<Housekeeping>([this] {
-            alerts_.tick();
-            overrides_.tick();
-        });
+        if (alerting_) {
+            alerting_->start();
+        }
         if (cluster_) {
             cluster_->start();
+            leader_->start();
         } else {
-            pipeline_.start();
+            pipeline_->start();
         }
     }
 
     // Receivers added by a reload hear of the alerts already firing (each as its route
     // matches), once.
     void introduce(const std::vector<std::string>& receivers) {
-        notifier_.introduce(receivers, alerts_.list(alerts::AlertState::kFiring));
+        if (alerting_) {
+            alerting_->introduce(receivers);
+        }
     }
 
     // After the server stopped (or its routes were taken away for a reload): everything
@@ -418,15 +536,14 @@ public:
     void stop(std::chrono::milliseconds drain = std::chrono::seconds(5)) {
         if (cluster_) {
             cluster_->stop();
+            leader_->stop();
         }
-        pipeline_.stop();
-        if (housekeeping_) {
-            housekeeping_->stop();
+        if (pipeline_) {
+            pipeline_->stop();
         }
-        core::cap_outbound_calls(std::chrono::steady_clock::now() + drain);
-        overrides_.stop();
-        notifier_.stop(drain);
-        core::cap_outbound_calls(std::nullopt);
+        if (alerting_) {
+            alerting_->stop(drain);
+        }
     }
 
 private:
@@ -434,19 +551,20 @@ private:
     const std::string dir_;
     core::Telemetry& telemetry_;
     core::SystemClock clock_;
+    const bool cluster_mode_;
+    // The embedded default's SQLite store; the scale-out mode's shared one for the vendors'
+    // replay guards (the alert side's is the leader's, fenced).
     std::unique_ptr<core::Store> store_;
     core::SubjectHasher hasher_;
-    alerts::Policy policy_;
-    alerts::HttpExecutor executor_;
-    alerts::Notifier notifier_;
-    alerts::AlertManager alerts_;
-    alerts::Overrides overrides_;
-    core::EventLog log_;
+    std::unique_ptr<Alerting> alerting_;     // the embedded default's
+    std::unique_ptr<core::EventLog> log_;    // the embedded default's
     std::unique_ptr<core::KafkaLog> kafka_;  // the scale-out mode's event log
     core::Intake intake_;
-    Pipeline pipeline_;                      // the embedded default's
-    std::unique_ptr<ClusterNode> cluster_;   // the scale-out mode's partitions and pipelines
-    std::unique_ptr<Housekeeping> housekeeping_;
+    std::unique_ptr<FindingsQueue> findings_;  // the scale-out mode's way to the alert side
+    std::unique_ptr<Pipeline> pipeline_;       // the embedded default's
+    std::unique_ptr<ClusterNode> cluster_;     // the scale-out mode's partitions and pipelines
+    std::unique_ptr<AlertLeader> leader_;      // the scale-out mode's alert side
+    webhooks::ApiContext base_ctx_;            // what a term's routes start from
 };
 
 // Blocks the stop and reload signals in every thread (the main thread waits for them); a write beyond

@@ -49,7 +49,7 @@ std::string default_node_name() {
 }  // namespace
 
 ClusterNode::ClusterNode(const core::Config& config, const detectors::Registry& registry,
-                         alerts::AlertManager& alerts, core::Telemetry& telemetry,
+                         core::FindingSink& alerts, core::Telemetry& telemetry,
                          const core::Clock& clock, core::KafkaLog& log)
     : config_(config),
       registry_(registry),

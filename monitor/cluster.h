@@ -39,7 +39,7 @@ namespace terrain::monitor {
 class ClusterNode final {
 public:
     ClusterNode(const core::Config& config, const detectors::Registry& registry,
-                alerts::AlertManager& alerts, core::Telemetry& telemetry,
+                core::FindingSink& alerts, core::Telemetry& telemetry,
                 const core::Clock& clock, core::KafkaLog& log);
     ~ClusterNode();
     ClusterNode(const ClusterNode&) = delete;
@@ -52,6 +52,7 @@ public:
     void stop();
     bool ready() const;
     nlohmann::json status() const;
+    const std::string& node() const { return node_; }
 
 private:
     struct Partition {
@@ -75,7 +76,7 @@ private:
 
     const core::Config& config_;
     const detectors::Registry& registry_;
-    alerts::AlertManager& alerts_;
+    core::FindingSink& alerts_;
     core::Telemetry& telemetry_;
     const core::Clock& clock_;
     core::KafkaLog& log_;

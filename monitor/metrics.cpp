@@ -161,6 +161,15 @@ ClusterMetrics::ClusterMetrics(prometheus::Registry& registry)
                    .Add({})),
       postgres_up(make_family(prometheus::BuildGauge(), registry, "terrain_cluster_postgres_up",
                               "1 when PostgreSQL answered the last check (every 2 s)")
-                      .Add({})) {}
+                      .Add({})),
+      alerting_leader(make_family(prometheus::BuildGauge(), registry,
+                                  "terrain_cluster_alerting_leader",
+                                  "1 while this node leads the alerting (holds the lease)")
+                          .Add({})),
+      findings_handed(make_family(prometheus::BuildCounter(), registry,
+                                  "terrain_cluster_findings_handed_total",
+                                  "Findings this node, leading the alerting, took from the "
+                                  "partitions' queue and handed to its alert manager")
+                          .Add({})) {}
 
 }  // namespace terrain::monitor

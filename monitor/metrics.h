@@ -68,6 +68,8 @@ struct ClusterMetrics {
     prometheus::Counter& rebalances;
     prometheus::Gauge& kafka_up;     // 1 when a broker answered the last check
     prometheus::Gauge& postgres_up;  // 1 when PostgreSQL answered the last check
+    prometheus::Gauge& alerting_leader;      // 1 while this node leads the alerting
+    prometheus::Counter& findings_handed;    // findings the leader took from the queue
 };
 
 }  // namespace terrain::monitor

@@ -102,7 +102,7 @@ struct SeriesExtra final : core::SeriesAttachment {
 }  // namespace
 
 Pipeline::Pipeline(const core::Config& config, const detectors::Registry& registry,
-                   alerts::AlertManager& alerts, core::Intake& intake,
+                   core::FindingSink& alerts, core::Intake& intake,
                    core::Telemetry& telemetry, const core::Clock& clock,
                    core::EventLog* log, core::Store* snapshots)
     : config_(config),

@@ -34,7 +34,7 @@ namespace terrain::monitor {
 class Pipeline final : private detectors::EvaluationSink {
 public:
     Pipeline(const core::Config& config, const detectors::Registry& registry,
-             alerts::AlertManager& alerts, core::Intake& intake, core::Telemetry& telemetry,
+             core::FindingSink& alerts, core::Intake& intake, core::Telemetry& telemetry,
              const core::Clock& clock, core::EventLog* log = nullptr,
              core::Store* snapshots = nullptr);
 
@@ -108,7 +108,7 @@ private:
     void report_stats();
 
     const core::Config& config_;
-    alerts::AlertManager& alerts_;
+    core::FindingSink& alerts_;
     core::Intake& intake_;
     core::Telemetry& telemetry_;
     PipelineMetrics& metrics_;

@@ -88,9 +88,17 @@ void check_people_and_actions(const Plan& plan, const Kinds&) {
 
 // The scale-out mode: its PostgreSQL connection string must be readable (nothing connects here).
 void check_cluster(const Plan& plan, const Kinds&) {
-    if (plan.config.cluster.enabled) {
-        core::resolve_secret(plan.config.cluster.postgres);
+    const auto& cluster = plan.config.cluster;
+    if (!cluster.enabled) {
+        return;
     }
+    const auto host = split_listen(plan.config.server.listen).first;
+    if (cluster.advertise.empty() && (host == "0.0.0.0" || host == "::")) {
+        throw core::ConfigError("cluster.advertise: is required when server.listen is a "
+                                "wildcard address ('" + plan.config.server.listen +
+                                "'): the URL the other nodes reach this one at");
+    }
+    core::resolve_secret(cluster.postgres);
 }
 
 void check_listen(const Plan& plan, const Kinds&) {

@@ -106,7 +106,7 @@ WhatIfResult run_whatif(const core::Config& candidate, const WhatIfOptions& opti
 
     // terrain's alerts over the same history, oldest first.
     std::vector<alerts::Alert> raised;
-    const core::Store store(dir + "/terrain.db");
+    const core::SqliteStore store(dir + "/terrain.db");
     for (const auto& doc : store.load_alerts()) {
         auto a = alerts::alert_from_json(nlohmann::json::parse(doc.body));
         if (a.fired_window_end_ms >= from && a.fired_window_end_ms <= to + 86'400'000) {
@@ -331,7 +331,7 @@ std::vector<Suggestion> suggest(const core::Config& config, const std::string& d
     // The verdicts people gave, per declared metric and detector.
     std::map<std::pair<std::string, std::string>, std::pair<std::size_t, std::size_t>> verdicts;
     {
-        const core::Store store(data_dir + "/terrain.db");
+        const core::SqliteStore store(data_dir + "/terrain.db");
         for (const auto& doc : store.load_alerts()) {
             const auto a = alerts::alert_from_json(nlohmann::json::parse(doc.body));
             auto& [confirmed, rejected] =

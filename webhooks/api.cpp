@@ -573,17 +573,44 @@ void install_ops_routes(HttpServer& server, const ApiContext& ctx,
 
 }  // namespace
 
-void install_routes(HttpServer& server, const ApiContext& ctx, const SourceRegistry& sources) {
-    install_ingest_routes(server, ctx, sources);
-    const auto api_guard = std::make_shared<const SourceGuard>(
+namespace {
+
+std::shared_ptr<const SourceGuard> api_guard_of(const ApiContext& ctx) {
+    return std::make_shared<const SourceGuard>(
         "the API",
         ctx.config->api.token.empty() ? "" : core::resolve_secret(ctx.config->api.token),
         nullptr);
+}
+
+}  // namespace
+
+void install_alerting_routes(HttpServer& server, const ApiContext& ctx) {
+    const auto api_guard = api_guard_of(ctx);
     if (ctx.interact.overrides != nullptr) {
         install_interact_routes(server, ctx.interact, api_guard);
     }
     install_alert_routes(server, ctx, api_guard);
-    install_ops_routes(server, ctx, api_guard);
+}
+
+void install_routes(HttpServer& server, const ApiContext& ctx, const SourceRegistry& sources) {
+    install_ingest_routes(server, ctx, sources);
+    if (ctx.alerting) {
+        // The same paths as the leader serves (its routes are installed once on a server that
+        // never starts, only to learn them), each answered through ctx.alerting.
+        HttpServer shapes({});
+        ApiContext bare;
+        bare.config = ctx.config;
+        bare.interact.config = ctx.config;
+        install_interact_routes(shapes, bare.interact, api_guard_of(ctx));
+        install_alert_routes(shapes, bare, api_guard_of(ctx));
+        for (const auto& route : shapes.routes()) {
+            const auto space = route.find(' ');
+            server.route(route.substr(0, space), route.substr(space + 1), ctx.alerting);
+        }
+    } else {
+        install_alerting_routes(server, ctx);
+    }
+    install_ops_routes(server, ctx, api_guard_of(ctx));
 }
 
 }  // namespace terrain::webhooks

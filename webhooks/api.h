@@ -47,6 +47,9 @@ struct ApiContext {
     // throws core::ConfigError for a refused configuration. Unset: not served.
     std::function<nlohmann::json(const std::string&)> whatif;
     InteractContext interact;                // chat clicks and the inbox; unset: not served
+    // The scale-out mode: the alert and people routes (install_alerting_routes) are answered by
+    // this, wherever the node leading the alerting runs; unset: they are answered here.
+    std::function<HttpResponse(const HttpRequest&)> alerting;
 };
 
 // The body of POST /api/v1/alerts/<id>/actions: {"action", "by", "reason"?, "for"?}.
@@ -54,6 +57,10 @@ core::Result<alerts::ActionRequest> parse_action_request(std::string_view body);
 // POST /api/v1/silences {"matchers": {label: value}, "ends_at" | "for", "created_by",
 // "comment"?}; the silence starts now.
 core::Result<alerts::Silence> parse_silence_request(std::string_view body, std::int64_t now_ms);
+
+// The alert and people routes: /api/v1/alerts, /api/v1/audit, /api/v1/silences,
+// /api/v1/on_duty, /api/v1/dead-letters, and (with ctx.interact) /interact/* and /inbox*.
+void install_alerting_routes(HttpServer& server, const ApiContext& ctx);
 
 // Installs /ingest/<source> for every source kind (guarded as `sources.guards` says), /api/v1/*,
 // /metrics, /healthz and /readyz. Throws core::ConfigError on a bad `sources` entry.

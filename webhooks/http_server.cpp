@@ -205,9 +205,13 @@ struct HttpServer::Impl {
     }
 
     HttpResponse dispatch(const HttpRequest& req) const {
-        bool path_known = false;
         const auto in_use = current();  // kept until the handler returns (replace_routes)
-        for (const auto& r : *in_use) {
+        return dispatch_in(*in_use, req);
+    }
+
+    static HttpResponse dispatch_in(const std::vector<Route>& routes, const HttpRequest& req) {
+        bool path_known = false;
+        for (const auto& r : routes) {
             bool match = r.prefix ? req.path.rfind(r.path, 0) == 0 : req.path == r.path;
             if (!match) {
                 continue;
@@ -469,6 +473,10 @@ void HttpServer::replace_routes(HttpServer& from) {
     while (!old.expired()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
+}
+
+HttpResponse HttpServer::handle(const HttpRequest& req) const {
+    return Impl::dispatch_in(impl_->routes, req);
 }
 
 std::vector<std::string> HttpServer::routes() const {

@@ -64,6 +64,9 @@ public:
     // request is dispatched wholly by the old routes or wholly by the new. Returns once no
     // request is still in a handler of the old ones (what they use may then go).
     void replace_routes(HttpServer& from);
+    // Answers `req` by the routes added to this server (one never started: a set of routes
+    // another server's handler passes requests on to), as a started server would dispatch it.
+    HttpResponse handle(const HttpRequest& req) const;
     // Every route, "METHOD /path" ("/prefix*" for a prefix), in the order they were added.
     std::vector<std::string> routes() const;
     // Binds and listens (connections wait in the backlog until start); returns the bound port

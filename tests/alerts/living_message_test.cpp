@@ -49,7 +49,7 @@ TEST(LivingMessageTest, AlertsOfOneGroupShareATopLevelMessageAndItsThread) {
                 {"channel", "C0TERRAIN"},
                 {"token", {{"env", "TEST_SLACK_TOKEN"}}},
                 {"group_by", {"campaign"}}};
-    core::Store store(dir.file("t.db"));
+    core::SqliteStore store(dir.file("t.db"));
     auto posts = [&] { return chat.to("/api/chat.postMessage"); };
 
     auto spam = alert("a-spam", "spam_complaint_rate", "spring");

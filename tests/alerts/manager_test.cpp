@@ -49,7 +49,7 @@ protected:
 // alert; one that recovered and flares again within two hours of event time reopens it; another
 // metric of the same team about the same campaign joins it as context; another campaign does not.
 TEST_F(AlertManagerTest, OneIncidentStaysOneAlertThroughFlapsAndOtherSides) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -101,7 +101,7 @@ TEST_F(AlertManagerTest, OneIncidentStaysOneAlertThroughFlapsAndOtherSides) {
 // that crossed first holds a small part of the excess), one provider when its bounces alone
 // account for the campaign's.
 TEST_F(AlertManagerTest, AnIncidentIsHeadedByTheLevelThatExplainsIt) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     auto level = [](core::Labels labels, double observed, double denominator,
@@ -150,7 +150,7 @@ TEST_F(AlertManagerTest, AnIncidentIsHeadedByTheLevelThatExplainsIt) {
 // Every alert says what to do in plain words: the metric's configured action, on the card's
 // summary while it fires.
 TEST_F(AlertManagerTest, TheSummarySaysWhatToDo) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     auto f = finding(true, 0.005, 0);
@@ -166,7 +166,7 @@ TEST_F(AlertManagerTest, TheSummarySaysWhatToDo) {
 }
 
 TEST_F(AlertManagerTest, FiresOnceWhileAnomalousThenResolves) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(false, 0.001, 0));
@@ -192,7 +192,7 @@ TEST_F(AlertManagerTest, FiresOnceWhileAnomalousThenResolves) {
 }
 
 TEST_F(AlertManagerTest, UnevaluatedFindingsChangeNothing) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -205,14 +205,14 @@ TEST_F(AlertManagerTest, UnevaluatedFindingsChangeNothing) {
 TEST_F(AlertManagerTest, RestartKeepsAlertsAndDoesNotNotifyAgain) {
     std::string id;
     {
-        core::Store store(dir_.file("t.db"));
+        core::SqliteStore store(dir_.file("t.db"));
         Notifier notifier(testing::capture_routes(&sent_), telemetry_);
         AlertManager m(store, notifier, telemetry_, clock_);
         m.on_finding(finding(true, 0.005, 0));
         id = m.list(std::nullopt).at(0).id;
     }
     sent_.clear();
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     auto a = m.get(id);
@@ -227,7 +227,7 @@ TEST_F(AlertManagerTest, RestartKeepsAlertsAndDoesNotNotifyAgain) {
 }
 
 TEST_F(AlertManagerTest, IdleSeriesResolves) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -238,7 +238,7 @@ TEST_F(AlertManagerTest, IdleSeriesResolves) {
 }
 
 TEST_F(AlertManagerTest, NotifierRetriesRecoverableFailures) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_, 3), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -251,7 +251,7 @@ TEST_F(AlertManagerTest, NotifierRetriesRecoverableFailures) {
 }
 
 TEST_F(AlertManagerTest, UndeliverableNotificationsBecomeDeadLetters) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     {
         Notifier notifier(testing::capture_routes(&sent_, 100), telemetry_, &store);
         AlertManager m(store, notifier, telemetry_, clock_);
@@ -278,7 +278,7 @@ TEST_F(AlertManagerTest, UndeliverableNotificationsBecomeDeadLetters) {
 // A receiver that is down when terrain stops keeps its notification in the outbox; the next
 // start delivers it once, and the outbox is empty after.
 TEST_F(AlertManagerTest, ANotificationStillQueuedAtStopIsDeliveredAfterTheRestart) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     {
         auto routes = testing::capture_routes(&sent_, 1'000'000);
         routes[0].config.max_attempts = 100;
@@ -307,7 +307,7 @@ TEST_F(AlertManagerTest, ANotificationStillQueuedAtStopIsDeliveredAfterTheRestar
 // warnings are held (another campaign's are not); when the critical one resolves, the warning
 // still firing is told once.
 TEST_F(AlertManagerTest, AFiringCriticalAlertInhibitsTheSameCampaignsWarnings) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     core::InhibitRuleConfig rule;
     rule.source_match = {{"severity", "critical"}};
@@ -350,7 +350,7 @@ ActionRequest action(std::string name, std::string reason = "", std::int64_t dur
 }
 
 TEST_F(AlertManagerTest, AcknowledgeOnceThenConflict) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -408,7 +408,7 @@ std::vector<Notifier::Route> chat_and_pager(std::vector<Notification>* chat,
 }
 
 TEST_F(AlertManagerTest, UnacknowledgedAlertEscalatesOnceToTheEscalationTargetOnly) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     std::vector<Notification> pager;
     std::vector<core::ReceiverConfig> configs;
     Notifier notifier(chat_and_pager(&sent_, &pager, configs), telemetry_);
@@ -428,7 +428,7 @@ TEST_F(AlertManagerTest, UnacknowledgedAlertEscalatesOnceToTheEscalationTargetOn
 }
 
 TEST_F(AlertManagerTest, SnoozeHoldsEscalationUntilItEnds) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     std::vector<Notification> pager;
     std::vector<core::ReceiverConfig> configs;
     Notifier notifier(chat_and_pager(&sent_, &pager, configs), telemetry_);
@@ -460,7 +460,7 @@ TEST_F(AlertManagerTest, SnoozeHoldsEscalationUntilItEnds) {
 }
 
 TEST_F(AlertManagerTest, SnoozeNeedsADuration) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -474,7 +474,7 @@ TEST_F(AlertManagerTest, SnoozeNeedsADuration) {
 }
 
 TEST_F(AlertManagerTest, NotAProblemHoldsTheSeriesUntilItRecovers) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     {
         AlertManager m(store, notifier, telemetry_, clock_);
@@ -507,7 +507,7 @@ TEST_F(AlertManagerTest, NotAProblemHoldsTheSeriesUntilItRecovers) {
 }
 
 TEST_F(AlertManagerTest, ConfirmRecordsFeedbackOnResolvedAlerts) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     m.on_finding(finding(true, 0.005, 0));
@@ -527,7 +527,7 @@ TEST_F(AlertManagerTest, ConfirmRecordsFeedbackOnResolvedAlerts) {
 // Matchers may be regular expressions or negations: a silence on every "spring..." campaign
 // outside gmail.com holds spring-b2b at yahoo.com only.
 TEST_F(AlertManagerTest, ARegularExpressionSilenceHoldsWhatItsMatchersAccept) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     Silence s;
@@ -559,7 +559,7 @@ TEST_F(AlertManagerTest, ARegularExpressionSilenceHoldsWhatItsMatchersAccept) {
 // told until the silence ends; an alert that fired and resolved within it is never told; and
 // the silence outlives a restart.
 TEST_F(AlertManagerTest, SilenceHoldsMatchingAlertsUntilItEnds) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     std::string silence_id;
     {
@@ -600,7 +600,7 @@ TEST_F(AlertManagerTest, SilenceHoldsMatchingAlertsUntilItEnds) {
 }
 
 TEST_F(AlertManagerTest, AnAlertThatFiresAndResolvesWithinASilenceIsNeverTold) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_);
     Silence s;
@@ -621,7 +621,7 @@ TEST_F(AlertManagerTest, AnAlertThatFiresAndResolvesWithinASilenceIsNeverTold) {
 // on one alert, another alert of the same campaign is not told; once the pause is reverted,
 // it is.
 TEST_F(AlertManagerTest, ADoneOverrideHoldsTheSameCampaignsOtherAlerts) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock_, {},
                    HoldRules{{{"pause_campaign", {"campaign"}}}, {}, {}});
@@ -670,7 +670,7 @@ TEST_F(AlertManagerTest, ADoneOverrideHoldsTheSameCampaignsOtherAlerts) {
 // send counted at its largest (a send's figures grow as its late signals arrive); the latest
 // customer signals are kept, newest first, once each; and all of it survives a restart.
 TEST_F(AlertManagerTest, AnAlertKeepsItsChartItsCustomersAndWhatTheySaid) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     std::string id;
     {
@@ -776,7 +776,7 @@ TEST_F(AlertManagerTest, AQuietWindowHoldsWarningsUntilItsLocalMorning) {
     EXPECT_EQ(window.describe(), "'weeknights' (weekdays 20:00-08:00 Europe/Berlin)");
 
     core::FakeClock clock(at(monday, 21));  // Monday 22:00 Berlin
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(store, notifier, telemetry_, clock, {}, HoldRules{{}, {window}, {}});
     auto warning = finding(true, 0.005, 0);
@@ -836,7 +836,7 @@ TEST_F(AlertManagerTest, AnAlertNamesThePeopleOnDutyWhenItFiresAndWhenItEscalate
     EXPECT_TRUE(roster.for_alert(yahoo, t0 + 6 * 3'600'000).empty());  // 23:55
 
     core::FakeClock clock(t0);
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     std::vector<Notification> pager;
     std::vector<core::ReceiverConfig> configs;
     Notifier notifier(chat_and_pager(&sent_, &pager, configs), telemetry_);
@@ -868,7 +868,7 @@ TEST_F(AlertManagerTest, AnOpenAlertGoesQuietWhenTheWindowOpens) {
         duration_cast<milliseconds>((sys_days(2026y / November / 30) + hours(12)).time_since_epoch())
             .count();
     core::FakeClock clock(noon - 60'000);
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager m(
         store, notifier, telemetry_, clock, {}, HoldRules{{}, {WeeklyWindow(lunch)}, {}});

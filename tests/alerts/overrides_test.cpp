@@ -96,7 +96,7 @@ std::string state_of(core::Store& store, const std::string& key) {
 }
 
 TEST_F(OverridesTest, ASnoozeTakesOnlyTheTimesTheMenuOffers) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager alerts(store, notifier, telemetry_, clock_);
     alerts.on_finding(anomalous());
@@ -118,7 +118,7 @@ TEST_F(OverridesTest, ASnoozeTakesOnlyTheTimesTheMenuOffers) {
 // A done override that can be reverted offers its undo on the card, also once the alert has
 // resolved; the undo runs the revert under the run's key, and the override is offered again.
 TEST_F(OverridesTest, ADoneOverrideOffersItsUndoWhichRunsTheRevert) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager alerts(store, notifier, telemetry_, clock_);
     alerts.on_finding(anomalous());
@@ -176,7 +176,7 @@ TEST_F(OverridesTest, ADoneOverrideOffersItsUndoWhichRunsTheRevert) {
 }
 
 TEST_F(OverridesTest, RevertsWhenDueAndThenAllowsANewRunUnderANewKey) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager alerts(store, notifier, telemetry_, clock_);
     alerts.on_finding(anomalous());
@@ -212,7 +212,7 @@ TEST_F(OverridesTest, RevertsWhenDueAndThenAllowsANewRunUnderANewKey) {
 // MAP is not called), the same person clicking again is refused, another allowed person's
 // click approves it and it runs once.
 TEST_F(OverridesTest, ASecondApproverIsNeededBeforeAHighImpactActionRuns) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager alerts(store, notifier, telemetry_, clock_);
     alerts.on_finding(anomalous());
@@ -247,7 +247,7 @@ TEST_F(OverridesTest, ASecondApproverIsNeededBeforeAHighImpactActionRuns) {
 }
 
 TEST_F(OverridesTest, ResumesARunLeftPendingWithItsKey) {
-    core::Store store(dir_.file("t.db"));
+    core::SqliteStore store(dir_.file("t.db"));
     Notifier notifier(testing::capture_routes(&sent_), telemetry_);
     AlertManager alerts(store, notifier, telemetry_, clock_);
     alerts.on_finding(anomalous());

@@ -369,7 +369,7 @@ TEST_F(QuietSeries, IsParkedAndItsNextSendResumesWhatItLearned) {
 
 TEST_F(QuietSeries, PastTheMemoryBudgetIsPagedToTheStoreAndReadBack) {
     TempDir dir;
-    Store store(dir.path() + "/terrain.db");
+    SqliteStore store(dir.path() + "/terrain.db");
     ev->set_parking(&store, 0);  // no memory for parked state at all
     send_then_go_quiet();
     EXPECT_EQ(ev->pending_snapshots(), 0U);

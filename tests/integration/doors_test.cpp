@@ -466,7 +466,7 @@ TEST(DoorsTest, AnImplausibleCheckpointIsRefusedByName) {
     {
         // A checkpoint as a damaged page would read: dated in the year -590, with a counter
         // no sender could reach.
-        core::Store store(dir.file("data/terrain.db"));
+        core::SqliteStore store(dir.file("data/terrain.db"));
         auto checkpoint = store.load_checkpoint();
         ASSERT_TRUE(checkpoint);
         checkpoint->saved_ms = -80'780'000'000'000;

@@ -62,7 +62,7 @@ metrics:
     detectors::register_builtin_detectors(registry);
     core::FakeClock clock(kT0 + 60LL * 24 * 3'600'000);  // after every event
     core::Telemetry telemetry;
-    core::Store store(dir.file("t.db"));
+    core::SqliteStore store(dir.file("t.db"));
     std::vector<alerts::Notification> sent;
     alerts::Notifier notifier(testing::capture_routes(&sent), telemetry);
     alerts::AlertManager alerts(store, notifier, telemetry, clock);
@@ -114,7 +114,7 @@ metrics:
     detectors::register_builtin_detectors(registry);
     core::FakeClock clock(kT0 + 60LL * 24 * 3'600'000);  // after every event
     core::Telemetry telemetry;
-    core::Store store(dir.file("t.db"));
+    core::SqliteStore store(dir.file("t.db"));
     std::vector<alerts::Notification> sent;
     alerts::Notifier notifier(testing::capture_routes(&sent), telemetry);
     alerts::AlertManager alerts(store, notifier, telemetry, clock);
@@ -209,7 +209,7 @@ metrics:
     detectors::register_builtin_detectors(registry);
     core::FakeClock clock(kT0 + 60LL * 24 * 3'600'000);  // after every event
     core::Telemetry telemetry;
-    core::Store store(db);
+    core::SqliteStore store(db);
     std::vector<alerts::Notification> sent;
     alerts::Notifier notifier(testing::capture_routes(&sent), telemetry);
     alerts::AlertManager alerts(store, notifier, telemetry, clock);
@@ -231,7 +231,7 @@ TEST(PipelineSnapshotTest, ARestartKeepsTheLearnedDailyBaseline) {
     testing::TempDir dir;
     // Two days learned, then a restart; the third day's 13:00 spike is caught at once.
     EXPECT_TRUE(run_days(dir.file("t.db"), daily_traffic(0, 2, -1)).empty());
-    ASSERT_EQ(core::Store(dir.file("t.db")).load_snapshots().size(), 1U);
+    ASSERT_EQ(core::SqliteStore(dir.file("t.db")).load_snapshots().size(), 1U);
     auto after_restart = run_days(dir.file("t.db"), daily_traffic(2, 3, 2));
     ASSERT_FALSE(after_restart.empty());
     EXPECT_EQ(after_restart.front().rfind("firing 1000 is above the usual 100", 0), 0U)

@@ -46,6 +46,29 @@ TEST_P(StartupTest, ValidationRefusesNamingTheKey) {
     EXPECT_FALSE(std::filesystem::exists(data));
 }
 
+// Not among the shared bad configurations: `terrain run` in the parity test listens where it is
+// told, not on the wildcard.
+TEST(StartupTest, AClusterNodeOnAWildcardAddressMustSayWhereOthersReachIt) {
+    testing::TempDir dir;
+    Plan plan;
+    plan.origin = "test.yaml";
+    plan.data_dir = dir.file("data");
+    plan.config = core::parse_config(
+        "server: {listen: \"0.0.0.0:8686\"}\n"
+        "cluster: {brokers: [127.0.0.1:9092], postgres: {env: TERRAIN_TEST_PG}}\n",
+        plan.origin);
+    const Kinds kinds;
+    try {
+        validate(plan, kinds);
+        FAIL() << "accepted a cluster node on 0.0.0.0 without cluster.advertise";
+    } catch (const core::ConfigError& e) {
+        EXPECT_NE(std::string(e.what()).find("test.yaml: cluster.advertise: is required when "
+                                             "server.listen is a wildcard address"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 INSTANTIATE_TEST_SUITE_P(Cases, StartupTest, ::testing::ValuesIn(testing::bad_configs()),
                          [](const auto& info) { return std::string(info.param.name); });
 

@@ -40,6 +40,10 @@ inline const std::vector<BadConfig>& bad_configs() {
                   "cluster: {brokers: [127.0.0.1:9092], topic: \"terrain events\", "
                   "postgres: {env: TERRAIN_TEST_PG}}\n",
                   "cluster.topic: 'terrain events' is not a Kafka topic name"},
+        BadConfig{"cluster_advertise_not_url",
+                  "cluster: {brokers: [127.0.0.1:9092], advertise: \"node-1:8686\", "
+                  "postgres: {env: TERRAIN_TEST_PG}}\n",
+                  "cluster.advertise: 'node-1:8686' is not an http(s) URL"},
         BadConfig{"cluster_zero_partitions",
                   "cluster: {brokers: [127.0.0.1:9092], partitions: 0, "
                   "postgres: {env: TERRAIN_TEST_PG}}\n",

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/config.h"
+#include "core/finding.h"
+#include "core/postgres.h"
+#include "core/postgres_store.h"
+
+namespace terrain::monitor {
+
+// The scale-out mode's findings on their way to the node that leads the alerting
+// (docs/cluster.md). Each partition's pipeline puts its findings into the table
+// terrain_findings; the insert is done before the pipeline goes on, so a checkpoint never
+// covers a window whose findings are not queued. The leader takes them oldest first, hands them
+// to its alert manager and deletes them, fenced by its lease. A finding handed on twice (a
+// partition replayed from its checkpoint after a failover, a leader that died before deleting)
+// changes nothing: the alert manager ignores windows it has already judged. Thread-safe.
+class FindingsQueue final : public core::FindingSink {
+public:
+    FindingsQueue(const std::string& dsn, const core::Config& config);
+
+    void on_finding(const core::Finding& finding) override;
+    void on_series_idle(const std::string& metric, const core::Labels& labels) override;
+
+    // Hands up to `max` queued findings to `to`, oldest first, and deletes them in a
+    // transaction that `fence` may refuse (then they stay queued). Returns how many.
+    std::size_t drain(core::FindingSink& to, std::size_t max,
+                      const core::PostgresStore::Fence& fence);
+    std::size_t queued();
+
+    // A finding as the queue keeps it, and back (the pair's words from `config`).
+    static nlohmann::json to_json(const core::Finding& finding);
+    static core::Finding from_json(const nlohmann::json& j, const core::Config& config);
+
+private:
+    void put(const std::string& kind, const std::string& body);
+
+    const core::Config& config_;
+    std::mutex mutex_;
+    core::Postgres db_;
+};
+
+}  // namespace terrain::monitor
