@@ -36,6 +36,8 @@ void Postgres::connect() {
     if (PQstatus(conn_) != CONNECTION_OK) {
         throw std::runtime_error("postgres: cannot connect: " + trimmed(PQerrorMessage(conn_)));
     }
+    // Notices ("relation already exists, skipping") are not for terrain's log.
+    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
 }
 
 Postgres::Result Postgres::exec(const std::string& sql, const std::vector<Param>& params,
