@@ -563,8 +563,8 @@ private:
     std::unique_ptr<FindingsQueue> findings_;  // the scale-out mode's way to the alert side
     std::unique_ptr<Pipeline> pipeline_;       // the embedded default's
     std::unique_ptr<ClusterNode> cluster_;     // the scale-out mode's partitions and pipelines
+    webhooks::ApiContext base_ctx_;            // what a term's routes start from (set by serve)
     std::unique_ptr<AlertLeader> leader_;      // the scale-out mode's alert side
-    webhooks::ApiContext base_ctx_;            // what a term's routes start from
 };
 
 // Blocks the stop and reload signals in every thread (the main thread waits for them); a write beyond

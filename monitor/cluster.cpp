@@ -49,11 +49,11 @@ std::string default_node_name() {
 }  // namespace
 
 ClusterNode::ClusterNode(const core::Config& config, const detectors::Registry& registry,
-                         core::FindingSink& alerts, core::Telemetry& telemetry,
+                         FindingsQueue& findings, core::Telemetry& telemetry,
                          const core::Clock& clock, core::KafkaLog& log)
     : config_(config),
       registry_(registry),
-      alerts_(alerts),
+      findings_(findings),
       telemetry_(telemetry),
       clock_(clock),
       log_(log),
@@ -250,7 +250,8 @@ void ClusterNode::assign(rd_kafka_topic_partition_list_t* partitions) {
             p.next_offset = std::stoll(*row[1]);
             p.ids = std::make_unique<core::Intake>(1, config_.pipeline.dedup_capacity, telemetry_,
                                                    nullptr, core::Intake::HandOff::kLogOnly);
-            p.pipeline = std::make_unique<Pipeline>(config_, registry_, alerts_, *p.ids,
+            p.findings = findings_.for_partition(config_.cluster.topic, p.id, p.epoch);
+            p.pipeline = std::make_unique<Pipeline>(config_, registry_, *p.findings, *p.ids,
                                                     telemetry_, clock_);
             if (row[2]) {
                 Pipeline::State state;

@@ -18,6 +18,7 @@
 #include "core/postgres.h"
 #include "core/telemetry.h"
 #include "detectors/detector.h"
+#include "monitor/findings_queue.h"
 #include "monitor/pipeline.h"
 
 struct rd_kafka_s;
@@ -34,12 +35,13 @@ namespace terrain::monitor {
 // the partition's epoch (raised by every new owner), so a node that lost a partition without
 // knowing (a pause, a network split) cannot overwrite its new owner's checkpoint.
 //
-// Findings of every partition go to the node's alert manager. A health thread asks Kafka and
+// Findings of every partition go to the findings queue, fenced by the partition's epoch, for the
+// node that leads the alerting (monitor/leader.h). A health thread asks Kafka and
 // PostgreSQL every 2 s; ready() is false while either does not answer.
 class ClusterNode final {
 public:
     ClusterNode(const core::Config& config, const detectors::Registry& registry,
-                core::FindingSink& alerts, core::Telemetry& telemetry,
+                FindingsQueue& findings, core::Telemetry& telemetry,
                 const core::Clock& clock, core::KafkaLog& log);
     ~ClusterNode();
     ClusterNode(const ClusterNode&) = delete;
@@ -60,6 +62,7 @@ private:
         std::int64_t epoch = 0;
         std::int64_t next_offset = 0;  // the next message to take in
         std::unique_ptr<core::Intake> ids;  // de-duplicates by event id (nothing is queued)
+        std::unique_ptr<core::FindingSink> findings;  // queued while the epoch is this one's
         std::unique_ptr<Pipeline> pipeline;
     };
 
@@ -76,7 +79,7 @@ private:
 
     const core::Config& config_;
     const detectors::Registry& registry_;
-    core::FindingSink& alerts_;
+    FindingsQueue& findings_;
     core::Telemetry& telemetry_;
     const core::Clock& clock_;
     core::KafkaLog& log_;

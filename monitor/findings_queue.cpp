@@ -117,18 +117,50 @@ FindingsQueue::FindingsQueue(const std::string& dsn, const core::Config& config)
     });
 }
 
-void FindingsQueue::put(const std::string& kind, const std::string& body) {
+void FindingsQueue::put(const std::string& kind, const std::string& body, const Owner* owner) {
     std::lock_guard lock(mutex_);
-    db_.exec("INSERT INTO terrain_findings(kind, body) VALUES($1, $2)", {kind, body},
+    if (owner == nullptr) {
+        db_.exec("INSERT INTO terrain_findings(kind, body) VALUES($1, $2)", {kind, body},
+                 "queue a finding for the alerting leader");
+        return;
+    }
+    db_.exec("INSERT INTO terrain_findings(kind, body) SELECT $1, $2 WHERE EXISTS (SELECT 1 "
+             "FROM terrain_partitions WHERE topic = $3 AND part = $4 AND epoch = $5)",
+             {kind, body, owner->topic, std::to_string(owner->partition),
+              std::to_string(owner->epoch)},
              "queue a finding for the alerting leader");
 }
 
 void FindingsQueue::on_finding(const core::Finding& finding) {
-    put("finding", to_json(finding).dump());
+    put("finding", to_json(finding).dump(), nullptr);
 }
 
 void FindingsQueue::on_series_idle(const std::string& metric, const core::Labels& labels) {
-    put("idle", nlohmann::json{{"metric", metric}, {"labels", labels_to_json(labels)}}.dump());
+    put("idle", nlohmann::json{{"metric", metric}, {"labels", labels_to_json(labels)}}.dump(),
+        nullptr);
+}
+
+class FindingsQueue::Partition final : public core::FindingSink {
+public:
+    Partition(FindingsQueue& queue, Owner owner) : queue_(queue), owner_(std::move(owner)) {}
+    void on_finding(const core::Finding& finding) override {
+        queue_.put("finding", to_json(finding).dump(), &owner_);
+    }
+    void on_series_idle(const std::string& metric, const core::Labels& labels) override {
+        queue_.put("idle",
+                   nlohmann::json{{"metric", metric}, {"labels", labels_to_json(labels)}}.dump(),
+                   &owner_);
+    }
+
+private:
+    FindingsQueue& queue_;
+    const Owner owner_;
+};
+
+std::unique_ptr<core::FindingSink> FindingsQueue::for_partition(std::string topic,
+                                                                std::int32_t partition,
+                                                                std::int64_t epoch) {
+    return std::make_unique<Partition>(*this, Owner{std::move(topic), partition, epoch});
 }
 
 std::size_t FindingsQueue::drain(core::FindingSink& to, std::size_t max,

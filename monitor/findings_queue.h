@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 
@@ -26,6 +28,11 @@ public:
 
     void on_finding(const core::Finding& finding) override;
     void on_series_idle(const std::string& metric, const core::Labels& labels) override;
+    // The sink of one partition's pipeline: its findings are queued only while `epoch` is the
+    // partition's (terrain_partitions), so a node that lost the partition without knowing (a
+    // long pause) adds nothing; its new owner judges the same windows.
+    std::unique_ptr<core::FindingSink> for_partition(std::string topic, std::int32_t partition,
+                                                     std::int64_t epoch);
 
     // Hands up to `max` queued findings to `to`, oldest first, and deletes them in a
     // transaction that `fence` may refuse (then they stay queued). Returns how many.
@@ -38,7 +45,13 @@ public:
     static core::Finding from_json(const nlohmann::json& j, const core::Config& config);
 
 private:
-    void put(const std::string& kind, const std::string& body);
+    struct Owner {
+        std::string topic;
+        std::int32_t partition = 0;
+        std::int64_t epoch = 0;
+    };
+    class Partition;
+    void put(const std::string& kind, const std::string& body, const Owner* owner);
 
     const core::Config& config_;
     std::mutex mutex_;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
@@ -22,6 +23,7 @@
 #include "core/store.h"
 #include "core/telemetry.h"
 #include "monitor/default_config.h"
+#include "monitor/findings_queue.h"
 #include "monitor/leader.h"
 #include "tests/support/process.h"
 #include "tests/support/service.h"
@@ -240,6 +242,79 @@ TEST_F(PostgresStoreTest, AFencedWriteChangesNothing) {
     EXPECT_EQ(store.load_audit("", 10).size(), 1U);
     EXPECT_TRUE(store.load_pending().empty());
     EXPECT_TRUE(store.first_use("slack", "sig", 1, 2));  // the refused use was not remembered
+}
+
+// Keeps what it is handed.
+class RecordingSink final : public core::FindingSink {
+public:
+    void on_finding(const core::Finding& f) override { findings.push_back(f); }
+    void on_series_idle(const std::string& metric, const core::Labels& labels) override {
+        idle.emplace_back(metric, labels);
+    }
+    std::vector<core::Finding> findings;
+    std::vector<std::pair<std::string, core::Labels>> idle;
+};
+
+TEST_F(PostgresStoreTest, FindingsReachTheLeaderWholeInOrderAndOnlyFromTheirPartitionsOwner) {
+    const core::Config config = monitor::default_config();
+    const core::MetricConfig* pair_metric = nullptr;
+    for (const auto& m : config.metrics) {
+        pair_metric = m.pair && pair_metric == nullptr ? &m : pair_metric;
+    }
+    ASSERT_NE(pair_metric, nullptr);
+    core::Postgres db(dsn());
+    db.exec("CREATE TABLE terrain_partitions (topic text, part integer, epoch bigint)", {},
+            "make the partitions");
+    db.exec("INSERT INTO terrain_partitions VALUES ('t', 0, 1)", {}, "own a partition");
+    monitor::FindingsQueue queue(dsn(), config);
+    auto owner = queue.for_partition("t", 0, 1);
+    core::Finding f;
+    f.metric = pair_metric->name;
+    f.detector = "disagreement";
+    f.labels = {{"campaign", "spring-sale"}, {"provider", "gmail.com"}};
+    f.window_start_ms = 1000;
+    f.window_end_ms = 301000;
+    f.evaluated = f.anomalous = true;
+    f.observed = 0.52;
+    f.claim = 0.98;  // claim_expected stays NaN
+    f.reason = "0.52% is above 0.30%";
+    f.signals = {{900, "zendesk", "ticket.created", "T-1"}};
+    owner->on_finding(f);
+    owner->on_series_idle("opens", {{"campaign", "spring-sale"}});
+    // The partition moved on (a new owner raised its epoch): this one adds nothing now.
+    db.exec("UPDATE terrain_partitions SET epoch = 2", {}, "take the partition over");
+    f.window_end_ms = 601000;
+    owner->on_finding(f);
+    EXPECT_EQ(queue.queued(), 2U);
+    RecordingSink sink;
+    const auto no_fence = [](core::Postgres&) {};
+    EXPECT_EQ(queue.drain(sink, 1, no_fence), 1U);
+    EXPECT_EQ(queue.drain(sink, 10, no_fence), 1U);
+    EXPECT_EQ(queue.drain(sink, 10, no_fence), 0U);
+    ASSERT_EQ(sink.findings.size(), 1U);
+    const auto& got = sink.findings[0];
+    EXPECT_EQ(got.metric, f.metric);
+    EXPECT_EQ(got.labels, f.labels);
+    EXPECT_EQ(got.window_end_ms, 301000);
+    EXPECT_TRUE(got.anomalous);
+    EXPECT_DOUBLE_EQ(got.observed, 0.52);
+    EXPECT_DOUBLE_EQ(got.claim, 0.98);
+    EXPECT_TRUE(std::isnan(got.claim_expected));
+    EXPECT_EQ(got.reason, f.reason);
+    ASSERT_EQ(got.signals.size(), 1U);
+    EXPECT_EQ(got.signals[0].id, "T-1");
+    EXPECT_EQ(got.pair, &*pair_metric->pair);  // the pair's words, from the leader's config
+    ASSERT_EQ(sink.idle.size(), 1U);
+    EXPECT_EQ(sink.idle[0].first, "opens");
+    // A leader that lost its lease hands findings on but cannot delete them: they stay queued
+    // for the next one.
+    auto again = queue.for_partition("t", 0, 2);
+    again->on_finding(f);
+    RecordingSink stale;
+    EXPECT_THROW(queue.drain(stale, 10,
+                             [](core::Postgres&) { throw std::runtime_error("lease gone"); }),
+                 std::runtime_error);
+    EXPECT_EQ(queue.queued(), 1U);
 }
 
 // A term that only says it ran (and takes findings in without a word: none are queued).
