@@ -65,6 +65,11 @@ AlertLeader::AlertLeader(const core::Config& config, std::string node, MakeTerm 
 AlertLeader::~AlertLeader() { stop(); }
 
 void AlertLeader::start() {
+    try {  // who leads, known before the node serves (it takes the lease in its thread)
+        read_leader();
+    } catch (const std::exception& e) {
+        core::log_warn(std::string("cluster: ") + e.what());
+    }
     lease_thread_ = std::thread([this] { run(); });
     drain_thread_ = std::thread([this] { drain(); });
 }
@@ -117,13 +122,17 @@ std::int64_t AlertLeader::claim() {
     if (!r.rows.empty()) {
         return std::stoll(r.rows[0][0].value_or("0"));
     }
+    read_leader();
+    return 0;
+}
+
+void AlertLeader::read_leader() {
     const auto who = db_.exec("SELECT node, url FROM terrain_leader WHERE id = 1 AND "
                               "expires > clock_timestamp()",
                               {}, "read the alerting lease");
     std::lock_guard lock(mutex_);
     leader_node_ = who.rows.empty() ? "" : who.rows[0][0].value_or("");
     leader_url_ = who.rows.empty() ? "" : who.rows[0][1].value_or("");
-    return 0;
 }
 
 void AlertLeader::run() {
