@@ -299,9 +299,10 @@ core::HttpResponse AlertLeader::answer(const core::HttpRequest& req) {
         }
         if (lower == "content-type") {
             out.content_type = v;
-        } else if (lower == "retry-after" || lower == "cache-control" || lower == "location" ||
-                   lower == "www-authenticate" || lower == "set-cookie") {
-            out.headers.emplace_back(k, v);
+        } else if (lower != "content-length" && lower != "connection" &&
+                   lower != "transfer-encoding" && lower != "keep-alive" && lower != "date" &&
+                   lower != "server") {
+            out.headers.emplace_back(k, v);  // the leader's own: Retry-After, the inbox's CSP
         }
     }
     return out;

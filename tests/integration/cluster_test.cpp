@@ -430,6 +430,14 @@ TEST(ClusterTest, ThreeNodesCountEveryAcknowledgedEventOnceThroughANodeKillAndAB
         }
         return status;
     };
+    {  // the inbox through a node that does not lead: the leader's page with its headers
+        httplib::Client c("127.0.0.1", cluster.node_port(followers[0]));
+        auto page = c.Get("/inbox");
+        ASSERT_TRUE(page && page->status == 200);
+        EXPECT_NE(page->get_header_value("Content-Type").find("text/html"), std::string::npos);
+        EXPECT_NE(page->get_header_value("Content-Security-Policy").find("default-src 'self'"),
+                  std::string::npos);
+    }
     EXPECT_EQ(click(followers[0]), 200);
     EXPECT_EQ(click(followers[1]), 409);  // already under way
     ASSERT_TRUE(eventually([&] { return stand_in.requests("/map/").size() == 1; },
