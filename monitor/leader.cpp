@@ -92,13 +92,17 @@ void AlertLeader::stop() {
     }
     lose("the node stops");
     if (epoch > 0) {
-        try {  // handed over at once rather than when the lease runs out
-            db_.exec("UPDATE terrain_leader SET expires = clock_timestamp() WHERE id = 1 AND "
-                     "epoch = $1",
-                     {std::to_string(epoch)}, "give up the alerting lease");
-        } catch (const std::exception& e) {
-            core::log_warn(std::string("cluster: ") + e.what());
-        }
+        give_up(epoch);  // handed over at once rather than when the lease runs out
+    }
+}
+
+void AlertLeader::give_up(std::int64_t epoch) {
+    try {
+        db_.exec("UPDATE terrain_leader SET expires = clock_timestamp() WHERE id = 1 AND "
+                 "epoch = $1",
+                 {std::to_string(epoch)}, "give up the alerting lease");
+    } catch (const std::exception& e) {
+        core::log_warn(std::string("cluster: ") + e.what());
     }
 }
 
@@ -195,8 +199,10 @@ void AlertLeader::gain(std::int64_t epoch) {
         term = std::move(owned);
     } catch (const std::exception& e) {
         core::log_error("cluster: node " + node_ + " holds the alerting lease (epoch " +
-                        std::to_string(epoch) + ") but cannot start the alert side: " + e.what());
-        return;  // tried again at the next renewal
+                        std::to_string(epoch) + ") but cannot start the alert side: " + e.what() +
+                        "; it gives the lease up");
+        give_up(epoch);  // another node (or this one) takes it at its next renewal
+        return;
     }
     std::lock_guard lock(mutex_);
     term_ = std::move(term);

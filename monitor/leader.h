@@ -64,6 +64,8 @@ private:
     void drain();
     // Renews or takes the lease; the epoch held after it (0: another node holds it).
     std::int64_t claim();
+    // Lets the lease of `epoch` run out now (errors logged).
+    void give_up(std::int64_t epoch);
     // Who holds the lease (another node's name and URL, or none).
     void read_leader();
     void gain(std::int64_t epoch);
