@@ -275,7 +275,7 @@ core::HttpResponse AlertLeader::answer(const core::HttpRequest& req) {
     if (url.empty() || url == url_) {
         return unavailable("no_alerting_leader",
                            "no node leads the alerting at the moment (one takes over within " +
-                               std::to_string(kLeaseMs / 1000) + " s); retry");
+                               std::to_string(kLeaseMs / 1000 + 1) + " s); retry");
     }
     core::HttpHeaders headers;
     for (const auto& [k, v] : req.headers) {
