@@ -171,8 +171,9 @@ private:
 // terrain's default configuration with what the test needs: a metric the incident crosses,
 // a webhook receiver and the pause_campaign override calling the MAP stand-in over HTTP.
 std::string ha_config(const TempDir& tmp, int stand_in_port) {
-    auto [rc, text] = run_command(TERRAIN_BINARY " default-config", "");
-    EXPECT_EQ(rc, 0) << text;
+    auto [rc, printed] = run_command(TERRAIN_BINARY " default-config", "");
+    EXPECT_EQ(rc, 0) << printed;
+    std::string text = printed;  // a lambda below takes it (clang 14: not a structured binding)
     const std::string here = "http://127.0.0.1:" + std::to_string(stand_in_port);
     auto replace = [&](const std::string& from, const std::string& to) {
         const auto at = text.find(from);
