@@ -2,6 +2,10 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <utility>
+
+#include "core/log.h"
 
 namespace terrain::monitor {
 
@@ -176,12 +180,26 @@ std::size_t FindingsQueue::drain(core::FindingSink& to, std::size_t max,
     }
     std::string ids = "{";
     for (const auto& r : rows) {
-        const auto body = nlohmann::json::parse(r[2].value_or("{}"));
-        if (r[1] == "idle") {
-            to.on_series_idle(body.at("metric").get<std::string>(),
-                              labels_from_json(body.at("labels")));
-        } else {
-            to.on_finding(from_json(body, config_));
+        // A row that cannot be read is logged and deleted, not retried for ever (it would hold
+        // up every finding behind it); anything else (a fenced write) stops the drain.
+        std::optional<core::Finding> finding;
+        std::optional<std::pair<std::string, core::Labels>> idle;
+        try {
+            const auto body = nlohmann::json::parse(r[2].value_or(""));
+            if (r[1] == "idle") {
+                idle.emplace(body.at("metric").get<std::string>(),
+                             labels_from_json(body.at("labels")));
+            } else {
+                finding = from_json(body, config_);
+            }
+        } catch (const nlohmann::json::exception& e) {
+            core::log_error("cluster: queued finding " + r[0].value_or("?") +
+                            " is unreadable and is dropped: " + e.what());
+        }
+        if (idle) {
+            to.on_series_idle(idle->first, idle->second);
+        } else if (finding) {
+            to.on_finding(*finding);
         }
         ids += (ids.size() > 1 ? "," : "") + r[0].value_or("0");
     }

@@ -306,6 +306,16 @@ TEST_F(PostgresStoreTest, FindingsReachTheLeaderWholeInOrderAndOnlyFromTheirPart
     EXPECT_EQ(got.pair, &*pair_metric->pair);  // the pair's words, from the leader's config
     ASSERT_EQ(sink.idle.size(), 1U);
     EXPECT_EQ(sink.idle[0].first, "opens");
+    // A row that cannot be read (written by hand, or by a build that wrote another shape) is
+    // dropped with a log line; it does not hold up the findings behind it.
+    db.exec("INSERT INTO terrain_findings(kind, body) VALUES ('finding', '{\"metric\": 1}')", {},
+            "queue a broken finding");
+    owner->on_series_idle("opens", {{"campaign", "winter"}});  // fenced out: epoch 2 now
+    queue.for_partition("t", 0, 2)->on_series_idle("opens", {{"campaign", "winter"}});
+    EXPECT_EQ(queue.drain(sink, 10, no_fence), 2U);
+    EXPECT_EQ(sink.findings.size(), 1U);
+    ASSERT_EQ(sink.idle.size(), 2U);
+    EXPECT_EQ(sink.idle[1].second, (core::Labels{{"campaign", "winter"}}));
     // A leader that lost its lease hands findings on but cannot delete them: they stay queued
     // for the next one.
     auto again = queue.for_partition("t", 0, 2);
