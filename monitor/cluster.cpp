@@ -286,6 +286,7 @@ bool ClusterNode::checkpoint(Partition& p) {
     auto& m = telemetry_.of<ClusterMetrics>();
     const auto state = p.pipeline->state();
     try {
+        p.findings->flush();  // the windows the checkpoint covers: their findings queued first
         auto r = db_->exec(
             "UPDATE terrain_partitions SET next_offset = $4, windows = $5, snapshots = $6, "
             "ids = $7, events = $8, saved_ms = $9 "

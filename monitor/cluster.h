@@ -62,7 +62,7 @@ private:
         std::int64_t epoch = 0;
         std::int64_t next_offset = 0;  // the next message to take in
         std::unique_ptr<core::Intake> ids;  // de-duplicates by event id (nothing is queued)
-        std::unique_ptr<core::FindingSink> findings;  // queued while the epoch is this one's
+        std::unique_ptr<FindingsQueue::PartitionSink> findings;  // see FindingsQueue
         std::unique_ptr<Pipeline> pipeline;
     };
 

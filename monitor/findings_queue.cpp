@@ -144,27 +144,50 @@ void FindingsQueue::on_series_idle(const std::string& metric, const core::Labels
         nullptr);
 }
 
-class FindingsQueue::Partition final : public core::FindingSink {
-public:
-    Partition(FindingsQueue& queue, Owner owner) : queue_(queue), owner_(std::move(owner)) {}
-    void on_finding(const core::Finding& finding) override {
-        queue_.put("finding", to_json(finding).dump(), &owner_);
-    }
-    void on_series_idle(const std::string& metric, const core::Labels& labels) override {
-        queue_.put("idle",
-                   nlohmann::json{{"metric", metric}, {"labels", labels_to_json(labels)}}.dump(),
-                   &owner_);
-    }
+FindingsQueue::PartitionSink::PartitionSink(FindingsQueue& queue, std::string topic,
+                                            std::int32_t partition, std::int64_t epoch)
+    : queue_(queue), topic_(std::move(topic)), partition_(partition), epoch_(epoch) {}
 
-private:
-    FindingsQueue& queue_;
-    const Owner owner_;
-};
+void FindingsQueue::PartitionSink::on_finding(const core::Finding& finding) {
+    add("finding", to_json(finding).dump());
+}
 
-std::unique_ptr<core::FindingSink> FindingsQueue::for_partition(std::string topic,
-                                                                std::int32_t partition,
-                                                                std::int64_t epoch) {
-    return std::make_unique<Partition>(*this, Owner{std::move(topic), partition, epoch});
+void FindingsQueue::PartitionSink::on_series_idle(const std::string& metric,
+                                                  const core::Labels& labels) {
+    add("idle", nlohmann::json{{"metric", metric}, {"labels", labels_to_json(labels)}}.dump());
+}
+
+void FindingsQueue::PartitionSink::add(std::string kind, std::string body) {
+    held_.emplace_back(std::move(kind), std::move(body));
+    if (std::chrono::steady_clock::now() - failed_at_ < std::chrono::seconds(1)) {
+        return;  // PostgreSQL did not answer a moment ago: held back, tried again soon
+    }
+    try {
+        flush();
+    } catch (const std::exception& e) {
+        core::log_warn("cluster: partition " + std::to_string(partition_) + ": " +
+                       std::to_string(held_.size()) +
+                       " finding(s) held back until PostgreSQL answers: " + e.what());
+    }
+}
+
+void FindingsQueue::PartitionSink::flush() {
+    const Owner owner{topic_, partition_, epoch_};
+    while (!held_.empty()) {
+        try {
+            queue_.put(held_.front().first, held_.front().second, &owner);
+        } catch (...) {
+            failed_at_ = std::chrono::steady_clock::now();
+            throw;
+        }
+        held_.pop_front();
+    }
+}
+
+std::unique_ptr<FindingsQueue::PartitionSink> FindingsQueue::for_partition(std::string topic,
+                                                                           std::int32_t partition,
+                                                                           std::int64_t epoch) {
+    return std::make_unique<PartitionSink>(*this, std::move(topic), partition, epoch);
 }
 
 std::size_t FindingsQueue::drain(core::FindingSink& to, std::size_t max,

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <deque>
+#include <utility>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -30,9 +33,32 @@ public:
     void on_series_idle(const std::string& metric, const core::Labels& labels) override;
     // The sink of one partition's pipeline: its findings are queued only while `epoch` is the
     // partition's (terrain_partitions), so a node that lost the partition without knowing (a
-    // long pause) adds nothing; its new owner judges the same windows.
-    std::unique_ptr<core::FindingSink> for_partition(std::string topic, std::int32_t partition,
-                                                     std::int64_t epoch);
+    // long pause) adds nothing; its new owner judges the same windows. While PostgreSQL does
+    // not answer, findings are held back in order (tried again at most once a second), and
+    // flush() queues them or throws: the partition's checkpoint calls it first, so no
+    // checkpoint covers a window whose findings are not queued (after a crash the replay from
+    // the last checkpoint finds them again).
+    class PartitionSink final : public core::FindingSink {
+    public:
+        PartitionSink(FindingsQueue& queue, std::string topic, std::int32_t partition,
+                      std::int64_t epoch);
+        void on_finding(const core::Finding& finding) override;
+        void on_series_idle(const std::string& metric, const core::Labels& labels) override;
+        void flush();
+        std::size_t held_back() const { return held_.size(); }
+
+    private:
+        void add(std::string kind, std::string body);
+
+        FindingsQueue& queue_;
+        const std::string topic_;
+        const std::int32_t partition_;
+        const std::int64_t epoch_;
+        std::deque<std::pair<std::string, std::string>> held_;  // kind, body
+        std::chrono::steady_clock::time_point failed_at_{};
+    };
+    std::unique_ptr<PartitionSink> for_partition(std::string topic, std::int32_t partition,
+                                                 std::int64_t epoch);
 
     // Hands up to `max` queued findings to `to`, oldest first, and deletes them in a
     // transaction that `fence` may refuse (then they stay queued). Returns how many.
@@ -50,7 +76,6 @@ private:
         std::int32_t partition = 0;
         std::int64_t epoch = 0;
     };
-    class Partition;
     void put(const std::string& kind, const std::string& body, const Owner* owner);
 
     const core::Config& config_;

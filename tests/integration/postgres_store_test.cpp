@@ -327,6 +327,29 @@ TEST_F(PostgresStoreTest, FindingsReachTheLeaderWholeInOrderAndOnlyFromTheirPart
     EXPECT_EQ(queue.queued(), 1U);
 }
 
+TEST_F(PostgresStoreTest, FindingsAreHeldBackWhilePostgresRefusesThemAndQueuedByTheCheckpoint) {
+    core::Postgres db(dsn());
+    db.exec("CREATE TABLE terrain_partitions (topic text, part integer, epoch bigint)", {},
+            "make the partitions");
+    db.exec("INSERT INTO terrain_partitions VALUES ('t', 0, 1)", {}, "own a partition");
+    const core::Config config = monitor::default_config();
+    monitor::FindingsQueue queue(dsn(), config);
+    auto sink = queue.for_partition("t", 0, 1);
+    db.exec("ALTER TABLE terrain_findings RENAME TO findings_away", {}, "take the queue away");
+    sink->on_series_idle("opens", {{"campaign", "a"}});  // refused: held back, no throw
+    sink->on_series_idle("opens", {{"campaign", "b"}});
+    EXPECT_EQ(sink->held_back(), 2U);
+    EXPECT_THROW(sink->flush(), std::runtime_error);  // what a checkpoint calls first
+    db.exec("ALTER TABLE findings_away RENAME TO terrain_findings", {}, "bring it back");
+    sink->flush();
+    EXPECT_EQ(sink->held_back(), 0U);
+    RecordingSink got;
+    EXPECT_EQ(queue.drain(got, 10, [](core::Postgres&) {}), 2U);
+    ASSERT_EQ(got.idle.size(), 2U);
+    EXPECT_EQ(got.idle[0].second, (core::Labels{{"campaign", "a"}}));
+    EXPECT_EQ(got.idle[1].second, (core::Labels{{"campaign", "b"}}));
+}
+
 // A term that only says it ran (and takes findings in without a word: none are queued).
 class CountingTerm final : public monitor::AlertLeader::Term, core::FindingSink {
 public:
