@@ -121,27 +121,12 @@ FindingsQueue::FindingsQueue(const std::string& dsn, const core::Config& config)
     });
 }
 
-void FindingsQueue::put(const std::string& kind, const std::string& body, const Owner* owner) {
+void FindingsQueue::put(const std::string& kind, const std::string& body, const Owner& owner) {
     std::lock_guard lock(mutex_);
-    if (owner == nullptr) {
-        db_.exec("INSERT INTO terrain_findings(kind, body) VALUES($1, $2)", {kind, body},
-                 "queue a finding for the alerting leader");
-        return;
-    }
     db_.exec("INSERT INTO terrain_findings(kind, body) SELECT $1, $2 WHERE EXISTS (SELECT 1 "
              "FROM terrain_partitions WHERE topic = $3 AND part = $4 AND epoch = $5)",
-             {kind, body, owner->topic, std::to_string(owner->partition),
-              std::to_string(owner->epoch)},
+             {kind, body, owner.topic, std::to_string(owner.partition), std::to_string(owner.epoch)},
              "queue a finding for the alerting leader");
-}
-
-void FindingsQueue::on_finding(const core::Finding& finding) {
-    put("finding", to_json(finding).dump(), nullptr);
-}
-
-void FindingsQueue::on_series_idle(const std::string& metric, const core::Labels& labels) {
-    put("idle", nlohmann::json{{"metric", metric}, {"labels", labels_to_json(labels)}}.dump(),
-        nullptr);
 }
 
 FindingsQueue::PartitionSink::PartitionSink(FindingsQueue& queue, std::string topic,
@@ -175,7 +160,7 @@ void FindingsQueue::PartitionSink::flush() {
     const Owner owner{topic_, partition_, epoch_};
     while (!held_.empty()) {
         try {
-            queue_.put(held_.front().first, held_.front().second, &owner);
+            queue_.put(held_.front().first, held_.front().second, owner);
         } catch (...) {
             failed_at_ = std::chrono::steady_clock::now();
             throw;

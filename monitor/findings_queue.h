@@ -25,12 +25,10 @@ namespace terrain::monitor {
 // to its alert manager and deletes them, fenced by its lease. A finding handed on twice (a
 // partition replayed from its checkpoint after a failover, a leader that died before deleting)
 // changes nothing: the alert manager ignores windows it has already judged. Thread-safe.
-class FindingsQueue final : public core::FindingSink {
+class FindingsQueue final {
 public:
     FindingsQueue(const std::string& dsn, const core::Config& config);
 
-    void on_finding(const core::Finding& finding) override;
-    void on_series_idle(const std::string& metric, const core::Labels& labels) override;
     // The sink of one partition's pipeline: its findings are queued only while `epoch` is the
     // partition's (terrain_partitions), so a node that lost the partition without knowing (a
     // long pause) adds nothing; its new owner judges the same windows. While PostgreSQL does
@@ -76,7 +74,7 @@ private:
         std::int32_t partition = 0;
         std::int64_t epoch = 0;
     };
-    void put(const std::string& kind, const std::string& body, const Owner* owner);
+    void put(const std::string& kind, const std::string& body, const Owner& owner);
 
     const core::Config& config_;
     std::mutex mutex_;
